@@ -1,0 +1,255 @@
+/* env: the generic half of every environment — option parsing, RNG, time limit, action checks.
+ * The physics lives in the env classes (cartpole.c, lunar_lander.c, ...). */
+#include <errno.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "envs/env_class.h"
+
+#define ENV_MAX_OPTIONS 16
+#define ENV_OPTION_LEN 64
+
+struct env_options {
+    int count;
+    struct {
+        char key[ENV_OPTION_LEN];
+        char value[ENV_OPTION_LEN];
+        bool used;
+    } item[ENV_MAX_OPTIONS];
+};
+
+struct ppo_env {
+    const env_class *cls;
+    ppo_env_spec spec;
+    rng_t rng;
+    int elapsed;
+    bool episode_over; /* terminated or truncated and not reset since */
+    bool was_reset;
+    void *state;
+};
+
+static void set_err(char *err, size_t len, const char *fmt, const char *a, const char *b)
+{
+    if (err && len)
+        snprintf(err, len, fmt, a, b);
+}
+
+/* Parses "k=v,k2=v2" into opts (appending). Whitespace around keys and values is ignored. */
+static int options_parse(env_options *opts, const char *text, char *err, size_t err_len)
+{
+    if (!text)
+        return PPO_ENV_OK;
+    const char *p = text;
+    while (*p) {
+        while (*p == ' ' || *p == ',')
+            p++;
+        if (!*p)
+            break;
+        const char *end = strchr(p, ',');
+        size_t n = end ? (size_t)(end - p) : strlen(p);
+        const char *eq = memchr(p, '=', n);
+        char item[2 * ENV_OPTION_LEN];
+        snprintf(item, sizeof item, "%.*s", (int)n, p);
+        if (!eq || eq == p) {
+            set_err(err, err_len, "env option '%s' is not of the form key=value%s", item, "");
+            return PPO_ENV_EINVAL;
+        }
+        size_t klen = (size_t)(eq - p), vlen = n - klen - 1;
+        while (klen && p[klen - 1] == ' ')
+            klen--;
+        const char *v = eq + 1;
+        while (vlen && *v == ' ')
+            v++, vlen--;
+        while (vlen && v[vlen - 1] == ' ')
+            vlen--;
+        if (klen >= ENV_OPTION_LEN || vlen >= ENV_OPTION_LEN || vlen == 0) {
+            set_err(err, err_len, "env option '%s' has an empty or too long key or value%s", item, "");
+            return PPO_ENV_EINVAL;
+        }
+        if (opts->count == ENV_MAX_OPTIONS) {
+            set_err(err, err_len, "too many env options at '%s'%s", item, "");
+            return PPO_ENV_EINVAL;
+        }
+        int slot = opts->count;
+        for (int i = 0; i < opts->count; i++) /* later values override earlier ones */
+            if (strlen(opts->item[i].key) == klen && !strncmp(opts->item[i].key, p, klen))
+                slot = i;
+        snprintf(opts->item[slot].key, ENV_OPTION_LEN, "%.*s", (int)klen, p);
+        snprintf(opts->item[slot].value, ENV_OPTION_LEN, "%.*s", (int)vlen, v);
+        opts->item[slot].used = false;
+        if (slot == opts->count)
+            opts->count++;
+        p += n;
+    }
+    return PPO_ENV_OK;
+}
+
+static const char *options_find(env_options *opts, const char *key)
+{
+    for (int i = 0; i < opts->count; i++)
+        if (!strcmp(opts->item[i].key, key)) {
+            opts->item[i].used = true;
+            return opts->item[i].value;
+        }
+    return NULL;
+}
+
+int env_options_get_double(env_options *opts, const char *key, double *out, char *err, size_t err_len)
+{
+    const char *v = options_find(opts, key);
+    if (!v)
+        return PPO_ENV_OK;
+    char *end;
+    errno = 0;
+    double x = strtod(v, &end);
+    if (*end || errno || !isfinite(x)) {
+        set_err(err, err_len, "env option %s=%s is not a finite number", key, v);
+        return PPO_ENV_EINVAL;
+    }
+    *out = x;
+    return PPO_ENV_OK;
+}
+
+int env_options_get_int(env_options *opts, const char *key, int *out, char *err, size_t err_len)
+{
+    const char *v = options_find(opts, key);
+    if (!v)
+        return PPO_ENV_OK;
+    char *end;
+    errno = 0;
+    long x = strtol(v, &end, 10);
+    if (*end || errno || x < -2147483647L || x > 2147483647L) {
+        set_err(err, err_len, "env option %s=%s is not an integer", key, v);
+        return PPO_ENV_EINVAL;
+    }
+    *out = (int)x;
+    return PPO_ENV_OK;
+}
+
+int env_options_get_bool(env_options *opts, const char *key, bool *out, char *err, size_t err_len)
+{
+    const char *v = options_find(opts, key);
+    if (!v)
+        return PPO_ENV_OK;
+    if (!strcmp(v, "1") || !strcmp(v, "true") || !strcmp(v, "True") || !strcmp(v, "yes"))
+        *out = true;
+    else if (!strcmp(v, "0") || !strcmp(v, "false") || !strcmp(v, "False") || !strcmp(v, "no"))
+        *out = false;
+    else {
+        set_err(err, err_len, "env option %s=%s is not a boolean (use 1/0, true/false)", key, v);
+        return PPO_ENV_EINVAL;
+    }
+    return PPO_ENV_OK;
+}
+
+static const env_class *find_class(const char *id)
+{
+    for (int i = 0; i < env_registry_count; i++)
+        if (!strcmp(env_registry[i]->id, id))
+            return env_registry[i];
+    return NULL;
+}
+
+ppo_env *ppo_env_make(const char *id, const char *options, char *err, size_t err_len)
+{
+    if (!id) {
+        set_err(err, err_len, "no env id given%s%s", "", "");
+        return NULL;
+    }
+    const env_class *cls = find_class(id);
+    if (!cls) {
+        set_err(err, err_len, "unknown env '%s' (run 'ppo envs' for the list)%s", id, "");
+        return NULL;
+    }
+    env_options opts = {0};
+    if (options_parse(&opts, cls->default_options, err, err_len) ||
+        options_parse(&opts, options, err, err_len))
+        return NULL;
+    ppo_env *env = calloc(1, sizeof *env);
+    void *state = calloc(1, cls->state_size ? cls->state_size : 1);
+    if (!env || !state) {
+        free(env);
+        free(state);
+        set_err(err, err_len, "out of memory making env '%s'%s", id, "");
+        return NULL;
+    }
+    env->cls = cls;
+    env->state = state;
+    env->spec.id = cls->id;
+    if (cls->init(state, &env->spec, &opts, err, err_len) != PPO_ENV_OK) {
+        free(state);
+        free(env);
+        return NULL;
+    }
+    for (int i = 0; i < opts.count; i++)
+        if (!opts.item[i].used) {
+            set_err(err, err_len, "unknown env option '%s' for %s", opts.item[i].key, id);
+            ppo_env_free(env);
+            return NULL;
+        }
+    rng_seed(&env->rng, 0);
+    return env;
+}
+
+void ppo_env_free(ppo_env *env)
+{
+    if (!env)
+        return;
+    if (env->cls->destroy)
+        env->cls->destroy(env->state);
+    free(env->state);
+    free(env);
+}
+
+const ppo_env_spec *ppo_env_get_spec(const ppo_env *env) { return &env->spec; }
+
+void ppo_env_seed(ppo_env *env, uint64_t seed) { rng_seed(&env->rng, seed); }
+
+void ppo_env_reset(ppo_env *env, float *obs)
+{
+    env->cls->reset(env->state, &env->rng, obs);
+    env->elapsed = 0;
+    env->episode_over = false;
+    env->was_reset = true;
+}
+
+int ppo_env_step(ppo_env *env, const float *action, float *obs, ppo_step_result *result)
+{
+    if (!env->was_reset || env->episode_over)
+        return PPO_ENV_ESTATE;
+    const ppo_env_spec *s = &env->spec;
+    if (s->action_kind == PPO_ACTION_DISCRETE) {
+        float a = action[0];
+        if (!(a >= 0.0f && a < (float)s->action_count) || a != floorf(a))
+            return PPO_ENV_EINVAL;
+    } else {
+        for (int i = 0; i < s->action_dim; i++)
+            if (isnan(action[i]))
+                return PPO_ENV_EINVAL;
+    }
+    bool terminated = false;
+    env->cls->step(env->state, &env->rng, action, obs, &result->reward, &terminated);
+    env->elapsed++;
+    result->terminated = terminated;
+    result->truncated = s->max_episode_steps > 0 && env->elapsed >= s->max_episode_steps;
+    env->episode_over = result->terminated || result->truncated;
+    return PPO_ENV_OK;
+}
+
+int ppo_env_elapsed_steps(const ppo_env *env) { return env->elapsed; }
+
+void ppo_env_render_state(const ppo_env *env, float *out)
+{
+    if (env->cls->render_state)
+        env->cls->render_state(env->state, out);
+}
+
+int ppo_env_count(void) { return env_registry_count; }
+
+const char *ppo_env_id_at(int i) { return (i >= 0 && i < env_registry_count) ? env_registry[i]->id : NULL; }
+
+void *env_state(ppo_env *env) { return env->state; }
+
+const env_class *env_get_class(const ppo_env *env) { return env->cls; }

@@ -1,0 +1,45 @@
+/* env_class: what one environment implementation provides to the generic env layer (env.c).
+ *
+ * The generic layer owns the spec, the RNG, the time limit and action validation; a class owns only
+ * its physics. Internal header: users see include/ppo/env.h. */
+#ifndef PPO_ENVS_ENV_CLASS_H
+#define PPO_ENVS_ENV_CLASS_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "ppo/env.h"
+#include "util/rng.h"
+
+typedef struct env_options env_options;
+
+typedef struct env_class {
+    const char *id;
+    const char *default_options; /* applied before the user's, e.g. "continuous=1" for an alias id */
+    size_t state_size;           /* bytes of the class's state struct, allocated zeroed by env.c */
+    /* Reads options (env_options_get_*), fills spec (id, max_episode_steps are preset by env.c;
+     * everything else is the class's), prepares state. Returns PPO_ENV_OK or writes err. */
+    int (*init)(void *state, ppo_env_spec *spec, env_options *opts, char *err, size_t err_len);
+    void (*destroy)(void *state); /* may be NULL */
+    void (*reset)(void *state, rng_t *rng, float *obs);
+    /* action is already validated (discrete index in range; no NaN); continuous values are NOT clipped. */
+    void (*step)(void *state, rng_t *rng, const float *action, float *obs, float *reward, bool *terminated);
+    void (*render_state)(const void *state, float *out); /* writes spec->render_dim floats */
+} env_class;
+
+/* Option lookup for a class's init. Each returns PPO_ENV_OK and leaves *out alone when the key is
+ * absent, PPO_ENV_EINVAL with a message in err when the value does not parse. Looked-up keys are
+ * marked used; env.c rejects any key that no class looked up. */
+int env_options_get_double(env_options *opts, const char *key, double *out, char *err, size_t err_len);
+int env_options_get_int(env_options *opts, const char *key, int *out, char *err, size_t err_len);
+int env_options_get_bool(env_options *opts, const char *key, bool *out, char *err, size_t err_len);
+
+/* Access to a made env's class state, for tests that set up exact states (golden traces). */
+void *env_state(ppo_env *env);
+const env_class *env_get_class(const ppo_env *env);
+
+/* The registered classes, in the order `ppo envs` lists them (registry.c). */
+extern const env_class *const env_registry[];
+extern const int env_registry_count;
+
+#endif
