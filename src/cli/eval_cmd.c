@@ -1,0 +1,106 @@
+/* `ppo eval`: load a policy checkpoint, run N episodes on fresh seeds, print mean +- std. */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cli/commands.h"
+#include "log/checkpoint.h"
+#include "ppo/config.h"
+#include "ppo/eval.h"
+
+static void eval_usage(void)
+{
+    printf("usage: ppo eval --checkpoint FILE [--episodes N] [--stochastic] [--seed S]\n\n"
+           "Runs the saved policy for N episodes (default 100), episode i seeded with S + i (default S = 12345),\n"
+           "greedy by default (argmax / Gaussian mean), and prints the mean +- std return and the fraction of\n"
+           "episodes at or above the env's reward threshold.\n");
+}
+
+int cmd_eval(const par_layout *par, int argc, char **argv)
+{
+    const char *path = NULL;
+    long episodes = 100;
+    unsigned long long seed = 12345;
+    bool stochastic = false;
+    char err[1024] = {0};
+    for (int i = 0; i < argc && !err[0]; i++) {
+        const char *a = argv[i];
+        const char *v = i + 1 < argc ? argv[i + 1] : NULL;
+        char *end;
+        if (!strcmp(a, "--help") || !strcmp(a, "-h")) {
+            if (par->rank == 0)
+                eval_usage();
+            return EXIT_OK;
+        } else if (!strcmp(a, "--checkpoint") && v) {
+            path = v;
+            i++;
+        } else if (!strcmp(a, "--episodes") && v) {
+            errno = 0;
+            episodes = strtol(v, &end, 10);
+            if (*end || errno || episodes < 1 || episodes > 100000)
+                snprintf(err, sizeof err, "--episodes: '%s' is not an integer in [1, 100000]", v);
+            i++;
+        } else if (!strcmp(a, "--seed") && v) {
+            errno = 0;
+            long long s = strtoll(v, &end, 10);
+            if (*end || errno || s < 0)
+                snprintf(err, sizeof err, "--seed: '%s' is not a non-negative integer", v);
+            seed = (unsigned long long)s;
+            i++;
+        } else if (!strcmp(a, "--stochastic")) {
+            stochastic = true;
+        } else {
+            snprintf(err, sizeof err, "eval: unknown or incomplete option '%s' (see ppo eval --help)", a);
+        }
+    }
+    if (!err[0] && !path)
+        snprintf(err, sizeof err, "eval: --checkpoint FILE is required");
+    if (err[0]) {
+        if (par->rank == 0)
+            fprintf(stderr, "ppo: error: %s\n", err);
+        return EXIT_BAD_INPUT;
+    }
+    if (par->rank != 0)
+        return EXIT_OK;
+    checkpoint ck;
+    if (checkpoint_load(path, &ck, err, sizeof err)) {
+        fprintf(stderr, "ppo: error: %s\n", err);
+        return EXIT_BAD_INPUT;
+    }
+    int rc = EXIT_BAD_INPUT;
+    ppo_env *env = ppo_env_make(ck.env, ck.env_options, err, sizeof err);
+    policy_model pm;
+    int hidden[16];
+    int nh = config_hidden_sizes(ck.hidden, hidden, 7);
+    if (!env) {
+        fprintf(stderr, "ppo: error: checkpoint %s: %s\n", path, err);
+    } else if (nh < 1 || policy_model_init(&pm, ppo_env_get_spec(env), hidden, nh,
+                                           strcmp(ck.activation, "relu") ? NN_TANH : NN_RELU, ck.shared_trunk, err,
+                                           sizeof err)) {
+        fprintf(stderr, "ppo: error: checkpoint %s: bad network shape '%s'\n", path, ck.hidden);
+    } else if (pm.n_params != ck.n_params) {
+        fprintf(stderr, "ppo: error: checkpoint %s: %zu parameters, but its network for %s needs %zu (corrupt?)\n", path,
+                ck.n_params, ck.env, pm.n_params);
+    } else {
+        eval_result ev;
+        const ppo_env_spec *spec = ppo_env_get_spec(env);
+        if (eval_policy(&pm, ck.params, ck.env, ck.env_options, (int)episodes, seed, !stochastic, NULL, &ev, err,
+                        sizeof err)) {
+            fprintf(stderr, "ppo: error: %s\n", err);
+            rc = EXIT_FAILURE_RUN;
+        } else {
+            printf("%s: %d episodes, %s policy, seeds %llu..%llu: return %.2f +- %.2f (min %.2f, max %.2f), "
+                   "mean length %.1f",
+                   ck.env, ev.episodes, stochastic ? "stochastic" : "greedy", seed, seed + (unsigned long long)episodes - 1,
+                   ev.mean, ev.std, ev.min, ev.max, ev.mean_length);
+            if (spec->has_reward_threshold)
+                printf(", %.0f%% >= threshold %g", 100.0 * ev.solved_fraction, spec->reward_threshold);
+            printf("\n");
+            rc = EXIT_OK;
+        }
+    }
+    ppo_env_free(env);
+    checkpoint_free(&ck);
+    return rc;
+}

@@ -1,0 +1,268 @@
+/* h5log: extendible chunked 1-D datasets per column, SWMR writer mode. */
+#include "log/h5log.h"
+
+#include <hdf5.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+typedef enum { COL_I64, COL_F64, COL_U8 } col_type;
+
+typedef struct {
+    const char *name;
+    col_type type;
+    size_t offset;
+} column;
+
+#define MCOL(f, t) {#f, t, offsetof(log_metrics, f)}
+static const column metric_cols[] = {
+    MCOL(update, COL_I64), MCOL(global_step, COL_I64), MCOL(wall_time, COL_F64),
+    MCOL(steps_per_second, COL_F64), MCOL(episodes, COL_I64), MCOL(return_mean, COL_F64),
+    MCOL(return_min, COL_F64), MCOL(return_max, COL_F64), MCOL(length_mean, COL_F64),
+    MCOL(policy_loss, COL_F64), MCOL(value_loss, COL_F64), MCOL(entropy, COL_F64),
+    MCOL(approx_kl, COL_F64), MCOL(clip_fraction, COL_F64), MCOL(explained_variance, COL_F64),
+    MCOL(grad_norm, COL_F64), MCOL(learning_rate, COL_F64), MCOL(epochs, COL_I64),
+};
+#define ECOL(f, t) {#f, t, offsetof(log_episode, f)}
+static const column episode_cols[] = {
+    ECOL(global_step, COL_I64), ECOL(update, COL_I64), ECOL(rank, COL_I64), ECOL(env_index, COL_I64),
+    {"return", COL_F64, offsetof(log_episode, ret)}, ECOL(length, COL_I64), ECOL(terminated, COL_U8),
+};
+#define N_MCOLS (int)(sizeof metric_cols / sizeof metric_cols[0])
+#define N_ECOLS (int)(sizeof episode_cols / sizeof episode_cols[0])
+#define MAX_COLS 32
+
+typedef struct {
+    const column *cols;
+    int n_cols;
+    size_t row_size;
+    hid_t dsets[MAX_COLS];
+    hsize_t rows;
+} table;
+
+struct h5log {
+    hid_t file;
+    table metrics, episodes;
+    void *scratch; /* column staging for appends */
+    size_t scratch_size;
+};
+
+static hid_t native(col_type t)
+{
+    return t == COL_I64 ? H5T_NATIVE_INT64 : t == COL_F64 ? H5T_NATIVE_DOUBLE : H5T_NATIVE_UINT8;
+}
+
+static size_t col_size(col_type t) { return t == COL_U8 ? 1 : 8; }
+
+static int write_str_attr(hid_t obj, const char *name, const char *value)
+{
+    hid_t t = H5Tcopy(H5T_C_S1);
+    H5Tset_size(t, H5T_VARIABLE);
+    H5Tset_cset(t, H5T_CSET_UTF8);
+    hid_t s = H5Screate(H5S_SCALAR);
+    hid_t a = H5Acreate2(obj, name, t, s, H5P_DEFAULT, H5P_DEFAULT);
+    int rc = a >= 0 && H5Awrite(a, t, &value) >= 0 ? 0 : -1;
+    if (a >= 0)
+        H5Aclose(a);
+    H5Sclose(s);
+    H5Tclose(t);
+    return rc;
+}
+
+static int write_num_attr(hid_t obj, const char *name, hid_t type, const void *value)
+{
+    hid_t s = H5Screate(H5S_SCALAR);
+    hid_t a = H5Acreate2(obj, name, type, s, H5P_DEFAULT, H5P_DEFAULT);
+    int rc = a >= 0 && H5Awrite(a, type, value) >= 0 ? 0 : -1;
+    if (a >= 0)
+        H5Aclose(a);
+    H5Sclose(s);
+    return rc;
+}
+
+static int write_i64_attr(hid_t obj, const char *name, int64_t v) { return write_num_attr(obj, name, H5T_NATIVE_INT64, &v); }
+static int write_f64_attr(hid_t obj, const char *name, double v) { return write_num_attr(obj, name, H5T_NATIVE_DOUBLE, &v); }
+
+static int table_create(table *t, hid_t file, const char *group, const column *cols, int n, size_t row_size)
+{
+    t->cols = cols;
+    t->n_cols = n;
+    t->row_size = row_size;
+    t->rows = 0;
+    hid_t g = H5Gcreate2(file, group, H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT);
+    if (g < 0)
+        return -1;
+    hsize_t dims = 0, maxdims = H5S_UNLIMITED, chunk = 256;
+    hid_t space = H5Screate_simple(1, &dims, &maxdims);
+    hid_t dcpl = H5Pcreate(H5P_DATASET_CREATE);
+    H5Pset_chunk(dcpl, 1, &chunk);
+    int rc = 0;
+    for (int i = 0; i < n; i++) {
+        t->dsets[i] = H5Dcreate2(g, cols[i].name, native(cols[i].type), space, H5P_DEFAULT, dcpl, H5P_DEFAULT);
+        if (t->dsets[i] < 0)
+            rc = -1;
+    }
+    H5Pclose(dcpl);
+    H5Sclose(space);
+    H5Gclose(g);
+    return rc;
+}
+
+/* Appends n rows (array of row structs) column by column. */
+static int table_append(h5log *log, table *t, const void *rows, int n)
+{
+    if (n <= 0)
+        return 0;
+    size_t need = (size_t)n * 8;
+    if (need > log->scratch_size) {
+        void *p = realloc(log->scratch, need);
+        if (!p)
+            return -1;
+        log->scratch = p;
+        log->scratch_size = need;
+    }
+    hsize_t start = t->rows, count = (hsize_t)n, new_size = t->rows + (hsize_t)n;
+    for (int c = 0; c < t->n_cols; c++) {
+        const column *col = &t->cols[c];
+        const size_t cs = col_size(col->type);
+        for (int r = 0; r < n; r++)
+            memcpy((char *)log->scratch + (size_t)r * cs, (const char *)rows + (size_t)r * t->row_size + col->offset, cs);
+        if (H5Dset_extent(t->dsets[c], &new_size) < 0)
+            return -1;
+        hid_t fspace = H5Dget_space(t->dsets[c]);
+        hid_t mspace = H5Screate_simple(1, &count, NULL);
+        H5Sselect_hyperslab(fspace, H5S_SELECT_SET, &start, NULL, &count, NULL);
+        herr_t st = H5Dwrite(t->dsets[c], native(col->type), mspace, fspace, H5P_DEFAULT, log->scratch);
+        H5Sclose(mspace);
+        H5Sclose(fspace);
+        if (st < 0)
+            return -1;
+    }
+    t->rows = new_size;
+    return 0;
+}
+
+static void table_close(table *t)
+{
+    for (int i = 0; i < t->n_cols; i++)
+        if (t->dsets[i] > 0)
+            H5Dclose(t->dsets[i]);
+}
+
+static int write_config(hid_t file, const ppo_config *cfg, const log_context *ctx)
+{
+    hid_t g = H5Gcreate2(file, "config", H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT);
+    if (g < 0)
+        return -1;
+    int rc = 0;
+    for (int i = 0; i < config_option_count(); i++) {
+        char buf[CONFIG_PATH + 8];
+        double num;
+        config_option_value(cfg, i, buf, sizeof buf, &num);
+        const char kind = config_option_kind(i);
+        if (kind == 'i')
+            rc |= write_i64_attr(g, config_option_name(i), (int64_t)num);
+        else if (kind == 'f')
+            rc |= write_f64_attr(g, config_option_name(i), num);
+        else
+            rc |= write_str_attr(g, config_option_name(i), buf);
+    }
+    rc |= write_i64_attr(g, "ranks", ctx->ranks);
+    rc |= write_i64_attr(g, "threads_per_rank", ctx->threads_per_rank);
+    rc |= write_str_attr(g, "hostnames", ctx->hostnames);
+    rc |= write_str_attr(g, "version", ctx->version);
+    rc |= write_str_attr(g, "start_time", ctx->start_time);
+    rc |= write_i64_attr(g, "obs_dim", ctx->obs_dim);
+    rc |= write_i64_attr(g, "action_dim", ctx->action_dim);
+    rc |= write_i64_attr(g, "action_count", ctx->action_count);
+    rc |= write_str_attr(g, "action_kind", ctx->action_kind);
+    rc |= write_f64_attr(g, "reward_threshold", ctx->reward_threshold);
+    rc |= write_i64_attr(g, "global_batch", ctx->global_batch);
+    H5Gclose(g);
+    return rc;
+}
+
+h5log *h5log_create(const char *path, bool force, const ppo_config *cfg, const log_context *ctx,
+                    char *err, size_t err_len)
+{
+    if (!force && access(path, F_OK) == 0) {
+        snprintf(err, err_len, "log %s already exists (use --force to overwrite, or another --log)", path);
+        return NULL;
+    }
+    char tmp[CONFIG_PATH + 32];
+    snprintf(tmp, sizeof tmp, "%s.tmp%d", path, (int)getpid());
+    h5log *log = calloc(1, sizeof *log);
+    if (!log) {
+        snprintf(err, err_len, "out of memory creating the log");
+        return NULL;
+    }
+    H5Eset_auto2(H5E_DEFAULT, NULL, NULL); /* errors are reported here, with the path */
+    hid_t fapl = H5Pcreate(H5P_FILE_ACCESS);
+    H5Pset_libver_bounds(fapl, H5F_LIBVER_LATEST, H5F_LIBVER_LATEST); /* SWMR needs the latest format */
+    log->file = H5Fcreate(tmp, H5F_ACC_TRUNC, H5P_DEFAULT, fapl);
+    H5Pclose(fapl);
+    if (log->file < 0) {
+        snprintf(err, err_len, "cannot create log %s (is the directory writable?)", path);
+        free(log);
+        return NULL;
+    }
+    int rc = write_str_attr(log->file, "format", "ppo-log");
+    rc |= write_i64_attr(log->file, "schema_version", H5LOG_SCHEMA_VERSION);
+    rc |= write_config(log->file, cfg, ctx);
+    rc |= table_create(&log->metrics, log->file, "metrics", metric_cols, N_MCOLS, sizeof(log_metrics));
+    rc |= table_create(&log->episodes, log->file, "episodes", episode_cols, N_ECOLS, sizeof(log_episode));
+    if (rc == 0 && H5Fflush(log->file, H5F_SCOPE_GLOBAL) < 0)
+        rc = -1;
+    if (rc == 0 && rename(tmp, path) != 0)
+        rc = -2;
+    if (rc == 0 && H5Fstart_swmr_write(log->file) < 0)
+        rc = -1;
+    if (rc != 0) {
+        snprintf(err, err_len, "cannot %s log %s", rc == -2 ? "move into place the" : "write the layout of the", path);
+        h5log_close(log);
+        unlink(rc == -2 ? tmp : path);
+        return NULL;
+    }
+    return log;
+}
+
+int h5log_append_metrics(h5log *log, const log_metrics *m, char *err, size_t err_len)
+{
+    if (table_append(log, &log->metrics, m, 1)) {
+        snprintf(err, err_len, "cannot append to /metrics in the log (disk full?)");
+        return -1;
+    }
+    return 0;
+}
+
+int h5log_append_episodes(h5log *log, const log_episode *e, int n, char *err, size_t err_len)
+{
+    if (table_append(log, &log->episodes, e, n)) {
+        snprintf(err, err_len, "cannot append to /episodes in the log (disk full?)");
+        return -1;
+    }
+    return 0;
+}
+
+int h5log_flush(h5log *log, char *err, size_t err_len)
+{
+    if (H5Fflush(log->file, H5F_SCOPE_LOCAL) < 0) {
+        snprintf(err, err_len, "cannot flush the log (disk full?)");
+        return -1;
+    }
+    return 0;
+}
+
+void h5log_close(h5log *log)
+{
+    if (!log)
+        return;
+    table_close(&log->metrics);
+    table_close(&log->episodes);
+    if (log->file > 0)
+        H5Fclose(log->file);
+    free(log->scratch);
+    free(log);
+}

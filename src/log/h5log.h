@@ -1,0 +1,55 @@
+/* h5log: the run's HDF5 log (docs/log-schema.md), written by rank 0 only; live-readable (SWMR)
+ * and flushed after every update, so a killed run leaves every flushed row readable.
+ * Not collective: only the writer rank calls these. */
+#ifndef PPO_LOG_H5LOG_H
+#define PPO_LOG_H5LOG_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "ppo/config.h"
+
+#define H5LOG_SCHEMA_VERSION 1
+
+/* One /metrics row. Field order is free; names match the datasets. */
+typedef struct {
+    int64_t update, global_step, episodes, epochs;
+    double wall_time, steps_per_second;
+    double return_mean, return_min, return_max, length_mean;
+    double policy_loss, value_loss, entropy, approx_kl, clip_fraction, explained_variance;
+    double grad_norm, learning_rate;
+} log_metrics;
+
+/* One /episodes row. */
+typedef struct {
+    int64_t global_step, update, rank, env_index, length;
+    double ret;
+    uint8_t terminated;
+} log_episode;
+
+/* Run context stored with the config in /config. */
+typedef struct {
+    int ranks, threads_per_rank;
+    const char *hostnames;
+    const char *version;
+    const char *start_time;
+    int obs_dim, action_dim, action_count;
+    const char *action_kind;
+    double reward_threshold; /* NaN when none */
+    long long global_batch;
+} log_context;
+
+typedef struct h5log h5log;
+
+/* Creates the log at path: fails (err) if it exists and !force, or if it cannot be written.
+ * The file is created under a temporary name and renamed into place once its layout is complete. */
+h5log *h5log_create(const char *path, bool force, const ppo_config *cfg, const log_context *ctx,
+                    char *err, size_t err_len);
+int h5log_append_metrics(h5log *log, const log_metrics *m, char *err, size_t err_len);
+int h5log_append_episodes(h5log *log, const log_episode *e, int n, char *err, size_t err_len);
+/* Makes everything appended so far durable and visible to SWMR readers. */
+int h5log_flush(h5log *log, char *err, size_t err_len);
+void h5log_close(h5log *log);
+
+#endif

@@ -1,0 +1,382 @@
+/* mlp: oneDNN inner-product + eltwise primitives for a dense stack; orthogonal init. */
+#include "nn/mlp.h"
+
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define NN_MAX_SCRATCH_USERS 256
+
+struct nn_ctx {
+    dnnl_engine_t engine;
+    dnnl_stream_t stream;
+    void *scratch; /* one user-mode scratchpad shared by every primitive (they never run at once) */
+    size_t scratch_size;
+    dnnl_memory_t scratch_users[NN_MAX_SCRATCH_USERS];
+    int n_scratch_users;
+};
+
+size_t nn_mlp_param_count(const nn_mlp *m)
+{
+    size_t n = 0;
+    for (int l = 0; l < m->n_layers; l++)
+        n += (size_t)m->sizes[l + 1] * ((size_t)m->sizes[l] + 1);
+    return n;
+}
+
+size_t nn_mlp_weight_offset(const nn_mlp *m, int layer)
+{
+    size_t off = m->param_offset;
+    for (int l = 0; l < layer; l++)
+        off += (size_t)m->sizes[l + 1] * ((size_t)m->sizes[l] + 1);
+    return off;
+}
+
+size_t nn_mlp_bias_offset(const nn_mlp *m, int layer)
+{
+    return nn_mlp_weight_offset(m, layer) + (size_t)m->sizes[layer + 1] * (size_t)m->sizes[layer];
+}
+
+nn_ctx *nn_ctx_create(char *err, size_t err_len)
+{
+    nn_ctx *c = calloc(1, sizeof *c);
+    if (!c) {
+        snprintf(err, err_len, "out of memory creating the oneDNN context");
+        return NULL;
+    }
+    if (dnnl_engine_create(&c->engine, dnnl_cpu, 0) != dnnl_success ||
+        dnnl_stream_create(&c->stream, c->engine, dnnl_stream_default_flags) != dnnl_success) {
+        snprintf(err, err_len, "oneDNN: cannot create a CPU engine and stream");
+        nn_ctx_free(c);
+        return NULL;
+    }
+    return c;
+}
+
+void nn_ctx_free(nn_ctx *c)
+{
+    if (!c)
+        return;
+    if (c->stream)
+        dnnl_stream_destroy(c->stream);
+    if (c->engine)
+        dnnl_engine_destroy(c->engine);
+    free(c->scratch);
+    free(c);
+}
+
+/* Makes a user-mode scratchpad memory for pd (NULL when it needs none), growing the shared buffer. */
+static int scratch_for(nn_pass *p, const_dnnl_primitive_desc_t pd, dnnl_memory_t *out)
+{
+    nn_ctx *c = p->ctx;
+    *out = NULL;
+    const dnnl_memory_desc_t *md = dnnl_primitive_desc_query_md(pd, dnnl_query_scratchpad_md, 0);
+    size_t size = md ? dnnl_memory_desc_get_size(md) : 0;
+    if (size == 0)
+        return 0;
+    if (c->n_scratch_users == NN_MAX_SCRATCH_USERS)
+        return -1;
+    if (size > c->scratch_size) {
+        void *grown = NULL;
+        if (posix_memalign(&grown, 64, size))
+            return -1;
+        free(c->scratch);
+        c->scratch = grown;
+        c->scratch_size = size;
+        for (int i = 0; i < c->n_scratch_users; i++)
+            dnnl_memory_set_data_handle(c->scratch_users[i], c->scratch);
+    }
+    if (dnnl_memory_create(out, md, c->engine, c->scratch) != dnnl_success)
+        return -1;
+    c->scratch_users[c->n_scratch_users++] = *out;
+    p->mems[p->n_mems++] = *out;
+    return 0;
+}
+
+static float *alloc_floats(size_t n)
+{
+    void *p = NULL;
+    if (posix_memalign(&p, 64, (n ? n : 1) * sizeof(float)))
+        return NULL;
+    memset(p, 0, (n ? n : 1) * sizeof(float));
+    return p;
+}
+
+static dnnl_alg_kind_t act_alg(nn_activation a, bool for_backward)
+{
+    if (a == NN_RELU)
+        return for_backward ? dnnl_eltwise_relu_use_dst_for_bwd : dnnl_eltwise_relu;
+    return for_backward ? dnnl_eltwise_tanh_use_dst_for_bwd : dnnl_eltwise_tanh;
+}
+
+#define TRY(call, what)                                                                            \
+    do {                                                                                           \
+        dnnl_status_t st_ = (call);                                                                \
+        if (st_ != dnnl_success) {                                                                 \
+            snprintf(err, err_len, "oneDNN: %s failed (status %d) for a %dx%d layer", what,       \
+                     (int)st_, m->sizes[l], m->sizes[l + 1]);                                      \
+            goto fail;                                                                             \
+        }                                                                                          \
+    } while (0)
+
+static dnnl_memory_t pass_mem(nn_pass *p, const dnnl_memory_desc_t *md, void *ptr)
+{
+    dnnl_memory_t mem = NULL;
+    if (dnnl_memory_create(&mem, md, p->ctx->engine, ptr) != dnnl_success)
+        return NULL;
+    p->mems[p->n_mems++] = mem;
+    return mem;
+}
+
+static void exec_add(nn_exec *e, int arg, dnnl_memory_t mem)
+{
+    e->args[e->nargs].arg = arg;
+    e->args[e->nargs].memory = mem;
+    e->nargs++;
+}
+
+int nn_pass_init(nn_pass *p, nn_ctx *ctx, const nn_mlp *m, int batch, bool training, float *params,
+                 float *grads, float *input, char *err, size_t err_len)
+{
+    memset(p, 0, sizeof *p);
+    p->mlp = m;
+    p->ctx = ctx;
+    p->batch = batch;
+    p->training = training;
+    p->owns_input = input == NULL;
+    p->input = input ? input : alloc_floats((size_t)batch * (size_t)m->sizes[0]);
+    int l = 0;
+    dnnl_primitive_attr_t attr = NULL, attr_act = NULL;
+    dnnl_post_ops_t post_ops = NULL;
+    dnnl_primitive_desc_t pd = NULL, pd_hint = NULL, pd2 = NULL;
+    if (!p->input)
+        goto oom;
+    if (training && !(p->diff_input = alloc_floats((size_t)batch * (size_t)m->sizes[0])))
+        goto oom;
+    for (l = 0; l < m->n_layers; l++) {
+        size_t n = (size_t)batch * (size_t)m->sizes[l + 1];
+        if (!(p->out[l] = alloc_floats(n)) || (training && !(p->diff[l] = alloc_floats(n))))
+            goto oom;
+    }
+    const dnnl_prop_kind_t prop = training ? dnnl_forward_training : dnnl_forward_inference;
+    for (l = 0; l < m->n_layers; l++) {
+        const int in = m->sizes[l], out = m->sizes[l + 1];
+        const bool has_act = l < m->n_layers - 1 || m->act_on_output;
+        dnnl_memory_desc_t src_md, w_md, b_md, dst_md;
+        TRY(dnnl_memory_desc_init_by_tag(&src_md, 2, (dnnl_dims_t){batch, in}, dnnl_f32, dnnl_ab), "src md");
+        TRY(dnnl_memory_desc_init_by_tag(&w_md, 2, (dnnl_dims_t){out, in}, dnnl_f32, dnnl_ab), "weights md");
+        TRY(dnnl_memory_desc_init_by_tag(&b_md, 1, (dnnl_dims_t){out}, dnnl_f32, dnnl_a), "bias md");
+        TRY(dnnl_memory_desc_init_by_tag(&dst_md, 2, (dnnl_dims_t){batch, out}, dnnl_f32, dnnl_ab), "dst md");
+        float *src_ptr = l == 0 ? p->input : p->out[l - 1];
+        dnnl_memory_t src = pass_mem(p, &src_md, src_ptr);
+        dnnl_memory_t w = pass_mem(p, &w_md, params + nn_mlp_weight_offset(m, l));
+        dnnl_memory_t b = pass_mem(p, &b_md, params + nn_mlp_bias_offset(m, l));
+        dnnl_memory_t dst = pass_mem(p, &dst_md, p->out[l]);
+        if (!src || !w || !b || !dst)
+            goto oom;
+
+        /* forward: inner product with the activation fused as a post-op */
+        TRY(dnnl_primitive_attr_create(&attr), "attr");
+        TRY(dnnl_primitive_attr_set_scratchpad_mode(attr, dnnl_scratchpad_mode_user), "scratchpad mode");
+        if (has_act) {
+            TRY(dnnl_post_ops_create(&post_ops), "post-ops");
+            TRY(dnnl_post_ops_append_eltwise(post_ops, 1.0f, act_alg(m->act, false), 0.0f, 0.0f), "post-op");
+            TRY(dnnl_primitive_attr_set_post_ops(attr, post_ops), "set post-ops");
+        }
+        dnnl_inner_product_desc_t ipd;
+        TRY(dnnl_inner_product_forward_desc_init(&ipd, prop, &src_md, &w_md, &b_md, &dst_md), "ip fwd desc");
+        TRY(dnnl_primitive_desc_create(&pd_hint, &ipd, attr, ctx->engine, NULL), "ip fwd pd");
+        TRY(dnnl_primitive_create(&p->fwd[l].prim, pd_hint), "ip fwd primitive");
+        exec_add(&p->fwd[l], DNNL_ARG_SRC, src);
+        exec_add(&p->fwd[l], DNNL_ARG_WEIGHTS, w);
+        exec_add(&p->fwd[l], DNNL_ARG_BIAS, b);
+        exec_add(&p->fwd[l], DNNL_ARG_DST, dst);
+        dnnl_memory_t sp;
+        if (scratch_for(p, pd_hint, &sp))
+            goto oom;
+        if (sp)
+            exec_add(&p->fwd[l], DNNL_ARG_SCRATCHPAD, sp);
+        if (post_ops) {
+            dnnl_post_ops_destroy(post_ops);
+            post_ops = NULL;
+        }
+
+        if (training) {
+            /* attr without post-ops for the backward primitives */
+            TRY(dnnl_primitive_attr_create(&attr_act), "attr");
+            TRY(dnnl_primitive_attr_set_scratchpad_mode(attr_act, dnnl_scratchpad_mode_user), "scratchpad mode");
+            dnnl_memory_t ddst = pass_mem(p, &dst_md, p->diff[l]);
+            if (!ddst)
+                goto oom;
+            if (has_act) { /* in place: diff[l] <- diff[l] * act'(out[l]) */
+                dnnl_eltwise_desc_t ef, eb;
+                dnnl_primitive_desc_t epd_hint = NULL, epd = NULL;
+                TRY(dnnl_eltwise_forward_desc_init(&ef, dnnl_forward_training, act_alg(m->act, true), &dst_md, 0.0f, 0.0f), "eltwise fwd desc");
+                TRY(dnnl_primitive_desc_create(&epd_hint, &ef, attr_act, ctx->engine, NULL), "eltwise fwd pd");
+                TRY(dnnl_eltwise_backward_desc_init(&eb, act_alg(m->act, true), &dst_md, &dst_md, 0.0f, 0.0f), "eltwise bwd desc");
+                dnnl_status_t st = dnnl_primitive_desc_create(&epd, &eb, attr_act, ctx->engine, epd_hint);
+                dnnl_primitive_desc_destroy(epd_hint);
+                TRY(st, "eltwise bwd pd");
+                st = dnnl_primitive_create(&p->act_bwd[l].prim, epd);
+                if (st == dnnl_success && scratch_for(p, epd, &sp) == 0) {
+                    exec_add(&p->act_bwd[l], DNNL_ARG_DST, dst);
+                    exec_add(&p->act_bwd[l], DNNL_ARG_DIFF_DST, ddst);
+                    exec_add(&p->act_bwd[l], DNNL_ARG_DIFF_SRC, ddst);
+                    if (sp)
+                        exec_add(&p->act_bwd[l], DNNL_ARG_SCRATCHPAD, sp);
+                }
+                dnnl_primitive_desc_destroy(epd);
+                TRY(st, "eltwise bwd primitive");
+            }
+            /* the forward hint for backward must describe the plain inner product (no post-op) */
+            dnnl_primitive_desc_destroy(pd_hint);
+            pd_hint = NULL;
+            TRY(dnnl_primitive_desc_create(&pd_hint, &ipd, attr_act, ctx->engine, NULL), "ip fwd pd (hint)");
+
+            dnnl_memory_t dw = pass_mem(p, &w_md, grads + nn_mlp_weight_offset(m, l));
+            dnnl_memory_t db = pass_mem(p, &b_md, grads + nn_mlp_bias_offset(m, l));
+            dnnl_memory_t dsrc = pass_mem(p, &src_md, l == 0 ? p->diff_input : p->diff[l - 1]);
+            if (!dw || !db || !dsrc)
+                goto oom;
+            dnnl_inner_product_desc_t bw, bd;
+            TRY(dnnl_inner_product_backward_weights_desc_init(&bw, &src_md, &w_md, &b_md, &dst_md), "ip bwd-weights desc");
+            TRY(dnnl_primitive_desc_create(&pd, &bw, attr_act, ctx->engine, pd_hint), "ip bwd-weights pd");
+            TRY(dnnl_primitive_create(&p->bwd_w[l].prim, pd), "ip bwd-weights primitive");
+            exec_add(&p->bwd_w[l], DNNL_ARG_SRC, src);
+            exec_add(&p->bwd_w[l], DNNL_ARG_DIFF_DST, ddst);
+            exec_add(&p->bwd_w[l], DNNL_ARG_DIFF_WEIGHTS, dw);
+            exec_add(&p->bwd_w[l], DNNL_ARG_DIFF_BIAS, db);
+            if (scratch_for(p, pd, &sp))
+                goto oom;
+            if (sp)
+                exec_add(&p->bwd_w[l], DNNL_ARG_SCRATCHPAD, sp);
+            TRY(dnnl_inner_product_backward_data_desc_init(&bd, &src_md, &w_md, &dst_md), "ip bwd-data desc");
+            TRY(dnnl_primitive_desc_create(&pd2, &bd, attr_act, ctx->engine, pd_hint), "ip bwd-data pd");
+            TRY(dnnl_primitive_create(&p->bwd_d[l].prim, pd2), "ip bwd-data primitive");
+            exec_add(&p->bwd_d[l], DNNL_ARG_DIFF_DST, ddst);
+            exec_add(&p->bwd_d[l], DNNL_ARG_WEIGHTS, w);
+            exec_add(&p->bwd_d[l], DNNL_ARG_DIFF_SRC, dsrc);
+            if (scratch_for(p, pd2, &sp))
+                goto oom;
+            if (sp)
+                exec_add(&p->bwd_d[l], DNNL_ARG_SCRATCHPAD, sp);
+            dnnl_primitive_desc_destroy(pd);
+            dnnl_primitive_desc_destroy(pd2);
+            pd = pd2 = NULL;
+            dnnl_primitive_attr_destroy(attr_act);
+            attr_act = NULL;
+        }
+        dnnl_primitive_desc_destroy(pd_hint);
+        pd_hint = NULL;
+        dnnl_primitive_attr_destroy(attr);
+        attr = NULL;
+    }
+    return 0;
+oom:
+    snprintf(err, err_len, "out of memory (or oneDNN memory failure) building a batch-%d pass", batch);
+fail:
+    if (post_ops)
+        dnnl_post_ops_destroy(post_ops);
+    if (attr)
+        dnnl_primitive_attr_destroy(attr);
+    if (attr_act)
+        dnnl_primitive_attr_destroy(attr_act);
+    if (pd)
+        dnnl_primitive_desc_destroy(pd);
+    if (pd2)
+        dnnl_primitive_desc_destroy(pd2);
+    if (pd_hint)
+        dnnl_primitive_desc_destroy(pd_hint);
+    nn_pass_destroy(p);
+    return -1;
+}
+
+void nn_pass_destroy(nn_pass *p)
+{
+    if (!p->mlp)
+        return;
+    for (int l = 0; l < NN_MAX_LAYERS; l++) {
+        nn_exec *all[4] = {&p->fwd[l], &p->act_bwd[l], &p->bwd_w[l], &p->bwd_d[l]};
+        for (int k = 0; k < 4; k++)
+            if (all[k]->prim)
+                dnnl_primitive_destroy(all[k]->prim);
+        free(p->out[l]);
+        free(p->diff[l]);
+    }
+    for (int i = 0; i < p->n_mems; i++)
+        dnnl_memory_destroy(p->mems[i]);
+    if (p->owns_input)
+        free(p->input);
+    free(p->diff_input);
+    memset(p, 0, sizeof *p);
+}
+
+static void run(nn_ctx *c, const nn_exec *e)
+{
+    dnnl_primitive_execute(e->prim, c->stream, e->nargs, e->args);
+}
+
+void nn_pass_forward(nn_pass *p)
+{
+    for (int l = 0; l < p->mlp->n_layers; l++)
+        run(p->ctx, &p->fwd[l]);
+    dnnl_stream_wait(p->ctx->stream);
+}
+
+void nn_pass_backward(nn_pass *p, bool want_input_diff)
+{
+    for (int l = p->mlp->n_layers - 1; l >= 0; l--) {
+        if (p->act_bwd[l].prim)
+            run(p->ctx, &p->act_bwd[l]);
+        run(p->ctx, &p->bwd_w[l]);
+        if (l > 0 || want_input_diff)
+            run(p->ctx, &p->bwd_d[l]);
+    }
+    dnnl_stream_wait(p->ctx->stream);
+}
+
+/* Fills the (rows, cols) matrix w with a random orthogonal matrix times gain: QR of a Gaussian
+ * matrix by modified Gram-Schmidt over the longer side, signs fixed by R's diagonal (as torch does). */
+static void orthogonal(float *w, int rows, int cols, double gain, rng_t *rng)
+{
+    const bool tall = rows >= cols; /* orthonormalise the short side's vectors */
+    const int nvec = tall ? cols : rows, len = tall ? rows : cols;
+    double *q = malloc(sizeof(double) * (size_t)nvec * (size_t)len);
+    for (int i = 0; i < nvec * len; i++)
+        q[i] = rng_normal(rng);
+    for (int i = 0; i < nvec; i++) {
+        double *vi = q + (size_t)i * len;
+        for (int j = 0; j < i; j++) {
+            const double *vj = q + (size_t)j * len;
+            double dot = 0;
+            for (int k = 0; k < len; k++)
+                dot += vi[k] * vj[k];
+            for (int k = 0; k < len; k++)
+                vi[k] -= dot * vj[k];
+        }
+        double norm = 0;
+        for (int k = 0; k < len; k++)
+            norm += vi[k] * vi[k];
+        norm = sqrt(norm);
+        for (int k = 0; k < len; k++)
+            vi[k] /= norm;
+    }
+    for (int r = 0; r < rows; r++)
+        for (int c = 0; c < cols; c++) {
+            /* tall: vectors are columns of w; wide: vectors are rows */
+            double v = tall ? q[(size_t)c * len + r] : q[(size_t)r * len + c];
+            w[(size_t)r * cols + c] = (float)(gain * v);
+        }
+    free(q);
+}
+
+void nn_mlp_init_orthogonal(const nn_mlp *m, float *params, double hidden_gain, double out_gain,
+                            rng_t *rng)
+{
+    for (int l = 0; l < m->n_layers; l++) {
+        double gain = l == m->n_layers - 1 ? out_gain : hidden_gain;
+        orthogonal(params + nn_mlp_weight_offset(m, l), m->sizes[l + 1], m->sizes[l], gain, rng);
+        memset(params + nn_mlp_bias_offset(m, l), 0, sizeof(float) * (size_t)m->sizes[l + 1]);
+    }
+}

@@ -1,0 +1,84 @@
+/* mlp: dense layer stacks on oneDNN. A shape (nn_mlp) is a constant description whose parameters
+ * live in a caller-owned flat buffer; a pass (nn_pass) holds the oneDNN primitives and activation
+ * buffers for one batch size, created once and reused for every forward/backward call.
+ * Not thread-safe: one pass is executed by one caller at a time (oneDNN threads inside). */
+#ifndef PPO_NN_MLP_H
+#define PPO_NN_MLP_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include <oneapi/dnnl/dnnl.h>
+
+#include "util/rng.h"
+
+#define NN_MAX_LAYERS 8
+
+typedef enum { NN_TANH = 0, NN_RELU = 1 } nn_activation;
+
+typedef struct {
+    int n_layers;
+    int sizes[NN_MAX_LAYERS + 1]; /* sizes[0] = input width, sizes[n_layers] = output width */
+    nn_activation act;
+    bool act_on_output;  /* a shared trunk ends in an activation; heads do not */
+    size_t param_offset; /* first float of this MLP in the flat parameter buffer */
+} nn_mlp;
+
+/* Per layer l: weights (sizes[l+1], sizes[l]) row-major, then bias (sizes[l+1]). */
+size_t nn_mlp_param_count(const nn_mlp *m);
+size_t nn_mlp_weight_offset(const nn_mlp *m, int layer); /* absolute, in the flat buffer */
+size_t nn_mlp_bias_offset(const nn_mlp *m, int layer);
+
+/* One oneDNN engine + stream and a scratchpad shared by all passes (grown only while passes are
+ * built). Destroy every pass before the context. */
+typedef struct nn_ctx nn_ctx;
+nn_ctx *nn_ctx_create(char *err, size_t err_len);
+void nn_ctx_free(nn_ctx *ctx);
+
+typedef struct {
+    dnnl_primitive_t prim;
+    int nargs;
+    dnnl_exec_arg_t args[8];
+} nn_exec;
+
+typedef struct {
+    const nn_mlp *mlp;
+    nn_ctx *ctx;
+    int batch;
+    bool training;
+    float *input;                   /* (batch, sizes[0]); owned unless given at creation */
+    bool owns_input;
+    float *out[NN_MAX_LAYERS];      /* (batch, sizes[l+1]) layer outputs after activation */
+    float *diff[NN_MAX_LAYERS];     /* (batch, sizes[l+1]) d loss / d out[l]; training only */
+    float *diff_input;              /* (batch, sizes[0]) d loss / d input; training only */
+    nn_exec fwd[NN_MAX_LAYERS];
+    nn_exec act_bwd[NN_MAX_LAYERS]; /* prim NULL where the layer has no activation */
+    nn_exec bwd_w[NN_MAX_LAYERS];
+    nn_exec bwd_d[NN_MAX_LAYERS];
+    dnnl_memory_t mems[12 * NN_MAX_LAYERS];
+    int n_mems;
+} nn_pass;
+
+/* Builds the primitives for `batch` rows. params/grads are the flat buffers (grads may be NULL when
+ * !training). input: an external (batch, sizes[0]) buffer to read from, or NULL to own one.
+ * Returns 0, or -1 with a message in err. */
+int nn_pass_init(nn_pass *p, nn_ctx *ctx, const nn_mlp *m, int batch, bool training, float *params,
+                 float *grads, float *input, char *err, size_t err_len);
+void nn_pass_destroy(nn_pass *p);
+
+/* Output of the last layer: (batch, sizes[n_layers]). */
+static inline float *nn_pass_output(const nn_pass *p) { return p->out[p->mlp->n_layers - 1]; }
+/* Where the caller writes d loss / d output before nn_pass_backward. */
+static inline float *nn_pass_output_diff(const nn_pass *p) { return p->diff[p->mlp->n_layers - 1]; }
+
+void nn_pass_forward(nn_pass *p);
+/* Writes (overwrites) this MLP's slice of the gradient buffer, and diff_input when want_input_diff. */
+void nn_pass_backward(nn_pass *p, bool want_input_diff);
+
+/* Orthogonal initialisation (Saxe et al. 2014), as CleanRL's layer_init: each weight matrix is a
+ * random orthogonal matrix scaled by gain (hidden gain for all layers, out_gain for the last),
+ * biases zero. */
+void nn_mlp_init_orthogonal(const nn_mlp *m, float *params, double hidden_gain, double out_gain,
+                            rng_t *rng);
+
+#endif

@@ -1,0 +1,52 @@
+/* policy: the actor-critic network — actor and critic MLPs (or a shared trunk with two linear heads),
+ * a state-independent log-std for Gaussian policies, all in ONE flat parameter buffer laid out
+ * [trunk | actor | log_std | critic], so the actor's learning-rate range is [0, actor_end). */
+#ifndef PPO_NN_POLICY_H
+#define PPO_NN_POLICY_H
+
+#include "nn/mlp.h"
+#include "ppo/env.h"
+
+typedef struct {
+    int obs_dim;
+    bool continuous;
+    int action_dim; /* floats per action: 1 for discrete */
+    int n_out;      /* actor outputs: logits (discrete) or means (continuous) */
+    bool shared;    /* trunk + linear heads */
+    nn_mlp trunk;   /* only when shared */
+    nn_mlp actor;
+    nn_mlp critic;
+    size_t log_std_offset; /* continuous only */
+    size_t actor_end;      /* params [0, actor_end) belong to the policy side */
+    size_t n_params;
+} policy_model;
+
+/* hidden: n_hidden layer widths. Returns 0 or -1 with err. */
+int policy_model_init(policy_model *pm, const ppo_env_spec *spec, const int *hidden, int n_hidden,
+                      nn_activation act, bool shared, char *err, size_t err_len);
+
+/* Orthogonal init with CleanRL's gains: sqrt(2) hidden, 0.01 policy output, 1 value output;
+ * log_std starts at 0 (std 1). */
+void policy_model_init_params(const policy_model *pm, float *params, rng_t *rng);
+
+typedef struct {
+    const policy_model *pm;
+    int batch;
+    nn_pass trunk, actor, critic;
+    float *obs; /* (batch, obs_dim): write observations here before policy_pass_forward */
+} policy_pass;
+
+int policy_pass_init(policy_pass *pp, nn_ctx *ctx, const policy_model *pm, int batch, bool training,
+                     float *params, float *grads, char *err, size_t err_len);
+void policy_pass_destroy(policy_pass *pp);
+
+void policy_pass_forward(policy_pass *pp);
+static inline const float *policy_pass_actor_out(const policy_pass *pp) { return nn_pass_output(&pp->actor); } /* (batch, n_out) */
+static inline const float *policy_pass_values(const policy_pass *pp) { return nn_pass_output(&pp->critic); } /* (batch,) */
+/* Where the loss writes d loss / d actor output (batch, n_out) and d loss / d value (batch,). */
+static inline float *policy_pass_actor_diff(const policy_pass *pp) { return nn_pass_output_diff(&pp->actor); }
+static inline float *policy_pass_value_diff(const policy_pass *pp) { return nn_pass_output_diff(&pp->critic); }
+/* Overwrites the network part of the gradient buffer (not log_std, which the loss writes). */
+void policy_pass_backward(policy_pass *pp);
+
+#endif

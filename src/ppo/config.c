@@ -1,0 +1,396 @@
+/* config: the option table and its parsers (command line and INI via libinih). */
+#include "ppo/config.h"
+
+#include <errno.h>
+#include <ini.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+typedef enum { OPT_INT, OPT_LLONG, OPT_DOUBLE, OPT_BOOL, OPT_STR } opt_type;
+
+typedef struct {
+    const char *name; /* --name on the command line, name = in the INI file, /config attribute */
+    opt_type type;
+    size_t offset;
+    size_t size; /* strings */
+    const char *help;
+} opt_def;
+
+#define OPT(field, type, help) {#field, type, offsetof(ppo_config, field), sizeof(((ppo_config *)0)->field), help}
+
+static const opt_def opts[] = {
+    OPT(env, OPT_STR, "Gymnasium env id (see 'ppo envs')"),
+    OPT(env_options, OPT_STR, "env options as key=value,... (e.g. continuous=1)"),
+    OPT(algo, OPT_STR, "ppo | a2c | reinforce (sets that algorithm's defaults)"),
+    OPT(total_steps, OPT_LLONG, "env steps to train for, over all ranks"),
+    OPT(seed, OPT_LLONG, "run seed: same seed, ranks and threads give the same run"),
+    OPT(envs_per_rank, OPT_INT, "environments each MPI rank steps (with OpenMP)"),
+    OPT(rollout_steps, OPT_INT, "steps per env per rollout"),
+    OPT(threads, OPT_INT, "OpenMP threads per rank (0: OMP_NUM_THREADS, else cores/ranks on the node)"),
+    OPT(minibatches, OPT_INT, "minibatches per epoch (global batch / minibatches = minibatch size)"),
+    OPT(epochs, OPT_INT, "optimisation epochs per rollout"),
+    OPT(lr, OPT_DOUBLE, "Adam learning rate (actor, and critic unless critic_lr is set)"),
+    OPT(critic_lr, OPT_DOUBLE, "critic learning rate (0: same as lr)"),
+    OPT(anneal_lr, OPT_BOOL, "anneal learning rates linearly to 0"),
+    OPT(adam_eps, OPT_DOUBLE, "Adam epsilon"),
+    OPT(max_grad_norm, OPT_DOUBLE, "clip the global gradient norm to this (0: off)"),
+    OPT(target_kl, OPT_DOUBLE, "stop the epochs early when the mean approx KL exceeds this (0: off)"),
+    OPT(gamma, OPT_DOUBLE, "discount factor"),
+    OPT(gae_lambda, OPT_DOUBLE, "GAE lambda"),
+    OPT(clip_coef, OPT_DOUBLE, "PPO clip coefficient (also the value-clip range)"),
+    OPT(clip_vloss, OPT_BOOL, "clip the value loss around the rollout's values"),
+    OPT(norm_adv, OPT_BOOL, "normalise advantages over the global minibatch"),
+    OPT(ent_coef, OPT_DOUBLE, "entropy bonus coefficient"),
+    OPT(vf_coef, OPT_DOUBLE, "value loss coefficient"),
+    OPT(baseline, OPT_BOOL, "reinforce: learn a value baseline"),
+    OPT(hidden, OPT_STR, "hidden layer widths, comma-separated"),
+    OPT(activation, OPT_STR, "tanh | relu"),
+    OPT(shared_trunk, OPT_BOOL, "actor and critic share the hidden layers"),
+    OPT(log, OPT_STR, "HDF5 log path (default runs/ENV_sSEED_TIME.h5)"),
+    OPT(save, OPT_STR, "final policy checkpoint (default: the log path with .policy.h5)"),
+    OPT(force, OPT_BOOL, "overwrite an existing log or checkpoint"),
+    OPT(eval_episodes, OPT_INT, "after training, evaluate the greedy policy for this many episodes (0: off)"),
+    OPT(check_params, OPT_INT, "debug: every N updates compare a parameter checksum across ranks (0: off)"),
+    OPT(progress_interval, OPT_DOUBLE, "seconds between progress lines when not on a terminal"),
+    OPT(config, OPT_STR, "INI file to read options from (flags override it)"),
+};
+#define N_OPTS ((int)(sizeof opts / sizeof opts[0]))
+
+void config_defaults(ppo_config *c)
+{
+    memset(c, 0, sizeof *c);
+    snprintf(c->env, sizeof c->env, "CartPole-v1");
+    snprintf(c->algo, sizeof c->algo, "ppo");
+    c->total_steps = 200000;
+    c->seed = 1;
+    c->envs_per_rank = 8;
+    c->rollout_steps = 128;
+    c->threads = 0;
+    c->minibatches = 4;
+    c->epochs = 4;
+    c->lr = 2.5e-4;
+    c->anneal_lr = true;
+    c->adam_eps = 1e-5;
+    c->max_grad_norm = 0.5;
+    c->gamma = 0.99;
+    c->gae_lambda = 0.95;
+    c->clip_coef = 0.2;
+    c->clip_vloss = true;
+    c->norm_adv = true;
+    c->ent_coef = 0.01;
+    c->vf_coef = 0.5;
+    c->baseline = true;
+    snprintf(c->hidden, sizeof c->hidden, "64,64");
+    snprintf(c->activation, sizeof c->activation, "tanh");
+    c->progress_interval = 5.0;
+}
+
+static int find_opt(const char *name)
+{
+    for (int i = 0; i < N_OPTS; i++) {
+        const char *a = opts[i].name, *b = name;
+        while (*a && (*a == *b || (*a == '_' && *b == '-'))) /* --envs-per-rank == --envs_per_rank */
+            a++, b++;
+        if (!*a && !*b)
+            return i;
+    }
+    return -1;
+}
+
+static int set_value(ppo_config *c, int i, const char *value, char *err, size_t err_len)
+{
+    const opt_def *o = &opts[i];
+    void *field = (char *)c + o->offset;
+    char *end = NULL;
+    errno = 0;
+    switch (o->type) {
+    case OPT_INT: {
+        long v = strtol(value, &end, 10);
+        if (!*value || *end || errno || v < -2147483647L || v > 2147483647L)
+            goto bad;
+        *(int *)field = (int)v;
+        return 0;
+    }
+    case OPT_LLONG: {
+        double d = strtod(value, &end); /* accepts 1e6 as well as 1000000 */
+        if (!*value || *end || errno || d != floor(d) || fabs(d) > 9e18)
+            goto bad;
+        *(long long *)field = (long long)d;
+        return 0;
+    }
+    case OPT_DOUBLE: {
+        double v = strtod(value, &end);
+        if (!*value || *end || errno || !isfinite(v))
+            goto bad;
+        *(double *)field = v;
+        return 0;
+    }
+    case OPT_BOOL:
+        if (!strcmp(value, "1") || !strcmp(value, "true") || !strcmp(value, "yes") || !strcmp(value, "on"))
+            *(bool *)field = true;
+        else if (!strcmp(value, "0") || !strcmp(value, "false") || !strcmp(value, "no") || !strcmp(value, "off"))
+            *(bool *)field = false;
+        else
+            goto bad;
+        return 0;
+    case OPT_STR:
+        if (strlen(value) >= o->size) {
+            snprintf(err, err_len, "option %s: value is longer than %zu characters", o->name, o->size - 1);
+            return -1;
+        }
+        memcpy(field, value, strlen(value) + 1);
+        return 0;
+    }
+bad:
+    snprintf(err, err_len, "option %s: '%s' is not a valid %s", o->name, value,
+             o->type == OPT_BOOL ? "boolean (true/false)" : o->type == OPT_DOUBLE ? "number" : "integer");
+    return -1;
+}
+
+typedef struct {
+    ppo_config *c;
+    config_set *set;
+    char *err;
+    size_t err_len;
+    int failed;
+} ini_ctx;
+
+static int config_ini_line(void *user, const char *section, const char *name, const char *value)
+{
+    ini_ctx *x = user;
+    if (x->failed)
+        return 0;
+    if (section[0] && strcmp(section, "ppo")) {
+        snprintf(x->err, x->err_len, "config file: unknown section [%s] (use [ppo] or none)", section);
+        x->failed = 1;
+        return 0;
+    }
+    int i = find_opt(name);
+    if (i < 0 || !strcmp(name, "config")) {
+        snprintf(x->err, x->err_len, "config file: unknown option '%s'", name);
+        x->failed = 1;
+        return 0;
+    }
+    if (set_value(x->c, i, value, x->err, x->err_len)) {
+        x->failed = 1;
+        return 0;
+    }
+    x->set->flag[i] = true;
+    return 1;
+}
+
+int config_parse_args(ppo_config *c, config_set *set, int argc, char **argv, char *err, size_t err_len)
+{
+    memset(set, 0, sizeof *set);
+    /* the config file first, so flags override it wherever --config appears */
+    for (int k = 0; k < argc; k++) {
+        const char *a = argv[k];
+        const char *file = NULL;
+        if (!strcmp(a, "--config") && k + 1 < argc)
+            file = argv[k + 1];
+        else if (!strncmp(a, "--config=", 9))
+            file = a + 9;
+        if (!file)
+            continue;
+        ini_ctx x = {c, set, err, err_len, 0};
+        int rc = ini_parse(file, config_ini_line, &x);
+        if (x.failed)
+            return -1;
+        if (rc < 0) {
+            snprintf(err, err_len, "config file %s: cannot open it", file);
+            return -1;
+        }
+        if (rc > 0) {
+            snprintf(err, err_len, "config file %s: syntax error on line %d", file, rc);
+            return -1;
+        }
+        snprintf(c->config, sizeof c->config, "%s", file);
+    }
+    for (int k = 0; k < argc; k++) {
+        const char *a = argv[k];
+        if (!strcmp(a, "--help") || !strcmp(a, "-h"))
+            return 1;
+        if (strncmp(a, "--", 2)) {
+            snprintf(err, err_len, "unexpected argument '%s' (options start with --; see --help)", a);
+            return -1;
+        }
+        char name[128];
+        const char *eq = strchr(a, '=');
+        const char *value;
+        snprintf(name, sizeof name, "%.*s", (int)(eq ? (size_t)(eq - a - 2) : strlen(a + 2)), a + 2);
+        int i = find_opt(name);
+        bool negated = false;
+        if (i < 0 && !strncmp(name, "no-", 3) && (i = find_opt(name + 3)) >= 0 && opts[i].type == OPT_BOOL)
+            negated = true;
+        else if (i < 0 || (i >= 0 && !strncmp(name, "no-", 3))) {
+            snprintf(err, err_len, "unknown option --%s (see --help)", name);
+            return -1;
+        }
+        if (negated) {
+            if (eq) {
+                snprintf(err, err_len, "option --%s takes no value", name);
+                return -1;
+            }
+            value = "false";
+        } else if (eq)
+            value = eq + 1;
+        else if (opts[i].type == OPT_BOOL && (k + 1 >= argc || !strncmp(argv[k + 1], "--", 2)))
+            value = "true"; /* a bare boolean flag */
+        else if (k + 1 < argc)
+            value = argv[++k];
+        else {
+            snprintf(err, err_len, "option --%s needs a value", name);
+            return -1;
+        }
+        if (!strcmp(opts[i].name, "config"))
+            continue; /* already loaded */
+        if (set_value(c, i, value, err, err_len))
+            return -1;
+        set->flag[i] = true;
+    }
+    return 0;
+}
+
+static bool is_set(const config_set *set, const char *name) { return set->flag[find_opt(name)]; }
+
+void config_finalize(ppo_config *c, const config_set *set)
+{
+    /* A2C (Mnih et al. 2016) as Stable-Baselines3 configures it: 5-step rollouts, one gradient step per
+     * rollout on the whole batch, no ratio clipping, no advantage normalisation, lambda 1, lr 7e-4. */
+    if (!strcmp(c->algo, "a2c")) {
+        if (!is_set(set, "rollout_steps")) c->rollout_steps = 5;
+        if (!is_set(set, "epochs")) c->epochs = 1;
+        if (!is_set(set, "minibatches")) c->minibatches = 1;
+        if (!is_set(set, "gae_lambda")) c->gae_lambda = 1.0;
+        if (!is_set(set, "norm_adv")) c->norm_adv = false;
+        if (!is_set(set, "clip_vloss")) c->clip_vloss = false;
+        if (!is_set(set, "lr")) c->lr = 7e-4;
+        if (!is_set(set, "anneal_lr")) c->anneal_lr = false;
+        if (!is_set(set, "ent_coef")) c->ent_coef = 0.0;
+    }
+    /* REINFORCE (Williams 1992): Monte-Carlo returns (lambda 1), one step per rollout, with an optional
+     * learned baseline; rollouts long enough to hold whole episodes of the classic tasks. */
+    if (!strcmp(c->algo, "reinforce")) {
+        if (!is_set(set, "rollout_steps")) c->rollout_steps = 500;
+        if (!is_set(set, "epochs")) c->epochs = 1;
+        if (!is_set(set, "minibatches")) c->minibatches = 1;
+        if (!is_set(set, "gae_lambda")) c->gae_lambda = 1.0;
+        if (!is_set(set, "norm_adv")) c->norm_adv = true;
+        if (!is_set(set, "clip_vloss")) c->clip_vloss = false;
+        if (!is_set(set, "lr")) c->lr = 1e-3;
+        if (!is_set(set, "anneal_lr")) c->anneal_lr = false;
+        if (!is_set(set, "ent_coef")) c->ent_coef = 0.0;
+    }
+}
+
+int config_validate(const ppo_config *c, int ranks, char *err, size_t err_len)
+{
+#define FAIL(...) do { snprintf(err, err_len, __VA_ARGS__); return -1; } while (0)
+    if (strcmp(c->algo, "ppo") && strcmp(c->algo, "a2c") && strcmp(c->algo, "reinforce"))
+        FAIL("option algo: '%s' is not one of ppo, a2c, reinforce", c->algo);
+    if (c->total_steps <= 0) FAIL("option total_steps: must be positive, got %lld", c->total_steps);
+    if (c->seed < 0) FAIL("option seed: must be >= 0, got %lld", c->seed);
+    if (c->envs_per_rank <= 0) FAIL("option envs_per_rank: must be positive, got %d", c->envs_per_rank);
+    if (c->envs_per_rank > 65536) FAIL("option envs_per_rank: %d is more than 65536", c->envs_per_rank);
+    if (c->rollout_steps <= 0) FAIL("option rollout_steps: must be positive, got %d", c->rollout_steps);
+    if (c->threads < 0) FAIL("option threads: must be >= 0, got %d", c->threads);
+    if (c->minibatches <= 0) FAIL("option minibatches: must be positive, got %d", c->minibatches);
+    if (c->epochs <= 0) FAIL("option epochs: must be positive, got %d", c->epochs);
+    long long local = (long long)c->envs_per_rank * c->rollout_steps;
+    if (local % c->minibatches)
+        FAIL("option minibatches: %d does not divide the per-rank batch envs_per_rank x rollout_steps = %lld "
+             "(global batch %lld over %d ranks)", c->minibatches, local, local * ranks, ranks);
+    if (local > 100000000LL) FAIL("option rollout_steps: the per-rank batch %lld is too large", local);
+    if (!(c->lr > 0)) FAIL("option lr: must be positive, got %g", c->lr);
+    if (c->critic_lr < 0) FAIL("option critic_lr: must be >= 0, got %g", c->critic_lr);
+    if (!(c->adam_eps > 0)) FAIL("option adam_eps: must be positive, got %g", c->adam_eps);
+    if (c->max_grad_norm < 0) FAIL("option max_grad_norm: must be >= 0, got %g", c->max_grad_norm);
+    if (c->target_kl < 0) FAIL("option target_kl: must be >= 0, got %g", c->target_kl);
+    if (!(c->gamma >= 0 && c->gamma <= 1)) FAIL("option gamma: must be in [0, 1], got %g", c->gamma);
+    if (!(c->gae_lambda >= 0 && c->gae_lambda <= 1)) FAIL("option gae_lambda: must be in [0, 1], got %g", c->gae_lambda);
+    if (!(c->clip_coef > 0)) FAIL("option clip_coef: must be positive, got %g", c->clip_coef);
+    if (c->ent_coef < 0) FAIL("option ent_coef: must be >= 0, got %g", c->ent_coef);
+    if (c->vf_coef < 0) FAIL("option vf_coef: must be >= 0, got %g", c->vf_coef);
+    int sizes[16];
+    int n = config_hidden_sizes(c->hidden, sizes, 7);
+    if (n < 1) FAIL("option hidden: '%s' is not 1 to 7 comma-separated widths in [1, 4096]", c->hidden);
+    if (strcmp(c->activation, "tanh") && strcmp(c->activation, "relu"))
+        FAIL("option activation: '%s' is not tanh or relu", c->activation);
+    if (c->eval_episodes < 0) FAIL("option eval_episodes: must be >= 0, got %d", c->eval_episodes);
+    if (c->check_params < 0) FAIL("option check_params: must be >= 0, got %d", c->check_params);
+    if (!(c->progress_interval > 0)) FAIL("option progress_interval: must be positive, got %g", c->progress_interval);
+    return 0;
+#undef FAIL
+}
+
+int config_hidden_sizes(const char *text, int *sizes, int max)
+{
+    int n = 0;
+    const char *p = text;
+    while (*p) {
+        char *end;
+        errno = 0;
+        long v = strtol(p, &end, 10);
+        if (end == p || errno || v < 1 || v > 4096 || n == max)
+            return -1;
+        sizes[n++] = (int)v;
+        p = end;
+        if (*p == ',')
+            p++;
+        else if (*p)
+            return -1;
+    }
+    return n > 0 ? n : -1;
+}
+
+void config_print_help(const char *prog, const ppo_config *d)
+{
+    printf("usage: %s [train] [--option value ...]\n"
+           "       %s eval --checkpoint FILE [--episodes N] [--stochastic] [--seed S]\n"
+           "       %s envs\n\n"
+           "Trains an agent with PPO (or A2C / REINFORCE). Run it under mpirun for several ranks:\n"
+           "  mpirun -n 8 %s --env LunarLander-v3\n"
+           "Options may also come from an INI file (--config FILE, keys as below, optional [ppo] section);\n"
+           "flags override the file. Booleans take true/false or --no-NAME.\n\noptions (default):\n",
+           prog, prog, prog, prog);
+    for (int i = 0; i < N_OPTS; i++) {
+        char val[CONFIG_PATH + 8];
+        double num;
+        config_option_value(d, i, val, sizeof val, &num);
+        char flag[64];
+        snprintf(flag, sizeof flag, "--%s", opts[i].name);
+        for (char *q = flag + 2; *q; q++)
+            if (*q == '_')
+                *q = '-';
+        printf("  %-22s %s (%s)\n", flag, opts[i].help, val[0] ? val : "none");
+    }
+}
+
+int config_option_count(void) { return N_OPTS; }
+const char *config_option_name(int i) { return opts[i].name; }
+
+char config_option_kind(int i)
+{
+    switch (opts[i].type) {
+    case OPT_INT:
+    case OPT_LLONG: return 'i';
+    case OPT_DOUBLE: return 'f';
+    case OPT_BOOL: return 'b';
+    default: return 's';
+    }
+}
+
+void config_option_value(const ppo_config *c, int i, char *buf, size_t len, double *num)
+{
+    const void *field = (const char *)c + opts[i].offset;
+    *num = 0;
+    switch (opts[i].type) {
+    case OPT_INT: *num = *(const int *)field; snprintf(buf, len, "%d", *(const int *)field); break;
+    case OPT_LLONG: *num = (double)*(const long long *)field; snprintf(buf, len, "%lld", *(const long long *)field); break;
+    case OPT_DOUBLE: *num = *(const double *)field; snprintf(buf, len, "%g", *(const double *)field); break;
+    case OPT_BOOL: *num = *(const bool *)field; snprintf(buf, len, "%s", *(const bool *)field ? "true" : "false"); break;
+    case OPT_STR: snprintf(buf, len, "%s", (const char *)field); break;
+    }
+}

@@ -1,0 +1,81 @@
+/* config: every trainer option — defaults, config file (INI), command line, validation — from one
+ * table, so --help, the parser and the HDF5 /config attributes can never disagree. */
+#ifndef PPO_PPO_CONFIG_H
+#define PPO_PPO_CONFIG_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#define CONFIG_STR 256
+#define CONFIG_PATH 1024
+
+typedef struct {
+    /* task */
+    char env[CONFIG_STR];
+    char env_options[CONFIG_STR];
+    char algo[16]; /* ppo | a2c | reinforce */
+    long long total_steps;
+    long long seed;
+    /* parallel layout */
+    int envs_per_rank;
+    int rollout_steps;
+    int threads; /* 0: OMP_NUM_THREADS, else cores on node / ranks on node */
+    /* optimisation */
+    int minibatches;
+    int epochs;
+    double lr;
+    double critic_lr; /* 0: same as lr */
+    bool anneal_lr;
+    double adam_eps;
+    double max_grad_norm; /* 0: no clipping */
+    double target_kl;     /* 0: no early stop */
+    /* PPO loss */
+    double gamma;
+    double gae_lambda;
+    double clip_coef;
+    bool clip_vloss;
+    bool norm_adv;
+    double ent_coef;
+    double vf_coef;
+    bool baseline; /* reinforce: learn a value baseline */
+    /* network */
+    char hidden[64];
+    char activation[16];
+    bool shared_trunk;
+    /* output */
+    char log[CONFIG_PATH];
+    char save[CONFIG_PATH];
+    bool force;
+    int eval_episodes;
+    int check_params; /* every N updates compare a parameter checksum across ranks; 0 = off */
+    double progress_interval; /* seconds between plain progress lines (non-TTY) */
+    char config[CONFIG_PATH]; /* the INI file these came from, if any */
+} ppo_config;
+
+void config_defaults(ppo_config *c);
+
+/* Applies the algorithm's defaults (a2c, reinforce) for fields the user did not set. Call after
+ * parsing; `set` marks user-set options (config_parse_args fills it). */
+typedef struct {
+    bool flag[64];
+} config_set;
+
+/* Parses argv (after the subcommand), first loading --config FILE if present, then flags.
+ * Returns 0; 1 when --help was asked (help printed to stdout); -1 with a message in err. */
+int config_parse_args(ppo_config *c, config_set *set, int argc, char **argv, char *err, size_t err_len);
+/* Fills derived defaults (algo presets, log/save paths). */
+void config_finalize(ppo_config *c, const config_set *set);
+/* Checks every field; -1 with a message naming the bad one. `ranks` for batch divisibility. */
+int config_validate(const ppo_config *c, int ranks, char *err, size_t err_len);
+void config_print_help(const char *prog, const ppo_config *defaults);
+
+/* Iteration over options for logging: name, and the value formatted as text; kind 'i', 'f', 's', 'b'. */
+int config_option_count(void);
+const char *config_option_name(int i);
+char config_option_kind(int i);
+void config_option_value(const ppo_config *c, int i, char *buf, size_t len, double *num);
+
+/* Parses "64,64" into widths; returns the count or -1. */
+int config_hidden_sizes(const char *text, int *sizes, int max);
+
+#endif

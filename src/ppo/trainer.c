@@ -1,0 +1,424 @@
+/* trainer: the rollout / GAE / update cycle of one rank, and the collectives that keep ranks equal.
+ *
+ * Every buffer is sized from the config in trainer_create; the loop allocates nothing and creates
+ * no oneDNN primitive. Each env has its own env RNG and action RNG, seeded from (run seed, global env
+ * index), so trajectories do not depend on thread count or OpenMP schedule. */
+#include "ppo/trainer.h"
+
+#include <math.h>
+#include <omp.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "ppo/gae.h"
+#include "util/rng.h"
+
+struct trainer {
+    const ppo_config *cfg;
+    const par_layout *par;
+    int N, T, B, mb;           /* envs, steps, local batch T*N, local minibatch */
+    long long global_mb;       /* samples in a global minibatch */
+    long long updates_total, update;
+    ppo_env **envs;            /* (N,) */
+    rng_t *act_rng;            /* (N,) action sampling, one per env */
+    rng_t shuffle_rng;         /* minibatch permutation of this rank */
+    bool shuffle;
+    ppo_env_spec spec;
+    int od, ad, K;             /* obs dim, action floats, actor outputs */
+    bool learn_values;         /* false for REINFORCE without a baseline */
+
+    policy_model pm;
+    nn_ctx *nn;
+    policy_pass infer;         /* batch N */
+    policy_pass train;         /* batch mb */
+    bool infer_ok, train_ok;
+    float *params, *grads;     /* (P,) each: the one flat buffer of the network and of its gradient */
+    adam_state adam;
+    loss_params lp;
+
+    /* rollout storage, (T, N, ...) */
+    float *obs, *actions, *logp, *values, *rewards, *boot, *adv, *ret;
+    uint8_t *term, *trunc;
+    float *cur_obs, *final_obs, *last_values; /* (N, od), (N, od), (N,) */
+
+    /* episodes in progress and finished during the last rollout */
+    double *ep_return;         /* (N,) */
+    int *ep_len;               /* (N,) */
+    episode_record *ep_done;   /* (N, T) slots, compacted after the rollout */
+    int *ep_count;             /* (N,) */
+    int n_done;
+
+    /* minibatch scratch */
+    int *perm;                 /* (B,) */
+    float *mb_actions, *mb_logp, *mb_adv, *mb_ret, *mb_values; /* (mb, ...) */
+};
+
+#define ALLOC(ptr, n) (((ptr) = calloc((size_t)(n) > 0 ? (size_t)(n) : 1u, sizeof *(ptr))) != NULL)
+
+trainer *trainer_create(const ppo_config *cfg, const par_layout *par, char *err, size_t err_len)
+{
+    trainer *t = calloc(1, sizeof *t);
+    bool ok = t != NULL;
+    if (!ok)
+        snprintf(err, err_len, "out of memory");
+    if (ok) {
+        t->cfg = cfg;
+        t->par = par;
+        t->N = cfg->envs_per_rank;
+        t->T = cfg->rollout_steps;
+        t->B = t->N * t->T;
+        t->mb = t->B / cfg->minibatches;
+        t->global_mb = (long long)t->mb * par->size;
+        long long per_update = (long long)t->B * par->size;
+        t->updates_total = (cfg->total_steps + per_update - 1) / per_update;
+        t->shuffle = true;
+        rng_seed(&t->shuffle_rng, rng_mix((uint64_t)cfg->seed ^ 0x5bd1e995ULL, (uint64_t)par->rank));
+        ok = ALLOC(t->envs, t->N) && ALLOC(t->act_rng, t->N);
+        if (!ok)
+            snprintf(err, err_len, "out of memory for %d envs", t->N);
+    }
+    for (int n = 0; ok && n < t->N; n++) {
+        t->envs[n] = ppo_env_make(cfg->env, cfg->env_options, err, err_len);
+        if (!t->envs[n]) {
+            ok = false;
+            break;
+        }
+        const uint64_t g = (uint64_t)par->rank * (uint64_t)t->N + (uint64_t)n; /* global env index */
+        ppo_env_seed(t->envs[n], rng_mix((uint64_t)cfg->seed, g));
+        rng_seed(&t->act_rng[n], rng_mix((uint64_t)cfg->seed ^ 0xa5a5a5a5a5a5a5a5ULL, g));
+    }
+    if (ok) {
+        t->spec = *ppo_env_get_spec(t->envs[0]);
+        t->od = t->spec.obs_dim;
+        t->ad = t->spec.action_dim;
+        int hidden[16];
+        int nh = config_hidden_sizes(cfg->hidden, hidden, 7);
+        nn_activation act = strcmp(cfg->activation, "relu") ? NN_TANH : NN_RELU;
+        ok = policy_model_init(&t->pm, &t->spec, hidden, nh, act, cfg->shared_trunk, err, err_len) == 0;
+        t->K = t->pm.n_out;
+    }
+    if (ok && !(ALLOC(t->params, t->pm.n_params) && ALLOC(t->grads, t->pm.n_params) &&
+                adam_init(&t->adam, t->pm.n_params, 0.9, 0.999, cfg->adam_eps) == 0)) {
+        ok = false;
+        snprintf(err, err_len, "out of memory for the network");
+    }
+    if (ok) {
+        rng_t init_rng;
+        rng_seed(&init_rng, rng_mix((uint64_t)cfg->seed, 0x1a17ULL));
+        policy_model_init_params(&t->pm, t->params, &init_rng);
+        t->nn = nn_ctx_create(err, err_len);
+        ok = t->nn != NULL;
+    }
+    if (ok)
+        ok = (t->infer_ok = policy_pass_init(&t->infer, t->nn, &t->pm, t->N, false, t->params, NULL, err, err_len) == 0);
+    if (ok)
+        ok = (t->train_ok = policy_pass_init(&t->train, t->nn, &t->pm, t->mb, true, t->params, t->grads, err, err_len) == 0);
+    const size_t TN = (size_t)t->B;
+    if (ok) {
+        ok = ALLOC(t->obs, TN * t->od) && ALLOC(t->actions, TN * t->ad) && ALLOC(t->logp, TN) &&
+             ALLOC(t->values, TN) && ALLOC(t->rewards, TN) && ALLOC(t->boot, TN) && ALLOC(t->adv, TN) &&
+             ALLOC(t->ret, TN) && ALLOC(t->term, TN) && ALLOC(t->trunc, TN) &&
+             ALLOC(t->cur_obs, (size_t)t->N * t->od) && ALLOC(t->final_obs, (size_t)t->N * t->od) &&
+             ALLOC(t->last_values, t->N) && ALLOC(t->ep_return, t->N) && ALLOC(t->ep_len, t->N) &&
+             ALLOC(t->ep_done, TN) && ALLOC(t->ep_count, t->N) && ALLOC(t->perm, TN) &&
+             ALLOC(t->mb_actions, (size_t)t->mb * t->ad) && ALLOC(t->mb_logp, t->mb) && ALLOC(t->mb_adv, t->mb) &&
+             ALLOC(t->mb_ret, t->mb) && ALLOC(t->mb_values, t->mb);
+        if (!ok)
+            snprintf(err, err_len, "out of memory for the rollout buffers (%zu samples)", TN);
+    }
+    if (ok) {
+        const bool pg_only = strcmp(cfg->algo, "ppo") != 0;
+        t->learn_values = !(strcmp(cfg->algo, "reinforce") == 0 && !cfg->baseline);
+        t->lp = (loss_params){
+            .continuous = t->pm.continuous,
+            .n_out = t->K,
+            .clipped = !pg_only,
+            .clip_coef = cfg->clip_coef,
+            .clip_vloss = cfg->clip_vloss,
+            .vf_coef = t->learn_values ? cfg->vf_coef : 0.0,
+            .ent_coef = cfg->ent_coef,
+            .scale = 1.0 / (double)t->global_mb,
+        };
+        for (int n = 0; n < t->N; n++)
+            ppo_env_reset(t->envs[n], t->cur_obs + (size_t)n * t->od);
+        /* warm-up: the first oneDNN execution in a process is slow; keep it out of the timings */
+        memcpy(t->infer.obs, t->cur_obs, sizeof(float) * (size_t)t->N * t->od);
+        policy_pass_forward(&t->infer);
+    }
+    /* every rank must agree before anyone proceeds, or one would hang in the first collective */
+    if (!par_all_ok(par, ok)) {
+        if (ok)
+            snprintf(err, err_len, "another rank failed to set up (see its message)");
+        trainer_free(t);
+        return NULL;
+    }
+    /* identical start on every rank, whatever the floating-point history of the init */
+    MPI_Bcast(t->params, (int)t->pm.n_params, MPI_FLOAT, 0, par->comm);
+    return t;
+}
+
+void trainer_free(trainer *t)
+{
+    if (!t)
+        return;
+    if (t->train_ok)
+        policy_pass_destroy(&t->train);
+    if (t->infer_ok)
+        policy_pass_destroy(&t->infer);
+    nn_ctx_free(t->nn);
+    for (int n = 0; t->envs && n < t->N; n++)
+        ppo_env_free(t->envs[n]);
+    adam_free(&t->adam);
+    void *bufs[] = {t->envs, t->act_rng, t->params, t->grads, t->obs, t->actions, t->logp, t->values,
+                    t->rewards, t->boot, t->adv, t->ret, t->term, t->trunc, t->cur_obs, t->final_obs,
+                    t->last_values, t->ep_return, t->ep_len, t->ep_done, t->ep_count, t->perm,
+                    t->mb_actions, t->mb_logp, t->mb_adv, t->mb_ret, t->mb_values};
+    for (size_t i = 0; i < sizeof bufs / sizeof bufs[0]; i++)
+        free(bufs[i]);
+    free(t);
+}
+
+/* Value of each env's observation rows in `rows` (N, od), through the inference pass. */
+static const float *infer_values(trainer *t, const float *rows)
+{
+    memcpy(t->infer.obs, rows, sizeof(float) * (size_t)t->N * t->od);
+    policy_pass_forward(&t->infer);
+    return policy_pass_values(&t->infer);
+}
+
+void trainer_rollout(trainer *t)
+{
+    const int N = t->N, od = t->od, ad = t->ad, K = t->K;
+    const float *log_std = t->pm.continuous ? t->params + t->pm.log_std_offset : NULL;
+    memset(t->ep_count, 0, sizeof(int) * (size_t)N);
+    int bad_actions = 0;
+    for (int s = 0; s < t->T; s++) {
+        const size_t row = (size_t)s * N;
+        memcpy(t->obs + row * od, t->cur_obs, sizeof(float) * (size_t)N * od);
+        memcpy(t->infer.obs, t->cur_obs, sizeof(float) * (size_t)N * od);
+        policy_pass_forward(&t->infer);
+        const float *out = policy_pass_actor_out(&t->infer);
+        const float *v = policy_pass_values(&t->infer);
+        int any_trunc = 0;
+#pragma omp parallel for schedule(static) reduction(+ : any_trunc, bad_actions)
+        for (int n = 0; n < N; n++) {
+            const size_t i = row + (size_t)n;
+            float *action = t->actions + i * ad;
+            double noise[PPO_ENV_MAX_ACTION_DIM];
+            for (int d = 0; d < ad && t->pm.continuous; d++)
+                noise[d] = rng_normal(&t->act_rng[n]);
+            const double u = rng_uniform(&t->act_rng[n]);
+            t->logp[i] = (float)policy_sample(t->pm.continuous, K, out + (size_t)n * K, log_std, false, u, noise, action);
+            t->values[i] = v[n];
+            ppo_step_result r;
+            float *o = t->cur_obs + (size_t)n * od;
+            if (ppo_env_step(t->envs[n], action, o, &r) != PPO_ENV_OK) {
+                bad_actions++;
+                r = (ppo_step_result){0.0f, true, false};
+            }
+            t->rewards[i] = r.reward;
+            t->term[i] = r.terminated;
+            t->trunc[i] = r.truncated && !r.terminated;
+            t->boot[i] = 0.0f;
+            t->ep_return[n] += r.reward;
+            t->ep_len[n]++;
+            if (r.terminated || r.truncated) {
+                episode_record *e = &t->ep_done[(size_t)n * t->T + (size_t)t->ep_count[n]++];
+                *e = (episode_record){n, t->ep_len[n], t->ep_return[n], r.terminated};
+                t->ep_return[n] = 0.0;
+                t->ep_len[n] = 0;
+                if (t->trunc[i]) {
+                    memcpy(t->final_obs + (size_t)n * od, o, sizeof(float) * (size_t)od);
+                    any_trunc++;
+                }
+                ppo_env_reset(t->envs[n], o);
+            }
+        }
+        if (any_trunc) { /* bootstrap truncated episodes from the value of their last observation */
+            const float *fv = infer_values(t, t->final_obs);
+            for (int n = 0; n < N; n++)
+                if (t->trunc[row + (size_t)n])
+                    t->boot[row + (size_t)n] = fv[n];
+        }
+    }
+    if (bad_actions)
+        par_abort(t->par, 3, "the policy produced invalid actions (NaN parameters?); stopping");
+    const float *lv = infer_values(t, t->cur_obs);
+    memcpy(t->last_values, lv, sizeof(float) * (size_t)N);
+    /* compact finished episodes in env order (deterministic, whatever the thread schedule) */
+    t->n_done = 0;
+    for (int n = 0; n < N; n++)
+        for (int k = 0; k < t->ep_count[n]; k++)
+            t->ep_done[t->n_done++] = t->ep_done[(size_t)n * t->T + (size_t)k];
+    trainer_compute_advantages(t);
+}
+
+void trainer_compute_advantages(trainer *t)
+{
+    if (!t->learn_values) { /* REINFORCE without baseline: plain discounted returns */
+        memset(t->values, 0, sizeof(float) * (size_t)t->B);
+        memset(t->boot, 0, sizeof(float) * (size_t)t->B);
+        memset(t->last_values, 0, sizeof(float) * (size_t)t->N);
+    }
+    ppo_gae(t->T, t->N, t->rewards, t->values, t->term, t->trunc, t->boot, t->last_values, t->cfg->gamma,
+            t->cfg->gae_lambda, t->adv, t->ret);
+}
+
+static void shuffle(trainer *t)
+{
+    for (int i = 0; i < t->B; i++)
+        t->perm[i] = i;
+    if (!t->shuffle)
+        return;
+    for (int i = t->B - 1; i > 0; i--) {
+        int j = (int)rng_below(&t->shuffle_rng, (uint32_t)(i + 1));
+        int tmp = t->perm[i];
+        t->perm[i] = t->perm[j];
+        t->perm[j] = tmp;
+    }
+}
+
+void trainer_optimize(trainer *t, update_stats *st)
+{
+    const ppo_config *c = t->cfg;
+    MPI_Comm comm = t->par->comm;
+    const int od = t->od, ad = t->ad, mb = t->mb;
+    const size_t P = t->pm.n_params;
+    t->update++;
+    memset(st, 0, sizeof *st);
+    st->update = t->update;
+    const double frac = c->anneal_lr ? 1.0 - (double)(t->update - 1) / (double)t->updates_total : 1.0;
+    const double lr = c->lr * frac;
+    const double lr_critic = (c->critic_lr > 0 ? c->critic_lr : c->lr) * frac;
+    st->learning_rate = lr;
+
+    loss_sums all = {0}, last_epoch = {0};
+    double grad_norm_sum = 0.0;
+    int steps = 0;
+    for (int epoch = 0; epoch < c->epochs; epoch++) {
+        shuffle(t);
+        loss_sums ep = {0};
+        for (int k = 0; k < c->minibatches; k++) {
+            const int *idx = t->perm + (size_t)k * mb;
+            for (int j = 0; j < mb; j++) {
+                const int i = idx[j];
+                memcpy(t->train.obs + (size_t)j * od, t->obs + (size_t)i * od, sizeof(float) * (size_t)od);
+                memcpy(t->mb_actions + (size_t)j * ad, t->actions + (size_t)i * ad, sizeof(float) * (size_t)ad);
+                t->mb_logp[j] = t->logp[i];
+                t->mb_adv[j] = t->adv[i];
+                t->mb_ret[j] = t->ret[i];
+                t->mb_values[j] = t->values[i];
+            }
+            if (c->norm_adv) { /* statistics of the global minibatch: (sum, sum of squares, count) */
+                double s[3] = {0, 0, (double)mb};
+                for (int j = 0; j < mb; j++) {
+                    s[0] += t->mb_adv[j];
+                    s[1] += (double)t->mb_adv[j] * t->mb_adv[j];
+                }
+                MPI_Allreduce(MPI_IN_PLACE, s, 3, MPI_DOUBLE, MPI_SUM, comm);
+                const double mean = s[0] / s[2];
+                const double var = s[2] > 1 ? (s[1] - s[2] * mean * mean) / (s[2] - 1) : 0.0; /* unbiased, as torch.std */
+                const double inv = 1.0 / (sqrt(var > 0 ? var : 0) + 1e-8);
+                for (int j = 0; j < mb; j++)
+                    t->mb_adv[j] = (float)((t->mb_adv[j] - mean) * inv);
+            }
+            policy_pass_forward(&t->train);
+            if (t->pm.continuous)
+                memset(t->grads + t->pm.log_std_offset, 0, sizeof(float) * (size_t)ad);
+            loss_compute(&t->lp, mb, policy_pass_actor_out(&t->train), policy_pass_values(&t->train), t->mb_actions,
+                         t->mb_logp, t->mb_adv, t->mb_ret, t->mb_values,
+                         t->pm.continuous ? t->params + t->pm.log_std_offset : NULL, policy_pass_actor_diff(&t->train),
+                         policy_pass_value_diff(&t->train), t->pm.continuous ? t->grads + t->pm.log_std_offset : NULL,
+                         &ep);
+            policy_pass_backward(&t->train);
+            /* the one gradient collective: per-rank sums of (1/global_mb)-scaled terms add up to the mean */
+            MPI_Allreduce(MPI_IN_PLACE, t->grads, (int)P, MPI_FLOAT, MPI_SUM, comm);
+            double sq = 0.0;
+            for (size_t p = 0; p < P; p++)
+                sq += (double)t->grads[p] * t->grads[p];
+            const double norm = sqrt(sq);
+            if (!isfinite(norm)) { /* identical on every rank: all skip together */
+                st->nonfinite++;
+                continue;
+            }
+            grad_norm_sum += norm;
+            steps++;
+            if (c->max_grad_norm > 0 && norm > c->max_grad_norm) {
+                const float scale = (float)(c->max_grad_norm / (norm + 1e-6));
+                for (size_t p = 0; p < P; p++)
+                    t->grads[p] *= scale;
+            }
+            adam_step(&t->adam, t->params, t->grads, t->pm.actor_end, lr, lr_critic);
+        }
+        all.policy_loss += ep.policy_loss;
+        all.value_loss += ep.value_loss;
+        all.entropy += ep.entropy;
+        all.count += ep.count;
+        last_epoch = ep;
+        st->epochs = epoch + 1;
+        if (c->target_kl > 0) { /* a collective decision: the KL over the epoch, all ranks */
+            double kl[2] = {ep.approx_kl, ep.count};
+            MPI_Allreduce(MPI_IN_PLACE, kl, 2, MPI_DOUBLE, MPI_SUM, comm);
+            if (kl[0] / kl[1] > c->target_kl)
+                break;
+        }
+    }
+
+    /* explained variance over the whole batch: sums of y, y^2, (y - v), (y - v)^2 */
+    double ev[5] = {0, 0, 0, 0, (double)t->B};
+    for (int i = 0; i < t->B; i++) {
+        const double y = t->ret[i], r = y - t->values[i];
+        ev[0] += y;
+        ev[1] += y * y;
+        ev[2] += r;
+        ev[3] += r * r;
+    }
+    double red[12] = {all.policy_loss, all.value_loss, all.entropy, all.count, last_epoch.approx_kl,
+                      last_epoch.clipped, last_epoch.count, ev[0], ev[1], ev[2], ev[3], ev[4]};
+    MPI_Allreduce(MPI_IN_PLACE, red, 12, MPI_DOUBLE, MPI_SUM, comm);
+    st->policy_loss = red[0] / red[3];
+    st->value_loss = red[1] / red[3];
+    st->entropy = red[2] / red[3];
+    st->approx_kl = red[4] / red[6];
+    st->clip_fraction = red[5] / red[6];
+    const double n = red[11];
+    const double var_y = red[8] / n - (red[7] / n) * (red[7] / n);
+    const double var_r = red[10] / n - (red[9] / n) * (red[9] / n);
+    st->explained_variance = var_y > 0 ? 1.0 - var_r / var_y : NAN;
+    st->grad_norm = steps ? grad_norm_sum / steps : NAN;
+    st->global_step = t->update * (long long)t->B * t->par->size;
+}
+
+int trainer_episodes(const trainer *t, const episode_record **eps)
+{
+    *eps = t->ep_done;
+    return t->n_done;
+}
+
+bool trainer_params_agree(const trainer *t)
+{
+    uint64_t h = 1469598103934665603ULL; /* FNV-1a over the parameter bytes */
+    const unsigned char *b = (const unsigned char *)t->params;
+    for (size_t i = 0; i < t->pm.n_params * sizeof(float); i++)
+        h = (h ^ b[i]) * 1099511628211ULL;
+    uint64_t lo = h, hi = h;
+    MPI_Allreduce(MPI_IN_PLACE, &lo, 1, MPI_UINT64_T, MPI_MIN, t->par->comm);
+    MPI_Allreduce(MPI_IN_PLACE, &hi, 1, MPI_UINT64_T, MPI_MAX, t->par->comm);
+    return lo == hi;
+}
+
+const policy_model *trainer_model(const trainer *t) { return &t->pm; }
+float *trainer_params(trainer *t) { return t->params; }
+float *trainer_grads(trainer *t) { return t->grads; }
+const ppo_env_spec *trainer_spec(const trainer *t) { return &t->spec; }
+long long trainer_updates_total(const trainer *t) { return t->updates_total; }
+long long trainer_steps_per_update(const trainer *t) { return (long long)t->B * t->par->size; }
+int trainer_param_count(const trainer *t) { return (int)t->pm.n_params; }
+void trainer_set_shuffle(trainer *t, bool on) { t->shuffle = on; }
+
+rollout_view trainer_rollout_view(trainer *t)
+{
+    return (rollout_view){t->obs, t->actions, t->logp, t->values, t->rewards, t->boot,
+                          t->term, t->trunc, t->last_values, t->adv, t->ret};
+}

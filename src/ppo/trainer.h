@@ -1,0 +1,70 @@
+/* trainer: one PPO / A2C / REINFORCE run — rollouts on every rank, GAE, minibatch updates with one
+ * gradient allreduce each, metrics to the HDF5 log on rank 0. Collective over par->comm. */
+#ifndef PPO_PPO_TRAINER_H
+#define PPO_PPO_TRAINER_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "nn/policy.h"
+#include "ppo/adam.h"
+#include "ppo/config.h"
+#include "ppo/loss.h"
+#include "runtime/parallel.h"
+
+typedef struct trainer trainer;
+
+/* Builds envs, network, buffers and primitives (nothing is allocated later). Collective; on failure
+ * returns NULL on every rank with the reason in err (same text everywhere). */
+trainer *trainer_create(const ppo_config *cfg, const par_layout *par, char *err, size_t err_len);
+void trainer_free(trainer *t);
+
+/* Per-update figures, identical on every rank after trainer_update. */
+typedef struct {
+    long long update, global_step;
+    int epochs;
+    double policy_loss, value_loss, entropy, approx_kl, clip_fraction, explained_variance;
+    double grad_norm, learning_rate;
+    int nonfinite; /* minibatches whose gradient was not finite (skipped) */
+} update_stats;
+
+/* Collects one rollout and optimises on it. Collective. */
+void trainer_rollout(trainer *t);
+void trainer_optimize(trainer *t, update_stats *st);
+
+/* Finished episodes of the last rollout on this rank; returns the count and points *eps at them. */
+typedef struct {
+    int env_index;
+    int length;
+    double ret;
+    bool terminated;
+} episode_record;
+int trainer_episodes(const trainer *t, const episode_record **eps);
+
+/* Accessors for tests, the log and checkpoints. */
+const policy_model *trainer_model(const trainer *t);
+float *trainer_params(trainer *t);
+float *trainer_grads(trainer *t);
+const ppo_env_spec *trainer_spec(const trainer *t);
+long long trainer_updates_total(const trainer *t);
+long long trainer_steps_per_update(const trainer *t); /* global */
+int trainer_param_count(const trainer *t);
+
+/* Collective: a checksum of the parameters compared across ranks; false on a mismatch. */
+bool trainer_params_agree(const trainer *t);
+
+/* Test hook: fill the rollout buffers directly, then optimise. All (T, N) row-major per rank. */
+typedef struct {
+    float *obs, *actions, *logprobs, *values, *rewards, *bootstrap;
+    uint8_t *terminated, *truncated;
+    float *last_values;
+    float *advantages, *returns;
+} rollout_view;
+rollout_view trainer_rollout_view(trainer *t);
+/* Computes advantages/returns from the view's rollout (after filling it by hand). */
+void trainer_compute_advantages(trainer *t);
+/* Test hook: sets the permutation seed so that minibatches are the identity order when false. */
+void trainer_set_shuffle(trainer *t, bool shuffle);
+
+#endif
