@@ -1,6 +1,6 @@
 /* Pendulum-v1: a port of Gymnasium's classic_control/pendulum.py (swing-up, semi-implicit Euler).
  * Constants and equations from that file (Gymnasium 1.4, HEAD 3f0476a8); see docs/envs.md.
- * Option g (gravity, default 10.0) mirrors the constructor argument; the reset-bound options do not exist. */
+ * Option g (gravity, default 10.0) mirrors the constructor argument; reset(options=x_init/y_init) is not ported. */
 #include <math.h>
 
 #include "envs/classic.h"
