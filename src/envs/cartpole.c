@@ -63,9 +63,10 @@ static void cartpole_step(void *state, rng_t *rng, const float *action, float *o
     cartpole_state *s = state;
     double force = action[0] == 1.0f ? CP_FORCE_MAG : -CP_FORCE_MAG;
     double costheta = cos(s->theta), sintheta = sin(s->theta);
-    double temp = (force + CP_POLEMASS_LENGTH * s->theta_dot * s->theta_dot * sintheta) / CP_TOTAL_MASS;
+    /* Grouped as Gymnasium's np.square(...) terms are, so the float64 rounding matches. */
+    double temp = (force + CP_POLEMASS_LENGTH * (s->theta_dot * s->theta_dot) * sintheta) / CP_TOTAL_MASS;
     double thetaacc = (CP_GRAVITY * sintheta - costheta * temp) /
-                      (CP_LENGTH * (4.0 / 3.0 - CP_MASSPOLE * costheta * costheta / CP_TOTAL_MASS));
+                      (CP_LENGTH * (4.0 / 3.0 - CP_MASSPOLE * (costheta * costheta) / CP_TOTAL_MASS));
     double xacc = temp - CP_POLEMASS_LENGTH * thetaacc * costheta / CP_TOTAL_MASS;
     s->x = s->x + CP_TAU * s->x_dot;
     s->x_dot = s->x_dot + CP_TAU * xacc;
@@ -77,7 +78,7 @@ static void cartpole_step(void *state, rng_t *rng, const float *action, float *o
     *reward = 1.0f;
 }
 
-/* Render state: x, theta, x_dot, theta_dot. */
+/* Render state: x, x_dot, theta, theta_dot (docs/render-state.md). */
 static void cartpole_render_state(const void *state, float *out) { cartpole_obs(state, out); }
 
 void cartpole_set_state(void *state, const double *values)

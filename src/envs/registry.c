@@ -3,6 +3,10 @@
 
 const env_class *const env_registry[] = {
     &cartpole_class,
+    &acrobot_class,
+    &mountain_car_class,
+    &mountain_car_continuous_class,
+    &pendulum_class,
 };
 
 const int env_registry_count = (int)(sizeof env_registry / sizeof env_registry[0]);
