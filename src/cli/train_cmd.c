@@ -128,6 +128,8 @@ int cmd_train(int argc, char **argv)
     config_finalize(&cfg, &set);
     par_layout par;
     par_layout_init(&par, MPI_COMM_WORLD, cfg.threads);
+    char preset_desc[1024];
+    config_apply_preset(&cfg, &set, par.size, preset_desc, sizeof preset_desc);
     if (config_validate(&cfg, par.size, err, sizeof err)) {
         if (par.rank == 0)
             fprintf(stderr, "ppo: error: %s\n", err);
@@ -199,6 +201,7 @@ int cmd_train(int argc, char **argv)
                par.size, par.size > 1 ? "s" : "", par.threads, par.threads > 1 ? "s" : "", par.threads_reason,
                par.hostnames, cfg.envs_per_rank, cfg.rollout_steps, cfg.minibatches, cfg.epochs,
                trainer_param_count(tr));
+        printf("preset: %s\n", preset_desc[0] ? preset_desc : "none (defaults and flags only)");
         printf("log: %s\n", cfg.log);
         fflush(stdout);
     }

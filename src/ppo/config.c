@@ -24,6 +24,7 @@ static const opt_def opts[] = {
     OPT(env, OPT_STR, "Gymnasium env id (see 'ppo envs')"),
     OPT(env_options, OPT_STR, "env options as key=value,... (e.g. continuous=1)"),
     OPT(algo, OPT_STR, "ppo | a2c | reinforce (sets that algorithm's defaults)"),
+    OPT(preset, OPT_STR, "auto: the env's tuned PPO hyperparameters for options not given | none"),
     OPT(total_steps, OPT_LLONG, "env steps to train for, over all ranks"),
     OPT(seed, OPT_LLONG, "run seed: same seed, ranks and threads give the same run"),
     OPT(envs_per_rank, OPT_INT, "environments each MPI rank steps (with OpenMP)"),
@@ -63,6 +64,7 @@ void config_defaults(ppo_config *c)
     memset(c, 0, sizeof *c);
     snprintf(c->env, sizeof c->env, "CartPole-v1");
     snprintf(c->algo, sizeof c->algo, "ppo");
+    snprintf(c->preset, sizeof c->preset, "auto");
     c->total_steps = 200000;
     c->seed = 1;
     c->envs_per_rank = 8;
@@ -285,9 +287,59 @@ void config_finalize(ppo_config *c, const config_set *set)
     }
 }
 
+/* Tuned PPO settings per env. Sources: rl-baselines3-zoo hyperparams/ppo.yml (DLR-RM/rl-baselines3-zoo,
+ * commit 00128b5) where it has the env; "envs" is the global env count (zoo's n_envs) and minibatches
+ * is zoo's n_steps * n_envs / batch_size. Zoo's linear schedules (lin_X) map to anneal_lr. */
+static const struct {
+    const char *env;
+    const char *source;
+    const char *settings;
+} presets[] = {
+    {"CartPole-v1", "rl-baselines3-zoo ppo.yml",
+     "envs=8 rollout_steps=32 minibatches=1 epochs=20 gamma=0.98 gae_lambda=0.8 ent_coef=0 lr=1e-3 "
+     "anneal_lr=true total_steps=100000"},
+};
+
+void config_apply_preset(ppo_config *c, const config_set *set, int ranks, char *desc, size_t desc_len)
+{
+    desc[0] = 0;
+    if (strcmp(c->preset, "auto") || strcmp(c->algo, "ppo"))
+        return;
+    for (size_t k = 0; k < sizeof presets / sizeof presets[0]; k++) {
+        if (strcmp(presets[k].env, c->env))
+            continue;
+        char buf[512], applied[512] = "";
+        snprintf(buf, sizeof buf, "%s", presets[k].settings);
+        for (char *save = NULL, *tok = strtok_r(buf, " ", &save); tok; tok = strtok_r(NULL, " ", &save)) {
+            char *eq = strchr(tok, '=');
+            *eq = 0;
+            const char *value = eq + 1;
+            char per_rank[32];
+            int i;
+            if (!strcmp(tok, "envs")) { /* a global count: split over the ranks */
+                i = find_opt("envs_per_rank");
+                int n = atoi(value) / ranks;
+                snprintf(per_rank, sizeof per_rank, "%d", n > 0 ? n : 1);
+                value = per_rank;
+            } else
+                i = find_opt(tok);
+            if (i < 0 || set->flag[i])
+                continue;
+            char ignored[256];
+            set_value(c, i, value, ignored, sizeof ignored);
+            size_t n = strlen(applied);
+            snprintf(applied + n, sizeof applied - n, "%s%s=%s", n ? " " : "", opts[i].name, value);
+        }
+        snprintf(desc, desc_len, "%s (%s): %s", c->env, presets[k].source, applied);
+        return;
+    }
+}
+
 int config_validate(const ppo_config *c, int ranks, char *err, size_t err_len)
 {
 #define FAIL(...) do { snprintf(err, err_len, __VA_ARGS__); return -1; } while (0)
+    if (strcmp(c->preset, "auto") && strcmp(c->preset, "none"))
+        FAIL("option preset: '%s' is not auto or none", c->preset);
     if (strcmp(c->algo, "ppo") && strcmp(c->algo, "a2c") && strcmp(c->algo, "reinforce"))
         FAIL("option algo: '%s' is not one of ppo, a2c, reinforce", c->algo);
     if (c->total_steps <= 0) FAIL("option total_steps: must be positive, got %lld", c->total_steps);

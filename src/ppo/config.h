@@ -14,6 +14,7 @@ typedef struct {
     char env[CONFIG_STR];
     char env_options[CONFIG_STR];
     char algo[16]; /* ppo | a2c | reinforce */
+    char preset[16]; /* auto: the env's tuned PPO settings for options not given; none */
     long long total_steps;
     long long seed;
     /* parallel layout */
@@ -65,6 +66,10 @@ typedef struct {
 int config_parse_args(ppo_config *c, config_set *set, int argc, char **argv, char *err, size_t err_len);
 /* Fills derived defaults (algo presets, log/save paths). */
 void config_finalize(ppo_config *c, const config_set *set);
+/* Applies the env's tuned PPO preset (presets.c) to options the user did not set, for `ranks` ranks
+ * (the preset fixes the global env count; envs_per_rank = envs / ranks). Writes a description of what
+ * it did into desc (empty when no preset applies). */
+void config_apply_preset(ppo_config *c, const config_set *set, int ranks, char *desc, size_t desc_len);
 /* Checks every field; -1 with a message naming the bad one. `ranks` for batch divisibility. */
 int config_validate(const ppo_config *c, int ranks, char *err, size_t err_len);
 void config_print_help(const char *prog, const ppo_config *defaults);
