@@ -4,7 +4,8 @@
  * LunarLander (discrete and continuous): 100 seeds each, mean return must reach 200 (Gymnasium's
  * solved threshold; EnvPool's baselines from gym are 237 discrete and 284 continuous).
  * BipedalWalker (normal terrain): 20 seeds; we print mean return and distance and require it to walk
- * forward substantially (Gymnasium's heuristic averages about 110 with a wide spread). */
+ * forward substantially (Gymnasium's heuristic averages about 110 with a wide spread). Hardcore is
+ * reported only. */
 #include <math.h>
 #include <stdio.h>
 
@@ -64,10 +65,10 @@ static void lander_suite(const char *id, bool continuous, int seeds)
     ppo_env_free(env);
 }
 
-static void walker_suite(int seeds)
+static void walker_suite(const char *id, int seeds, bool assert_walks)
 {
     char err[256];
-    ppo_env *env = ppo_env_make("BipedalWalker-v3", NULL, err, sizeof err);
+    ppo_env *env = ppo_env_make(id, NULL, err, sizeof err);
     CHECK(env != NULL, "%s", err);
     if (!env)
         return;
@@ -98,11 +99,13 @@ static void walker_suite(int seeds)
         finished += r.terminated && r.reward != -100.0f;
         far += walked > 20.0;
     }
-    printf("BipedalWalker-v3 heuristic, %d seeds: mean return %.2f, mean distance %.1f m of 88.7, %d fell, "
+    printf("%s heuristic, %d seeds: mean return %.2f, mean distance %.1f m of 88.7, %d fell, "
            "%d reached the end, %d walked > 20 m\n",
-           seeds, sum / seeds, dist / seeds, fell, finished, far);
-    CHECK(dist / seeds > 20.0, "walker heuristic mean distance %.1f m", dist / seeds);
-    CHECK(far >= seeds / 2, "only %d of %d walker episodes got past 20 m", far, seeds);
+           id, seeds, sum / seeds, dist / seeds, fell, finished, far);
+    if (assert_walks) {
+        CHECK(dist / seeds > 20.0, "walker heuristic mean distance %.1f m", dist / seeds);
+        CHECK(far >= seeds / 2, "only %d of %d walker episodes got past 20 m", far, seeds);
+    }
     ppo_env_free(env);
 }
 
@@ -110,6 +113,8 @@ int main(void)
 {
     lander_suite("LunarLander-v3", false, 100);
     lander_suite("LunarLanderContinuous-v3", true, 100);
-    walker_suite(20);
+    walker_suite("BipedalWalker-v3", 20, true);
+    /* Report only: the heuristic is not built for obstacles (EnvPool's baseline: -59 +- 25). */
+    walker_suite("BipedalWalkerHardcore-v3", 20, false);
     return CHECK_DONE();
 }
