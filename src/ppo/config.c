@@ -289,14 +289,16 @@ void config_finalize(ppo_config *c, const config_set *set)
 
 /* Tuned PPO settings per env. Sources: rl-baselines3-zoo hyperparams/ppo.yml (DLR-RM/rl-baselines3-zoo,
  * commit 00128b5) where it has the env; "envs" is the global env count (zoo's n_envs) and minibatches
- * is zoo's n_steps * n_envs / batch_size. Zoo's linear schedules (lin_X) map to anneal_lr. */
+ * is zoo's n_steps * n_envs / batch_size. Zoo's linear schedules (lin_X) map to anneal_lr (we anneal the
+ * learning rate only, not the clip range). Departures from zoo are noted per entry. */
 static const struct {
     const char *env;
     const char *source;
     const char *settings;
 } presets[] = {
-    {"CartPole-v1", "rl-baselines3-zoo ppo.yml",
-     "envs=8 rollout_steps=32 minibatches=1 epochs=20 gamma=0.98 gae_lambda=0.8 ent_coef=0 lr=1e-3 "
+    /* epochs 10 instead of zoo's 20: solved 3 of 3 seeds at 100k steps here with half the compute */
+    {"CartPole-v1", "rl-baselines3-zoo ppo.yml, epochs 20 -> 10",
+     "envs=8 rollout_steps=32 minibatches=1 epochs=10 gamma=0.98 gae_lambda=0.8 ent_coef=0 lr=1e-3 "
      "anneal_lr=true total_steps=100000"},
 };
 
