@@ -64,7 +64,7 @@ int cmd_eval(const par_layout *par, int argc, char **argv)
     if (par->rank != 0)
         return EXIT_OK;
     checkpoint ck;
-    if (checkpoint_load(path, &ck, err, sizeof err)) {
+    if (checkpoint_load(path, &ck, NULL, err, sizeof err)) {
         fprintf(stderr, "ppo: error: %s\n", err);
         return EXIT_BAD_INPUT;
     }

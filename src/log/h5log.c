@@ -228,6 +228,74 @@ h5log *h5log_create(const char *path, bool force, const ppo_config *cfg, const l
     return log;
 }
 
+/* Opens a table's datasets and cuts every column to the rows whose `update` is <= keep. */
+static int table_open_truncate(table *t, hid_t file, const char *group, const column *cols, int n, size_t row_size,
+                               long long keep)
+{
+    t->cols = cols;
+    t->n_cols = n;
+    t->row_size = row_size;
+    hid_t g = H5Gopen2(file, group, H5P_DEFAULT);
+    if (g < 0)
+        return -1;
+    int rc = 0;
+    for (int i = 0; i < n; i++)
+        if ((t->dsets[i] = H5Dopen2(g, cols[i].name, H5P_DEFAULT)) < 0)
+            rc = -1;
+    H5Gclose(g);
+    if (rc)
+        return -1;
+    int upd = -1;
+    for (int i = 0; i < n; i++)
+        if (!strcmp(cols[i].name, "update"))
+            upd = i;
+    hid_t space = H5Dget_space(t->dsets[upd]);
+    hsize_t len = 0;
+    H5Sget_simple_extent_dims(space, &len, NULL);
+    H5Sclose(space);
+    int64_t *u = malloc((len ? len : 1) * sizeof *u);
+    if (!u || (len && H5Dread(t->dsets[upd], H5T_NATIVE_INT64, H5S_ALL, H5S_ALL, H5P_DEFAULT, u) < 0)) {
+        free(u);
+        return -1;
+    }
+    hsize_t rows = 0; /* rows are in update order */
+    while (rows < len && u[rows] <= keep)
+        rows++;
+    free(u);
+    for (int i = 0; i < n; i++)
+        if (H5Dset_extent(t->dsets[i], &rows) < 0)
+            rc = -1;
+    t->rows = rows;
+    return rc;
+}
+
+h5log *h5log_reopen(const char *path, long long keep_updates, char *err, size_t err_len)
+{
+    h5log *log = calloc(1, sizeof *log);
+    if (!log) {
+        snprintf(err, err_len, "out of memory reopening the log");
+        return NULL;
+    }
+    H5Eset_auto2(H5E_DEFAULT, NULL, NULL);
+    hid_t fapl = H5Pcreate(H5P_FILE_ACCESS);
+    H5Pset_libver_bounds(fapl, H5F_LIBVER_LATEST, H5F_LIBVER_LATEST);
+    log->file = access(path, F_OK) == 0 ? H5Fopen(path, H5F_ACC_RDWR, fapl) : -1;
+    H5Pclose(fapl);
+    if (log->file < 0) {
+        snprintf(err, err_len, "cannot reopen log %s to resume into it (missing, unwritable or corrupt)", path);
+        free(log);
+        return NULL;
+    }
+    if (table_open_truncate(&log->metrics, log->file, "metrics", metric_cols, N_MCOLS, sizeof(log_metrics), keep_updates) ||
+        table_open_truncate(&log->episodes, log->file, "episodes", episode_cols, N_ECOLS, sizeof(log_episode), keep_updates) ||
+        H5Fflush(log->file, H5F_SCOPE_GLOBAL) < 0 || H5Fstart_swmr_write(log->file) < 0) {
+        snprintf(err, err_len, "log %s: cannot prepare it for resuming (not a ppo log, or corrupt)", path);
+        h5log_close(log);
+        return NULL;
+    }
+    return log;
+}
+
 int h5log_append_metrics(h5log *log, const log_metrics *m, char *err, size_t err_len)
 {
     if (table_append(log, &log->metrics, m, 1)) {

@@ -46,6 +46,9 @@ typedef struct h5log h5log;
  * The file is created under a temporary name and renamed into place once its layout is complete. */
 h5log *h5log_create(const char *path, bool force, const ppo_config *cfg, const log_context *ctx,
                     char *err, size_t err_len);
+/* Reopens an existing log to continue a resumed run: rows logged after update `keep_updates` (by a run
+ * that went on past its last checkpoint) are dropped, so the curves have no duplicated updates. */
+h5log *h5log_reopen(const char *path, long long keep_updates, char *err, size_t err_len);
 int h5log_append_metrics(h5log *log, const log_metrics *m, char *err, size_t err_len);
 int h5log_append_episodes(h5log *log, const log_episode *e, int n, char *err, size_t err_len);
 /* Makes everything appended so far durable and visible to SWMR readers. */

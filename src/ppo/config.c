@@ -52,6 +52,9 @@ static const opt_def opts[] = {
     OPT(log, OPT_STR, "HDF5 log path (default runs/ENV_sSEED_TIME.h5)"),
     OPT(save, OPT_STR, "final policy checkpoint (default: the log path with .policy.h5)"),
     OPT(force, OPT_BOOL, "overwrite an existing log or checkpoint"),
+    OPT(checkpoint_every, OPT_INT, "write a training checkpoint every N updates (0: only on SIGTERM/SIGINT/SIGUSR1 and at the end)"),
+    OPT(checkpoint, OPT_STR, "training checkpoint path (default: the log path with .ckpt.h5)"),
+    OPT(resume, OPT_STR, "continue the run from this checkpoint; auto: the --log's checkpoint if it exists, else start"),
     OPT(eval_episodes, OPT_INT, "after training, evaluate the greedy policy for this many episodes (0: off)"),
     OPT(check_params, OPT_INT, "debug: every N updates compare a parameter checksum across ranks (0: off)"),
     OPT(progress_interval, OPT_DOUBLE, "seconds between progress lines when not on a terminal"),
@@ -373,6 +376,9 @@ int config_validate(const ppo_config *c, int ranks, char *err, size_t err_len)
     if (strcmp(c->activation, "tanh") && strcmp(c->activation, "relu"))
         FAIL("option activation: '%s' is not tanh or relu", c->activation);
     if (c->eval_episodes < 0) FAIL("option eval_episodes: must be >= 0, got %d", c->eval_episodes);
+    if (c->checkpoint_every < 0) FAIL("option checkpoint_every: must be >= 0, got %d", c->checkpoint_every);
+    if (!strcmp(c->resume, "auto") && !c->log[0])
+        FAIL("option resume: 'auto' needs an explicit --log (the run to continue)");
     if (c->check_params < 0) FAIL("option check_params: must be >= 0, got %d", c->check_params);
     if (!(c->progress_interval > 0)) FAIL("option progress_interval: must be positive, got %g", c->progress_interval);
     return 0;

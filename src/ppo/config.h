@@ -47,6 +47,9 @@ typedef struct {
     char log[CONFIG_PATH];
     char save[CONFIG_PATH];
     bool force;
+    int checkpoint_every;           /* updates between training checkpoints; 0 = only on a signal */
+    char checkpoint[CONFIG_PATH];   /* training checkpoint path (default: log path with .ckpt.h5) */
+    char resume[CONFIG_PATH];       /* checkpoint to continue from, or "auto" */
     int eval_episodes;
     int check_params; /* every N updates compare a parameter checksum across ranks; 0 = off */
     double progress_interval; /* seconds between plain progress lines (non-TTY) */

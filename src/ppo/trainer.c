@@ -408,6 +408,37 @@ bool trainer_params_agree(const trainer *t)
     return lo == hi;
 }
 
+size_t trainer_rng_words(const trainer *t) { return 4 * ((size_t)t->N + 1); }
+
+void trainer_save_rngs(const trainer *t, uint64_t *out)
+{
+    for (int n = 0; n < t->N; n++)
+        memcpy(out + 4 * (size_t)n, t->act_rng[n].s, sizeof t->act_rng[n].s);
+    memcpy(out + 4 * (size_t)t->N, t->shuffle_rng.s, sizeof t->shuffle_rng.s);
+}
+
+void trainer_load_rngs(trainer *t, const uint64_t *in)
+{
+    for (int n = 0; n < t->N; n++)
+        memcpy(t->act_rng[n].s, in + 4 * (size_t)n, sizeof t->act_rng[n].s);
+    memcpy(t->shuffle_rng.s, in + 4 * (size_t)t->N, sizeof t->shuffle_rng.s);
+}
+
+adam_state *trainer_adam(trainer *t) { return &t->adam; }
+long long trainer_update_count(const trainer *t) { return t->update; }
+
+void trainer_resume(trainer *t, long long update, long long resumes)
+{
+    t->update = update;
+    for (int n = 0; n < t->N; n++) {
+        const uint64_t g = (uint64_t)t->par->rank * (uint64_t)t->N + (uint64_t)n;
+        ppo_env_seed(t->envs[n], rng_mix(rng_mix((uint64_t)t->cfg->seed, g), (uint64_t)resumes));
+        ppo_env_reset(t->envs[n], t->cur_obs + (size_t)n * t->od);
+        t->ep_return[n] = 0.0;
+        t->ep_len[n] = 0;
+    }
+}
+
 const policy_model *trainer_model(const trainer *t) { return &t->pm; }
 float *trainer_params(trainer *t) { return t->params; }
 float *trainer_grads(trainer *t) { return t->grads; }

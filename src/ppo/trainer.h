@@ -51,6 +51,17 @@ long long trainer_updates_total(const trainer *t);
 long long trainer_steps_per_update(const trainer *t); /* global */
 int trainer_param_count(const trainer *t);
 
+/* Resume support: RNG words per rank (action RNG of every env + the shuffle RNG), Adam, the counter. */
+size_t trainer_rng_words(const trainer *t);
+void trainer_save_rngs(const trainer *t, uint64_t *out);
+void trainer_load_rngs(trainer *t, const uint64_t *in);
+adam_state *trainer_adam(trainer *t);
+long long trainer_update_count(const trainer *t);
+/* Continues after `update` completed updates. Envs cannot be saved mid-episode (Box2D worlds), so
+ * every env starts a new episode, re-seeded from (seed, global env index, resumes): the documented
+ * reset policy of a resume. */
+void trainer_resume(trainer *t, long long update, long long resumes);
+
 /* Collective: a checksum of the parameters compared across ranks; false on a mismatch. */
 bool trainer_params_agree(const trainer *t);
 
