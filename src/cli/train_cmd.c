@@ -166,11 +166,21 @@ static int write_training_checkpoint(trainer *tr, const par_layout *par, const p
         ck.global_step = trainer_update_count(tr) * trainer_steps_per_update(tr);
         ck.n_params = (size_t)trainer_param_count(tr);
         ck.params = trainer_params(tr);
+        const running_stats *os = trainer_obs_stats(tr), *rs = trainer_return_stats(tr);
+        if (os) {
+            ck.obs_norm_dim = os->dim;
+            ck.obs_norm_count = os->count;
+            ck.obs_norm_mean = os->mean;
+            ck.obs_norm_var = os->var;
+            ck.clip_obs = cfg->clip_obs;
+        }
         train_state ts = {
             .present = true, .update = trainer_update_count(tr), .resumes = resumes, .wall_time = wall,
             .ranks = par->size, .envs_per_rank = cfg->envs_per_rank, .adam_step = adam->step,
             .adam_m = adam->m, .adam_v = adam->v, .rng = (unsigned long long *)all, .rng_per_rank = words,
             .options = opts,
+            .has_return_stats = rs != NULL,
+            .ret_count = rs ? rs->count : 0, .ret_mean = rs ? rs->mean[0] : 0, .ret_var = rs ? rs->var[0] : 0,
         };
         checkpoint_save(path, true, &ck, &ts, err, err_len);
     }
@@ -205,6 +215,17 @@ static int load_training_checkpoint(trainer *tr, const par_layout *par, const pp
             memcpy(adam->v, ts.adam_v, ck.n_params * sizeof(float));
             adam->step = ts.adam_step;
             trainer_load_rngs(tr, (const uint64_t *)ts.rng + (size_t)par->rank * ts.rng_per_rank);
+            running_stats *os = trainer_obs_stats(tr), *rs = trainer_return_stats(tr);
+            if (os && ck.obs_norm_dim == os->dim) {
+                os->count = ck.obs_norm_count;
+                memcpy(os->mean, ck.obs_norm_mean, sizeof(double) * (size_t)os->dim);
+                memcpy(os->var, ck.obs_norm_var, sizeof(double) * (size_t)os->dim);
+            }
+            if (rs && ts.has_return_stats) {
+                rs->count = ts.ret_count;
+                rs->mean[0] = ts.ret_mean;
+                rs->var[0] = ts.ret_var;
+            }
             *update = ts.update;
             *resumes = ts.resumes + 1;
             *wall = ts.wall_time;
@@ -490,7 +511,7 @@ int cmd_train(int argc, char **argv)
                train_seconds - wall_before, (double)trained / (train_seconds - wall_before), best);
         if (cfg.eval_episodes > 0 && status == EXIT_OK) {
             eval_result ev;
-            if (eval_policy(trainer_model(tr), trainer_params(tr), cfg.env, cfg.env_options, cfg.eval_episodes,
+            if (eval_policy(trainer_model(tr), trainer_params(tr), trainer_obs_stats(tr), cfg.clip_obs, cfg.env, cfg.env_options, cfg.eval_episodes,
                             (unsigned long long)cfg.seed + 1000000ULL, true, NULL, &ev, err, sizeof err)) {
                 fprintf(stderr, "ppo: error: evaluation: %s\n", err);
                 status = EXIT_FAILURE_RUN;

@@ -116,6 +116,10 @@ static int put_train_state(hid_t f, size_t n_params, const train_state *ts)
     memcpy(&wall_bits, &ts->wall_time, sizeof wall_bits); /* exact round trip */
     rc |= put_i64(g, "wall_time_bits", wall_bits);
     rc |= put_str(g, "options", ts->options);
+    if (ts->has_return_stats) {
+        const double r[3] = {ts->ret_count, ts->ret_mean, ts->ret_var};
+        rc |= put_array(g, "return_stats", H5T_NATIVE_DOUBLE, 3, r);
+    }
     rc |= put_array(g, "adam_m", H5T_NATIVE_FLOAT, n_params, ts->adam_m);
     rc |= put_array(g, "adam_v", H5T_NATIVE_FLOAT, n_params, ts->adam_v);
     rc |= put_array(g, "rng", H5T_NATIVE_UINT64, (size_t)ts->ranks * ts->rng_per_rank, ts->rng);
@@ -149,6 +153,17 @@ static int get_train_state(hid_t f, size_t n_params, train_state *ts)
         ts->adam_v = get_array(g, "adam_v", H5T_NATIVE_FLOAT, sizeof(float), n_params, NULL);
         ts->rng = get_array(g, "rng", H5T_NATIVE_UINT64, sizeof(uint64_t), (size_t)ranks * (size_t)rpr, NULL);
         rc = ts->options && ts->adam_m && ts->adam_v && ts->rng ? 0 : -1;
+        if (rc == 0 && H5Lexists(g, "return_stats", H5P_DEFAULT) > 0) {
+            double *r = get_array(g, "return_stats", H5T_NATIVE_DOUBLE, sizeof(double), 3, NULL);
+            if (r) {
+                ts->has_return_stats = true;
+                ts->ret_count = r[0];
+                ts->ret_mean = r[1];
+                ts->ret_var = r[2];
+                free(r);
+            } else
+                rc = -1;
+        }
         ts->present = rc == 0;
     } else
         rc = -1;
@@ -191,6 +206,19 @@ int checkpoint_save(const char *path, bool force, const checkpoint *ck, const tr
     rc |= put_i64(f, "shared_trunk", ck->shared_trunk);
     rc |= put_i64(f, "global_step", ck->global_step);
     rc |= put_array(f, "params", H5T_NATIVE_FLOAT, ck->n_params, ck->params);
+    if (ck->obs_norm_dim > 0) {
+        hid_t g = H5Gcreate2(f, "obs_norm", H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT);
+        int64_t count_bits, clip_bits;
+        memcpy(&count_bits, &ck->obs_norm_count, 8);
+        memcpy(&clip_bits, &ck->clip_obs, 8);
+        rc |= g < 0 ? -1 : 0;
+        if (g >= 0) {
+            rc |= put_i64(g, "count_bits", count_bits) | put_i64(g, "clip_bits", clip_bits);
+            rc |= put_array(g, "mean", H5T_NATIVE_DOUBLE, (size_t)ck->obs_norm_dim, ck->obs_norm_mean);
+            rc |= put_array(g, "var", H5T_NATIVE_DOUBLE, (size_t)ck->obs_norm_dim, ck->obs_norm_var);
+            H5Gclose(g);
+        }
+    }
     if (ts)
         rc |= put_train_state(f, ck->n_params, ts);
     if (H5Fclose(f) < 0)
@@ -245,6 +273,23 @@ int checkpoint_load(const char *path, checkpoint *ck, train_state *ts, char *err
             rc = -1;
         }
     }
+    if (rc == 0 && H5Lexists(f, "obs_norm", H5P_DEFAULT) > 0) {
+        hid_t g = H5Gopen2(f, "obs_norm", H5P_DEFAULT);
+        int64_t count_bits = 0, clip_bits = 0;
+        size_t dim = 0;
+        if (g < 0 || get_i64(g, "count_bits", &count_bits) || get_i64(g, "clip_bits", &clip_bits) ||
+            !(ck->obs_norm_mean = get_array(g, "mean", H5T_NATIVE_DOUBLE, sizeof(double), 0, &dim)) ||
+            !(ck->obs_norm_var = get_array(g, "var", H5T_NATIVE_DOUBLE, sizeof(double), dim, NULL))) {
+            snprintf(err, err_len, "checkpoint %s: its observation statistics are corrupt", path);
+            rc = -1;
+        } else {
+            ck->obs_norm_dim = (int)dim;
+            memcpy(&ck->obs_norm_count, &count_bits, 8);
+            memcpy(&ck->clip_obs, &clip_bits, 8);
+        }
+        if (g >= 0)
+            H5Gclose(g);
+    }
     if (rc == 0 && ts && get_train_state(f, ck->n_params, ts)) {
         snprintf(err, err_len, "checkpoint %s: its training state is incomplete or corrupt", path);
         rc = -1;
@@ -258,5 +303,8 @@ int checkpoint_load(const char *path, checkpoint *ck, train_state *ts, char *err
 void checkpoint_free(checkpoint *ck)
 {
     free(ck->params);
+    free(ck->obs_norm_mean);
+    free(ck->obs_norm_var);
     ck->params = NULL;
+    ck->obs_norm_mean = ck->obs_norm_var = NULL;
 }

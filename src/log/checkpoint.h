@@ -19,6 +19,10 @@ typedef struct {
     long long global_step;
     size_t n_params;
     float *params; /* (n_params,) owned after checkpoint_load */
+    /* observation normalisation the policy was trained with (obs_norm_dim 0: none) */
+    int obs_norm_dim;
+    double obs_norm_count, clip_obs;
+    double *obs_norm_mean, *obs_norm_var; /* (obs_norm_dim,) */
 } checkpoint;
 
 /* Training state for an exact continuation (the envs restart their episodes on resume). */
@@ -33,6 +37,8 @@ typedef struct {
     unsigned long long *rng;    /* (ranks, rng_per_rank) RNG words, rank-major */
     size_t rng_per_rank;
     char *options;              /* resolved options as "name=value\n" lines */
+    bool has_return_stats;      /* reward scaling's running statistics of the discounted return */
+    double ret_count, ret_mean, ret_var;
 } train_state;
 
 /* ts may be NULL (a policy-only checkpoint). */

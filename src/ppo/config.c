@@ -46,6 +46,10 @@ static const opt_def opts[] = {
     OPT(ent_coef, OPT_DOUBLE, "entropy bonus coefficient"),
     OPT(vf_coef, OPT_DOUBLE, "value loss coefficient"),
     OPT(baseline, OPT_BOOL, "reinforce: learn a value baseline"),
+    OPT(norm_obs, OPT_BOOL, "normalise observations with running statistics (merged across ranks)"),
+    OPT(norm_reward, OPT_BOOL, "scale rewards by the running std of the discounted return (merged across ranks)"),
+    OPT(clip_obs, OPT_DOUBLE, "clip normalised observations to +-this"),
+    OPT(clip_reward, OPT_DOUBLE, "clip scaled rewards to +-this"),
     OPT(hidden, OPT_STR, "hidden layer widths, comma-separated"),
     OPT(activation, OPT_STR, "tanh | relu"),
     OPT(shared_trunk, OPT_BOOL, "actor and critic share the hidden layers"),
@@ -87,6 +91,8 @@ void config_defaults(ppo_config *c)
     c->ent_coef = 0.01;
     c->vf_coef = 0.5;
     c->baseline = true;
+    c->clip_obs = 10.0;
+    c->clip_reward = 10.0;
     snprintf(c->hidden, sizeof c->hidden, "64,64");
     snprintf(c->activation, sizeof c->activation, "tanh");
     c->progress_interval = 5.0;
@@ -376,6 +382,8 @@ int config_validate(const ppo_config *c, int ranks, char *err, size_t err_len)
     if (strcmp(c->activation, "tanh") && strcmp(c->activation, "relu"))
         FAIL("option activation: '%s' is not tanh or relu", c->activation);
     if (c->eval_episodes < 0) FAIL("option eval_episodes: must be >= 0, got %d", c->eval_episodes);
+    if (!(c->clip_obs > 0)) FAIL("option clip_obs: must be positive, got %g", c->clip_obs);
+    if (!(c->clip_reward > 0)) FAIL("option clip_reward: must be positive, got %g", c->clip_reward);
     if (c->checkpoint_every < 0) FAIL("option checkpoint_every: must be >= 0, got %d", c->checkpoint_every);
     if (!strcmp(c->resume, "auto") && !c->log[0])
         FAIL("option resume: 'auto' needs an explicit --log (the run to continue)");

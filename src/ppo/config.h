@@ -39,6 +39,11 @@ typedef struct {
     double ent_coef;
     double vf_coef;
     bool baseline; /* reinforce: learn a value baseline */
+    /* normalisation (VecNormalize), synchronised across ranks */
+    bool norm_obs;
+    bool norm_reward;
+    double clip_obs;
+    double clip_reward;
     /* network */
     char hidden[64];
     char activation[16];

@@ -11,6 +11,7 @@
 #include "ppo/adam.h"
 #include "ppo/config.h"
 #include "ppo/loss.h"
+#include "ppo/normalizer.h"
 #include "runtime/parallel.h"
 
 typedef struct trainer trainer;
@@ -56,6 +57,9 @@ size_t trainer_rng_words(const trainer *t);
 void trainer_save_rngs(const trainer *t, uint64_t *out);
 void trainer_load_rngs(trainer *t, const uint64_t *in);
 adam_state *trainer_adam(trainer *t);
+/* Observation and return statistics (NULL when that normalisation is off). */
+running_stats *trainer_obs_stats(trainer *t);
+running_stats *trainer_return_stats(trainer *t);
 long long trainer_update_count(const trainer *t);
 /* Continues after `update` completed updates. Envs cannot be saved mid-episode (Box2D worlds), so
  * every env starts a new episode, re-seeded from (seed, global env index, resumes): the documented
