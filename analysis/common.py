@@ -145,13 +145,14 @@ def slug(text):
     return re.sub(r"[^A-Za-z0-9._-]+", "_", str(text)).strip("_") or "run"
 
 
-def save_figure(fig, out_dir, stem, formats):
-    """Writes fig as out_dir/stem.<fmt> for each format; returns the paths."""
+def save_figure(fig, out_dir, stem, formats, tight=False):
+    """Writes fig as out_dir/stem.<fmt> for each format; returns the paths. Figures lay
+    themselves out (tight_layout); tight=True also crops to the drawn area (slower)."""
     os.makedirs(out_dir, exist_ok=True)
     paths = []
     for fmt in formats:
         p = os.path.join(out_dir, "%s.%s" % (slug(stem), fmt))
-        fig.savefig(p, format=fmt, bbox_inches="tight")
+        fig.savefig(p, format=fmt, **({"bbox_inches": "tight"} if tight else {}))
         paths.append(p)
     import matplotlib.pyplot as plt
     plt.close(fig)

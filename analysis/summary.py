@@ -118,5 +118,6 @@ def run(args, runs, log):
         with open(p, "w") as f:
             f.write(fn(rows).rstrip("\n") + "\n")
         written.append(p)
-    written += save_figure(figure(rows, args.window), args.out, "summary", args.formats)
+    written += save_figure(figure(rows, args.window), args.out, "summary", args.formats,
+                           tight=True)
     return written
