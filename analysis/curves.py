@@ -1,6 +1,8 @@
 """`curves`: learning curves (return vs env steps and vs wall time), runs grouped by config with
 the mean across seeds and a shaded band (std or min-max), and the env's solve threshold."""
 
+import warnings
+
 import numpy as np
 
 from .common import group_runs, pyplot, rolling_return, save_figure, seeds_text
@@ -30,16 +32,14 @@ def group_curve(runs, xkey, window, band):
     for i, (x, y) in enumerate(zip(xs, ys)):
         inside = (grid >= x[0]) & (grid <= x[-1])
         mat[i, inside] = np.interp(grid[inside], x, y)
-    with np.errstate(all="ignore"):
-        import warnings
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore", RuntimeWarning)
-            mean = np.nanmean(mat, axis=0)
-            if band == "minmax":
-                blo, bhi = np.nanmin(mat, axis=0), np.nanmax(mat, axis=0)
-            else:
-                sd = np.nanstd(mat, axis=0)
-                blo, bhi = mean - sd, mean + sd
+    with warnings.catch_warnings():  # all-NaN columns (no seed there yet) stay NaN
+        warnings.simplefilter("ignore", RuntimeWarning)
+        mean = np.nanmean(mat, axis=0)
+        if band == "minmax":
+            blo, bhi = np.nanmin(mat, axis=0), np.nanmax(mat, axis=0)
+        else:
+            sd = np.nanstd(mat, axis=0)
+            blo, bhi = mean - sd, mean + sd
     return dict(x=grid, mean=mean, lo=blo, hi=bhi, n=len(xs), runs=mat)
 
 

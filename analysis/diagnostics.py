@@ -129,7 +129,8 @@ def figure_for_group(group, args):
         h, l = ax.get_legend_handles_labels()
         refs = [(hh, ll) for hh, ll in zip(h, l) if not ll.startswith("seed ")]
         if refs:
-            ax.legend(*zip(*refs), loc="upper right", fontsize=7)
+            ax.legend(*zip(*refs), fontsize=7,
+                      loc="lower right" if metric == "explained_variance" else "upper right")
     h, l = axes.flat[0].get_legend_handles_labels()
     seeds = [(hh, ll) for hh, ll in zip(h, l) if ll.startswith("seed ")]
     if seeds:

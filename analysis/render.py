@@ -142,7 +142,7 @@ def _circle(d, center, r, **kw):
 
 # -- classic control --------------------------------------------------------------------------
 def _cartpole(d, st, w, h):
-    x, _xd, theta = float(st[0]), float(st[1]), float(st[2])
+    x, theta = float(st[0]), float(st[2])
     v = View(-2.9, 2.9, -0.6, 1.5, w, h)
     d.rectangle([0, v(0, 0)[1], w, h], fill=(235, 235, 225))
     d.line([v(-2.9, 0), v(2.9, 0)], fill=(60, 60, 60), width=2)

@@ -120,3 +120,10 @@ def test_mp4_when_ffmpeg_present(run_cli, synth, tmp_path):
     assert code == 0, err
     mp4 = [f for f in os.listdir(tmp_path) if f.endswith(".mp4")]
     assert len(mp4) == 1 and os.path.getsize(tmp_path / mp4[0]) > 1000
+    (gif,) = [f for f in os.listdir(tmp_path) if f.endswith(".gif")]
+    if shutil.which("ffprobe"):
+        import subprocess
+        res = subprocess.run(["ffprobe", "-v", "error", "-count_frames", "-select_streams", "v:0",
+                              "-show_entries", "stream=nb_read_frames", "-of", "csv=p=0",
+                              str(tmp_path / mp4[0])], capture_output=True, text=True)
+        assert int(res.stdout.strip()) == gif_frames(tmp_path / gif)
