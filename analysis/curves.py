@@ -96,6 +96,7 @@ def run(args, runs, log):
         for g in gs:
             for r in g.runs:
                 r.metric("global_step"), r.metric("wall_time")
+                r.require_updates()
                 if not (r.episodes and len(r.episodes.get("return", ()))):
                     r.metric("return_mean")
         fig = figure_for_env(env, gs, args)

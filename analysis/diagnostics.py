@@ -147,6 +147,7 @@ def run(args, runs, log):
     for g in groups:
         for r in g.runs:
             r.metric("update")
+            r.require_updates()
         fig, missing = figure_for_group(g, args)
         if len(missing) == len(PANELS):
             import matplotlib.pyplot as plt

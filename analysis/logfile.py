@@ -304,6 +304,10 @@ class RunLog:
             return kind
         return "discrete" if int(self.config.get("action_count", 0) or 0) > 0 else "continuous"
 
+    def require_updates(self):
+        if self.n_updates == 0:
+            raise MissingData("%s: no update logged yet (the run has just started)" % self.path)
+
     def metric(self, name):
         """A /metrics column, or MissingData naming it."""
         if name not in self.metrics:

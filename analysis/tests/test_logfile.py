@@ -111,3 +111,19 @@ def test_live_swmr_log(tmp_path):
         assert r.n_updates == 18
     finally:
         w.close()
+
+
+def test_log_with_no_update_yet(tmp_path, run_cli):
+    run = synth_log.make_run("CartPole-v1", 1, 5, trajectories=False)
+    p = str(tmp_path / "new.h5")
+    w = synth_log.SwmrWriter(p, run)  # created, nothing appended yet
+    try:
+        code, out, err = run_cli("summary", p, "--table", "csv", "--out", tmp_path / "o")
+        assert code == 0, err
+        row = out.splitlines()[1].split(",")
+        assert row[4] == "0" and row[5] == "0"  # updates, steps
+        for cmd in ("curves", "diagnostics"):
+            code, _out, err = run_cli(cmd, p, "--out", tmp_path / "o")
+            assert code == 6 and "no update logged yet" in err
+    finally:
+        w.close()
