@@ -126,6 +126,12 @@ def main(argv=None):
     try:
         runs = load_runs(args.logs, skip_bad=args.skip_bad,
                          warn=lambda m: print("ppo-analyze: warning: %s" % m, file=sys.stderr))
+        if args.command != "summary" and len(runs) > 1:
+            empty = [r for r in runs if r.n_updates == 0]
+            if len(empty) < len(runs):  # leave just-started runs out of the figures
+                for r in empty:
+                    log("ppo-analyze: warning: skipping %s: no update logged yet" % r.path)
+                runs = [r for r in runs if r.n_updates > 0]
         module = __import__("analysis." + args.command, fromlist=["run"])
         written = module.run(args, runs, log)
     except AnalysisError as exc:

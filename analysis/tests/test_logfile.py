@@ -125,5 +125,10 @@ def test_log_with_no_update_yet(tmp_path, run_cli):
         for cmd in ("curves", "diagnostics"):
             code, _out, err = run_cli(cmd, p, "--out", tmp_path / "o")
             assert code == 6 and "no update logged yet" in err
+        # next to runs with data, a just-started run is skipped with a warning
+        other = synth_log.write_log(str(tmp_path / "old.h5"), run)
+        code, _out, err = run_cli("curves", p, other, "--out", tmp_path / "o2")
+        assert code == 0, err
+        assert "skipping %s: no update logged yet" % p in err
     finally:
         w.close()
