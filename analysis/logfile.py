@@ -385,7 +385,8 @@ def _id_range(ids):
 
 
 def find_logs(inputs):
-    """Expands files and directories (searched recursively for *.h5 / *.hdf5) into paths."""
+    """Expands files and directories (searched recursively for *.h5 / *.hdf5) into
+    (path, found_in_directory) pairs."""
     paths = []
     for item in inputs:
         if os.path.isdir(item):
@@ -395,20 +396,41 @@ def find_logs(inputs):
                           if n.endswith((".h5", ".hdf5"))]
             if not found:
                 raise FileMissing("%s: directory holds no .h5 logs" % item)
-            paths += sorted(found)
+            paths += [(p, True) for p in sorted(found)]
         else:
-            paths.append(item)
+            paths.append((item, False))
     return paths
 
 
+def _companion_file(path):
+    """True for the trainer's other HDF5 files (policy, checkpoint: format "ppo-..." other than
+    "ppo-log"), which sit next to the logs in a run directory."""
+    try:
+        with h5py.File(path, "r", locking=False) as f:
+            fmt = _text(f.attrs.get("format", ""))
+    except (OSError, TypeError, ValueError):
+        return False
+    return isinstance(fmt, str) and fmt.startswith("ppo-") and fmt != FORMAT_NAME
+
+
 def load_runs(inputs, skip_bad=False, warn=None):
-    """RunLogs for all inputs. With skip_bad, unreadable logs are reported through `warn` and
-    skipped (an error remains if none is left)."""
+    """RunLogs for all inputs. Files given by name must be logs; in directories, the trainer's
+    policy and checkpoint files are passed over silently and other non-logs with a warning. With
+    skip_bad, unreadable logs are reported through `warn` and skipped (an error remains if none
+    is left)."""
     runs = []
     first_error = None
-    for p in find_logs(inputs):
+    for p, in_dir in find_logs(inputs):
         try:
             runs.append(RunLog(p))
+        except NotPpoLog as exc:
+            if in_dir and _companion_file(p):
+                continue
+            if not (skip_bad or in_dir):
+                raise
+            first_error = first_error or exc
+            if warn:
+                warn("skipping %s" % exc)
         except AnalysisError as exc:
             if not skip_bad:
                 raise
@@ -418,5 +440,5 @@ def load_runs(inputs, skip_bad=False, warn=None):
     if not runs:
         if first_error:
             raise first_error
-        raise FileMissing("no logs given")
+        raise FileMissing("no ppo logs in %s" % ", ".join(inputs))
     return runs

@@ -15,29 +15,31 @@ import os
 import numpy as np
 from PIL import Image, ImageDraw, ImageFont
 
-# -- Box2D render-state layouts: name -> (offset, count); count None = the rest of the vector. ----
-# LunarLander: lander x, y, angle; each leg x, y, angle, ground contact; engines main, left, right
-# (0 = off, >0 = throttle); terrain polyline of 11 (x, y) points; helipad x1, x2, y. World units
-# as in Box2D (viewport 20 x 13.33, y up).
-# BipedalWalker: hull x, y, angle; four leg segments (left thigh, left shin, right thigh, right
-# shin) x, y, angle; two lower-leg ground contacts; then the visible terrain as (x, y) pairs.
+# -- Box2D render-state layouts (docs/render-state.md): name -> (offset, count) --------------------
+# LunarLander (render_dim 40): lander x, y, angle; legs[0], legs[1] x, y, angle, contact; main
+# engine throttle (0 off, 0.5..1); side engine signed (-1..-0.5 action 1 = left engine, +0.5..+1
+# action 3 = right engine); terrain polyline of 11 (x, y); helipad x1, x2, y; wind force, torque.
+# BipedalWalker (render_dim 189): hull x, y, angle; legs[0..3] (upper -1, lower -1, upper +1,
+# lower +1) x, y, angle; lower-leg contacts; 10 lidar fractions; i0; 48 terrain (x, y); number of
+# obstacle boxes; 16 boxes (x1, y1, x2, y2).
 BOX2D_LAYOUTS = {
-    "LunarLander": {"lander": (0, 3), "leg0": (3, 4), "leg1": (7, 4), "engines": (11, 3),
-                    "terrain": (14, 22), "helipad": (36, 3)},
-    "BipedalWalker": {"hull": (0, 3), "legs": (3, 12), "contacts": (15, 2),
-                      "terrain": (17, None)},
+    "LunarLander": {"lander": (0, 3), "leg0": (3, 4), "leg1": (7, 4), "main": (11, 1),
+                    "side": (12, 1), "terrain": (13, 22), "helipad": (35, 3), "wind": (38, 2)},
+    "BipedalWalker": {"hull": (0, 3), "legs": (3, 12), "contacts": (15, 2), "lidar": (17, 10),
+                      "i0": (27, 1), "terrain": (28, 96), "n_boxes": (124, 1),
+                      "boxes": (125, 64)},
 }
 
 
 def layout_dim(family):
-    """Minimum render_dim of a Box2D layout."""
-    return max(off + (cnt or 2) for off, cnt in BOX2D_LAYOUTS[family].values())
+    """render_dim of a Box2D layout."""
+    return max(off + cnt for off, cnt in BOX2D_LAYOUTS[family].values())
 
 
 def unpack(family, state):
     out = {}
     for name, (off, cnt) in BOX2D_LAYOUTS[family].items():
-        out[name] = np.asarray(state[off:] if cnt is None else state[off:off + cnt], dtype=float)
+        out[name] = np.asarray(state[off:off + cnt], dtype=float)
     return out
 
 
@@ -229,7 +231,8 @@ def _lunarlander(d, st, w, h):
         d.polygon(v.pts([(fx, hy + 50 / _SCALE), (fx, hy + 40 / _SCALE),
                          (fx + 25 / _SCALE, hy + 45 / _SCALE)]), fill=(204, 204, 0))
     lx, ly, la = s["lander"]
-    main, left, right = s["engines"]
+    main, side = float(s["main"][0]), float(s["side"][0])
+    left, right = max(0.0, -side), max(0.0, side)
     # flames first, under the body: main below the hull, side engines beside it
     if main > 0:
         n = 0.4 + 0.6 * min(1.0, float(main))
@@ -248,6 +251,14 @@ def _lunarlander(d, st, w, h):
                   outline=(77, 77, 128))
     body = _rot([(px / _SCALE, py / _SCALE) for px, py in _LANDER_POLY], la, lx, ly)
     d.polygon(v.pts(body), fill=(128, 102, 230), outline=(77, 77, 128))
+    wind = float(s["wind"][0])
+    if abs(wind) > 1e-3:  # wind force as an arrow at the top (length ~ force, 20 N = 2 m)
+        y = vh - 0.6
+        x0, x1 = vw / 2, vw / 2 + max(-4.0, min(4.0, wind / 10.0))
+        d.line([v(x0, y), v(x1, y)], fill=(120, 200, 255), width=2)
+        tip = -0.3 if wind > 0 else 0.3
+        d.polygon(v.pts([(x1, y), (x1 + tip, y + 0.15), (x1 + tip, y - 0.15)]),
+                  fill=(120, 200, 255))
 
 
 _HULL_POLY = [(-30, 9), (6, 9), (34, 1), (34, -8), (-30, -8)]
@@ -257,15 +268,21 @@ def _bipedalwalker(d, st, w, h):
     s = unpack("BipedalWalker", st)
     hx, hy, ha = s["hull"]
     vw, vh = 600 / _SCALE, 400 / _SCALE
-    left = hx - vw / 4
+    left = hx - 4.0  # Gymnasium's scroll
     v = View(left, left + vw, 0, vh, w, h, margin=0)
     d.rectangle([0, 0, w, h], fill=(215, 215, 255))
-    terr = s["terrain"]
-    terr = terr[:len(terr) // 2 * 2].reshape(-1, 2)
-    if len(terr) >= 2:
-        pts = [tuple(p) for p in terr]
-        d.polygon(v.pts(pts + [(pts[-1][0], -1), (pts[0][0], -1)]), fill=(102, 153, 76))
-        d.line(v.pts(pts), fill=(60, 90, 40), width=2)
+    pts = [tuple(p) for p in s["terrain"].reshape(-1, 2)]
+    d.polygon(v.pts(pts + [(pts[-1][0], -1), (pts[0][0], -1)]), fill=(102, 153, 76))
+    d.line(v.pts(pts), fill=(60, 90, 40), width=2)
+    n_boxes = int(max(0, min(16, round(float(s["n_boxes"][0])))))
+    for x1, y1, x2, y2 in s["boxes"].reshape(16, 4)[:n_boxes]:
+        a, b = v(min(x1, x2), max(y1, y2)), v(max(x1, x2), min(y1, y2))
+        d.rectangle([a[0], a[1], b[0], b[1]], fill=(102, 153, 76), outline=(60, 90, 40))
+    for i, frac in enumerate(s["lidar"]):  # rays 0.15*i rad forward of straight down, 160/30 m
+        if frac < 1.0:
+            r = 160 / _SCALE * float(frac)
+            d.line([v(hx, hy), v(hx + r * math.sin(0.15 * i), hy - r * math.cos(0.15 * i))],
+                   fill=(255, 80, 80), width=1)
     legs = s["legs"].reshape(4, 3)
     contacts = s["contacts"]
     lw, lh = 8 / _SCALE / 2, 34 / _SCALE / 2

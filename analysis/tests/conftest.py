@@ -47,20 +47,30 @@ def run_cli(capsys):
 
 @pytest.fixture(scope="session")
 def real_logs(tmp_path_factory):
-    """Logs written by the real trainer: CartPole-v1 seeds 1 and 2 with trajectories, seed 3
-    without. Skips when no ppo binary is available."""
+    """Logs written by the real trainer: CartPole-v1 seeds 1 and 2 (with trajectories when the
+    trainer has --log-trajectories; "trajectories" says which), seed 3 without. Skips when no
+    ppo binary is available."""
     binary = real_trainer.trainer_binary()
     if binary is None:
         pytest.skip("no ppo binary (set PPO_BIN or build build/src/ppo): real-trainer tests "
                     "skipped")
     d = tmp_path_factory.mktemp("real")
-    out = {}
+    traj = real_trainer.supports_trajectories(binary)
+    out = {"trajectories": traj, "binary": binary}
     try:
         for seed in (1, 2):
-            out["s%d" % seed] = real_trainer.run_trainer(binary, str(d / ("run_s%d.h5" % seed)),
-                                                         seed=seed)
+            out["s%d" % seed] = real_trainer.run_trainer(
+                binary, str(d / ("run_s%d.h5" % seed)), seed=seed, trajectories=traj)
         out["no_traj"] = real_trainer.run_trainer(binary, str(d / "run_notraj.h5"), seed=3,
                                                   trajectories=False)
     except Exception as exc:  # the binary is there, so a failure is a real failure
         pytest.fail("real trainer run failed: %s" % exc)
     return out
+
+
+@pytest.fixture
+def real_traj_logs(real_logs):
+    if not real_logs["trajectories"]:
+        pytest.skip("%s has no --log-trajectories yet: trajectory tests on real logs skipped"
+                    % real_logs["binary"])
+    return real_logs

@@ -19,6 +19,16 @@ def trainer_binary():
     return path if os.path.isfile(path) and os.access(path, os.X_OK) else None
 
 
+def supports_trajectories(binary):
+    """Whether this trainer build has --log-trajectories (it landed after the log itself)."""
+    try:
+        out = subprocess.run([binary, "--help"], stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+                             timeout=60).stdout.decode(errors="replace")
+    except (OSError, subprocess.SubprocessError):
+        return False
+    return "--log-trajectories" in out
+
+
 def trainer_command(binary, log_path, env="CartPole-v1", seed=1, trajectories=True,
                     total_steps=TOTAL_STEPS):
     mpirun = os.environ.get("PPO_MPIRUN", DEFAULT_MPIRUN)

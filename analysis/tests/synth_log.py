@@ -38,11 +38,7 @@ ENVS = {
     "BipedalWalker-v3": dict(obs=24, kind="continuous", n=0, adim=4, thr=300.0, T=400,
                              ret=(-110, 290)),
 }
-BIPEDAL_TERRAIN_POINTS = 40
-RENDER_DIM = {"CartPole-v1": 4, "Acrobot-v1": 4, "MountainCar-v0": 2, "Pendulum-v1": 3,
-              "LunarLander-v3": render.layout_dim("LunarLander"),
-              "BipedalWalker-v3": render.layout_dim("BipedalWalker") - 2
-              + 2 * BIPEDAL_TERRAIN_POINTS}
+BIPEDAL_TERRAIN_POINTS = 48
 
 
 # -- episode simulators: each returns obs, actions, rewards, render, terminated, truncated --------
@@ -212,8 +208,8 @@ def sim_lunarlander(rng, skill, T=1000):
             legs += [lx, ly, ang + sgn * 0.3, contact]
         a = 2 if main else (1 if side > 0 else (3 if side < 0 else 0))
         terrain = np.stack([xs, hs], 1).reshape(-1)
-        state = [x, y, ang] + legs + [main, float(side > 0), float(side < 0)] + list(terrain) + [
-            x1, x2, py]
+        side_signed = -1.0 if side > 0 else (1.0 if side < 0 else 0.0)  # action 1 -> negative
+        state = [x, y, ang] + legs + [main, side_signed] + list(terrain) + [x1, x2, py, 0.0, 0.0]
         obs.append([(x - 10) / 10, (y - py - leg_drop) / (400 / 60), 0, 0, ang, 0, legs[3],
                     legs[7]])
         ren.append(state); act.append(a)
@@ -249,9 +245,12 @@ def sim_bipedalwalker(rng, skill, T=400):
             parts += [knee[0] + lh * math.sin(th2), knee[1] - lh * math.cos(th2), th2]
             foot_y = knee[1] - 2 * lh * math.cos(th2)
             contacts.append(1.0 if foot_y <= ground(knee[0]) + 0.15 else 0.0)
-        gx = np.linspace(hx - 6, hx + 16, BIPEDAL_TERRAIN_POINTS)
+        i0 = max(0, int((hx - 4) / (14 / 30)) - 1)
+        gx = i0 * 14 / 30 + np.arange(BIPEDAL_TERRAIN_POINTS) * 14 / 30
         terrain = np.stack([gx, [ground(v) for v in gx]], 1).reshape(-1)
-        ren.append([hx, hy, ang] + parts + contacts + list(terrain))
+        lidar = [min(1.0, (hy - ground(hx)) / math.cos(0.15 * i) / (160 / 30)) for i in range(10)]
+        ren.append([hx, hy, ang] + parts + contacts + lidar + [float(i0)] + list(terrain)
+                   + [0.0] + [0.0] * 64)
         a = np.clip(rng.normal(0, 0.6 if walks else 0.9, 4), -1.5, 1.5)
         act.append(a)
         obs.append(np.concatenate([[ang, 0, speed, 0], a, rng.normal(0, 0.1, 16)]))

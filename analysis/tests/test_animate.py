@@ -83,7 +83,7 @@ def test_each_env_is_drawn(env, tmp_path):
     rng = np.random.default_rng(3)
     ep = synth_log.SIMULATORS[env](rng, 1.0, 120)
     states = ep["render"]
-    assert states.shape[1] >= render.RENDER_DIMS[render.env_family(env)]
+    assert states.shape[1] == render.RENDER_DIMS[render.env_family(env)]
     a = render.draw_scene(env, states[0], (240, 180))
     b = render.draw_scene(env, states[-1], (240, 180))
     a.save(tmp_path / "a.png")
@@ -96,8 +96,9 @@ def test_lunarlander_layout_pieces(tmp_path):
     rng = np.random.default_rng(0)
     st = synth_log.sim_lunarlander(rng, 1.0)["render"][50].astype(float)
     lay = render.BOX2D_LAYOUTS["LunarLander"]
-    off_e, _ = lay["engines"]
-    st[off_e:off_e + 3] = 0
+    off_e, _ = lay["main"]
+    off_s, _ = lay["side"]
+    st[off_e] = st[off_s] = 0
     off = render.draw_scene("LunarLander-v3", st, (300, 200))
     st[off_e] = 1.0
     on = render.draw_scene("LunarLander-v3", st, (300, 200))
@@ -105,6 +106,12 @@ def test_lunarlander_layout_pieces(tmp_path):
     on.save(tmp_path / "on.png")
     assert not has_colour(tmp_path / "off.png", (255, 140, 0), tol=10, min_pixels=5)
     assert has_colour(tmp_path / "on.png", (255, 140, 0), tol=10, min_pixels=5)
+
+
+def test_box2d_layout_sizes_match_docs():
+    """docs/render-state.md: LunarLander render_dim 40, BipedalWalker 189."""
+    assert render.layout_dim("LunarLander") == 40
+    assert render.layout_dim("BipedalWalker") == 189
 
 
 def test_action_labels():

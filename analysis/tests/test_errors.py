@@ -159,3 +159,21 @@ def test_usage_errors(run_cli, synth, tmp_path):
     assert run_cli("animate", synth["cartpole_s1"], "--size", "10x10")[0] == EXIT_USAGE
     assert run_cli("frobnicate", synth["cartpole_s1"])[0] == EXIT_USAGE
     assert run_cli()[0] == EXIT_USAGE
+
+
+def test_directory_with_companion_files(run_cli, tmp_path):
+    d = tmp_path / "runs"
+    d.mkdir()
+    synth_log.write_log(str(d / "a.h5"), synth_log.make_run(updates=5))
+    with h5py.File(d / "a.policy.h5", "w") as f:  # the trainer's policy file
+        f.attrs["format"] = "ppo-policy"
+    with h5py.File(d / "stray.h5", "w") as f:
+        f.create_dataset("x", data=[1])
+    code, out, err = run_cli("summary", d, "--out", tmp_path / "o")
+    assert code == 0, err
+    assert "policy" not in err
+    assert "warning: skipping" in err and "stray.h5" in err
+    assert "| " not in out and "a " in out.splitlines()[2]
+    # named explicitly, a policy file is an error
+    code, _out, err = run_cli("summary", d / "a.policy.h5", "--out", tmp_path / "o")
+    assert code == EXIT_NOT_PPO_LOG and "'ppo-policy'" in err

@@ -45,11 +45,11 @@ def test_real_summary_matches_datasets(run_cli, real_logs, tmp_path):
 @pytest.mark.parametrize("cmd,pattern,min_size", [
     ("curves", "curves_", (900, 350)),
     ("diagnostics", "diagnostics_", (1200, 800)),
-    ("actions", "actions_", (500, 200)),
     ("returns", "returns_", (700, 400)),
 ])
 def test_real_plots(run_cli, real_logs, tmp_path, cmd, pattern, min_size):
-    code, _out, err = run_cli(cmd, real_logs["s1"], real_logs["s2"], "--out", tmp_path)
+    # a directory as the trainer leaves it: logs next to .policy.h5 (and checkpoint) files
+    code, _out, err = run_cli(cmd, os.path.dirname(real_logs["s1"]), "--out", tmp_path)
     assert code == 0, err
     files = [f for f in os.listdir(tmp_path) if f.startswith(pattern)]
     assert files
@@ -57,7 +57,18 @@ def test_real_plots(run_cli, real_logs, tmp_path, cmd, pattern, min_size):
         assert_picture(os.path.join(tmp_path, f), min_size=min_size)
 
 
-def test_real_animation(run_cli, real_logs, tmp_path):
+def test_real_actions(run_cli, real_traj_logs, tmp_path):
+    real_logs = real_traj_logs
+    code, _out, err = run_cli("actions", real_logs["s1"], real_logs["s2"], "--out", tmp_path)
+    assert code == 0, err
+    files = [f for f in os.listdir(tmp_path) if f.startswith("actions_")]
+    assert len(files) == 2
+    for f in files:
+        assert_picture(os.path.join(tmp_path, f), min_size=(500, 200))
+
+
+def test_real_animation(run_cli, real_traj_logs, tmp_path):
+    real_logs = real_traj_logs
     r = RunLog(real_logs["s1"])
     idx = r.require_trajectories()
     code, _out, err = run_cli("animate", real_logs["s1"], "--size", "200x150", "--stride", 2,
