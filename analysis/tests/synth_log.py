@@ -6,7 +6,7 @@ entropy falling, explained variance rising, KL and clip fraction fluctuating, an
 rate), and the recorded trajectories come from small simulators: the real classic-control dynamics
 (CartPole, Acrobot, MountainCar, Pendulum, as in Gymnasium) driven by a policy whose skill grows
 with training, and scripted LunarLander / BipedalWalker episodes (not Box2D physics) whose render
-states follow analysis.render.BOX2D_LAYOUTS.
+states follow docs/render-state.md (test_animate checks their size against analysis.render).
 
 Library use:  make_run(env, seed, ...) -> data;  write_log(path, data | [segments], ...)
 Command line: synth_log.py --out DIR [--env CartPole-v1 ...] [--seeds 1 2 3] [--updates 60]
@@ -15,15 +15,10 @@ Command line: synth_log.py --out DIR [--env CartPole-v1 ...] [--seeds 1 2 3] [--
 import argparse
 import math
 import os
-import sys
 
 import numpy as np
 
-HERE = os.path.dirname(os.path.abspath(__file__))
-sys.path.insert(0, os.path.dirname(os.path.dirname(HERE)))
-from analysis import render  # noqa: E402  (the one Box2D layout table)
-
-import h5py  # noqa: E402
+import h5py
 
 NAN = float("nan")
 ENVS = {
