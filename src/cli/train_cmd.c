@@ -140,6 +140,64 @@ static int options_mismatch(const char *saved, const ppo_config *c, char *err, s
     return 0;
 }
 
+/* Collective: the episodes each rank recorded in the last rollout, gathered on rank 0 and appended to
+ * the log's /trajectories in rank order. */
+static int log_trajectories(trainer *tr, const par_layout *par, h5log *log, long long update, char *err, size_t err_len)
+{
+    const float *rows;
+    const traj_record *recs;
+    const int n_eps = trainer_trajectories(tr, &rows, &recs);
+    const ppo_env_spec *spec = trainer_spec(tr);
+    const traj_layout tl = {spec->obs_dim, spec->action_dim, spec->render_dim};
+    const int W = traj_row_width(&tl);
+    int n_rows = 0;
+    for (int e = 0; e < n_eps; e++)
+        n_rows += recs[e].length;
+    int mine[2] = {n_eps, n_rows};
+    int *counts = par->rank == 0 ? malloc(sizeof(int) * 2 * (size_t)par->size) : NULL;
+    MPI_Gather(mine, 2, MPI_INT, counts, 2, MPI_INT, 0, par->comm);
+    int *rc_eps = NULL, *dp_eps = NULL, *rc_rows = NULL, *dp_rows = NULL;
+    traj_record *all_recs = NULL;
+    float *all_rows = NULL;
+    long long tot_eps = 0, tot_rows = 0;
+    if (par->rank == 0) {
+        rc_eps = malloc(sizeof(int) * (size_t)par->size);
+        dp_eps = malloc(sizeof(int) * (size_t)par->size);
+        rc_rows = malloc(sizeof(int) * (size_t)par->size);
+        dp_rows = malloc(sizeof(int) * (size_t)par->size);
+        for (int r = 0; r < par->size; r++) {
+            dp_eps[r] = (int)(tot_eps * (long long)sizeof(traj_record));
+            rc_eps[r] = counts[2 * r] * (int)sizeof(traj_record);
+            dp_rows[r] = (int)(tot_rows * W);
+            rc_rows[r] = counts[2 * r + 1] * W;
+            tot_eps += counts[2 * r];
+            tot_rows += counts[2 * r + 1];
+        }
+        all_recs = malloc(sizeof(traj_record) * (size_t)(tot_eps ? tot_eps : 1));
+        all_rows = malloc(sizeof(float) * (size_t)(tot_rows ? tot_rows : 1) * (size_t)W);
+    }
+    MPI_Gatherv(recs, n_eps * (int)sizeof(traj_record), MPI_BYTE, all_recs, rc_eps, dp_eps, MPI_BYTE, 0, par->comm);
+    MPI_Gatherv(rows, n_rows * W, MPI_FLOAT, all_rows, rc_rows, dp_rows, MPI_FLOAT, 0, par->comm);
+    int rc = 0;
+    if (par->rank == 0 && tot_eps > 0) {
+        traj_episode *eps = malloc(sizeof(traj_episode) * (size_t)tot_eps);
+        for (int r = 0, k = 0; r < par->size; r++)
+            for (int j = 0; j < counts[2 * r]; j++, k++)
+                eps[k] = (traj_episode){update, r, all_recs[k].env_index, all_recs[k].length,
+                                        (int64_t)all_recs[k].seed, all_recs[k].ret};
+        rc = h5log_append_trajectories(log, all_rows, eps, (int)tot_eps, err, err_len);
+        free(eps);
+    }
+    free(counts);
+    free(rc_eps);
+    free(dp_eps);
+    free(rc_rows);
+    free(dp_rows);
+    free(all_recs);
+    free(all_rows);
+    return rc;
+}
+
 /* Collective: gathers every rank's RNG words on rank 0, which writes the checkpoint atomically. */
 static int write_training_checkpoint(trainer *tr, const par_layout *par, const ppo_config *cfg, const char *path,
                                      double wall, long long resumes, char *err, size_t err_len)
@@ -369,7 +427,8 @@ int cmd_train(int argc, char **argv)
                 .reward_threshold = spec->has_reward_threshold ? spec->reward_threshold : NAN,
                 .global_batch = trainer_steps_per_update(tr),
             };
-            log = h5log_create(cfg.log, cfg.force, &cfg, &ctx, err, sizeof err);
+            const traj_layout tl = {spec->obs_dim, spec->action_dim, spec->render_dim};
+            log = h5log_create(cfg.log, cfg.force, &cfg, &ctx, cfg.log_trajectories > 0 ? &tl : NULL, err, sizeof err);
         }
     }
     if (!par_bcast_error(&par, err, sizeof err)) {
@@ -446,6 +505,8 @@ int cmd_train(int argc, char **argv)
                 counts[r] *= (int)sizeof(episode_record);
             }
         MPI_Gatherv(eps, n_eps * (int)sizeof(episode_record), MPI_BYTE, all_eps, counts, displs, MPI_BYTE, 0, par.comm);
+        if (cfg.log_trajectories > 0 && log_trajectories(tr, &par, log, st.update, err, sizeof err))
+            par_abort(&par, 5, err);
         if (par.rank != 0)
             continue;
 

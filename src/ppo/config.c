@@ -59,6 +59,7 @@ static const opt_def opts[] = {
     OPT(checkpoint_every, OPT_INT, "write a training checkpoint every N updates (0: only on SIGTERM/SIGINT/SIGUSR1 and at the end)"),
     OPT(checkpoint, OPT_STR, "training checkpoint path (default: the log path with .ckpt.h5)"),
     OPT(resume, OPT_STR, "continue the run from this checkpoint; auto: the --log's checkpoint if it exists, else start"),
+    OPT(log_trajectories, OPT_INT, "record whole episodes (obs, actions, rewards, render state) that start in every N-th update (1: all; 0: off)"),
     OPT(eval_episodes, OPT_INT, "after training, evaluate the greedy policy for this many episodes (0: off)"),
     OPT(check_params, OPT_INT, "debug: every N updates compare a parameter checksum across ranks (0: off)"),
     OPT(progress_interval, OPT_DOUBLE, "seconds between progress lines when not on a terminal"),
@@ -381,6 +382,7 @@ int config_validate(const ppo_config *c, int ranks, char *err, size_t err_len)
     if (n < 1) FAIL("option hidden: '%s' is not 1 to 7 comma-separated widths in [1, 4096]", c->hidden);
     if (strcmp(c->activation, "tanh") && strcmp(c->activation, "relu"))
         FAIL("option activation: '%s' is not tanh or relu", c->activation);
+    if (c->log_trajectories < 0) FAIL("option log_trajectories: must be >= 0, got %d", c->log_trajectories);
     if (c->eval_episodes < 0) FAIL("option eval_episodes: must be >= 0, got %d", c->eval_episodes);
     if (!(c->clip_obs > 0)) FAIL("option clip_obs: must be positive, got %g", c->clip_obs);
     if (!(c->clip_reward > 0)) FAIL("option clip_reward: must be positive, got %g", c->clip_reward);

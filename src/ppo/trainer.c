@@ -55,10 +55,28 @@ struct trainer {
     bool norm_obs, norm_reward;
     double *ret_acc;           /* (N,) discounted return per env, for reward scaling */
 
+    /* --log-trajectories: per-env recording buffers and this rollout's finished recordings */
+    int traj_every, traj_w, traj_max;  /* every N-th update; floats per row; rows per episode at most */
+    bool *recording;           /* (N,) the env's current episode is being recorded */
+    int *rec_len;              /* (N,) */
+    float *rec;                /* (N, traj_max, traj_w) */
+    float *traj_rows;          /* (N * (traj_max + T), traj_w) finished this rollout */
+    traj_record *traj_eps;     /* (N * (T + 1),) */
+    int traj_n_rows, traj_n_eps;
+    long long resumes;         /* envs are re-seeded on every resume */
+
     /* minibatch scratch */
     int *perm;                 /* (B,) */
     float *mb_actions, *mb_logp, *mb_adv, *mb_ret, *mb_values; /* (mb, ...) */
 };
+
+/* The seed env n's RNG was last seeded with (its episodes continue that stream). */
+static uint64_t env_seed(const trainer *t, int n)
+{
+    const uint64_t g = (uint64_t)t->par->rank * (uint64_t)t->N + (uint64_t)n; /* global env index */
+    const uint64_t base = rng_mix((uint64_t)t->cfg->seed, g);
+    return t->resumes ? rng_mix(base, (uint64_t)t->resumes) : base;
+}
 
 /* Seconds per env step of env `id`, measured on a throwaway instance with random actions. */
 static double env_step_cost(const ppo_config *cfg)
@@ -118,7 +136,7 @@ trainer *trainer_create(const ppo_config *cfg, const par_layout *par, char *err,
             break;
         }
         const uint64_t g = (uint64_t)par->rank * (uint64_t)t->N + (uint64_t)n; /* global env index */
-        ppo_env_seed(t->envs[n], rng_mix((uint64_t)cfg->seed, g));
+        ppo_env_seed(t->envs[n], env_seed(t, n));
         rng_seed(&t->act_rng[n], rng_mix((uint64_t)cfg->seed ^ 0xa5a5a5a5a5a5a5a5ULL, g));
     }
     if (ok) {
@@ -157,6 +175,17 @@ trainer *trainer_create(const ppo_config *cfg, const par_layout *par, char *err,
              ALLOC(t->ep_done, TN) && ALLOC(t->ep_count, t->N) && ALLOC(t->perm, TN) &&
              ALLOC(t->mb_actions, (size_t)t->mb * t->ad) && ALLOC(t->mb_logp, t->mb) && ALLOC(t->mb_adv, t->mb) &&
              ALLOC(t->mb_ret, t->mb) && ALLOC(t->mb_values, t->mb) && ALLOC(t->ret_acc, t->N);
+        t->traj_every = cfg->log_trajectories;
+        if (ok && t->traj_every > 0) {
+            t->traj_w = t->od + t->ad + 5 + t->spec.render_dim;
+            t->traj_max = t->spec.max_episode_steps > 0 ? t->spec.max_episode_steps : t->T;
+            ok = ALLOC(t->recording, t->N) && ALLOC(t->rec_len, t->N) &&
+                 ALLOC(t->rec, (size_t)t->N * t->traj_max * t->traj_w) &&
+                 ALLOC(t->traj_rows, (size_t)t->N * (t->traj_max + t->T) * t->traj_w) &&
+                 ALLOC(t->traj_eps, (size_t)t->N * (t->T + 1));
+            for (int n = 0; ok && n < t->N; n++)
+                t->recording[n] = 1 % t->traj_every == 0; /* the first episodes start in update 1 */
+        }
         t->norm_obs = cfg->norm_obs;
         t->norm_reward = cfg->norm_reward;
         if (ok && ((t->norm_obs && rs_init(&t->obs_rs, t->od)) || (t->norm_reward && rs_init(&t->ret_rs, 1))))
@@ -214,7 +243,7 @@ void trainer_free(trainer *t)
         rs_free(&t->obs_rs);
     if (t->norm_reward)
         rs_free(&t->ret_rs);
-    void *bufs[] = {t->ret_acc, t->envs, t->act_rng, t->params, t->grads, t->obs, t->actions, t->logp, t->values,
+    void *bufs[] = {t->ret_acc, t->recording, t->rec_len, t->rec, t->traj_rows, t->traj_eps, t->envs, t->act_rng, t->params, t->grads, t->obs, t->actions, t->logp, t->values,
                     t->rewards, t->boot, t->adv, t->ret, t->term, t->trunc, t->cur_obs, t->final_obs,
                     t->last_values, t->ep_return, t->ep_len, t->ep_done, t->ep_count, t->perm,
                     t->mb_actions, t->mb_logp, t->mb_adv, t->mb_ret, t->mb_values};
@@ -245,6 +274,7 @@ void trainer_rollout(trainer *t)
     const int N = t->N, od = t->od, ad = t->ad, K = t->K;
     const float *log_std = t->pm.continuous ? t->params + t->pm.log_std_offset : NULL;
     memset(t->ep_count, 0, sizeof(int) * (size_t)N);
+    t->traj_n_rows = t->traj_n_eps = 0;
     int bad_actions = 0;
     for (int s = 0; s < t->T; s++) {
         const size_t row = (size_t)s * N;
@@ -268,6 +298,14 @@ void trainer_rollout(trainer *t)
             t->values[i] = v[n];
             ppo_step_result r;
             float *o = t->cur_obs + (size_t)n * od;
+            float *rec = NULL;
+            if (t->traj_every > 0 && t->recording[n] && t->rec_len[n] < t->traj_max) {
+                /* row: obs | action | reward, logprob, value, terminated, truncated | render (before the step) */
+                rec = t->rec + ((size_t)n * t->traj_max + (size_t)t->rec_len[n]++) * t->traj_w;
+                memcpy(rec, o, sizeof(float) * (size_t)od);
+                memcpy(rec + od, action, sizeof(float) * (size_t)ad);
+                ppo_env_render_state(t->envs[n], rec + od + ad + 5);
+            }
             if (ppo_env_step(t->envs[n], action, o, &r) != PPO_ENV_OK) {
                 bad_actions++;
                 r = (ppo_step_result){0.0f, true, false};
@@ -276,6 +314,14 @@ void trainer_rollout(trainer *t)
             t->term[i] = r.terminated;
             t->trunc[i] = r.truncated && !r.terminated;
             t->boot[i] = 0.0f;
+            if (rec) {
+                float *f = rec + od + ad;
+                f[0] = r.reward;
+                f[1] = t->logp[i];
+                f[2] = t->values[i];
+                f[3] = r.terminated;
+                f[4] = r.truncated;
+            }
             t->ep_return[n] += r.reward;
             t->ep_len[n]++;
             if (r.terminated || r.truncated) {
@@ -290,6 +336,21 @@ void trainer_rollout(trainer *t)
                 ppo_env_reset(t->envs[n], o);
             }
         }
+        if (t->traj_every > 0) /* serial, in env order: the outbox order does not depend on threads */
+            for (int n = 0; n < N; n++) {
+                if (t->ep_len[n] != 0)
+                    continue; /* episode goes on */
+                if (t->recording[n] && t->rec_len[n] > 0) {
+                    const size_t len = (size_t)t->rec_len[n];
+                    memcpy(t->traj_rows + (size_t)t->traj_n_rows * t->traj_w, t->rec + (size_t)n * t->traj_max * t->traj_w,
+                           sizeof(float) * len * (size_t)t->traj_w);
+                    const episode_record *e = &t->ep_done[(size_t)n * t->T + (size_t)t->ep_count[n] - 1];
+                    t->traj_eps[t->traj_n_eps++] = (traj_record){n, (int)len, e->ret, env_seed(t, n)};
+                    t->traj_n_rows += (int)len;
+                }
+                t->rec_len[n] = 0;
+                t->recording[n] = (t->update + 1) % t->traj_every == 0; /* the update being collected */
+            }
         if (t->norm_reward) { /* scale by the std of the discounted return (serial: the sums are shared) */
             const double inv = 1.0 / sqrt(t->ret_rs.var[0] + 1e-8), clip = t->cfg->clip_reward;
             for (int n = 0; n < N; n++) {
@@ -462,6 +523,13 @@ void trainer_optimize(trainer *t, update_stats *st)
     st->global_step = t->update * (long long)t->B * t->par->size;
 }
 
+int trainer_trajectories(const trainer *t, const float **rows, const traj_record **records)
+{
+    *rows = t->traj_rows;
+    *records = t->traj_eps;
+    return t->traj_n_eps;
+}
+
 int trainer_episodes(const trainer *t, const episode_record **eps)
 {
     *eps = t->ep_done;
@@ -504,9 +572,13 @@ long long trainer_update_count(const trainer *t) { return t->update; }
 void trainer_resume(trainer *t, long long update, long long resumes)
 {
     t->update = update;
+    t->resumes = resumes;
     for (int n = 0; n < t->N; n++) {
-        const uint64_t g = (uint64_t)t->par->rank * (uint64_t)t->N + (uint64_t)n;
-        ppo_env_seed(t->envs[n], rng_mix(rng_mix((uint64_t)t->cfg->seed, g), (uint64_t)resumes));
+        ppo_env_seed(t->envs[n], env_seed(t, n));
+        if (t->traj_every > 0) { /* an episode cut by the resume is not recorded */
+            t->recording[n] = (update + 1) % t->traj_every == 0;
+            t->rec_len[n] = 0;
+        }
         ppo_env_reset(t->envs[n], t->cur_obs + (size_t)n * t->od);
         t->ep_return[n] = 0.0;
         t->ep_len[n] = 0;

@@ -43,6 +43,15 @@ typedef struct {
 } episode_record;
 int trainer_episodes(const trainer *t, const episode_record **eps);
 
+/* Episodes recorded for --log-trajectories that ended during the last rollout on this rank: rows
+ * (sum of lengths, traj_row_width) packed as h5log expects, and one record per episode. */
+typedef struct {
+    int env_index, length;
+    double ret;
+    unsigned long long seed;
+} traj_record;
+int trainer_trajectories(const trainer *t, const float **rows, const traj_record **records);
+
 /* Accessors for tests, the log and checkpoints. */
 const policy_model *trainer_model(const trainer *t);
 float *trainer_params(trainer *t);
