@@ -9,6 +9,7 @@ enum {
     EXIT_OK = 0,
     EXIT_FAILURE_RUN = 1,
     EXIT_BAD_INPUT = 2,
+    EXIT_NONFINITE = 6, /* a non-finite gradient: the update was not applied, no checkpoint written after it */
     EXIT_STOPPED = 75, /* stopped by SIGTERM/SIGINT/SIGUSR1 after writing a checkpoint (EX_TEMPFAIL: retry) */
 };
 

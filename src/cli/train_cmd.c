@@ -470,6 +470,7 @@ int cmd_train(int argc, char **argv)
     double best = -INFINITY;
     int status = EXIT_OK;
     int stop_signal = 0;
+    long long nonfinite_update = 0;
     for (long long u = start_update; u < total_updates; u++) {
         if (u > start_update) { /* a collective decision, so that every rank stops after the same update */
             int sig = signals_stop_requested();
@@ -490,6 +491,10 @@ int cmd_train(int argc, char **argv)
         trainer_rollout(tr);
         update_stats st;
         trainer_optimize(tr, &st);
+        if (st.nonfinite) { /* identical on every rank, so every rank stops here */
+            nonfinite_update = st.update;
+            break;
+        }
         if (cfg.check_params > 0 && st.update % cfg.check_params == 0 && !trainer_params_agree(tr))
             par_abort(&par, 4, "parameter checksums differ across ranks (--check-params); the ranks diverged");
 
@@ -539,14 +544,26 @@ int cmd_train(int argc, char **argv)
         if (h5log_append_metrics(log, &m, err, sizeof err) || h5log_append_episodes(log, rows, total_eps, err, sizeof err) ||
             h5log_flush(log, err, sizeof err))
             par_abort(&par, 5, err);
-        if (st.nonfinite)
-            fprintf(stderr, "ppo: warning: update %lld skipped %d minibatch(es) with a non-finite gradient\n", st.update,
-                    st.nonfinite);
         progress_print(&prog, &cfg, &st, total_updates, m.wall_time, m.steps_per_second, total_eps, m.return_mean,
                        u == total_updates - 1);
     }
     const double train_seconds = now_seconds() - t0;
 
+    if (nonfinite_update) {
+        if (par.rank == 0) {
+            h5log_close(log);
+            fprintf(stderr,
+                    "ppo: error: update %lld produced a non-finite gradient (NaN/Inf); it was not applied and no "
+                    "checkpoint was written after it (last: %s, if any); the log ends at update %lld\n",
+                    nonfinite_update, cfg.checkpoint, nonfinite_update - 1);
+        }
+        free(all_eps);
+        free(counts);
+        free(displs);
+        free(rows);
+        trainer_free(tr);
+        return EXIT_NONFINITE;
+    }
     if (stop_signal) {
         if (par.rank == 0) {
             h5log_close(log);

@@ -65,6 +65,10 @@ struct trainer {
     int traj_n_rows, traj_n_eps;
     long long resumes;         /* envs are re-seeded on every resume */
 
+    /* start-of-update copies, restored when the update meets a non-finite gradient */
+    float *snap_params, *snap_m, *snap_v;
+    long long fault_nan_update;  /* test hook (PPO_FAULT_NAN_AT_UPDATE): poison this update's gradient */
+
     /* minibatch scratch */
     int *perm;                 /* (B,) */
     float *mb_actions, *mb_logp, *mb_adv, *mb_ret, *mb_values; /* (mb, ...) */
@@ -174,7 +178,11 @@ trainer *trainer_create(const ppo_config *cfg, const par_layout *par, char *err,
              ALLOC(t->last_values, t->N) && ALLOC(t->ep_return, t->N) && ALLOC(t->ep_len, t->N) &&
              ALLOC(t->ep_done, TN) && ALLOC(t->ep_count, t->N) && ALLOC(t->perm, TN) &&
              ALLOC(t->mb_actions, (size_t)t->mb * t->ad) && ALLOC(t->mb_logp, t->mb) && ALLOC(t->mb_adv, t->mb) &&
-             ALLOC(t->mb_ret, t->mb) && ALLOC(t->mb_values, t->mb) && ALLOC(t->ret_acc, t->N);
+             ALLOC(t->mb_ret, t->mb) && ALLOC(t->mb_values, t->mb) && ALLOC(t->ret_acc, t->N) &&
+             ALLOC(t->snap_params, t->pm.n_params) && ALLOC(t->snap_m, t->pm.n_params) &&
+             ALLOC(t->snap_v, t->pm.n_params);
+        const char *fault = getenv("PPO_FAULT_NAN_AT_UPDATE");
+        t->fault_nan_update = fault ? atoll(fault) : 0;
         t->traj_every = cfg->log_trajectories;
         if (ok && t->traj_every > 0) {
             t->traj_w = t->od + t->ad + 5 + t->spec.render_dim;
@@ -243,7 +251,7 @@ void trainer_free(trainer *t)
         rs_free(&t->obs_rs);
     if (t->norm_reward)
         rs_free(&t->ret_rs);
-    void *bufs[] = {t->ret_acc, t->recording, t->rec_len, t->rec, t->traj_rows, t->traj_eps, t->envs, t->act_rng, t->params, t->grads, t->obs, t->actions, t->logp, t->values,
+    void *bufs[] = {t->snap_params, t->snap_m, t->snap_v, t->ret_acc, t->recording, t->rec_len, t->rec, t->traj_rows, t->traj_eps, t->envs, t->act_rng, t->params, t->grads, t->obs, t->actions, t->logp, t->values,
                     t->rewards, t->boot, t->adv, t->ret, t->term, t->trunc, t->cur_obs, t->final_obs,
                     t->last_values, t->ep_return, t->ep_len, t->ep_done, t->ep_count, t->perm,
                     t->mb_actions, t->mb_logp, t->mb_adv, t->mb_ret, t->mb_values};
@@ -429,7 +437,12 @@ void trainer_optimize(trainer *t, update_stats *st)
     loss_sums all = {0}, last_epoch = {0};
     double grad_norm_sum = 0.0;
     int steps = 0;
-    for (int epoch = 0; epoch < c->epochs; epoch++) {
+    const size_t bytes = P * sizeof(float);
+    const long long adam_step0 = t->adam.step;
+    memcpy(t->snap_params, t->params, bytes);
+    memcpy(t->snap_m, t->adam.m, bytes);
+    memcpy(t->snap_v, t->adam.v, bytes);
+    for (int epoch = 0; epoch < c->epochs && !st->nonfinite; epoch++) {
         shuffle(t);
         loss_sums ep = {0};
         for (int k = 0; k < c->minibatches; k++) {
@@ -466,14 +479,20 @@ void trainer_optimize(trainer *t, update_stats *st)
                          &ep);
             policy_pass_backward(&t->train);
             /* the one gradient collective: per-rank sums of (1/global_mb)-scaled terms add up to the mean */
+            if (t->update == t->fault_nan_update)
+                t->grads[0] = NAN;
             MPI_Allreduce(MPI_IN_PLACE, t->grads, (int)P, MPI_FLOAT, MPI_SUM, comm);
             double sq = 0.0;
             for (size_t p = 0; p < P; p++)
                 sq += (double)t->grads[p] * t->grads[p];
             const double norm = sqrt(sq);
-            if (!isfinite(norm)) { /* identical on every rank: all skip together */
-                st->nonfinite++;
-                continue;
+            if (!isfinite(norm)) { /* identical on every rank: all undo the whole update together */
+                st->nonfinite = 1;
+                memcpy(t->params, t->snap_params, bytes);
+                memcpy(t->adam.m, t->snap_m, bytes);
+                memcpy(t->adam.v, t->snap_v, bytes);
+                t->adam.step = adam_step0;
+                break;
             }
             grad_norm_sum += norm;
             steps++;

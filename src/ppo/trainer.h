@@ -27,7 +27,7 @@ typedef struct {
     int epochs;
     double policy_loss, value_loss, entropy, approx_kl, clip_fraction, explained_variance;
     double grad_norm, learning_rate;
-    int nonfinite; /* minibatches whose gradient was not finite (skipped) */
+    int nonfinite; /* 1: a gradient was not finite; the update was undone (parameters and Adam as before it) */
 } update_stats;
 
 /* Collects one rollout and optimises on it. Collective. */
