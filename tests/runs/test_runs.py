@@ -1,0 +1,169 @@
+"""Whole-run behaviour of the real trainer under mpirun: resume, signals, SIGKILL, NaN, dead ranks,
+bad checkpoints, trajectories. Run by ctest (PPO_BIN, PPO_MPIRUN set there) with Debian's python3."""
+import hashlib
+import os
+import shlex
+import signal
+import subprocess
+import time
+
+import h5py
+import numpy as np
+import pytest
+
+BIN = os.environ.get("PPO_BIN", "")
+MPIRUN = shlex.split(os.environ.get("PPO_MPIRUN", "mpirun --oversubscribe --allow-run-as-root"))
+BATCH = 2 * 4 * 32  # 2 ranks x 4 envs x 32 steps: the CartPole preset's global batch
+
+pytestmark = pytest.mark.skipif(not os.access(BIN, os.X_OK), reason="PPO_BIN is not set to the ppo binary")
+
+
+def ppo(tmp, *args, ranks=2, env=None, check=True):
+    cmd = MPIRUN + ["-n", str(ranks), BIN, "--seed", "3"] + [str(a) for a in args]
+    e = dict(os.environ, OMP_NUM_THREADS="1", **(env or {}))
+    r = subprocess.run(cmd, cwd=tmp, env=e, stdout=subprocess.PIPE, stderr=subprocess.PIPE, timeout=900)
+    if check and r.returncode != 0:
+        raise AssertionError(f"{cmd} exited {r.returncode}: {r.stderr.decode()[-2000:]}")
+    return r
+
+
+def metrics(path):
+    with h5py.File(path, "r", swmr=True) as f:
+        return {k: f["metrics"][k][:] for k in f["metrics"]}
+
+
+def sha(path):
+    return hashlib.sha256(open(path, "rb").read()).hexdigest()
+
+
+def wait_for(predicate, polls=600, interval=0.1):
+    """Polls a condition a bounded number of times (a budget of polls, not a timing assertion)."""
+    for _ in range(polls):
+        if predicate():
+            return True
+        time.sleep(interval)
+    return False
+
+
+def updates_in(path):
+    try:
+        with h5py.File(path, "r", swmr=True) as f:
+            return len(f["metrics/update"])
+    except Exception:  # not created yet, or being created
+        return 0
+
+
+def test_resume_continues_the_same_run(tmp_path):
+    K = 12
+    common = ["--no-anneal-lr", "--checkpoint-every", K]
+    ppo(tmp_path, "--total-steps", 2 * K * BATCH, "--log", "full.h5", *common)
+    ppo(tmp_path, "--total-steps", K * BATCH, "--log", "half.h5", *common)
+    # the first run's checkpoint after update K equals the second run's final state, bit for bit
+    with h5py.File(tmp_path / "full.ckpt.h5", "r") as a, h5py.File(tmp_path / "half.policy.h5", "r") as b:
+        assert a["train"].attrs["update"] == b["train"].attrs["update"] == K
+        assert np.array_equal(a["params"][:], b["params"][:])
+        assert np.array_equal(a["train/adam_m"][:], b["train/adam_m"][:])
+        assert np.array_equal(a["train/rng"][:], b["train/rng"][:])
+    ppo(tmp_path, "--total-steps", 2 * K * BATCH, "--log", "half.h5", "--resume", "half.policy.h5", "--force", *common)
+    full, resumed = metrics(tmp_path / "full.h5"), metrics(tmp_path / "half.h5")
+    assert list(resumed["update"]) == list(range(1, 2 * K + 1)), "no duplicated or missing updates"
+    for col in ("update", "global_step", "learning_rate"):
+        assert np.array_equal(full[col], resumed[col]), col
+    for col in ("policy_loss", "value_loss", "entropy", "approx_kl", "explained_variance", "grad_norm"):
+        assert np.array_equal(full[col][:K], resumed[col][:K]), col  # identical before the cut
+    assert np.all(np.diff(resumed["wall_time"]) >= 0), "wall time continues across the resume"
+
+
+def start(tmp, *args, ranks=2, env=None):
+    cmd = MPIRUN + ["-n", str(ranks), BIN, "--seed", "3"] + [str(a) for a in args]
+    return subprocess.Popen(cmd, cwd=tmp, env=dict(os.environ, OMP_NUM_THREADS="1", **(env or {})),
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+
+
+def test_sigusr1_checkpoints_and_resume_auto_finishes(tmp_path):
+    total = 400 * BATCH
+    p = start(tmp_path, "--total-steps", total, "--log", "run.h5")
+    assert wait_for(lambda: updates_in(tmp_path / "run.h5") >= 5), "the run never logged 5 updates"
+    p.send_signal(signal.SIGUSR1)  # mpirun forwards SIGUSR1 to the ranks
+    out, err = p.communicate(timeout=300)
+    assert p.returncode == 75, (p.returncode, err.decode()[-2000:])
+    assert b"stopped by signal" in out
+    stopped = metrics(tmp_path / "run.h5")
+    with h5py.File(tmp_path / "run.ckpt.h5", "r") as c:
+        assert c["train"].attrs["update"] == len(stopped["update"])
+    ppo(tmp_path, "--total-steps", total, "--log", "run.h5", "--resume", "auto")
+    m = metrics(tmp_path / "run.h5")
+    assert list(m["update"]) == list(range(1, 401))
+    assert m["global_step"][-1] == total
+
+
+def test_sigkill_leaves_a_readable_log(tmp_path):
+    p = start(tmp_path, "--total-steps", 2000 * BATCH, "--log", "run.h5", "--log-trajectories", "1")
+    assert wait_for(lambda: updates_in(tmp_path / "run.h5") >= 5)
+    subprocess.run(["pkill", "-KILL", "-f", f"{BIN} --seed 3 --total-steps {2000 * BATCH}"])
+    p.kill()
+    p.communicate(timeout=120)
+    with h5py.File(tmp_path / "run.h5", "r", swmr=True) as f:
+        n = len(f["metrics/update"])
+        assert n >= 5
+        assert all(len(f["metrics"][k]) >= n - 1 for k in f["metrics"])  # at most the row in flight is short
+        assert list(f["metrics/update"][: n - 1]) == list(range(1, n))
+        assert len(f["trajectories/index/episode_id"]) > 0
+
+
+def test_nonfinite_gradient_stops_without_applying_the_update(tmp_path):
+    r = ppo(tmp_path, "--total-steps", 50 * BATCH, "--log", "run.h5", "--checkpoint-every", 5, check=False,
+            env={"PPO_FAULT_NAN_AT_UPDATE": "13"})
+    assert r.returncode == 6
+    assert b"update 13" in r.stderr and b"non-finite" in r.stderr
+    assert list(metrics(tmp_path / "run.h5")["update"]) == list(range(1, 13))
+    with h5py.File(tmp_path / "run.ckpt.h5", "r") as c:  # the last good checkpoint, from update 10
+        assert c["train"].attrs["update"] == 10
+        assert np.all(np.isfinite(c["params"][:]))
+    assert not (tmp_path / "run.policy.h5").exists()
+
+
+def test_a_dead_rank_brings_the_job_down(tmp_path):
+    p = start(tmp_path, "--total-steps", 5000 * BATCH, "--log", "run.h5", ranks=3)
+    assert wait_for(lambda: updates_in(tmp_path / "run.h5") >= 3)
+    pids = subprocess.run(["pgrep", "-f", f"^{BIN} --seed 3 --total-steps {5000 * BATCH}"],
+                          stdout=subprocess.PIPE).stdout.split()
+    assert len(pids) == 3
+    os.kill(int(pids[-1]), signal.SIGKILL)
+    out, err = p.communicate(timeout=300)  # no hang: mpirun takes the other ranks down
+    assert p.returncode != 0
+    with h5py.File(tmp_path / "run.h5", "r", swmr=True) as f:
+        assert len(f["metrics/update"]) >= 3
+
+
+def test_bad_checkpoints_are_refused_and_nothing_is_overwritten(tmp_path):
+    ppo(tmp_path, "--total-steps", 4 * BATCH, "--log", "run.h5", "--checkpoint-every", 2)
+    before = sha(tmp_path / "run.h5")
+    data = open(tmp_path / "run.ckpt.h5", "rb").read()
+    (tmp_path / "cut.h5").write_bytes(data[: len(data) // 2])
+    for path, words in (("cut.h5", b"corrupt"), ("missing.h5", b"no such"), ("run.h5", b"not a ppo")):
+        r = ppo(tmp_path, "--total-steps", 8 * BATCH, "--log", "run.h5", "--resume", path, check=False)
+        assert r.returncode == 2 and words in r.stderr, (path, r.stderr)
+    r = ppo(tmp_path, "--total-steps", 8 * BATCH, "--log", "run.h5", "--resume", "auto", "--lr", "0.01", check=False)
+    assert r.returncode == 2 and b"lr=" in r.stderr
+    r = ppo(tmp_path, "--total-steps", 8 * BATCH, "--log", "run.h5", "--resume", "auto", "--envs-per-rank", 2,
+            ranks=4, check=False)
+    assert r.returncode == 2 and b"ranks" in r.stderr
+    assert sha(tmp_path / "run.h5") == before
+
+
+def test_trajectories_from_every_rank(tmp_path):
+    ppo(tmp_path, "--total-steps", 40 * BATCH, "--log", "run.h5", "--log-trajectories", 2)
+    with h5py.File(tmp_path / "run.h5", "r") as f:
+        t = f["trajectories"]
+        idx = {k: t["index"][k][:] for k in t["index"]}
+        assert set(idx["rank"]) == {0, 1}
+        assert np.array_equal(idx["offset"][1:], idx["offset"][:-1] + idx["length"][:-1])
+        assert idx["offset"][-1] + idx["length"][-1] == len(t["rewards"])
+        for e in range(len(idx["episode_id"])):
+            s, n = idx["offset"][e], idx["length"][e]
+            assert t["rewards"][s:s + n].sum() == pytest.approx(idx["return"][e])
+            ended = t["terminated"][s + n - 1] or t["truncated"][s + n - 1]
+            assert ended and not np.any(t["terminated"][s:s + n - 1])
+        assert np.array_equal(t["render"][:], t["obs"][:])  # CartPole's render state is its state
+        assert t["obs"].compression == "gzip"
