@@ -202,9 +202,15 @@ static int log_trajectories(trainer *tr, const par_layout *par, h5log *log, long
 static int write_training_checkpoint(trainer *tr, const par_layout *par, const ppo_config *cfg, const char *path,
                                      double wall, long long resumes, char *err, size_t err_len)
 {
-    const size_t words = trainer_rng_words(tr);
+    const size_t words = trainer_rng_words(tr), env_bytes = trainer_env_state_size(tr);
     uint64_t *mine = malloc(words * sizeof *mine);
     uint64_t *all = par->rank == 0 ? malloc(words * (size_t)par->size * sizeof *all) : NULL;
+    unsigned char *my_envs = env_bytes ? malloc(env_bytes) : NULL;
+    unsigned char *all_envs = env_bytes && par->rank == 0 ? malloc(env_bytes * (size_t)par->size) : NULL;
+    if (my_envs)
+        trainer_save_envs(tr, my_envs);
+    if (env_bytes)
+        MPI_Gather(my_envs, (int)env_bytes, MPI_BYTE, all_envs, (int)env_bytes, MPI_BYTE, 0, par->comm);
     char *opts = par->rank == 0 ? malloc(16384) : NULL;
     err[0] = 0;
     if (!mine || (par->rank == 0 && (!all || !opts)))
@@ -237,6 +243,7 @@ static int write_training_checkpoint(trainer *tr, const par_layout *par, const p
             .ranks = par->size, .envs_per_rank = cfg->envs_per_rank, .adam_step = adam->step,
             .adam_m = adam->m, .adam_v = adam->v, .rng = (unsigned long long *)all, .rng_per_rank = words,
             .options = opts,
+            .env_state = all_envs, .env_state_per_rank = env_bytes,
             .has_return_stats = rs != NULL,
             .ret_count = rs ? rs->count : 0, .ret_mean = rs ? rs->mean[0] : 0, .ret_var = rs ? rs->var[0] : 0,
         };
@@ -245,6 +252,8 @@ static int write_training_checkpoint(trainer *tr, const par_layout *par, const p
     free(mine);
     free(all);
     free(opts);
+    free(my_envs);
+    free(all_envs);
     return par_bcast_error(par, err, (int)err_len) ? 0 : -1;
 }
 
@@ -287,7 +296,9 @@ static int load_training_checkpoint(trainer *tr, const par_layout *par, const pp
             *update = ts.update;
             *resumes = ts.resumes + 1;
             *wall = ts.wall_time;
-            trainer_resume(tr, ts.update, *resumes);
+            const bool exact = ts.env_state && ts.env_state_per_rank == trainer_env_state_size(tr);
+            trainer_resume(tr, ts.update, *resumes,
+                           exact ? ts.env_state + (size_t)par->rank * ts.env_state_per_rank : NULL);
         }
         checkpoint_free(&ck);
         train_state_free(&ts);
@@ -452,8 +463,9 @@ int cmd_train(int argc, char **argv)
         printf("preset: %s\n", preset_desc[0] ? preset_desc : "none (defaults and flags only)");
         printf("log: %s\n", cfg.log);
         if (resume_path)
-            printf("resumed from %s after update %lld (resume %lld; envs restart their episodes)\n", resume_path,
-                   start_update, resumes);
+            printf("resumed from %s after update %lld (resume %lld; %s)\n", resume_path, start_update, resumes,
+                   trainer_env_state_size(tr) ? "envs continue their episodes exactly"
+                                              : "envs restart their episodes: this env cannot be saved mid-episode");
         fflush(stdout);
     }
 

@@ -151,6 +151,7 @@ void acrobot_set_state(void *state, const double *values)
 const env_class acrobot_class = {
     .id = "Acrobot-v1",
     .state_size = sizeof(acrobot_state),
+    .plain_state = true,
     .init = acrobot_init,
     .reset = acrobot_reset,
     .step = acrobot_step,

@@ -93,6 +93,7 @@ void cartpole_set_state(void *state, const double *values)
 const env_class cartpole_class = {
     .id = "CartPole-v1",
     .state_size = sizeof(cartpole_state),
+    .plain_state = true,
     .init = cartpole_init,
     .reset = cartpole_reset,
     .step = cartpole_step,

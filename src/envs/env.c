@@ -250,6 +250,36 @@ int ppo_env_count(void) { return env_registry_count; }
 
 const char *ppo_env_id_at(int i) { return (i >= 0 && i < env_registry_count) ? env_registry[i]->id : NULL; }
 
+/* Snapshot layout: the generic fields, then the class state bytes. */
+typedef struct {
+    rng_t rng;
+    int elapsed;
+    bool episode_over, was_reset;
+} env_generic_state;
+
+size_t env_snapshot_size(const ppo_env *env)
+{
+    return env->cls->plain_state ? sizeof(env_generic_state) + env->cls->state_size : 0;
+}
+
+void env_snapshot(const ppo_env *env, void *buf)
+{
+    env_generic_state g = {env->rng, env->elapsed, env->episode_over, env->was_reset};
+    memcpy(buf, &g, sizeof g);
+    memcpy((char *)buf + sizeof g, env->state, env->cls->state_size);
+}
+
+void env_restore(ppo_env *env, const void *buf)
+{
+    env_generic_state g;
+    memcpy(&g, buf, sizeof g);
+    env->rng = g.rng;
+    env->elapsed = g.elapsed;
+    env->episode_over = g.episode_over;
+    env->was_reset = g.was_reset;
+    memcpy(env->state, (const char *)buf + sizeof g, env->cls->state_size);
+}
+
 void *env_state(ppo_env *env) { return env->state; }
 
 const env_class *env_get_class(const ppo_env *env) { return env->cls; }

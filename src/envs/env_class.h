@@ -17,6 +17,7 @@ typedef struct env_class {
     const char *id;
     const char *default_options; /* applied before the user's, e.g. "continuous=1" for an alias id */
     size_t state_size;           /* bytes of the class's state struct, allocated zeroed by env.c */
+    bool plain_state;            /* the state struct holds no pointers: it can be saved as bytes */
     /* Reads options (env_options_get_*), fills spec (id, max_episode_steps are preset by env.c;
      * everything else is the class's), prepares state. Returns PPO_ENV_OK or writes err. */
     int (*init)(void *state, ppo_env_spec *spec, env_options *opts, char *err, size_t err_len);
@@ -33,6 +34,12 @@ typedef struct env_class {
 int env_options_get_double(env_options *opts, const char *key, double *out, char *err, size_t err_len);
 int env_options_get_int(env_options *opts, const char *key, int *out, char *err, size_t err_len);
 int env_options_get_bool(env_options *opts, const char *key, bool *out, char *err, size_t err_len);
+
+/* Snapshot of an env (RNG, step counter, physics) for exact checkpoint/resume; only classes with
+ * plain_state support it (env_snapshot_size returns 0 for the others, e.g. Box2D worlds). */
+size_t env_snapshot_size(const ppo_env *env);
+void env_snapshot(const ppo_env *env, void *buf);
+void env_restore(ppo_env *env, const void *buf);
 
 /* Access to a made env's class state, for tests that set up exact states (golden traces). */
 void *env_state(ppo_env *env);

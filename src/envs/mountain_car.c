@@ -82,6 +82,7 @@ void mountain_car_set_state(void *state, const double *values)
 const env_class mountain_car_class = {
     .id = "MountainCar-v0",
     .state_size = sizeof(mountain_car_state),
+    .plain_state = true,
     .init = mountain_car_init,
     .reset = mountain_car_reset,
     .step = mountain_car_step,

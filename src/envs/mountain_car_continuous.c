@@ -99,6 +99,7 @@ void mountain_car_continuous_set_state(void *state, const double *values)
 const env_class mountain_car_continuous_class = {
     .id = "MountainCarContinuous-v0",
     .state_size = sizeof(mountain_car_continuous_state),
+    .plain_state = true,
     .init = mountain_car_continuous_init,
     .reset = mountain_car_continuous_reset,
     .step = mountain_car_continuous_step,

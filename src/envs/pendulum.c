@@ -110,6 +110,7 @@ void pendulum_set_state(void *state, const double *values)
 const env_class pendulum_class = {
     .id = "Pendulum-v1",
     .state_size = sizeof(pendulum_state),
+    .plain_state = true,
     .init = pendulum_init,
     .reset = pendulum_reset,
     .step = pendulum_step,

@@ -116,6 +116,8 @@ static int put_train_state(hid_t f, size_t n_params, const train_state *ts)
     memcpy(&wall_bits, &ts->wall_time, sizeof wall_bits); /* exact round trip */
     rc |= put_i64(g, "wall_time_bits", wall_bits);
     rc |= put_str(g, "options", ts->options);
+    if (ts->env_state)
+        rc |= put_array(g, "env_state", H5T_NATIVE_UINT8, (size_t)ts->ranks * ts->env_state_per_rank, ts->env_state);
     if (ts->has_return_stats) {
         const double r[3] = {ts->ret_count, ts->ret_mean, ts->ret_var};
         rc |= put_array(g, "return_stats", H5T_NATIVE_DOUBLE, 3, r);
@@ -153,6 +155,13 @@ static int get_train_state(hid_t f, size_t n_params, train_state *ts)
         ts->adam_v = get_array(g, "adam_v", H5T_NATIVE_FLOAT, sizeof(float), n_params, NULL);
         ts->rng = get_array(g, "rng", H5T_NATIVE_UINT64, sizeof(uint64_t), (size_t)ranks * (size_t)rpr, NULL);
         rc = ts->options && ts->adam_m && ts->adam_v && ts->rng ? 0 : -1;
+        if (rc == 0 && H5Lexists(g, "env_state", H5P_DEFAULT) > 0) {
+            size_t len = 0;
+            ts->env_state = get_array(g, "env_state", H5T_NATIVE_UINT8, 1, 0, &len);
+            ts->env_state_per_rank = len / (size_t)ranks;
+            if (!ts->env_state || len % (size_t)ranks)
+                rc = -1;
+        }
         if (rc == 0 && H5Lexists(g, "return_stats", H5P_DEFAULT) > 0) {
             double *r = get_array(g, "return_stats", H5T_NATIVE_DOUBLE, sizeof(double), 3, NULL);
             if (r) {
@@ -179,6 +188,7 @@ void train_state_free(train_state *ts)
     free(ts->adam_v);
     free(ts->rng);
     free(ts->options);
+    free(ts->env_state);
     memset(ts, 0, sizeof *ts);
 }
 

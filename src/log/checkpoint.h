@@ -37,6 +37,8 @@ typedef struct {
     unsigned long long *rng;    /* (ranks, rng_per_rank) RNG words, rank-major */
     size_t rng_per_rank;
     char *options;              /* resolved options as "name=value\n" lines */
+    unsigned char *env_state;   /* (ranks, env_state_per_rank) exact env states, or NULL (reset policy) */
+    size_t env_state_per_rank;
     bool has_return_stats;      /* reward scaling's running statistics of the discounted return */
     double ret_count, ret_mean, ret_var;
 } train_state;

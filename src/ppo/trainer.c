@@ -11,6 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "envs/env_class.h"
 #include "ppo/gae.h"
 #include "util/rng.h"
 
@@ -588,16 +589,54 @@ running_stats *trainer_obs_stats(trainer *t) { return t->norm_obs ? &t->obs_rs :
 running_stats *trainer_return_stats(trainer *t) { return t->norm_reward ? &t->ret_rs : NULL; }
 long long trainer_update_count(const trainer *t) { return t->update; }
 
-void trainer_resume(trainer *t, long long update, long long resumes)
+/* Per env: env snapshot | current raw obs | return and length so far | discounted return (reward scaling) */
+static size_t env_blob_size(const trainer *t)
+{
+    return env_snapshot_size(t->envs[0]) + sizeof(float) * (size_t)t->od + 2 * sizeof(double) + sizeof(int);
+}
+
+size_t trainer_env_state_size(const trainer *t)
+{
+    return env_snapshot_size(t->envs[0]) ? env_blob_size(t) * (size_t)t->N : 0;
+}
+
+void trainer_save_envs(const trainer *t, unsigned char *out)
+{
+    const size_t snap = env_snapshot_size(t->envs[0]);
+    for (int n = 0; n < t->N; n++) {
+        unsigned char *p = out + (size_t)n * env_blob_size(t);
+        env_snapshot(t->envs[n], p);
+        p += snap;
+        memcpy(p, t->cur_obs + (size_t)n * t->od, sizeof(float) * (size_t)t->od);
+        p += sizeof(float) * (size_t)t->od;
+        memcpy(p, &t->ep_return[n], sizeof(double));
+        memcpy(p + sizeof(double), &t->ret_acc[n], sizeof(double));
+        memcpy(p + 2 * sizeof(double), &t->ep_len[n], sizeof(int));
+    }
+}
+
+void trainer_resume(trainer *t, long long update, long long resumes, const unsigned char *env_state)
 {
     t->update = update;
     t->resumes = resumes;
+    const size_t snap = env_snapshot_size(t->envs[0]);
     for (int n = 0; n < t->N; n++) {
-        ppo_env_seed(t->envs[n], env_seed(t, n));
         if (t->traj_every > 0) { /* an episode cut by the resume is not recorded */
-            t->recording[n] = (update + 1) % t->traj_every == 0;
+            t->recording[n] = env_state ? false : (update + 1) % t->traj_every == 0;
             t->rec_len[n] = 0;
         }
+        if (env_state) {
+            const unsigned char *p = env_state + (size_t)n * env_blob_size(t);
+            env_restore(t->envs[n], p);
+            p += snap;
+            memcpy(t->cur_obs + (size_t)n * t->od, p, sizeof(float) * (size_t)t->od);
+            p += sizeof(float) * (size_t)t->od;
+            memcpy(&t->ep_return[n], p, sizeof(double));
+            memcpy(&t->ret_acc[n], p + sizeof(double), sizeof(double));
+            memcpy(&t->ep_len[n], p + 2 * sizeof(double), sizeof(int));
+            continue;
+        }
+        ppo_env_seed(t->envs[n], env_seed(t, n));
         ppo_env_reset(t->envs[n], t->cur_obs + (size_t)n * t->od);
         t->ep_return[n] = 0.0;
         t->ep_len[n] = 0;

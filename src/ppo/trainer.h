@@ -70,10 +70,14 @@ adam_state *trainer_adam(trainer *t);
 running_stats *trainer_obs_stats(trainer *t);
 running_stats *trainer_return_stats(trainer *t);
 long long trainer_update_count(const trainer *t);
-/* Continues after `update` completed updates. Envs cannot be saved mid-episode (Box2D worlds), so
- * every env starts a new episode, re-seeded from (seed, global env index, resumes): the documented
- * reset policy of a resume. */
-void trainer_resume(trainer *t, long long update, long long resumes);
+/* Bytes per rank of the envs' exact state (physics, RNG, episode in progress), or 0 when the env
+ * cannot be saved mid-episode (Box2D worlds). */
+size_t trainer_env_state_size(const trainer *t);
+void trainer_save_envs(const trainer *t, unsigned char *out);
+/* Continues after `update` completed updates. With env_state (from trainer_save_envs) every env
+ * continues its episode exactly; without (NULL), every env starts a new episode re-seeded from
+ * (seed, global env index, resumes): the documented reset policy for envs that cannot be saved. */
+void trainer_resume(trainer *t, long long update, long long resumes, const unsigned char *env_state);
 
 /* Collective: a checksum of the parameters compared across ranks; false on a mismatch. */
 bool trainer_params_agree(const trainer *t);

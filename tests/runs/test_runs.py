@@ -67,10 +67,13 @@ def test_resume_continues_the_same_run(tmp_path):
     ppo(tmp_path, "--total-steps", 2 * K * BATCH, "--log", "half.h5", "--resume", "half.policy.h5", "--force", *common)
     full, resumed = metrics(tmp_path / "full.h5"), metrics(tmp_path / "half.h5")
     assert list(resumed["update"]) == list(range(1, 2 * K + 1)), "no duplicated or missing updates"
-    for col in ("update", "global_step", "learning_rate"):
-        assert np.array_equal(full[col], resumed[col]), col
-    for col in ("policy_loss", "value_loss", "entropy", "approx_kl", "explained_variance", "grad_norm"):
-        assert np.array_equal(full[col][:K], resumed[col][:K]), col  # identical before the cut
+    # CartPole's state is saved exactly, so the resumed run is the same run, bit for bit
+    for col in full:
+        if col not in ("wall_time", "steps_per_second"):
+            assert np.array_equal(full[col], resumed[col], equal_nan=True), col
+    with h5py.File(tmp_path / "full.h5", "r") as a, h5py.File(tmp_path / "half.h5", "r") as b:
+        for col in a["episodes"]:
+            assert np.array_equal(a["episodes"][col][:], b["episodes"][col][:]), col
     assert np.all(np.diff(resumed["wall_time"]) >= 0), "wall time continues across the resume"
 
 
