@@ -53,6 +53,7 @@ static const opt_def opts[] = {
     OPT(hidden, OPT_STR, "hidden layer widths, comma-separated"),
     OPT(activation, OPT_STR, "tanh | relu"),
     OPT(shared_trunk, OPT_BOOL, "actor and critic share the hidden layers"),
+    OPT(log_std_init, OPT_DOUBLE, "continuous actions: initial log standard deviation of the Gaussian policy"),
     OPT(log, OPT_STR, "HDF5 log path (default runs/ENV_sSEED_TIME.h5)"),
     OPT(save, OPT_STR, "final policy checkpoint (default: the log path with .policy.h5)"),
     OPT(force, OPT_BOOL, "overwrite an existing log or checkpoint"),
@@ -310,6 +311,34 @@ static const struct {
     {"CartPole-v1", "rl-baselines3-zoo ppo.yml, epochs 20 -> 10",
      "envs=8 rollout_steps=32 minibatches=1 epochs=10 gamma=0.98 gae_lambda=0.8 ent_coef=0 lr=1e-3 "
      "anneal_lr=true total_steps=100000"},
+    /* zoo's normalize: true is VecNormalize on observations and rewards; zoo's default batch_size is 64 */
+    {"Acrobot-v1", "rl-baselines3-zoo ppo.yml",
+     "envs=16 rollout_steps=256 minibatches=64 epochs=4 gamma=0.99 gae_lambda=0.94 ent_coef=0 "
+     "norm_obs=true norm_reward=true lr=3e-4 anneal_lr=false total_steps=1000000"},
+    {"MountainCar-v0", "rl-baselines3-zoo ppo.yml",
+     "envs=16 rollout_steps=16 minibatches=4 epochs=4 gamma=0.99 gae_lambda=0.98 ent_coef=0 "
+     "norm_obs=true norm_reward=true lr=3e-4 anneal_lr=false total_steps=1000000"},
+    /* zoo uses gSDE here, which ppo does not implement; the plain Gaussian policy takes its place */
+    {"Pendulum-v1", "rl-baselines3-zoo ppo.yml, without gSDE",
+     "envs=4 rollout_steps=1024 minibatches=64 epochs=10 gamma=0.9 gae_lambda=0.95 ent_coef=0 clip_coef=0.2 "
+     "lr=1e-3 anneal_lr=false total_steps=100000"},
+    {"MountainCarContinuous-v0", "rl-baselines3-zoo ppo.yml, without gSDE",
+     "envs=1 rollout_steps=8 minibatches=1 epochs=10 gamma=0.9999 gae_lambda=0.9 ent_coef=0.00429 clip_coef=0.1 "
+     "lr=7.77e-5 anneal_lr=false max_grad_norm=5 vf_coef=0.19 log_std_init=-3.29 norm_obs=true norm_reward=true "
+     "total_steps=20000"},
+    /* zoo's LunarLander-v2 entries (v3 has the same dynamics but for fixed bugs) */
+    {"LunarLander-v3", "rl-baselines3-zoo ppo.yml (LunarLander-v2)",
+     "envs=16 rollout_steps=1024 minibatches=256 epochs=4 gamma=0.999 gae_lambda=0.98 ent_coef=0.01 lr=3e-4 "
+     "anneal_lr=false total_steps=1000000"},
+    {"LunarLanderContinuous-v3", "rl-baselines3-zoo ppo.yml (LunarLanderContinuous-v2)",
+     "envs=16 rollout_steps=1024 minibatches=256 epochs=4 gamma=0.999 gae_lambda=0.98 ent_coef=0.01 lr=3e-4 "
+     "anneal_lr=false total_steps=1000000"},
+    {"BipedalWalker-v3", "rl-baselines3-zoo ppo.yml",
+     "envs=32 rollout_steps=2048 minibatches=1024 epochs=10 gamma=0.999 gae_lambda=0.95 ent_coef=0 lr=3e-4 "
+     "clip_coef=0.18 norm_obs=true norm_reward=true anneal_lr=false total_steps=5000000"},
+    {"BipedalWalkerHardcore-v3", "rl-baselines3-zoo ppo.yml",
+     "envs=16 rollout_steps=2048 minibatches=512 epochs=10 gamma=0.99 gae_lambda=0.95 ent_coef=0.001 lr=2.5e-4 "
+     "clip_coef=0.2 norm_obs=true norm_reward=true anneal_lr=true total_steps=100000000"},
 };
 
 void config_apply_preset(ppo_config *c, const config_set *set, int ranks, char *desc, size_t desc_len)

@@ -48,6 +48,7 @@ typedef struct {
     char hidden[64];
     char activation[16];
     bool shared_trunk;
+    double log_std_init; /* continuous actions: initial log standard deviation */
     /* output */
     char log[CONFIG_PATH];
     char save[CONFIG_PATH];

@@ -163,6 +163,9 @@ trainer *trainer_create(const ppo_config *cfg, const par_layout *par, char *err,
         rng_t init_rng;
         rng_seed(&init_rng, rng_mix((uint64_t)cfg->seed, 0x1a17ULL));
         policy_model_init_params(&t->pm, t->params, &init_rng);
+        if (t->pm.continuous) /* the Gaussian's initial log-std (SB3's log_std_init) */
+            for (int d = 0; d < t->pm.action_dim; d++)
+                t->params[t->pm.log_std_offset + (size_t)d] = (float)cfg->log_std_init;
         t->nn = nn_ctx_create(err, err_len);
         ok = t->nn != NULL;
     }
