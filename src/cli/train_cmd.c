@@ -82,7 +82,8 @@ static void resolve_paths(ppo_config *c, const par_layout *par, bool *default_lo
 static bool option_may_change(const char *name)
 {
     static const char *const names[] = {"resume", "force", "total_steps", "checkpoint_every", "eval_episodes",
-                                        "check_params", "progress_interval", "config", "threads", "preset"};
+                                        "check_params", "progress_interval", "progress", "config", "threads",
+                                        "preset", "log_trajectories"};
     for (size_t i = 0; i < sizeof names / sizeof names[0]; i++)
         if (!strcmp(name, names[i]))
             return true;
@@ -469,7 +470,10 @@ int cmd_train(int argc, char **argv)
         fflush(stdout);
     }
 
-    progress prog = {isatty(STDOUT_FILENO) == 1, 0.0};
+    /* inside a Slurm job stdout is a file even when mpirun hands the rank a pseudo-terminal */
+    const bool live = !strcmp(cfg.progress, "live") ||
+                      (!strcmp(cfg.progress, "auto") && isatty(STDOUT_FILENO) == 1 && !getenv("SLURM_JOB_ID"));
+    progress prog = {live, 0.0};
     episode_record *all_eps = NULL;
     int *counts = NULL, *displs = NULL;
     if (par.rank == 0) {

@@ -64,6 +64,7 @@ static const opt_def opts[] = {
     OPT(eval_episodes, OPT_INT, "after training, evaluate the greedy policy for this many episodes (0: off)"),
     OPT(check_params, OPT_INT, "debug: every N updates compare a parameter checksum across ranks (0: off)"),
     OPT(progress_interval, OPT_DOUBLE, "seconds between progress lines when not on a terminal"),
+    OPT(progress, OPT_STR, "live (one updating line) | lines (periodic lines, for log files) | auto: live on a terminal outside Slurm; mpirun gives ranks a pseudo-terminal, so use lines when redirecting"),
     OPT(config, OPT_STR, "INI file to read options from (flags override it)"),
 };
 #define N_OPTS ((int)(sizeof opts / sizeof opts[0]))
@@ -98,6 +99,7 @@ void config_defaults(ppo_config *c)
     snprintf(c->hidden, sizeof c->hidden, "64,64");
     snprintf(c->activation, sizeof c->activation, "tanh");
     c->progress_interval = 5.0;
+    snprintf(c->progress, sizeof c->progress, "auto");
 }
 
 static int find_opt(const char *name)
@@ -419,6 +421,8 @@ int config_validate(const ppo_config *c, int ranks, char *err, size_t err_len)
     if (!strcmp(c->resume, "auto") && !c->log[0])
         FAIL("option resume: 'auto' needs an explicit --log (the run to continue)");
     if (c->check_params < 0) FAIL("option check_params: must be >= 0, got %d", c->check_params);
+    if (strcmp(c->progress, "auto") && strcmp(c->progress, "live") && strcmp(c->progress, "lines"))
+        FAIL("option progress: '%s' is not auto, live or lines", c->progress);
     if (!(c->progress_interval > 0)) FAIL("option progress_interval: must be positive, got %g", c->progress_interval);
     return 0;
 #undef FAIL

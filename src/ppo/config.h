@@ -60,6 +60,7 @@ typedef struct {
     int log_trajectories; /* record every episode that starts during every N-th update; 0 = off */
     int check_params; /* every N updates compare a parameter checksum across ranks; 0 = off */
     double progress_interval; /* seconds between plain progress lines (non-TTY) */
+    char progress[16];        /* auto | live | lines */
     char config[CONFIG_PATH]; /* the INI file these came from, if any */
 } ppo_config;
 
