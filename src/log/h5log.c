@@ -418,6 +418,8 @@ h5log *h5log_reopen(const char *path, long long keep_updates, char *err, size_t 
     return log;
 }
 
+bool h5log_has_trajectories(const h5log *log) { return log->traj.on; }
+
 int h5log_append_metrics(h5log *log, const log_metrics *m, char *err, size_t err_len)
 {
     if (table_append(log, &log->metrics, m, 1)) {
