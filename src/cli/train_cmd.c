@@ -426,15 +426,8 @@ int cmd_train(int argc, char **argv)
         else if (!resume_path && !cfg.force && access(cfg.checkpoint, F_OK) == 0)
             snprintf(err, sizeof err, "checkpoint %s already exists (continue it with --resume auto, or use --force)",
                      cfg.checkpoint);
-        else if (resume_path) {
-            log = h5log_reopen(cfg.log, start_update, err, sizeof err);
-            if (log && cfg.log_trajectories > 0 && !h5log_has_trajectories(log)) {
-                snprintf(err, sizeof err, "log %s has no /trajectories (its run started without --log-trajectories)",
-                         cfg.log);
-                h5log_close(log);
-                log = NULL;
-            }
-        }
+        else if (resume_path)
+            log = h5log_reopen(cfg.log, start_update, cfg.log_trajectories > 0, err, sizeof err);
         else if (default_log && mkdir_parent(cfg.log))
             snprintf(err, sizeof err, "cannot create the directory for log %s", cfg.log);
         else {

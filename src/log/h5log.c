@@ -391,7 +391,7 @@ static int traj_open_truncate(traj_tables *tr, hid_t file, long long keep)
     return rc;
 }
 
-h5log *h5log_reopen(const char *path, long long keep_updates, char *err, size_t err_len)
+h5log *h5log_reopen(const char *path, long long keep_updates, bool need_trajectories, char *err, size_t err_len)
 {
     h5log *log = calloc(1, sizeof *log);
     if (!log) {
@@ -408,6 +408,11 @@ h5log *h5log_reopen(const char *path, long long keep_updates, char *err, size_t 
         free(log);
         return NULL;
     }
+    if (need_trajectories && H5Lexists(log->file, "trajectories", H5P_DEFAULT) <= 0) {
+        snprintf(err, err_len, "log %s has no /trajectories (its run started without --log-trajectories)", path);
+        h5log_close(log);
+        return NULL;
+    }
     if (table_open_truncate(&log->metrics, log->file, "metrics", metric_cols, N_MCOLS, sizeof(log_metrics), keep_updates) ||
         table_open_truncate(&log->episodes, log->file, "episodes", episode_cols, N_ECOLS, sizeof(log_episode), keep_updates) ||
         traj_open_truncate(&log->traj, log->file, keep_updates) || H5Fflush(log->file, H5F_SCOPE_GLOBAL) < 0 || H5Fstart_swmr_write(log->file) < 0) {
@@ -417,8 +422,6 @@ h5log *h5log_reopen(const char *path, long long keep_updates, char *err, size_t 
     }
     return log;
 }
-
-bool h5log_has_trajectories(const h5log *log) { return log->traj.on; }
 
 int h5log_append_metrics(h5log *log, const log_metrics *m, char *err, size_t err_len)
 {

@@ -60,10 +60,9 @@ typedef struct h5log h5log;
 h5log *h5log_create(const char *path, bool force, const ppo_config *cfg, const log_context *ctx,
                     const traj_layout *traj, char *err, size_t err_len);
 /* Reopens an existing log to continue a resumed run: rows logged after update `keep_updates` (by a run
- * that went on past its last checkpoint) are dropped, so the curves have no duplicated updates. */
-h5log *h5log_reopen(const char *path, long long keep_updates, char *err, size_t err_len);
-/* Whether the log has /trajectories (a run that starts without --log-trajectories has none). */
-bool h5log_has_trajectories(const h5log *log);
+ * that went on past its last checkpoint) are dropped, so the curves have no duplicated updates.
+ * Nothing is changed when it fails (e.g. need_trajectories and the log has no /trajectories). */
+h5log *h5log_reopen(const char *path, long long keep_updates, bool need_trajectories, char *err, size_t err_len);
 int h5log_append_metrics(h5log *log, const log_metrics *m, char *err, size_t err_len);
 /* Appends recorded episodes: rows (sum of lengths, traj_row_width) in episode order. */
 int h5log_append_trajectories(h5log *log, const float *rows, const traj_episode *eps, int n_eps, char *err,
