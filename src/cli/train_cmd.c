@@ -1,5 +1,6 @@
 /* `ppo [train]`: parse options, open the log, run the updates, save the policy. Collective. */
 #include <errno.h>
+#include <fcntl.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -54,6 +55,20 @@ static int mkdir_parent(const char *path)
     if (mkdir(dir, 0777) != 0 && errno != EEXIST)
         return -1;
     return 0;
+}
+
+/* Can a file be created at path? Tried with a probe beside it (removed again), so an unwritable log or
+ * checkpoint path is refused before anything is written, not after training. */
+static bool can_create(const char *path)
+{
+    char probe[CONFIG_PATH + 32];
+    snprintf(probe, sizeof probe, "%s.probe%d", path, (int)getpid());
+    int fd = open(probe, O_WRONLY | O_CREAT | O_EXCL, 0600);
+    if (fd < 0)
+        return false;
+    close(fd);
+    unlink(probe);
+    return true;
 }
 
 /* Default paths: runs/ENV_sSEED_YYYYmmdd-HHMMSS.h5 and the same stem + .policy.h5. */
@@ -170,6 +185,10 @@ int cmd_train(int argc, char **argv)
             snprintf(err, sizeof err, "checkpoint %s already exists (use --force to overwrite, or --save)", cfg.save);
         else if (default_log && mkdir_parent(cfg.log))
             snprintf(err, sizeof err, "cannot create the directory for log %s", cfg.log);
+        else if (!can_create(cfg.log))
+            snprintf(err, sizeof err, "cannot create log %s (is the directory writable?)", cfg.log);
+        else if (!can_create(cfg.save))
+            snprintf(err, sizeof err, "cannot create checkpoint %s (is the directory writable?)", cfg.save);
         else {
             log_context ctx = {
                 .ranks = par.size, .threads_per_rank = par.threads, .hostnames = par.hostnames,
