@@ -2,7 +2,8 @@
 with "ppo: error:" and names the problem, exit non-zero, and leave the working directory exactly as
 it was (no log or checkpoint created, no `runs/` directory, no temporary file, existing files
 byte-for-byte and mtime unchanged). Run directly (a singleton MPI process) and a subset under
-mpirun -n 2, where exactly one rank must report."""
+mpirun -n 2, where exactly one rank must report. `--group options|files|mpi` picks a share of the
+cases (ctest runs the groups as separate tests, so they can run side by side)."""
 import os
 import re
 import shutil
@@ -17,19 +18,19 @@ ct.setup()
 SMALL = ["--total-steps", "256", "--envs-per-rank", "2", "--rollout-steps", "32", "--minibatches", "1",
          "--epochs", "1"]
 
-# (name, args, regex the error line must match, also under mpirun -n 2)
+# (name, args, regex the error line must match, also under mpirun -n 2); group "options" first
 CASES = [
     ("unknown env", ["--env", "NoSuchEnv-v0"], r"NoSuchEnv-v0", True),
     ("unknown env option", ["--env-options", "bogus=1"], r"bogus", False),
-    ("unknown option", ["--no-such-option", "1"], r"--no-such-option", True),
+    ("unknown option", ["--no-such-option", "1"], r"--no-such-option", False),
     ("stray argument", ["frobnicate"], r"frobnicate", False),
     ("option without its value", ["--lr"], r"\blr\b", False),
     ("malformed number", ["--lr", "abc"], r"\blr\b.*abc", True),
     ("malformed integer", ["--envs-per-rank", "4.5"], r"envs.per.rank.*4\.5", False),
     ("number with trailing junk", ["--total-steps", "100k"], r"total.steps.*100k", False),
-    ("negative lr", ["--lr", "-0.001"], r"\blr\b", True),
+    ("negative lr", ["--lr", "-0.001"], r"\blr\b", False),
     ("zero lr", ["--lr", "0"], r"\blr\b", False),
-    ("zero envs per rank", ["--envs-per-rank", "0"], r"envs.per.rank", True),
+    ("zero envs per rank", ["--envs-per-rank", "0"], r"envs.per.rank", False),
     ("negative envs per rank", ["--envs-per-rank", "-4"], r"envs.per.rank", False),
     ("minibatches not dividing the batch", ["--envs-per-rank", "3", "--rollout-steps", "5", "--minibatches", "2"],
      r"minibatches", True),
@@ -37,32 +38,36 @@ CASES = [
     ("bad boolean", ["--norm-adv", "maybe"], r"norm.adv.*maybe", False),
     ("unknown algo", ["--algo", "dqn"], r"algo.*dqn", False),
     ("bad hidden sizes", ["--hidden", "64,,x"], r"hidden", False),
+    None,  # the cases below make or read files: group "files"
     ("log under a missing directory", ["--log", "/nonexistent-ppo-dir/run.h5", *SMALL],
-     r"/nonexistent-ppo-dir/run\.h5", True),
+     r"/nonexistent-ppo-dir/run\.h5", False),
     ("log under /proc", ["--log", "/proc/ppo-test-log.h5", *SMALL], r"/proc/ppo-test-log\.h5", False),
     ("checkpoint under a missing directory", ["--log", "new.h5", "--save", "/nonexistent-ppo-dir/p.h5", *SMALL],
      r"/nonexistent-ppo-dir/p\.h5", True),
     ("existing log without --force", ["--log", "existing.h5", *SMALL], r"existing\.h5", True),
     ("existing checkpoint without --force", ["--log", "fresh.h5", *SMALL], r"fresh\.policy\.h5", False),
-    ("config: unknown key", ["--config", "bad_key.ini"], r"learning_rate", True),
+    ("config: unknown key", ["--config", "bad_key.ini"], r"learning_rate", False),
     ("config: syntax error", ["--config", "bad_syntax.ini"], r"bad_syntax\.ini.*(syntax|line)", False),
     ("config: missing file", ["--config", "missing.ini"], r"missing\.ini", False),
     ("config: malformed value", ["--config", "bad_value.ini"], r"\blr\b.*abc", False),
     ("config: unknown section", ["--config", "bad_section.ini"], r"section", False),
     ("eval without --checkpoint", ["eval"], r"checkpoint", False),
-    ("eval: missing checkpoint", ["eval", "--checkpoint", "missing.policy.h5"], r"missing\.policy\.h5", True),
+    ("eval: missing checkpoint", ["eval", "--checkpoint", "missing.policy.h5"], r"missing\.policy\.h5", False),
     ("eval: checkpoint is not HDF5", ["eval", "--checkpoint", "notes.txt"], r"notes\.txt", False),
-    ("eval: truncated checkpoint", ["eval", "--checkpoint", "truncated.policy.h5"], r"truncated\.policy\.h5", True),
+    ("eval: truncated checkpoint", ["eval", "--checkpoint", "truncated.policy.h5"], r"truncated\.policy\.h5", False),
     ("eval: an HDF5 file that is not a checkpoint", ["eval", "--checkpoint", "alog.h5"], r"alog\.h5", False),
     ("eval: zero episodes", ["eval", "--checkpoint", "good.policy.h5", "--episodes", "0"], r"episodes", False),
     ("eval: unknown option", ["eval", "--checkpoint", "good.policy.h5", "--greedy"], r"--greedy", False),
 ]
 
 
-def make_fixtures(d, tmp):
-    """A real checkpoint and log from a tiny run, and the other files the cases refer to."""
+def make_fixtures(d, tmp, with_run):
+    """The files the cases refer to; with_run: also a real checkpoint and log from a tiny run."""
+    if not with_run:
+        write_files(d)
+        return
     fx = os.path.join(tmp, "fixture")
-    os.mkdir(fx)
+    os.makedirs(fx, exist_ok=True)
     rc, out, err = ct.run(["--log", "run.h5", "--seed", "3", *SMALL], cwd=fx)
     if not ct.check(rc == 0, f"fixture run failed ({rc}): {err}"):
         ct.finish("bad input")
@@ -72,6 +77,11 @@ def make_fixtures(d, tmp):
         blob = f.read()
     with open(os.path.join(d, "truncated.policy.h5"), "wb") as f:
         f.write(blob[: len(blob) // 2])
+    write_files(d)
+
+
+def write_files(d):
+    """Small files the cases name, then every file's mtime set far in the past (any rewrite shows)."""
     files = {
         "existing.h5": "an earlier run's log: must survive\n",
         "fresh.policy.h5": "an earlier run's checkpoint: must survive\n",
@@ -84,44 +94,58 @@ def make_fixtures(d, tmp):
     for name, text in files.items():
         with open(os.path.join(d, name), "w") as f:
             f.write(text)
-    old = 1_000_000_000  # mtimes far in the past: any rewrite shows
+    old = 1_000_000_000
     for name in os.listdir(d):
         os.utime(os.path.join(d, name), (old, old))
 
 
+def selected(group):
+    """(case, ranks) pairs of the group: options and files run directly, mpi under mpirun -n 2."""
+    split = CASES.index(None)
+    if group == "options":
+        return [(c, None) for c in CASES[:split]]
+    if group == "files":
+        return [(c, None) for c in CASES[split + 1:]]
+    return [(c, 2) for c in CASES if c and c[3]]
+
+
 def main():
+    args = sys.argv[1:]
+    group = args[args.index("--group") + 1] if "--group" in args else "all"
+    cases = selected("options") + selected("files") + selected("mpi") if group == "all" else selected(group)
     with tempfile.TemporaryDirectory(prefix="ppo-bad-input-") as tmp:
         d = os.path.join(tmp, "work")
         os.mkdir(d)
-        make_fixtures(d, tmp)
-        rc, out, err = ct.run(["eval", "--checkpoint", "good.policy.h5", "--episodes", "2"], cwd=d)
-        ct.check(rc == 0 and "return" in out, f"eval of the good checkpoint failed ({rc}): {err}")
+        with_run = group != "options"
+        make_fixtures(d, tmp, with_run)
+        if with_run:
+            rc, out, err = ct.run(["eval", "--checkpoint", "good.policy.h5", "--episodes", "2"], cwd=d)
+            ct.check(rc == 0 and "return" in out, f"eval of the good checkpoint failed ({rc}): {err}")
         before = ct.snapshot(d)
-        for name, args, pattern, under_mpirun in CASES:
-            for ranks in ([None, 2] if under_mpirun else [None]):
-                label = f"{name}{' (mpirun -n 2)' if ranks else ''}: ppo {' '.join(args)}"
-                n_failed = len(ct.failures)
-                rc, out, err = ct.run(args, ranks=ranks, cwd=d)
-                ct.check(rc != 0, f"{label}: exit code 0")
-                ours = [ln for ln in err.splitlines() if ln.startswith("ppo:")]
-                lines = ours if ranks else [ln for ln in err.splitlines() if ln.strip()]
-                if ct.check(len(lines) == 1, f"{label}: {len(lines)} lines on stderr, not 1: {err!r}"):
-                    ct.check(lines[0].startswith("ppo: error: "), f"{label}: stderr {lines[0]!r}")
-                    ct.check(re.search(pattern, lines[0]) is not None,
-                             f"{label}: the error {lines[0]!r} does not name the problem (/{pattern}/)")
-                ct.check("ppo: error" not in out, f"{label}: the error went to stdout")
-                after = ct.snapshot(d)
-                if not ct.check(after == before, f"{label}: the directory changed"):
-                    for k in sorted(set(before) | set(after)):
-                        if before.get(k) != after.get(k):
-                            print(f"    {k}: {before.get(k)} -> {after.get(k)}")
-                    shutil.rmtree(d)
-                    os.mkdir(d)
-                    make_fixtures(d, tempfile.mkdtemp(dir=tmp))
-                    before = ct.snapshot(d)
-                status = "ok  " if len(ct.failures) == n_failed else "FAIL"
-                print(f"{status} {label}\n       -> {err.splitlines()[0] if err else ''}", flush=True)
-    ct.finish("bad input")
+        for (name, args, pattern, _), ranks in cases:
+            label = f"{name}{' (mpirun -n 2)' if ranks else ''}: ppo {' '.join(args)}"
+            n_failed = len(ct.failures)
+            rc, out, err = ct.run(args, ranks=ranks, cwd=d)
+            ct.check(rc != 0, f"{label}: exit code 0")
+            ours = [ln for ln in err.splitlines() if ln.startswith("ppo:")]
+            lines = ours if ranks else [ln for ln in err.splitlines() if ln.strip()]
+            if ct.check(len(lines) == 1, f"{label}: {len(lines)} lines on stderr, not 1: {err!r}"):
+                ct.check(lines[0].startswith("ppo: error: "), f"{label}: stderr {lines[0]!r}")
+                ct.check(re.search(pattern, lines[0]) is not None,
+                         f"{label}: the error {lines[0]!r} does not name the problem (/{pattern}/)")
+            ct.check("ppo: error" not in out, f"{label}: the error went to stdout")
+            after = ct.snapshot(d)
+            if not ct.check(after == before, f"{label}: the directory changed"):
+                for k in sorted(set(before) | set(after)):
+                    if before.get(k) != after.get(k):
+                        print(f"    {k}: {before.get(k)} -> {after.get(k)}")
+                shutil.rmtree(d)
+                os.mkdir(d)
+                make_fixtures(d, tempfile.mkdtemp(dir=tmp), with_run)
+                before = ct.snapshot(d)
+            status = "ok  " if len(ct.failures) == n_failed else "FAIL"
+            print(f"{status} {label}\n       -> {err.splitlines()[0] if err else ''}", flush=True)
+    ct.finish(f"bad input ({group})")
 
 
 main()
