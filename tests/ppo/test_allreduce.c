@@ -1,7 +1,7 @@
 /* Allreduce equivalence, under mpirun -n 2: the update computed by 2 ranks over half batches equals
  * the update by 1 rank over the whole batch (same gradient, same parameters, same statistics, to
  * float tolerance), including advantage normalisation when the two halves have very different
- * scales; and after several real rollouts + updates the parameters are bitwise identical on all ranks.
+ * scales, the collective target-KL stop, A2C and REINFORCE; and after several real rollouts + updates the parameters are bitwise identical on all ranks.
  *
  * Every rank builds a 1-rank trainer on MPI_COMM_SELF (N envs) and a 2-rank trainer on
  * MPI_COMM_WORLD (N/2 envs each, rank r holding env columns [r*N/2, (r+1)*N/2)), fills both rollouts
@@ -27,6 +27,9 @@ typedef struct {
     bool norm_adv, clip_vloss;
     double max_grad_norm, lr;
     double scale_second_half; /* rewards and values of env columns [N/2, N) are multiplied by this */
+    const char *algo;         /* NULL: ppo */
+    bool baseline;
+    double target_kl;
 } eq_case;
 
 /* One global (T, N) rollout, drawn from a fixed seed (identical on every rank). */
@@ -115,6 +118,10 @@ static void case_config(ppo_config *cfg, const eq_case *c, int envs_per_rank)
     cfg->seed = 5;
     cfg->gamma = 0.95;
     cfg->gae_lambda = 0.9;
+    if (c->algo)
+        snprintf(cfg->algo, sizeof cfg->algo, "%s", c->algo);
+    cfg->baseline = c->baseline;
+    cfg->target_kl = c->target_kl;
 }
 
 /* max |a - b| / (|a| + |b| + floor) over n floats */
@@ -209,6 +216,8 @@ static void run_case(const eq_case *c)
         CHECK(fabs(st1[k] - st2[k]) <= 1e-4 * (fabs(st1[k]) + fabs(st2[k])) + 1e-7, "%s: %s: 1 rank %.9g, 2 ranks %.9g",
               c->name, names[k], st1[k], st2[k]);
     CHECK(s1.epochs == s2.epochs, "%s: epochs %d vs %d", c->name, s1.epochs, s2.epochs);
+    if (c->target_kl > 0)
+        CHECK(s2.epochs < c->epochs, "%s: target KL %g did not stop early (%d epochs)", c->name, c->target_kl, s2.epochs);
     if (rank == 0)
         printf("%-44s grad max rel diff %.2e, param max step %.2e, clip fraction %.3f, grad norm %.4g\n", c->name,
                grad_diff, moved, s2.clip_fraction, s2.grad_norm);
@@ -286,13 +295,16 @@ int main(int argc, char **argv)
         return 77;
     }
     const eq_case cases[] = {
-        /* name                                          T  N  M  E  norm   clipv  maxgn  lr    scale */
-        {"1 minibatch, 1 epoch, no grad clip",            8, 4, 1, 1, true,  true,  0.0,  1e-2, 1.0},
-        {"1 minibatch, 1 epoch, grad clip 0.5",           8, 4, 1, 1, true,  true,  0.5,  1e-2, 1.0},
-        {"4 minibatches, 2 epochs, no norm_adv",          8, 6, 4, 2, false, false, 0.0,  3e-3, 1.0},
-        {"2 minibatches, 3 epochs, norm_adv, grad clip",  8, 4, 2, 3, true,  true,  0.5,  3e-3, 1.0},
-        {"norm_adv, rank 1's half scaled x100",           8, 4, 1, 1, true,  false, 0.0,  1e-2, 100.0},
-        {"norm_adv, 2 minibatches, rank 1's half x0.01",  8, 4, 2, 1, true,  true,  0.0,  1e-2, 0.01},
+        /* name                                          T  N  M  E  norm   clipv  maxgn  lr    scale  algo, baseline, target_kl */
+        {"1 minibatch, 1 epoch, no grad clip",            8, 4, 1, 1, true,  true,  0.0,  1e-2, 1.0, NULL, true, 0},
+        {"1 minibatch, 1 epoch, grad clip 0.5",           8, 4, 1, 1, true,  true,  0.5,  1e-2, 1.0, NULL, true, 0},
+        {"4 minibatches, 2 epochs, no norm_adv",          8, 6, 4, 2, false, false, 0.0,  3e-3, 1.0, NULL, true, 0},
+        {"2 minibatches, 3 epochs, norm_adv, grad clip",  8, 4, 2, 3, true,  true,  0.5,  3e-3, 1.0, NULL, true, 0},
+        {"norm_adv, rank 1's half scaled x100",           8, 4, 1, 1, true,  false, 0.0,  1e-2, 100.0, NULL, true, 0},
+        {"norm_adv, 2 minibatches, rank 1's half x0.01",  8, 4, 2, 1, true,  true,  0.0,  1e-2, 0.01, NULL, true, 0},
+        {"target KL stops after the first epoch",         8, 4, 2, 4, true,  true,  0.5,  1e-2, 1.0, NULL, true, 1e-6},
+        {"a2c (no ratio clipping)",                       8, 4, 1, 1, false, false, 0.5,  7e-3, 1.0, "a2c", true, 0},
+        {"reinforce without baseline",                    8, 4, 1, 1, true,  false, 0.5,  1e-2, 1.0, "reinforce", false, 0},
     };
     for (size_t k = 0; k < sizeof cases / sizeof cases[0]; k++)
         run_case(&cases[k]);
