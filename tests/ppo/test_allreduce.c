@@ -1,7 +1,8 @@
 /* Allreduce equivalence, under mpirun -n 2: the update computed by 2 ranks over half batches equals
  * the update by 1 rank over the whole batch (same gradient, same parameters, same statistics, to
  * float tolerance), including advantage normalisation when the two halves have very different
- * scales, the collective target-KL stop, A2C and REINFORCE; and after several real rollouts + updates the parameters are bitwise identical on all ranks.
+ * scales, the collective target-KL stop, A2C and REINFORCE; and after several real rollouts + updates
+ * the parameters are bitwise identical on all ranks.
  *
  * Every rank builds a 1-rank trainer on MPI_COMM_SELF (N envs) and a 2-rank trainer on
  * MPI_COMM_WORLD (N/2 envs each, rank r holding env columns [r*N/2, (r+1)*N/2)), fills both rollouts
