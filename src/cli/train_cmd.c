@@ -181,7 +181,9 @@ int cmd_train(int argc, char **argv)
     const ppo_env_spec *spec = trainer_spec(tr);
     if (par.rank == 0) {
         err[0] = 0;
-        if (!cfg.force && access(cfg.save, F_OK) == 0)
+        if (!strcmp(cfg.log, cfg.save))
+            snprintf(err, sizeof err, "the log and the checkpoint (--save) are the same file %s", cfg.log);
+        else if (!cfg.force && access(cfg.save, F_OK) == 0)
             snprintf(err, sizeof err, "checkpoint %s already exists (use --force to overwrite, or --save)", cfg.save);
         else if (default_log && mkdir_parent(cfg.log))
             snprintf(err, sizeof err, "cannot create the directory for log %s", cfg.log);
