@@ -45,6 +45,7 @@ CASES = [
     ("checkpoint under a missing directory", ["--log", "new.h5", "--save", "/nonexistent-ppo-dir/p.h5", *SMALL],
      r"/nonexistent-ppo-dir/p\.h5", True),
     ("existing log without --force", ["--log", "existing.h5", *SMALL], r"existing\.h5", True),
+    ("checkpoint path = log path", ["--log", "same.h5", "--save", "same.h5", "--force", *SMALL], r"same\.h5", False),
     ("existing checkpoint without --force", ["--log", "fresh.h5", *SMALL], r"fresh\.policy\.h5", False),
     ("config: unknown key", ["--config", "bad_key.ini"], r"learning_rate", False),
     ("config: syntax error", ["--config", "bad_syntax.ini"], r"bad_syntax\.ini.*(syntax|line)", False),
@@ -145,6 +146,12 @@ def main():
                 before = ct.snapshot(d)
             status = "ok  " if len(ct.failures) == n_failed else "FAIL"
             print(f"{status} {label}\n       -> {err.splitlines()[0] if err else ''}", flush=True)
+        if group in ("files", "all"):  # the counterpart: --force does overwrite
+            rc, out, err = ct.run(["--log", "existing.h5", "--force", *SMALL], cwd=d)
+            with open(os.path.join(d, "existing.h5"), "rb") as f:
+                magic = f.read(8)
+            ct.check(rc == 0 and magic == b"\x89HDF\r\n\x1a\n", f"--force did not replace existing.h5 ({rc}): {err}")
+            ct.check(os.path.exists(os.path.join(d, "existing.policy.h5")), "--force run saved no checkpoint")
     ct.finish(f"bad input ({group})")
 
 
