@@ -2,7 +2,8 @@
 (every option, the run's context), /metrics (the documented columns, one row per update, global
 step advancing by the global batch, per-update episode statistics matching /episodes), /episodes
 (both ranks, env indices in range, return == length on CartPole, truncation only at 500 steps), and
-the file opens with h5py.File(path, "r", swmr=True)."""
+the file opens with h5py.File(path, "r", swmr=True). The run also has --check-params 1 (the cross-rank
+parameter checksum after every update) on, which must not fire."""
 import math
 import os
 import re
@@ -44,7 +45,7 @@ def check_root_and_config(f, log):
     missing = (option_names() | CONTEXT) - set(cfg)
     ct.check(not missing, f"/config lacks {sorted(missing)}")
     want = {"ranks": RANKS, "env": "CartPole-v1", "seed": SEED, "envs_per_rank": ENVS, "rollout_steps": STEPS,
-            "epochs": EPOCHS, "threads_per_rank": 1, "global_batch": BATCH, "obs_dim": 4, "action_dim": 1,
+            "epochs": EPOCHS, "threads_per_rank": 1, "check_params": 1, "global_batch": BATCH, "obs_dim": 4, "action_dim": 1,
             "action_count": 2, "action_kind": "discrete", "reward_threshold": 475.0, "log": log,
             "total_steps": UPDATES * BATCH, "algo": "ppo", "lr": 1e-3}
     for k, v in want.items():
@@ -121,7 +122,8 @@ def main():
         log = os.path.join(tmp, "run.h5")
         rc, out, err = ct.run(["--env", "CartPole-v1", "--seed", str(SEED), "--envs-per-rank", str(ENVS),
                                "--rollout-steps", str(STEPS), "--total-steps", str(UPDATES * BATCH), "--minibatches",
-                               "4", "--epochs", str(EPOCHS), "--lr", "1e-3", "--threads", "1", "--log", log],
+                               "4", "--epochs", str(EPOCHS), "--lr", "1e-3", "--threads", "1", "--check-params", "1",
+                               "--log", log],
                               ranks=RANKS, cwd=tmp)
         if not ct.check(rc == 0, f"training run failed ({rc}): {err}"):
             ct.finish("log contents")
