@@ -64,7 +64,7 @@ int cmd_eval(const par_layout *par, int argc, char **argv)
     if (par->rank != 0)
         return EXIT_OK;
     checkpoint ck;
-    if (checkpoint_load(path, &ck, err, sizeof err)) {
+    if (checkpoint_load(path, &ck, NULL, err, sizeof err)) {
         fprintf(stderr, "ppo: error: %s\n", err);
         return EXIT_BAD_INPUT;
     }
@@ -85,7 +85,14 @@ int cmd_eval(const par_layout *par, int argc, char **argv)
     } else {
         eval_result ev;
         const ppo_env_spec *spec = ppo_env_get_spec(env);
-        if (eval_policy(&pm, ck.params, ck.env, ck.env_options, (int)episodes, seed, !stochastic, NULL, &ev, err,
+        running_stats norm = {0};
+        if (ck.obs_norm_dim > 0) { /* evaluate with the statistics the policy was trained with */
+            norm.dim = ck.obs_norm_dim;
+            norm.count = ck.obs_norm_count;
+            norm.mean = ck.obs_norm_mean;
+            norm.var = ck.obs_norm_var;
+        }
+        if (eval_policy(&pm, ck.params, ck.obs_norm_dim > 0 ? &norm : NULL, ck.clip_obs, ck.env, ck.env_options, (int)episodes, seed, !stochastic, NULL, &ev, err,
                         sizeof err)) {
             fprintf(stderr, "ppo: error: %s\n", err);
             rc = EXIT_FAILURE_RUN;

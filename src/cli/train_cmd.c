@@ -1,6 +1,7 @@
 /* `ppo [train]`: parse options, open the log, run the updates, save the policy. Collective. */
 #include <errno.h>
 #include <fcntl.h>
+#include <stddef.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -14,6 +15,7 @@
 #include "log/h5log.h"
 #include "ppo/eval.h"
 #include "ppo/trainer.h"
+#include "runtime/signals.h"
 
 #ifndef PPO_VERSION
 #define PPO_VERSION "0.0.0"
@@ -82,12 +84,236 @@ static void resolve_paths(ppo_config *c, const par_layout *par, bool *default_lo
         snprintf(c->log, sizeof c->log, "runs/%s_s%lld_%s.h5", c->env, c->seed, stamp);
     }
     MPI_Bcast(c->log, sizeof c->log, MPI_CHAR, 0, par->comm);
-    if (!c->save[0]) {
-        size_t n = strlen(c->log);
-        if (n > 3 && !strcmp(c->log + n - 3, ".h5"))
-            n -= 3;
+    size_t n = strlen(c->log);
+    if (n > 3 && !strcmp(c->log + n - 3, ".h5"))
+        n -= 3;
+    if (!c->save[0])
         snprintf(c->save, sizeof c->save, "%.*s.policy.h5", (int)n, c->log);
+    if (!c->checkpoint[0])
+        snprintf(c->checkpoint, sizeof c->checkpoint, "%.*s.ckpt.h5", (int)n, c->log);
+}
+
+/* Options that may differ between a run and its resumption (they do not change the computation). */
+static bool option_may_change(const char *name)
+{
+    static const char *const names[] = {"resume", "force", "total_steps", "checkpoint_every", "eval_episodes",
+                                        "check_params", "progress_interval", "config", "threads", "preset"};
+    for (size_t i = 0; i < sizeof names / sizeof names[0]; i++)
+        if (!strcmp(name, names[i]))
+            return true;
+    return false;
+}
+
+/* The resolved options as "name=value" lines, stored in training checkpoints. */
+static void options_text(const ppo_config *c, char *out, size_t len)
+{
+    size_t used = 0;
+    out[0] = 0;
+    for (int i = 0; i < config_option_count() && used < len; i++) {
+        char buf[CONFIG_PATH + 8];
+        double num;
+        config_option_value(c, i, buf, sizeof buf, &num);
+        used += (size_t)snprintf(out + used, len - used, "%s=%s\n", config_option_name(i), buf);
     }
+}
+
+/* Copies the value of `name` from "name=value" lines into out; false when absent. */
+static bool saved_value(const char *saved, const char *name, char *out, size_t len)
+{
+    const size_t n = strlen(name);
+    for (const char *line = saved; *line;) {
+        const char *eol = strchr(line, '\n');
+        if (!eol)
+            eol = line + strlen(line);
+        if (!strncmp(line, name, n) && line[n] == '=') {
+            snprintf(out, len, "%.*s", (int)(eol - line - (ptrdiff_t)n - 1), line + n + 1);
+            return true;
+        }
+        line = *eol ? eol + 1 : eol;
+    }
+    return false;
+}
+
+/* Names the first option that differs between a checkpoint's options and ours; 0 when they agree. */
+static int options_mismatch(const char *saved, const ppo_config *c, char *err, size_t err_len)
+{
+    for (int i = 0; i < config_option_count(); i++) {
+        const char *name = config_option_name(i);
+        if (option_may_change(name))
+            continue;
+        char mine[CONFIG_PATH + 8], theirs[CONFIG_PATH + 8];
+        double num;
+        config_option_value(c, i, mine, sizeof mine, &num);
+        if (!saved_value(saved, name, theirs, sizeof theirs))
+            snprintf(theirs, sizeof theirs, "(absent)");
+        if (strcmp(mine, theirs)) {
+            snprintf(err, err_len, "the checkpoint was made with %s=%.200s, this run has %s=%.200s; resume with the same options",
+                     name, theirs, name, mine);
+            return -1;
+        }
+    }
+    return 0;
+}
+
+/* Collective: the episodes each rank recorded in the last rollout, gathered on rank 0 and appended to
+ * the log's /trajectories in rank order. */
+static int log_trajectories(trainer *tr, const par_layout *par, h5log *log, long long update, char *err, size_t err_len)
+{
+    const float *rows;
+    const traj_record *recs;
+    const int n_eps = trainer_trajectories(tr, &rows, &recs);
+    const ppo_env_spec *spec = trainer_spec(tr);
+    const traj_layout tl = {spec->obs_dim, spec->action_dim, spec->render_dim};
+    const int W = traj_row_width(&tl);
+    int n_rows = 0;
+    for (int e = 0; e < n_eps; e++)
+        n_rows += recs[e].length;
+    int mine[2] = {n_eps, n_rows};
+    int *counts = par->rank == 0 ? malloc(sizeof(int) * 2 * (size_t)par->size) : NULL;
+    MPI_Gather(mine, 2, MPI_INT, counts, 2, MPI_INT, 0, par->comm);
+    int *rc_eps = NULL, *dp_eps = NULL, *rc_rows = NULL, *dp_rows = NULL;
+    traj_record *all_recs = NULL;
+    float *all_rows = NULL;
+    long long tot_eps = 0, tot_rows = 0;
+    if (par->rank == 0) {
+        rc_eps = malloc(sizeof(int) * (size_t)par->size);
+        dp_eps = malloc(sizeof(int) * (size_t)par->size);
+        rc_rows = malloc(sizeof(int) * (size_t)par->size);
+        dp_rows = malloc(sizeof(int) * (size_t)par->size);
+        for (int r = 0; r < par->size; r++) {
+            dp_eps[r] = (int)(tot_eps * (long long)sizeof(traj_record));
+            rc_eps[r] = counts[2 * r] * (int)sizeof(traj_record);
+            dp_rows[r] = (int)(tot_rows * W);
+            rc_rows[r] = counts[2 * r + 1] * W;
+            tot_eps += counts[2 * r];
+            tot_rows += counts[2 * r + 1];
+        }
+        all_recs = malloc(sizeof(traj_record) * (size_t)(tot_eps ? tot_eps : 1));
+        all_rows = malloc(sizeof(float) * (size_t)(tot_rows ? tot_rows : 1) * (size_t)W);
+    }
+    MPI_Gatherv(recs, n_eps * (int)sizeof(traj_record), MPI_BYTE, all_recs, rc_eps, dp_eps, MPI_BYTE, 0, par->comm);
+    MPI_Gatherv(rows, n_rows * W, MPI_FLOAT, all_rows, rc_rows, dp_rows, MPI_FLOAT, 0, par->comm);
+    int rc = 0;
+    if (par->rank == 0 && tot_eps > 0) {
+        traj_episode *eps = malloc(sizeof(traj_episode) * (size_t)tot_eps);
+        for (int r = 0, k = 0; r < par->size; r++)
+            for (int j = 0; j < counts[2 * r]; j++, k++)
+                eps[k] = (traj_episode){update, r, all_recs[k].env_index, all_recs[k].length,
+                                        (int64_t)all_recs[k].seed, all_recs[k].ret};
+        rc = h5log_append_trajectories(log, all_rows, eps, (int)tot_eps, err, err_len);
+        free(eps);
+    }
+    free(counts);
+    free(rc_eps);
+    free(dp_eps);
+    free(rc_rows);
+    free(dp_rows);
+    free(all_recs);
+    free(all_rows);
+    return rc;
+}
+
+/* Collective: gathers every rank's RNG words on rank 0, which writes the checkpoint atomically. */
+static int write_training_checkpoint(trainer *tr, const par_layout *par, const ppo_config *cfg, const char *path,
+                                     double wall, long long resumes, char *err, size_t err_len)
+{
+    const size_t words = trainer_rng_words(tr);
+    uint64_t *mine = malloc(words * sizeof *mine);
+    uint64_t *all = par->rank == 0 ? malloc(words * (size_t)par->size * sizeof *all) : NULL;
+    char *opts = par->rank == 0 ? malloc(16384) : NULL;
+    err[0] = 0;
+    if (!mine || (par->rank == 0 && (!all || !opts)))
+        snprintf(err, err_len, "out of memory writing checkpoint %s", path);
+    else
+        trainer_save_rngs(tr, mine);
+    MPI_Gather(mine, (int)words, MPI_UINT64_T, all, (int)words, MPI_UINT64_T, 0, par->comm);
+    if (par->rank == 0 && !err[0]) {
+        options_text(cfg, opts, 16384);
+        adam_state *adam = trainer_adam(tr);
+        checkpoint ck = {0};
+        snprintf(ck.env, sizeof ck.env, "%s", cfg->env);
+        snprintf(ck.env_options, sizeof ck.env_options, "%s", cfg->env_options);
+        snprintf(ck.hidden, sizeof ck.hidden, "%s", cfg->hidden);
+        snprintf(ck.activation, sizeof ck.activation, "%s", cfg->activation);
+        ck.shared_trunk = cfg->shared_trunk;
+        ck.global_step = trainer_update_count(tr) * trainer_steps_per_update(tr);
+        ck.n_params = (size_t)trainer_param_count(tr);
+        ck.params = trainer_params(tr);
+        const running_stats *os = trainer_obs_stats(tr), *rs = trainer_return_stats(tr);
+        if (os) {
+            ck.obs_norm_dim = os->dim;
+            ck.obs_norm_count = os->count;
+            ck.obs_norm_mean = os->mean;
+            ck.obs_norm_var = os->var;
+            ck.clip_obs = cfg->clip_obs;
+        }
+        train_state ts = {
+            .present = true, .update = trainer_update_count(tr), .resumes = resumes, .wall_time = wall,
+            .ranks = par->size, .envs_per_rank = cfg->envs_per_rank, .adam_step = adam->step,
+            .adam_m = adam->m, .adam_v = adam->v, .rng = (unsigned long long *)all, .rng_per_rank = words,
+            .options = opts,
+            .has_return_stats = rs != NULL,
+            .ret_count = rs ? rs->count : 0, .ret_mean = rs ? rs->mean[0] : 0, .ret_var = rs ? rs->var[0] : 0,
+        };
+        checkpoint_save(path, true, &ck, &ts, err, err_len);
+    }
+    free(mine);
+    free(all);
+    free(opts);
+    return par_bcast_error(par, err, (int)err_len) ? 0 : -1;
+}
+
+/* Collective: loads a training checkpoint on every rank and puts the trainer in its state. Returns the
+ * completed updates via *update and the resume count via *resumes. */
+static int load_training_checkpoint(trainer *tr, const par_layout *par, const ppo_config *cfg, const char *path,
+                                    long long *update, long long *resumes, double *wall, char *err, size_t err_len)
+{
+    checkpoint ck;
+    train_state ts;
+    err[0] = 0;
+    if (checkpoint_load(path, &ck, &ts, err, err_len) == 0) {
+        if (!ts.present)
+            snprintf(err, err_len, "%s is a policy checkpoint without training state; it cannot be resumed", path);
+        else if (ts.ranks != par->size)
+            snprintf(err, err_len,
+                     "checkpoint %s was written by %d ranks; resume it with mpirun -n %d (the RNG and env state is per rank)",
+                     path, ts.ranks, ts.ranks);
+        else if (options_mismatch(ts.options, cfg, err, err_len) == 0 && ck.n_params != (size_t)trainer_param_count(tr))
+            snprintf(err, err_len, "checkpoint %s has %zu parameters, this network %d", path, ck.n_params,
+                     trainer_param_count(tr));
+        if (!err[0]) {
+            adam_state *adam = trainer_adam(tr);
+            memcpy(trainer_params(tr), ck.params, ck.n_params * sizeof(float));
+            memcpy(adam->m, ts.adam_m, ck.n_params * sizeof(float));
+            memcpy(adam->v, ts.adam_v, ck.n_params * sizeof(float));
+            adam->step = ts.adam_step;
+            trainer_load_rngs(tr, (const uint64_t *)ts.rng + (size_t)par->rank * ts.rng_per_rank);
+            running_stats *os = trainer_obs_stats(tr), *rs = trainer_return_stats(tr);
+            if (os && ck.obs_norm_dim == os->dim) {
+                os->count = ck.obs_norm_count;
+                memcpy(os->mean, ck.obs_norm_mean, sizeof(double) * (size_t)os->dim);
+                memcpy(os->var, ck.obs_norm_var, sizeof(double) * (size_t)os->dim);
+            }
+            if (rs && ts.has_return_stats) {
+                rs->count = ts.ret_count;
+                rs->mean[0] = ts.ret_mean;
+                rs->var[0] = ts.ret_var;
+            }
+            *update = ts.update;
+            *resumes = ts.resumes + 1;
+            *wall = ts.wall_time;
+            trainer_resume(tr, ts.update, *resumes);
+        }
+        checkpoint_free(&ck);
+        train_state_free(&ts);
+    }
+    /* every rank read the same file: agree before going on */
+    if (!par_all_ok(par, err[0] == 0)) {
+        if (!err[0])
+            snprintf(err, err_len, "another rank could not load checkpoint %s", path);
+        return -1;
+    }
+    return 0;
 }
 
 typedef struct {
@@ -143,6 +369,8 @@ int cmd_train(int argc, char **argv)
     config_finalize(&cfg, &set);
     par_layout par;
     par_layout_init(&par, MPI_COMM_WORLD, cfg.threads);
+    char preset_desc[1024];
+    config_apply_preset(&cfg, &set, par.size, preset_desc, sizeof preset_desc);
     if (config_validate(&cfg, par.size, err, sizeof err)) {
         if (par.rank == 0)
             fprintf(stderr, "ppo: error: %s\n", err);
@@ -179,12 +407,32 @@ int cmd_train(int argc, char **argv)
         return EXIT_BAD_INPUT;
     }
     const ppo_env_spec *spec = trainer_spec(tr);
+
+    /* resume: an explicit checkpoint must exist; "auto" continues the --log's run if it has one */
+    const char *resume_path = NULL;
+    if (cfg.resume[0])
+        resume_path = strcmp(cfg.resume, "auto") ? cfg.resume : (access(cfg.checkpoint, F_OK) == 0 ? cfg.checkpoint : NULL);
+    long long start_update = 0, resumes = 0;
+    double wall_before = 0.0;
+    if (resume_path &&
+        load_training_checkpoint(tr, &par, &cfg, resume_path, &start_update, &resumes, &wall_before, err, sizeof err)) {
+        if (par.rank == 0)
+            fprintf(stderr, "ppo: error: %s\n", err);
+        trainer_free(tr);
+        return EXIT_BAD_INPUT;
+    }
+
     if (par.rank == 0) {
         err[0] = 0;
         if (!strcmp(cfg.log, cfg.save))
             snprintf(err, sizeof err, "the log and the checkpoint (--save) are the same file %s", cfg.log);
-        else if (!cfg.force && access(cfg.save, F_OK) == 0)
+        else if (!resume_path && !cfg.force && access(cfg.save, F_OK) == 0)
             snprintf(err, sizeof err, "checkpoint %s already exists (use --force to overwrite, or --save)", cfg.save);
+        else if (!resume_path && !cfg.force && access(cfg.checkpoint, F_OK) == 0)
+            snprintf(err, sizeof err, "checkpoint %s already exists (continue it with --resume auto, or use --force)",
+                     cfg.checkpoint);
+        else if (resume_path)
+            log = h5log_reopen(cfg.log, start_update, err, sizeof err);
         else if (default_log && mkdir_parent(cfg.log))
             snprintf(err, sizeof err, "cannot create the directory for log %s", cfg.log);
         else if (!can_create(cfg.log))
@@ -200,7 +448,8 @@ int cmd_train(int argc, char **argv)
                 .reward_threshold = spec->has_reward_threshold ? spec->reward_threshold : NAN,
                 .global_batch = trainer_steps_per_update(tr),
             };
-            log = h5log_create(cfg.log, cfg.force, &cfg, &ctx, err, sizeof err);
+            const traj_layout tl = {spec->obs_dim, spec->action_dim, spec->render_dim};
+            log = h5log_create(cfg.log, cfg.force, &cfg, &ctx, cfg.log_trajectories > 0 ? &tl : NULL, err, sizeof err);
         }
     }
     if (!par_bcast_error(&par, err, sizeof err)) {
@@ -209,6 +458,7 @@ int cmd_train(int argc, char **argv)
         trainer_free(tr);
         return EXIT_BAD_INPUT;
     }
+    signals_install();
 
     const long long total_updates = trainer_updates_total(tr);
     if (par.rank == 0) {
@@ -220,7 +470,11 @@ int cmd_train(int argc, char **argv)
                par.size, par.size > 1 ? "s" : "", par.threads, par.threads > 1 ? "s" : "", par.threads_reason,
                par.hostnames, cfg.envs_per_rank, cfg.rollout_steps, cfg.minibatches, cfg.epochs,
                trainer_param_count(tr));
+        printf("preset: %s\n", preset_desc[0] ? preset_desc : "none (defaults and flags only)");
         printf("log: %s\n", cfg.log);
+        if (resume_path)
+            printf("resumed from %s after update %lld (resume %lld; envs restart their episodes)\n", resume_path,
+                   start_update, resumes);
         fflush(stdout);
     }
 
@@ -233,10 +487,26 @@ int cmd_train(int argc, char **argv)
         displs = malloc(sizeof(int) * (size_t)par.size);
     }
     log_episode *rows = par.rank == 0 ? malloc(sizeof(log_episode) * (size_t)trainer_steps_per_update(tr)) : NULL;
-    const double t0 = now_seconds();
+    const double t0 = now_seconds() - wall_before;
     double best = -INFINITY;
     int status = EXIT_OK;
-    for (long long u = 0; u < total_updates; u++) {
+    int stop_signal = 0;
+    for (long long u = start_update; u < total_updates; u++) {
+        if (u > start_update) { /* a collective decision, so that every rank stops after the same update */
+            int sig = signals_stop_requested();
+            MPI_Allreduce(MPI_IN_PLACE, &sig, 1, MPI_INT, MPI_MAX, par.comm);
+            const bool periodic = cfg.checkpoint_every > 0 && u % cfg.checkpoint_every == 0;
+            if (sig || periodic) {
+                if (write_training_checkpoint(tr, &par, &cfg, cfg.checkpoint, now_seconds() - t0, resumes, err, sizeof err))
+                    par_abort(&par, 5, err);
+                if (par.rank == 0 && (sig || !prog.tty))
+                    printf("%scheckpoint: %s after update %lld\n", prog.tty ? "\n" : "", cfg.checkpoint, u);
+            }
+            if (sig) {
+                stop_signal = sig;
+                break;
+            }
+        }
         const double tu = now_seconds();
         trainer_rollout(tr);
         update_stats st;
@@ -256,6 +526,8 @@ int cmd_train(int argc, char **argv)
                 counts[r] *= (int)sizeof(episode_record);
             }
         MPI_Gatherv(eps, n_eps * (int)sizeof(episode_record), MPI_BYTE, all_eps, counts, displs, MPI_BYTE, 0, par.comm);
+        if (cfg.log_trajectories > 0 && log_trajectories(tr, &par, log, st.update, err, sizeof err))
+            par_abort(&par, 5, err);
         if (par.rank != 0)
             continue;
 
@@ -296,26 +568,32 @@ int cmd_train(int argc, char **argv)
     }
     const double train_seconds = now_seconds() - t0;
 
-    if (par.rank == 0) {
-        checkpoint ck = {0};
-        snprintf(ck.env, sizeof ck.env, "%s", cfg.env);
-        snprintf(ck.env_options, sizeof ck.env_options, "%s", cfg.env_options);
-        snprintf(ck.hidden, sizeof ck.hidden, "%s", cfg.hidden);
-        snprintf(ck.activation, sizeof ck.activation, "%s", cfg.activation);
-        ck.shared_trunk = cfg.shared_trunk;
-        ck.global_step = total_updates * trainer_steps_per_update(tr);
-        ck.n_params = (size_t)trainer_param_count(tr);
-        ck.params = trainer_params(tr);
-        if (checkpoint_save(cfg.save, cfg.force, &ck, err, sizeof err)) {
-            fprintf(stderr, "ppo: error: %s\n", err);
-            status = EXIT_FAILURE_RUN;
+    if (stop_signal) {
+        if (par.rank == 0) {
+            h5log_close(log);
+            printf("stopped by signal %d: checkpoint %s, log %s; continue with --resume auto --log %s (exit %d)\n",
+                   stop_signal, cfg.checkpoint, cfg.log, cfg.log, EXIT_STOPPED);
         }
-        printf("trained %lld steps in %.1f s (%.0f steps/s); best mean return %.2f\n",
-               total_updates * trainer_steps_per_update(tr), train_seconds,
-               (double)(total_updates * trainer_steps_per_update(tr)) / train_seconds, best);
+        free(all_eps);
+        free(counts);
+        free(displs);
+        free(rows);
+        trainer_free(tr);
+        return EXIT_STOPPED;
+    }
+    /* the final policy, with its training state so that the run can be extended later */
+    if (write_training_checkpoint(tr, &par, &cfg, cfg.save, now_seconds() - t0, resumes, err, sizeof err)) {
+        if (par.rank == 0)
+            fprintf(stderr, "ppo: error: %s\n", err);
+        status = EXIT_FAILURE_RUN;
+    }
+    if (par.rank == 0) {
+        const long long trained = (total_updates - start_update) * trainer_steps_per_update(tr);
+        printf("trained %lld steps in %.1f s (%.0f steps/s); best mean return %.2f\n", trained,
+               train_seconds - wall_before, (double)trained / (train_seconds - wall_before), best);
         if (cfg.eval_episodes > 0 && status == EXIT_OK) {
             eval_result ev;
-            if (eval_policy(trainer_model(tr), trainer_params(tr), cfg.env, cfg.env_options, cfg.eval_episodes,
+            if (eval_policy(trainer_model(tr), trainer_params(tr), trainer_obs_stats(tr), cfg.clip_obs, cfg.env, cfg.env_options, cfg.eval_episodes,
                             (unsigned long long)cfg.seed + 1000000ULL, true, NULL, &ev, err, sizeof err)) {
                 fprintf(stderr, "ppo: error: evaluation: %s\n", err);
                 status = EXIT_FAILURE_RUN;

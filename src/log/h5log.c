@@ -42,9 +42,33 @@ typedef struct {
     hsize_t rows;
 } table;
 
+/* /trajectories: step datasets (2-D where a row has several values) and the episode index. */
+enum { TR_OBS, TR_ACTIONS, TR_REWARDS, TR_LOGPROBS, TR_VALUES, TR_TERMINATED, TR_TRUNCATED, TR_RENDER, TR_COUNT };
+static const char *const traj_names[TR_COUNT] = {"obs", "actions", "rewards", "logprobs", "values",
+                                                 "terminated", "truncated", "render"};
+typedef struct { /* one /trajectories/index row as written */
+    int64_t episode_id, offset, length, rank, env_index, update, seed;
+    double ret;
+} traj_index_row;
+#define TCOL(f) {#f, COL_I64, offsetof(traj_index_row, f)}
+static const column traj_index_cols[] = {
+    TCOL(episode_id), TCOL(offset), TCOL(length), TCOL(rank), TCOL(env_index),
+    TCOL(update), TCOL(seed), {"return", COL_F64, offsetof(traj_index_row, ret)},
+};
+#define N_TCOLS (int)(sizeof traj_index_cols / sizeof traj_index_cols[0])
+
+typedef struct {
+    bool on;
+    traj_layout layout;
+    hid_t steps[TR_COUNT];
+    hsize_t rows;                 /* steps written */
+    table index;                  /* episode_id and offset are filled by the writer */
+} traj_tables;
+
 struct h5log {
     hid_t file;
     table metrics, episodes;
+    traj_tables traj;
     void *scratch; /* column staging for appends */
     size_t scratch_size;
 };
@@ -151,6 +175,41 @@ static void table_close(table *t)
             H5Dclose(t->dsets[i]);
 }
 
+static int traj_width(const traj_layout *l, int k)
+{
+    return k == TR_OBS ? l->obs_dim : k == TR_ACTIONS ? l->action_dim : k == TR_RENDER ? l->render_dim : 1;
+}
+
+static int traj_create(traj_tables *tr, hid_t file, const traj_layout *l)
+{
+    tr->on = true;
+    tr->layout = *l;
+    hid_t g = H5Gcreate2(file, "trajectories", H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT);
+    if (g < 0)
+        return -1;
+    int rc = write_i64_attr(g, "render_dim", l->render_dim);
+    for (int k = 0; k < TR_COUNT; k++) {
+        const int w = traj_width(l, k);
+        const bool flag = k == TR_TERMINATED || k == TR_TRUNCATED;
+        hsize_t dims[2] = {0, (hsize_t)w}, maxdims[2] = {H5S_UNLIMITED, (hsize_t)w}, chunk[2] = {1024, (hsize_t)w};
+        const int rank = (k == TR_OBS || k == TR_ACTIONS || k == TR_RENDER) ? 2 : 1;
+        hid_t space = H5Screate_simple(rank, dims, maxdims);
+        hid_t dcpl = H5Pcreate(H5P_DATASET_CREATE);
+        H5Pset_chunk(dcpl, rank, chunk);
+        H5Pset_shuffle(dcpl);
+        H5Pset_deflate(dcpl, 4);
+        tr->steps[k] = H5Dcreate2(g, traj_names[k], flag ? H5T_NATIVE_UINT8 : H5T_NATIVE_FLOAT, space, H5P_DEFAULT,
+                                  dcpl, H5P_DEFAULT);
+        if (tr->steps[k] < 0)
+            rc = -1;
+        H5Pclose(dcpl);
+        H5Sclose(space);
+    }
+    H5Gclose(g);
+    rc |= table_create(&tr->index, file, "trajectories/index", traj_index_cols, N_TCOLS, sizeof(traj_index_row));
+    return rc;
+}
+
 static int write_config(hid_t file, const ppo_config *cfg, const log_context *ctx)
 {
     hid_t g = H5Gcreate2(file, "config", H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT);
@@ -185,7 +244,7 @@ static int write_config(hid_t file, const ppo_config *cfg, const log_context *ct
 }
 
 h5log *h5log_create(const char *path, bool force, const ppo_config *cfg, const log_context *ctx,
-                    char *err, size_t err_len)
+                    const traj_layout *traj, char *err, size_t err_len)
 {
     if (!force && access(path, F_OK) == 0) {
         snprintf(err, err_len, "log %s already exists (use --force to overwrite, or another --log)", path);
@@ -213,6 +272,14 @@ h5log *h5log_create(const char *path, bool force, const ppo_config *cfg, const l
     rc |= write_config(log->file, cfg, ctx);
     rc |= table_create(&log->metrics, log->file, "metrics", metric_cols, N_MCOLS, sizeof(log_metrics));
     rc |= table_create(&log->episodes, log->file, "episodes", episode_cols, N_ECOLS, sizeof(log_episode));
+    if (traj) {
+        rc |= traj_create(&log->traj, log->file, traj);
+        hid_t g = H5Gopen2(log->file, "trajectories", H5P_DEFAULT);
+        if (g >= 0) {
+            rc |= write_str_attr(g, "env", cfg->env);
+            H5Gclose(g);
+        }
+    }
     if (rc == 0 && H5Fflush(log->file, H5F_SCOPE_GLOBAL) < 0)
         rc = -1;
     if (rc == 0 && rename(tmp, path) != 0)
@@ -228,6 +295,129 @@ h5log *h5log_create(const char *path, bool force, const ppo_config *cfg, const l
     return log;
 }
 
+/* Opens a table's datasets and cuts every column to the rows whose `update` is <= keep. */
+static int table_open_truncate(table *t, hid_t file, const char *group, const column *cols, int n, size_t row_size,
+                               long long keep)
+{
+    t->cols = cols;
+    t->n_cols = n;
+    t->row_size = row_size;
+    hid_t g = H5Gopen2(file, group, H5P_DEFAULT);
+    if (g < 0)
+        return -1;
+    int rc = 0;
+    for (int i = 0; i < n; i++)
+        if ((t->dsets[i] = H5Dopen2(g, cols[i].name, H5P_DEFAULT)) < 0)
+            rc = -1;
+    H5Gclose(g);
+    if (rc)
+        return -1;
+    int upd = -1;
+    for (int i = 0; i < n; i++)
+        if (!strcmp(cols[i].name, "update"))
+            upd = i;
+    hid_t space = H5Dget_space(t->dsets[upd]);
+    hsize_t len = 0;
+    H5Sget_simple_extent_dims(space, &len, NULL);
+    H5Sclose(space);
+    int64_t *u = malloc((len ? len : 1) * sizeof *u);
+    if (!u || (len && H5Dread(t->dsets[upd], H5T_NATIVE_INT64, H5S_ALL, H5S_ALL, H5P_DEFAULT, u) < 0)) {
+        free(u);
+        return -1;
+    }
+    hsize_t rows = 0; /* rows are in update order */
+    while (rows < len && u[rows] <= keep)
+        rows++;
+    free(u);
+    for (int i = 0; i < n; i++)
+        if (H5Dset_extent(t->dsets[i], &rows) < 0)
+            rc = -1;
+    t->rows = rows;
+    return rc;
+}
+
+/* Reopens /trajectories (if the log has it) and drops episodes recorded after update `keep`. */
+static int traj_open_truncate(traj_tables *tr, hid_t file, long long keep)
+{
+    if (H5Lexists(file, "trajectories", H5P_DEFAULT) <= 0)
+        return 0;
+    tr->on = true;
+    hid_t g = H5Gopen2(file, "trajectories", H5P_DEFAULT);
+    if (g < 0)
+        return -1;
+    int rc = 0;
+    for (int k = 0; k < TR_COUNT; k++)
+        if ((tr->steps[k] = H5Dopen2(g, traj_names[k], H5P_DEFAULT)) < 0)
+            rc = -1;
+    H5Gclose(g);
+    if (rc || table_open_truncate(&tr->index, file, "trajectories/index", traj_index_cols, N_TCOLS,
+                                  sizeof(traj_index_row), keep))
+        return -1;
+    /* widths from the datasets; kept steps end where the first dropped episode began */
+    hsize_t dims[2];
+    hid_t sp = H5Dget_space(tr->steps[TR_OBS]);
+    H5Sget_simple_extent_dims(sp, dims, NULL);
+    H5Sclose(sp);
+    tr->layout.obs_dim = (int)dims[1];
+    sp = H5Dget_space(tr->steps[TR_ACTIONS]);
+    H5Sget_simple_extent_dims(sp, dims, NULL);
+    H5Sclose(sp);
+    tr->layout.action_dim = (int)dims[1];
+    sp = H5Dget_space(tr->steps[TR_RENDER]);
+    H5Sget_simple_extent_dims(sp, dims, NULL);
+    H5Sclose(sp);
+    tr->layout.render_dim = (int)dims[1];
+    hsize_t steps = 0;
+    if (tr->index.rows > 0) {
+        int64_t last[2];
+        hsize_t start = tr->index.rows - 1, count = 1;
+        for (int c = 0; c < 2; c++) { /* offset and length of the last kept episode */
+            hid_t d = tr->index.dsets[c == 0 ? 1 : 2];
+            hid_t fs = H5Dget_space(d), ms = H5Screate_simple(1, &count, NULL);
+            H5Sselect_hyperslab(fs, H5S_SELECT_SET, &start, NULL, &count, NULL);
+            if (H5Dread(d, H5T_NATIVE_INT64, ms, fs, H5P_DEFAULT, &last[c]) < 0)
+                rc = -1;
+            H5Sclose(ms);
+            H5Sclose(fs);
+        }
+        steps = (hsize_t)(last[0] + last[1]);
+    }
+    for (int k = 0; k < TR_COUNT; k++) {
+        hsize_t size[2] = {steps, (hsize_t)traj_width(&tr->layout, k)}; /* 1-D datasets read size[0] only */
+        if (H5Dset_extent(tr->steps[k], size) < 0)
+            rc = -1;
+    }
+    tr->rows = steps;
+    return rc;
+}
+
+h5log *h5log_reopen(const char *path, long long keep_updates, char *err, size_t err_len)
+{
+    h5log *log = calloc(1, sizeof *log);
+    if (!log) {
+        snprintf(err, err_len, "out of memory reopening the log");
+        return NULL;
+    }
+    H5Eset_auto2(H5E_DEFAULT, NULL, NULL);
+    hid_t fapl = H5Pcreate(H5P_FILE_ACCESS);
+    H5Pset_libver_bounds(fapl, H5F_LIBVER_LATEST, H5F_LIBVER_LATEST);
+    log->file = access(path, F_OK) == 0 ? H5Fopen(path, H5F_ACC_RDWR, fapl) : -1;
+    H5Pclose(fapl);
+    if (log->file < 0) {
+        snprintf(err, err_len, "cannot reopen log %s to resume into it (missing, unwritable or corrupt)", path);
+        free(log);
+        return NULL;
+    }
+    if (table_open_truncate(&log->metrics, log->file, "metrics", metric_cols, N_MCOLS, sizeof(log_metrics), keep_updates) ||
+        table_open_truncate(&log->episodes, log->file, "episodes", episode_cols, N_ECOLS, sizeof(log_episode), keep_updates) ||
+        traj_open_truncate(&log->traj, log->file, keep_updates) || H5Fflush(log->file, H5F_SCOPE_GLOBAL) < 0 || H5Fstart_swmr_write(log->file) < 0) {
+        snprintf(err, err_len, "log %s: cannot prepare it for resuming (not a ppo log, or corrupt)", path);
+        h5log_close(log);
+        return NULL;
+    }
+    return log;
+}
+
 int h5log_append_metrics(h5log *log, const log_metrics *m, char *err, size_t err_len)
 {
     if (table_append(log, &log->metrics, m, 1)) {
@@ -235,6 +425,75 @@ int h5log_append_metrics(h5log *log, const log_metrics *m, char *err, size_t err
         return -1;
     }
     return 0;
+}
+
+int h5log_append_trajectories(h5log *log, const float *rows, const traj_episode *eps, int n_eps, char *err,
+                              size_t err_len)
+{
+    traj_tables *tr = &log->traj;
+    if (!tr->on || n_eps <= 0)
+        return 0;
+    const traj_layout *l = &tr->layout;
+    const int W = traj_row_width(l);
+    hsize_t n = 0;
+    for (int e = 0; e < n_eps; e++)
+        n += (hsize_t)eps[e].length;
+    int widest = 1;
+    for (int k = 0; k < TR_COUNT; k++)
+        widest = traj_width(l, k) > widest ? traj_width(l, k) : widest;
+    const size_t need = (size_t)n * (size_t)widest * sizeof(float);
+    if (need > log->scratch_size) {
+        void *p = realloc(log->scratch, need);
+        if (!p)
+            goto fail;
+        log->scratch = p;
+        log->scratch_size = need;
+    }
+    int first_col = 0;
+    for (int k = 0; k < TR_COUNT; k++) {
+        const int w = traj_width(l, k);
+        const bool flag = k == TR_TERMINATED || k == TR_TRUNCATED;
+        /* unpack this dataset's columns from the packed rows */
+        for (hsize_t r = 0; r < n; r++)
+            for (int c = 0; c < w; c++) {
+                const float v = rows[(size_t)r * W + (size_t)first_col + (size_t)c];
+                if (flag)
+                    ((uint8_t *)log->scratch)[r] = v != 0.0f;
+                else
+                    ((float *)log->scratch)[(size_t)r * w + (size_t)c] = v;
+            }
+        first_col += w;
+        const int rank = (k == TR_OBS || k == TR_ACTIONS || k == TR_RENDER) ? 2 : 1;
+        hsize_t size[2] = {tr->rows + n, (hsize_t)w}, start[2] = {tr->rows, 0}, count[2] = {n, (hsize_t)w};
+        if (H5Dset_extent(tr->steps[k], size) < 0)
+            goto fail;
+        hid_t fspace = H5Dget_space(tr->steps[k]);
+        hid_t mspace = H5Screate_simple(rank, count, NULL);
+        H5Sselect_hyperslab(fspace, H5S_SELECT_SET, start, NULL, count, NULL);
+        herr_t st = H5Dwrite(tr->steps[k], flag ? H5T_NATIVE_UINT8 : H5T_NATIVE_FLOAT, mspace, fspace, H5P_DEFAULT,
+                             log->scratch);
+        H5Sclose(mspace);
+        H5Sclose(fspace);
+        if (st < 0)
+            goto fail;
+    }
+    /* index rows: episode_id and offset continue the file's numbering */
+    traj_index_row *idx = malloc((size_t)n_eps * sizeof *idx);
+    if (!idx)
+        goto fail;
+    for (int e = 0; e < n_eps; e++) {
+        idx[e] = (traj_index_row){(int64_t)(tr->index.rows + (hsize_t)e), (int64_t)tr->rows, eps[e].length, eps[e].rank,
+                                  eps[e].env_index, eps[e].update, eps[e].seed, eps[e].ret};
+        tr->rows += (hsize_t)eps[e].length;
+    }
+    int rc = table_append(log, &tr->index, idx, n_eps);
+    free(idx);
+    if (rc)
+        goto fail;
+    return 0;
+fail:
+    snprintf(err, err_len, "cannot append to /trajectories in the log (disk full?)");
+    return -1;
 }
 
 int h5log_append_episodes(h5log *log, const log_episode *e, int n, char *err, size_t err_len)
@@ -261,6 +520,12 @@ void h5log_close(h5log *log)
         return;
     table_close(&log->metrics);
     table_close(&log->episodes);
+    if (log->traj.on) {
+        table_close(&log->traj.index);
+        for (int k = 0; k < TR_COUNT; k++)
+            if (log->traj.steps[k] > 0)
+                H5Dclose(log->traj.steps[k]);
+    }
     if (log->file > 0)
         H5Fclose(log->file);
     free(log->scratch);

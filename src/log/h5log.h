@@ -40,13 +40,32 @@ typedef struct {
     long long global_batch;
 } log_context;
 
+/* /trajectories: the widths of a step row, and one index row per recorded episode. */
+typedef struct {
+    int obs_dim, action_dim, render_dim;
+} traj_layout;
+
+typedef struct {
+    int64_t update, rank, env_index, length, seed;
+    double ret;
+} traj_episode;
+
+/* A step row as the trainer packs it: obs | action | reward, logprob, value, terminated, truncated | render. */
+static inline int traj_row_width(const traj_layout *l) { return l->obs_dim + l->action_dim + 5 + l->render_dim; }
+
 typedef struct h5log h5log;
 
 /* Creates the log at path: fails (err) if it exists and !force, or if it cannot be written.
  * The file is created under a temporary name and renamed into place once its layout is complete. */
 h5log *h5log_create(const char *path, bool force, const ppo_config *cfg, const log_context *ctx,
-                    char *err, size_t err_len);
+                    const traj_layout *traj, char *err, size_t err_len);
+/* Reopens an existing log to continue a resumed run: rows logged after update `keep_updates` (by a run
+ * that went on past its last checkpoint) are dropped, so the curves have no duplicated updates. */
+h5log *h5log_reopen(const char *path, long long keep_updates, char *err, size_t err_len);
 int h5log_append_metrics(h5log *log, const log_metrics *m, char *err, size_t err_len);
+/* Appends recorded episodes: rows (sum of lengths, traj_row_width) in episode order. */
+int h5log_append_trajectories(h5log *log, const float *rows, const traj_episode *eps, int n_eps, char *err,
+                              size_t err_len);
 int h5log_append_episodes(h5log *log, const log_episode *e, int n, char *err, size_t err_len);
 /* Makes everything appended so far durable and visible to SWMR readers. */
 int h5log_flush(h5log *log, char *err, size_t err_len);

@@ -52,6 +52,7 @@ typedef struct {
     float *diff[NN_MAX_LAYERS];     /* (batch, sizes[l+1]) d loss / d out[l]; training only */
     float *diff_input;              /* (batch, sizes[0]) d loss / d input; training only */
     nn_exec fwd[NN_MAX_LAYERS];
+    nn_exec act_fwd[NN_MAX_LAYERS]; /* prim NULL where the layer has no activation */
     nn_exec act_bwd[NN_MAX_LAYERS]; /* prim NULL where the layer has no activation */
     nn_exec bwd_w[NN_MAX_LAYERS];
     nn_exec bwd_d[NN_MAX_LAYERS];

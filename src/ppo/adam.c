@@ -29,13 +29,20 @@ void adam_step(adam_state *a, float *params, const float *grads, size_t split, d
     a->step++;
     const double c1 = 1.0 - pow(a->beta1, (double)a->step);
     const double c2 = 1.0 - pow(a->beta2, (double)a->step);
+    /* p -= lr * (m / c1) / (sqrt(v / c2) + eps), rewritten as p -= k * m / (sqrt(v) + eps * sqrt(c2))
+     * with k = lr * sqrt(c2) / c1, so the loop is plain float arithmetic the compiler vectorises */
     const float b1 = (float)a->beta1, b2 = (float)a->beta2;
-    for (size_t i = 0; i < a->n; i++) {
-        const float g = grads[i];
-        a->m[i] = b1 * a->m[i] + (1.0f - b1) * g;
-        a->v[i] = b2 * a->v[i] + (1.0f - b2) * g * g;
-        const double lr = i < split ? lr_policy : lr_critic;
-        const double m_hat = a->m[i] / c1, v_hat = a->v[i] / c2;
-        params[i] -= (float)(lr * m_hat / (sqrt(v_hat) + a->eps));
+    const float eps_hat = (float)(a->eps * sqrt(c2));
+    const size_t ranges[2][2] = {{0, split < a->n ? split : a->n}, {split < a->n ? split : a->n, a->n}};
+    const double lrs[2] = {lr_policy, lr_critic};
+    for (int r = 0; r < 2; r++) {
+        const float k = (float)(lrs[r] * sqrt(c2) / c1);
+        float *restrict m = a->m, *restrict v = a->v, *restrict p = params;
+        const float *restrict g = grads;
+        for (size_t i = ranges[r][0]; i < ranges[r][1]; i++) {
+            m[i] = b1 * m[i] + (1.0f - b1) * g[i];
+            v[i] = b2 * v[i] + (1.0f - b2) * g[i] * g[i];
+            p[i] -= k * m[i] / (sqrtf(v[i]) + eps_hat);
+        }
     }
 }

@@ -14,6 +14,7 @@ typedef struct {
     char env[CONFIG_STR];
     char env_options[CONFIG_STR];
     char algo[16]; /* ppo | a2c | reinforce */
+    char preset[16]; /* auto: the env's tuned PPO settings for options not given; none */
     long long total_steps;
     long long seed;
     /* parallel layout */
@@ -38,6 +39,11 @@ typedef struct {
     double ent_coef;
     double vf_coef;
     bool baseline; /* reinforce: learn a value baseline */
+    /* normalisation (VecNormalize), synchronised across ranks */
+    bool norm_obs;
+    bool norm_reward;
+    double clip_obs;
+    double clip_reward;
     /* network */
     char hidden[64];
     char activation[16];
@@ -46,7 +52,11 @@ typedef struct {
     char log[CONFIG_PATH];
     char save[CONFIG_PATH];
     bool force;
+    int checkpoint_every;           /* updates between training checkpoints; 0 = only on a signal */
+    char checkpoint[CONFIG_PATH];   /* training checkpoint path (default: log path with .ckpt.h5) */
+    char resume[CONFIG_PATH];       /* checkpoint to continue from, or "auto" */
     int eval_episodes;
+    int log_trajectories; /* record every episode that starts during every N-th update; 0 = off */
     int check_params; /* every N updates compare a parameter checksum across ranks; 0 = off */
     double progress_interval; /* seconds between plain progress lines (non-TTY) */
     char config[CONFIG_PATH]; /* the INI file these came from, if any */
@@ -65,6 +75,10 @@ typedef struct {
 int config_parse_args(ppo_config *c, config_set *set, int argc, char **argv, char *err, size_t err_len);
 /* Fills derived defaults (algo presets, log/save paths). */
 void config_finalize(ppo_config *c, const config_set *set);
+/* Applies the env's tuned PPO preset (presets.c) to options the user did not set, for `ranks` ranks
+ * (the preset fixes the global env count; envs_per_rank = envs / ranks). Writes a description of what
+ * it did into desc (empty when no preset applies). */
+void config_apply_preset(ppo_config *c, const config_set *set, int ranks, char *desc, size_t desc_len);
 /* Checks every field; -1 with a message naming the bad one. `ranks` for batch divisibility. */
 int config_validate(const ppo_config *c, int ranks, char *err, size_t err_len);
 void config_print_help(const char *prog, const ppo_config *defaults);

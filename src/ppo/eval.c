@@ -9,9 +9,9 @@
 #include "ppo/loss.h"
 #include "util/rng.h"
 
-int eval_policy(const policy_model *pm, const float *params, const char *id, const char *options,
-                int episodes, unsigned long long seed, bool deterministic, double *returns,
-                eval_result *out, char *err, size_t err_len)
+int eval_policy(const policy_model *pm, const float *params, const running_stats *obs_norm, double clip_obs,
+                const char *id, const char *options, int episodes, unsigned long long seed, bool deterministic,
+                double *returns, eval_result *out, char *err, size_t err_len)
 {
     memset(out, 0, sizeof *out);
     const int E = episodes;
@@ -51,7 +51,10 @@ int eval_policy(const policy_model *pm, const float *params, const char *id, con
     const float *log_std = pm->continuous ? params + pm->log_std_offset : NULL;
     int remaining = E;
     while (remaining > 0) {
-        memcpy(pass.obs, obs, sizeof(float) * (size_t)E * od);
+        if (obs_norm)
+            rs_normalize(obs_norm, obs, pass.obs, E, clip_obs);
+        else
+            memcpy(pass.obs, obs, sizeof(float) * (size_t)E * od);
         policy_pass_forward(&pass);
         const float *a_out = policy_pass_actor_out(&pass);
         int bad = 0;

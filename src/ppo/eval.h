@@ -6,6 +6,7 @@
 #include <stddef.h>
 
 #include "nn/policy.h"
+#include "ppo/normalizer.h"
 
 typedef struct {
     int episodes;
@@ -16,9 +17,10 @@ typedef struct {
 
 /* Runs `episodes` episodes of env `id`/`options`, episode e seeded with seed + e, all stepped as one
  * batch through the network. deterministic: greedy (argmax / Gaussian mean). returns may be NULL or
- * an (episodes,) array to receive each return. Returns 0 or -1 with err. */
-int eval_policy(const policy_model *pm, const float *params, const char *id, const char *options,
-                int episodes, unsigned long long seed, bool deterministic, double *returns,
-                eval_result *out, char *err, size_t err_len);
+ * an (episodes,) array to receive each return. obs_norm: the training run's observation statistics
+ * (NULL when it did not normalise), applied with clip_obs. Returns 0 or -1 with err. */
+int eval_policy(const policy_model *pm, const float *params, const running_stats *obs_norm, double clip_obs,
+                const char *id, const char *options, int episodes, unsigned long long seed, bool deterministic,
+                double *returns, eval_result *out, char *err, size_t err_len);
 
 #endif

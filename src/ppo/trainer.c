@@ -27,6 +27,7 @@ struct trainer {
     ppo_env_spec spec;
     int od, ad, K;             /* obs dim, action floats, actor outputs */
     bool learn_values;         /* false for REINFORCE without a baseline */
+    bool parallel_envs;        /* step the envs in an OpenMP region (only when that work outweighs its cost) */
 
     policy_model pm;
     nn_ctx *nn;
@@ -49,10 +50,60 @@ struct trainer {
     int *ep_count;             /* (N,) */
     int n_done;
 
+    /* normalisation, identical on all ranks (merged after every rollout) */
+    running_stats obs_rs, ret_rs;
+    bool norm_obs, norm_reward;
+    double *ret_acc;           /* (N,) discounted return per env, for reward scaling */
+
+    /* --log-trajectories: per-env recording buffers and this rollout's finished recordings */
+    int traj_every, traj_w, traj_max;  /* every N-th update; floats per row; rows per episode at most */
+    bool *recording;           /* (N,) the env's current episode is being recorded */
+    int *rec_len;              /* (N,) */
+    float *rec;                /* (N, traj_max, traj_w) */
+    float *traj_rows;          /* (N * (traj_max + T), traj_w) finished this rollout */
+    traj_record *traj_eps;     /* (N * (T + 1),) */
+    int traj_n_rows, traj_n_eps;
+    long long resumes;         /* envs are re-seeded on every resume */
+
     /* minibatch scratch */
     int *perm;                 /* (B,) */
     float *mb_actions, *mb_logp, *mb_adv, *mb_ret, *mb_values; /* (mb, ...) */
 };
+
+/* The seed env n's RNG was last seeded with (its episodes continue that stream). */
+static uint64_t env_seed(const trainer *t, int n)
+{
+    const uint64_t g = (uint64_t)t->par->rank * (uint64_t)t->N + (uint64_t)n; /* global env index */
+    const uint64_t base = rng_mix((uint64_t)t->cfg->seed, g);
+    return t->resumes ? rng_mix(base, (uint64_t)t->resumes) : base;
+}
+
+/* Seconds per env step of env `id`, measured on a throwaway instance with random actions. */
+static double env_step_cost(const ppo_config *cfg)
+{
+    char err[256];
+    ppo_env *env = ppo_env_make(cfg->env, cfg->env_options, err, sizeof err);
+    if (!env)
+        return 0.0;
+    const ppo_env_spec *s = ppo_env_get_spec(env);
+    float obs[PPO_ENV_MAX_OBS_DIM], action[PPO_ENV_MAX_ACTION_DIM] = {0};
+    rng_t rng;
+    rng_seed(&rng, 1);
+    ppo_env_reset(env, obs);
+    const int steps = 200;
+    const double t0 = omp_get_wtime();
+    for (int i = 0; i < steps; i++) {
+        if (s->action_kind == PPO_ACTION_DISCRETE)
+            action[0] = (float)rng_below(&rng, (uint32_t)s->action_count);
+        ppo_step_result r;
+        ppo_env_step(env, action, obs, &r);
+        if (r.terminated || r.truncated)
+            ppo_env_reset(env, obs);
+    }
+    const double cost = (omp_get_wtime() - t0) / steps;
+    ppo_env_free(env);
+    return cost;
+}
 
 #define ALLOC(ptr, n) (((ptr) = calloc((size_t)(n) > 0 ? (size_t)(n) : 1u, sizeof *(ptr))) != NULL)
 
@@ -85,7 +136,7 @@ trainer *trainer_create(const ppo_config *cfg, const par_layout *par, char *err,
             break;
         }
         const uint64_t g = (uint64_t)par->rank * (uint64_t)t->N + (uint64_t)n; /* global env index */
-        ppo_env_seed(t->envs[n], rng_mix((uint64_t)cfg->seed, g));
+        ppo_env_seed(t->envs[n], env_seed(t, n));
         rng_seed(&t->act_rng[n], rng_mix((uint64_t)cfg->seed ^ 0xa5a5a5a5a5a5a5a5ULL, g));
     }
     if (ok) {
@@ -123,7 +174,22 @@ trainer *trainer_create(const ppo_config *cfg, const par_layout *par, char *err,
              ALLOC(t->last_values, t->N) && ALLOC(t->ep_return, t->N) && ALLOC(t->ep_len, t->N) &&
              ALLOC(t->ep_done, TN) && ALLOC(t->ep_count, t->N) && ALLOC(t->perm, TN) &&
              ALLOC(t->mb_actions, (size_t)t->mb * t->ad) && ALLOC(t->mb_logp, t->mb) && ALLOC(t->mb_adv, t->mb) &&
-             ALLOC(t->mb_ret, t->mb) && ALLOC(t->mb_values, t->mb);
+             ALLOC(t->mb_ret, t->mb) && ALLOC(t->mb_values, t->mb) && ALLOC(t->ret_acc, t->N);
+        t->traj_every = cfg->log_trajectories;
+        if (ok && t->traj_every > 0) {
+            t->traj_w = t->od + t->ad + 5 + t->spec.render_dim;
+            t->traj_max = t->spec.max_episode_steps > 0 ? t->spec.max_episode_steps : t->T;
+            ok = ALLOC(t->recording, t->N) && ALLOC(t->rec_len, t->N) &&
+                 ALLOC(t->rec, (size_t)t->N * t->traj_max * t->traj_w) &&
+                 ALLOC(t->traj_rows, (size_t)t->N * (t->traj_max + t->T) * t->traj_w) &&
+                 ALLOC(t->traj_eps, (size_t)t->N * (t->T + 1));
+            for (int n = 0; ok && n < t->N; n++)
+                t->recording[n] = 1 % t->traj_every == 0; /* the first episodes start in update 1 */
+        }
+        t->norm_obs = cfg->norm_obs;
+        t->norm_reward = cfg->norm_reward;
+        if (ok && ((t->norm_obs && rs_init(&t->obs_rs, t->od)) || (t->norm_reward && rs_init(&t->ret_rs, 1))))
+            ok = false;
         if (!ok)
             snprintf(err, err_len, "out of memory for the rollout buffers (%zu samples)", TN);
     }
@@ -142,6 +208,9 @@ trainer *trainer_create(const ppo_config *cfg, const par_layout *par, char *err,
         };
         for (int n = 0; n < t->N; n++)
             ppo_env_reset(t->envs[n], t->cur_obs + (size_t)n * t->od);
+        /* A parallel region costs a few microseconds, and far more on a busy machine; CartPole's 8 envs
+         * take 0.2 us. Results do not depend on this choice (every env has its own RNGs). */
+        t->parallel_envs = omp_get_max_threads() > 1 && env_step_cost(cfg) * t->N > 50e-6;
         /* warm-up: the first oneDNN execution in a process is slow; keep it out of the timings */
         memcpy(t->infer.obs, t->cur_obs, sizeof(float) * (size_t)t->N * t->od);
         policy_pass_forward(&t->infer);
@@ -170,7 +239,11 @@ void trainer_free(trainer *t)
     for (int n = 0; t->envs && n < t->N; n++)
         ppo_env_free(t->envs[n]);
     adam_free(&t->adam);
-    void *bufs[] = {t->envs, t->act_rng, t->params, t->grads, t->obs, t->actions, t->logp, t->values,
+    if (t->norm_obs)
+        rs_free(&t->obs_rs);
+    if (t->norm_reward)
+        rs_free(&t->ret_rs);
+    void *bufs[] = {t->ret_acc, t->recording, t->rec_len, t->rec, t->traj_rows, t->traj_eps, t->envs, t->act_rng, t->params, t->grads, t->obs, t->actions, t->logp, t->values,
                     t->rewards, t->boot, t->adv, t->ret, t->term, t->trunc, t->cur_obs, t->final_obs,
                     t->last_values, t->ep_return, t->ep_len, t->ep_done, t->ep_count, t->perm,
                     t->mb_actions, t->mb_logp, t->mb_adv, t->mb_ret, t->mb_values};
@@ -179,10 +252,19 @@ void trainer_free(trainer *t)
     free(t);
 }
 
-/* Value of each env's observation rows in `rows` (N, od), through the inference pass. */
-static const float *infer_values(trainer *t, const float *rows)
+/* Puts raw observation rows (N, od) into the inference pass, normalised when that is on. */
+static void infer_input(trainer *t, const float *raw)
 {
-    memcpy(t->infer.obs, rows, sizeof(float) * (size_t)t->N * t->od);
+    if (t->norm_obs)
+        rs_normalize(&t->obs_rs, raw, t->infer.obs, t->N, t->cfg->clip_obs);
+    else
+        memcpy(t->infer.obs, raw, sizeof(float) * (size_t)t->N * t->od);
+}
+
+/* Value of each env's raw observation rows (N, od), through the inference pass. */
+static const float *infer_values(trainer *t, const float *raw)
+{
+    infer_input(t, raw);
     policy_pass_forward(&t->infer);
     return policy_pass_values(&t->infer);
 }
@@ -192,16 +274,19 @@ void trainer_rollout(trainer *t)
     const int N = t->N, od = t->od, ad = t->ad, K = t->K;
     const float *log_std = t->pm.continuous ? t->params + t->pm.log_std_offset : NULL;
     memset(t->ep_count, 0, sizeof(int) * (size_t)N);
+    t->traj_n_rows = t->traj_n_eps = 0;
     int bad_actions = 0;
     for (int s = 0; s < t->T; s++) {
         const size_t row = (size_t)s * N;
-        memcpy(t->obs + row * od, t->cur_obs, sizeof(float) * (size_t)N * od);
-        memcpy(t->infer.obs, t->cur_obs, sizeof(float) * (size_t)N * od);
+        if (t->norm_obs)
+            rs_accumulate(&t->obs_rs, t->cur_obs, N);
+        infer_input(t, t->cur_obs);
+        memcpy(t->obs + row * od, t->infer.obs, sizeof(float) * (size_t)N * od); /* what the policy saw */
         policy_pass_forward(&t->infer);
         const float *out = policy_pass_actor_out(&t->infer);
         const float *v = policy_pass_values(&t->infer);
         int any_trunc = 0;
-#pragma omp parallel for schedule(static) reduction(+ : any_trunc, bad_actions)
+#pragma omp parallel for schedule(static) reduction(+ : any_trunc, bad_actions) if (t->parallel_envs)
         for (int n = 0; n < N; n++) {
             const size_t i = row + (size_t)n;
             float *action = t->actions + i * ad;
@@ -213,6 +298,14 @@ void trainer_rollout(trainer *t)
             t->values[i] = v[n];
             ppo_step_result r;
             float *o = t->cur_obs + (size_t)n * od;
+            float *rec = NULL;
+            if (t->traj_every > 0 && t->recording[n] && t->rec_len[n] < t->traj_max) {
+                /* row: obs | action | reward, logprob, value, terminated, truncated | render (before the step) */
+                rec = t->rec + ((size_t)n * t->traj_max + (size_t)t->rec_len[n]++) * t->traj_w;
+                memcpy(rec, o, sizeof(float) * (size_t)od);
+                memcpy(rec + od, action, sizeof(float) * (size_t)ad);
+                ppo_env_render_state(t->envs[n], rec + od + ad + 5);
+            }
             if (ppo_env_step(t->envs[n], action, o, &r) != PPO_ENV_OK) {
                 bad_actions++;
                 r = (ppo_step_result){0.0f, true, false};
@@ -221,6 +314,14 @@ void trainer_rollout(trainer *t)
             t->term[i] = r.terminated;
             t->trunc[i] = r.truncated && !r.terminated;
             t->boot[i] = 0.0f;
+            if (rec) {
+                float *f = rec + od + ad;
+                f[0] = r.reward;
+                f[1] = t->logp[i];
+                f[2] = t->values[i];
+                f[3] = r.terminated;
+                f[4] = r.truncated;
+            }
             t->ep_return[n] += r.reward;
             t->ep_len[n]++;
             if (r.terminated || r.truncated) {
@@ -235,6 +336,33 @@ void trainer_rollout(trainer *t)
                 ppo_env_reset(t->envs[n], o);
             }
         }
+        if (t->traj_every > 0) /* serial, in env order: the outbox order does not depend on threads */
+            for (int n = 0; n < N; n++) {
+                if (t->ep_len[n] != 0)
+                    continue; /* episode goes on */
+                if (t->recording[n] && t->rec_len[n] > 0) {
+                    const size_t len = (size_t)t->rec_len[n];
+                    memcpy(t->traj_rows + (size_t)t->traj_n_rows * t->traj_w, t->rec + (size_t)n * t->traj_max * t->traj_w,
+                           sizeof(float) * len * (size_t)t->traj_w);
+                    const episode_record *e = &t->ep_done[(size_t)n * t->T + (size_t)t->ep_count[n] - 1];
+                    t->traj_eps[t->traj_n_eps++] = (traj_record){n, (int)len, e->ret, env_seed(t, n)};
+                    t->traj_n_rows += (int)len;
+                }
+                t->rec_len[n] = 0;
+                t->recording[n] = (t->update + 1) % t->traj_every == 0; /* the update being collected */
+            }
+        if (t->norm_reward) { /* scale by the std of the discounted return (serial: the sums are shared) */
+            const double inv = 1.0 / sqrt(t->ret_rs.var[0] + 1e-8), clip = t->cfg->clip_reward;
+            for (int n = 0; n < N; n++) {
+                const size_t i = row + (size_t)n;
+                t->ret_acc[n] = t->ret_acc[n] * t->cfg->gamma + t->rewards[i];
+                rs_accumulate_double(&t->ret_rs, &t->ret_acc[n], 1);
+                const double r = t->rewards[i] * inv;
+                t->rewards[i] = (float)(r < -clip ? -clip : (r > clip ? clip : r));
+                if (t->term[i] || t->trunc[i] || t->ep_len[n] == 0)
+                    t->ret_acc[n] = 0.0;
+            }
+        }
         if (any_trunc) { /* bootstrap truncated episodes from the value of their last observation */
             const float *fv = infer_values(t, t->final_obs);
             for (int n = 0; n < N; n++)
@@ -246,6 +374,11 @@ void trainer_rollout(trainer *t)
         par_abort(t->par, 3, "the policy produced invalid actions (NaN parameters?); stopping");
     const float *lv = infer_values(t, t->cur_obs);
     memcpy(t->last_values, lv, sizeof(float) * (size_t)N);
+    /* collective: every rank folds this rollout into the same statistics */
+    if (t->norm_obs)
+        rs_merge(&t->obs_rs, t->par->comm);
+    if (t->norm_reward)
+        rs_merge(&t->ret_rs, t->par->comm);
     /* compact finished episodes in env order (deterministic, whatever the thread schedule) */
     t->n_done = 0;
     for (int n = 0; n < N; n++)
@@ -390,6 +523,13 @@ void trainer_optimize(trainer *t, update_stats *st)
     st->global_step = t->update * (long long)t->B * t->par->size;
 }
 
+int trainer_trajectories(const trainer *t, const float **rows, const traj_record **records)
+{
+    *rows = t->traj_rows;
+    *records = t->traj_eps;
+    return t->traj_n_eps;
+}
+
 int trainer_episodes(const trainer *t, const episode_record **eps)
 {
     *eps = t->ep_done;
@@ -406,6 +546,44 @@ bool trainer_params_agree(const trainer *t)
     MPI_Allreduce(MPI_IN_PLACE, &lo, 1, MPI_UINT64_T, MPI_MIN, t->par->comm);
     MPI_Allreduce(MPI_IN_PLACE, &hi, 1, MPI_UINT64_T, MPI_MAX, t->par->comm);
     return lo == hi;
+}
+
+size_t trainer_rng_words(const trainer *t) { return 4 * ((size_t)t->N + 1); }
+
+void trainer_save_rngs(const trainer *t, uint64_t *out)
+{
+    for (int n = 0; n < t->N; n++)
+        memcpy(out + 4 * (size_t)n, t->act_rng[n].s, sizeof t->act_rng[n].s);
+    memcpy(out + 4 * (size_t)t->N, t->shuffle_rng.s, sizeof t->shuffle_rng.s);
+}
+
+void trainer_load_rngs(trainer *t, const uint64_t *in)
+{
+    for (int n = 0; n < t->N; n++)
+        memcpy(t->act_rng[n].s, in + 4 * (size_t)n, sizeof t->act_rng[n].s);
+    memcpy(t->shuffle_rng.s, in + 4 * (size_t)t->N, sizeof t->shuffle_rng.s);
+}
+
+adam_state *trainer_adam(trainer *t) { return &t->adam; }
+running_stats *trainer_obs_stats(trainer *t) { return t->norm_obs ? &t->obs_rs : NULL; }
+running_stats *trainer_return_stats(trainer *t) { return t->norm_reward ? &t->ret_rs : NULL; }
+long long trainer_update_count(const trainer *t) { return t->update; }
+
+void trainer_resume(trainer *t, long long update, long long resumes)
+{
+    t->update = update;
+    t->resumes = resumes;
+    for (int n = 0; n < t->N; n++) {
+        ppo_env_seed(t->envs[n], env_seed(t, n));
+        if (t->traj_every > 0) { /* an episode cut by the resume is not recorded */
+            t->recording[n] = (update + 1) % t->traj_every == 0;
+            t->rec_len[n] = 0;
+        }
+        ppo_env_reset(t->envs[n], t->cur_obs + (size_t)n * t->od);
+        t->ep_return[n] = 0.0;
+        t->ep_len[n] = 0;
+        t->ret_acc[n] = 0.0;
+    }
 }
 
 const policy_model *trainer_model(const trainer *t) { return &t->pm; }

@@ -11,6 +11,7 @@
 #include "ppo/adam.h"
 #include "ppo/config.h"
 #include "ppo/loss.h"
+#include "ppo/normalizer.h"
 #include "runtime/parallel.h"
 
 typedef struct trainer trainer;
@@ -42,6 +43,15 @@ typedef struct {
 } episode_record;
 int trainer_episodes(const trainer *t, const episode_record **eps);
 
+/* Episodes recorded for --log-trajectories that ended during the last rollout on this rank: rows
+ * (sum of lengths, traj_row_width) packed as h5log expects, and one record per episode. */
+typedef struct {
+    int env_index, length;
+    double ret;
+    unsigned long long seed;
+} traj_record;
+int trainer_trajectories(const trainer *t, const float **rows, const traj_record **records);
+
 /* Accessors for tests, the log and checkpoints. */
 const policy_model *trainer_model(const trainer *t);
 float *trainer_params(trainer *t);
@@ -50,6 +60,20 @@ const ppo_env_spec *trainer_spec(const trainer *t);
 long long trainer_updates_total(const trainer *t);
 long long trainer_steps_per_update(const trainer *t); /* global */
 int trainer_param_count(const trainer *t);
+
+/* Resume support: RNG words per rank (action RNG of every env + the shuffle RNG), Adam, the counter. */
+size_t trainer_rng_words(const trainer *t);
+void trainer_save_rngs(const trainer *t, uint64_t *out);
+void trainer_load_rngs(trainer *t, const uint64_t *in);
+adam_state *trainer_adam(trainer *t);
+/* Observation and return statistics (NULL when that normalisation is off). */
+running_stats *trainer_obs_stats(trainer *t);
+running_stats *trainer_return_stats(trainer *t);
+long long trainer_update_count(const trainer *t);
+/* Continues after `update` completed updates. Envs cannot be saved mid-episode (Box2D worlds), so
+ * every env starts a new episode, re-seeded from (seed, global env index, resumes): the documented
+ * reset policy of a resume. */
+void trainer_resume(trainer *t, long long update, long long resumes);
 
 /* Collective: a checksum of the parameters compared across ranks; false on a mismatch. */
 bool trainer_params_agree(const trainer *t);

@@ -1,0 +1,185 @@
+"""`animate`: recorded episodes as a GIF (and an MP4 when ffmpeg is on PATH), drawn from the
+logged render states, with the step, action and running return written on every frame; by default
+the first recorded episode (early in training) and the last one (late) side by side."""
+
+import math
+import os
+import shutil
+import subprocess
+
+import numpy as np
+from PIL import Image
+
+from .common import slug
+from .logfile import MissingData
+from .render import RENDER_DIMS, action_label, draw_frame, env_family
+
+BG = (255, 255, 255)
+
+
+def choose_episodes(r, args):
+    idx = r.require_trajectories()
+    ids = idx["episode_id"]
+    upd = idx.get("update", np.zeros(len(ids), dtype=np.int64))
+    if args.episode is not None:
+        return [("episode %d" % args.episode, args.episode)]
+    order = np.lexsort((np.arange(len(ids)), upd))  # by update, then file order
+    early = args.early if args.early is not None else int(ids[order[0]])
+    late = args.late if args.late is not None else int(ids[order[-1]])
+    if early == late:
+        return [("episode %d" % early, early)]
+    return [("early", early), ("late", late)]
+
+
+def _check_render(r, ep, env):
+    fam = env_family(env)
+    if fam is None:
+        raise MissingData("%s: no drawing for env %s (can draw CartPole, Acrobot, MountainCar, "
+                          "Pendulum, LunarLander, BipedalWalker)" % (r.path, env))
+    if "render" not in ep:
+        raise MissingData("%s: /trajectories/render is missing; cannot draw the episode" % r.path)
+    ren = ep["render"]
+    if ren.ndim != 2 or ren.shape[1] < RENDER_DIMS[fam]:
+        raise MissingData("%s: render state of %s has %s floats per step, the drawing needs %d "
+                          "(docs/render-state.md)" % (r.path, env, ren.shape[1:] or "no",
+                                                      RENDER_DIMS[fam]))
+    if len(ren) == 0:
+        raise MissingData("%s: recorded episode %d has no steps" % (r.path, ep["episode_id"]))
+
+
+class Panel:
+    """One recorded episode drawn frame by frame; a finished episode holds its last frame."""
+
+    def __init__(self, r, env, tag, ep, stride, size):
+        self.env, self.ep, self.stride, self.size = env, ep, stride, size
+        self.length = len(ep["render"])
+        rewards = ep.get("rewards", np.zeros(self.length)).astype(np.float64)
+        self.running = np.cumsum(rewards)
+        self.discrete = r.action_kind == "discrete"
+        self.title = "%s: episode %d (update %s)" % (tag, ep["episode_id"], ep.get("update", "?"))
+        self.end = ""
+        if len(ep.get("terminated", ())) and ep["terminated"][-1]:
+            self.end = "terminated"
+        elif len(ep.get("truncated", ())) and ep["truncated"][-1]:
+            self.end = "truncated (time limit)"
+
+    def frame(self, k):
+        ep = self.ep
+        t = min(k * self.stride, self.length - 1)
+        lines = ["step %d/%d" % (t + 1, self.length),
+                 "return %.1f" % self.running[t],
+                 "action %s" % (action_label(self.env, ep["actions"][t], self.discrete)
+                                if "actions" in ep else "?")]
+        if t == self.length - 1 and self.end:
+            lines.append("episode %s" % self.end)
+        return draw_frame(self.env, ep["render"][t], self.size, self.title, lines)
+
+
+def compose(parts):
+    """Panels side by side, separated by a grey gutter."""
+    if len(parts) == 1:
+        return parts[0]
+    w = sum(p.width for p in parts) + 8 * (len(parts) - 1)
+    h = max(p.height for p in parts)
+    img = Image.new("RGB", (w, h), (120, 120, 120))
+    x = 0
+    for p in parts:
+        img.paste(p, (x, 0))
+        x += p.width + 8
+    return img
+
+
+class Movie:
+    """Frames of one or more panels, drawn on demand (a long episode never sits in memory as
+    RGB frames)."""
+
+    def __init__(self, panels, n_frames):
+        self.panels, self.n = panels, n_frames
+
+    def __len__(self):
+        return self.n
+
+    def __getitem__(self, k):
+        if k < 0:
+            k += self.n
+        if not 0 <= k < self.n:
+            raise IndexError(k)
+        return compose([p.frame(k) for p in self.panels])
+
+
+def shared_palette(frames, samples=8, colors=128):
+    """One palette for all frames, from a mosaic of evenly spaced frames: quantizing every frame
+    against it is ~10x faster than per-frame palettes and keeps colours from flickering."""
+    pick = sorted(set(np.linspace(0, len(frames) - 1, min(samples, len(frames))).astype(int)))
+    w, h = frames[0].size
+    mosaic = Image.new("RGB", (w, h * len(pick)))
+    for i, k in enumerate(pick):
+        mosaic.paste(frames[k], (0, h * i))
+    return mosaic.quantize(colors=colors)
+
+
+def write_gif(frames, path, fps):
+    duration = max(20, int(round(1000.0 / fps)))
+    pal = shared_palette(frames)
+    q = [frames[k].quantize(palette=pal, dither=Image.Dither.NONE) for k in range(len(frames))]
+    q[0].save(path, save_all=True, append_images=q[1:], duration=duration, loop=0,
+              optimize=False)
+
+
+def write_mp4(frames, path, fps, log):
+    ffmpeg = shutil.which("ffmpeg")
+    if not ffmpeg:
+        return None
+    w, h = frames[0].size
+    cmd = [ffmpeg, "-y", "-loglevel", "error", "-f", "rawvideo", "-pix_fmt", "rgb24",
+           "-s", "%dx%d" % (w, h), "-r", str(fps), "-i", "-",
+           "-vf", "pad=ceil(iw/2)*2:ceil(ih/2)*2", "-pix_fmt", "yuv420p", "-c:v", "libx264",
+           path]
+    try:
+        proc = subprocess.Popen(cmd, stdin=subprocess.PIPE, stderr=subprocess.PIPE)
+        for k in range(len(frames)):
+            proc.stdin.write(frames[k].tobytes())
+        _out, err = proc.communicate()
+    except OSError as exc:
+        log("MP4 not written: %s" % exc)
+        return None
+    if proc.returncode != 0:
+        log("MP4 not written: ffmpeg: %s" % err.decode(errors="replace").strip()[:200])
+        return None
+    return path
+
+
+def run(args, runs, log):
+    written = []
+    w, h = args.size
+    for r in runs:
+        env = r.traj_env or r.env
+        chosen = choose_episodes(r, args)
+        eps = []
+        for tag, eid in chosen:
+            ep = r.episode(eid)
+            _check_render(r, ep, env)
+            eps.append((tag, ep))
+        longest = max(len(ep["render"]) for _t, ep in eps)
+        stride = max(1, args.stride)
+        if args.max_frames and math.ceil(longest / stride) > args.max_frames:
+            stride = math.ceil(longest / args.max_frames)
+        n_frames = math.ceil(longest / stride)
+        frames = Movie([Panel(r, env, tag, ep, stride, (w, h)) for tag, ep in eps], n_frames)
+        os.makedirs(args.out, exist_ok=True)
+        stem = "animate_%s_%s" % (r.name, "-vs-".join("ep%d" % e["episode_id"] for _t, e in eps))
+        gif = os.path.join(args.out, slug(stem) + ".gif")
+        write_gif(frames, gif, args.fps)
+        written.append(gif)
+        if not args.no_mp4:
+            mp4 = write_mp4(frames, os.path.join(args.out, slug(stem) + ".mp4"), args.fps, log)
+            if mp4:
+                written.append(mp4)
+        if args.still is not None:
+            k = args.still if args.still >= 0 else len(frames) + args.still
+            k = min(max(k, 0), len(frames) - 1)
+            png = os.path.join(args.out, slug(stem) + "_frame%d.png" % k)
+            frames[k].save(png)
+            written.append(png)
+        log("%s: %d frames (stride %d)" % (gif, len(frames), stride))
+    return written

@@ -1,0 +1,144 @@
+"""The ppo-analyze command line: subcommands, common options, one-line errors with exit codes."""
+
+import argparse
+import sys
+
+from . import __version__
+from .logfile import AnalysisError, load_runs
+
+SUBCOMMANDS = {
+    "summary": "table of runs: env, seed, ranks x threads, steps, wall time, steps/s, final and "
+               "best mean return, solved or not and when",
+    "curves": "learning curves vs env steps and wall time, grouped by config (mean and band "
+              "across seeds), with the solve threshold",
+    "diagnostics": "PPO health panel over updates (entropy, KL, clip fraction, explained "
+                   "variance, losses, grad norm, learning rate, steps/s) with reference ranges",
+    "actions": "action frequencies (discrete) or per-dimension mean/std (continuous) over "
+               "training, from the recorded trajectories",
+    "returns": "histogram of the returns of the last N episodes",
+    "animate": "GIF (and MP4 if ffmpeg is present) of recorded episodes, early vs late side by "
+               "side, drawn from the logged render states",
+}
+
+EPILOG = """exit codes: 0 ok, 2 bad usage, 3 file missing or unreadable, 4 not a ppo log,
+5 unsupported schema version, 6 the log lacks data this command needs"""
+
+
+def _formats(text):
+    fmts = [f.strip().lower() for f in text.split(",") if f.strip()]
+    bad = [f for f in fmts if f not in ("png", "svg", "pdf")]
+    if bad or not fmts:
+        raise argparse.ArgumentTypeError("formats are png, svg, pdf (comma-separated)")
+    return fmts
+
+
+def _size(text):
+    try:
+        w, h = (int(v) for v in text.lower().split("x"))
+        if w < 64 or h < 48:
+            raise ValueError
+    except ValueError:
+        raise argparse.ArgumentTypeError("size is WxH in pixels, at least 64x48") from None
+    return (w, h)
+
+
+def _positive(text):
+    try:
+        v = int(text)
+        if v <= 0:
+            raise ValueError
+    except ValueError:
+        raise argparse.ArgumentTypeError("expected a positive integer") from None
+    return v
+
+
+def build_parser():
+    p = argparse.ArgumentParser(
+        prog="ppo-analyze", description="Offline analysis of ppo HDF5 logs (docs/log-schema.md).",
+        epilog=EPILOG, formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("--version", action="version", version="%(prog)s " + __version__)
+    sub = p.add_subparsers(dest="command", metavar="COMMAND")
+    sub.required = True
+    for name, helptext in SUBCOMMANDS.items():
+        sp = sub.add_parser(name, help=helptext, description=helptext + ".", epilog=EPILOG,
+                            formatter_class=argparse.RawDescriptionHelpFormatter)
+        sp.add_argument("logs", nargs="+", metavar="LOG",
+                        help="ppo log files (.h5), or directories searched for them")
+        sp.add_argument("--out", default="ppo-analysis", metavar="DIR",
+                        help="directory for the figures (default: %(default)s)")
+        sp.add_argument("--formats", type=_formats, default=["png"], metavar="FMT[,FMT]",
+                        help="figure formats: png, svg, pdf (default: png)")
+        sp.add_argument("--skip-bad", action="store_true",
+                        help="skip logs that cannot be read (with a warning) instead of failing")
+        sp.add_argument("-q", "--quiet", action="store_true", help="print only errors")
+        if name in ("summary", "curves"):
+            sp.add_argument("--window", type=_positive, default=100, metavar="N",
+                            help="returns are the mean over the last N finished episodes "
+                                 "(default: %(default)s, Gym's 'solved' convention)")
+        if name in ("curves", "diagnostics", "returns"):
+            sp.add_argument("--group-by", nargs="+", metavar="KEY",
+                            help="group runs by these /config keys only (default: all keys "
+                                 "except seed and run context)")
+            sp.add_argument("--ignore", nargs="+", default=[], metavar="KEY",
+                            help="more /config keys to ignore when grouping")
+        if name == "summary":
+            sp.add_argument("--table", choices=("text", "csv", "markdown"), default="text",
+                            help="what to print on the terminal (summary.csv and summary.md "
+                                 "are always written to --out)")
+        if name == "curves":
+            sp.add_argument("--band", choices=("std", "minmax", "none"), default="std",
+                            help="shaded band across seeds (default: %(default)s)")
+            sp.add_argument("--show-seeds", action="store_true",
+                            help="also draw each seed's curve thinly")
+        if name == "actions":
+            sp.add_argument("--max-columns", type=_positive, default=60, metavar="N",
+                            help="at most N update columns in the heatmap (default: "
+                                 "%(default)s)")
+        if name == "returns":
+            sp.add_argument("--last", type=_positive, default=100, metavar="N",
+                            help="episodes per run (default: %(default)s)")
+            sp.add_argument("--bins", type=_positive, default=30, help="histogram bins")
+        if name == "animate":
+            sp.add_argument("--episode", type=int, metavar="ID",
+                            help="animate only this recorded episode (index/episode_id)")
+            sp.add_argument("--early", type=int, metavar="ID",
+                            help="left panel episode (default: first recorded)")
+            sp.add_argument("--late", type=int, metavar="ID",
+                            help="right panel episode (default: last recorded)")
+            sp.add_argument("--fps", type=_positive, default=30)
+            sp.add_argument("--stride", type=_positive, default=1,
+                            help="draw every Nth step (default: 1)")
+            sp.add_argument("--max-frames", type=int, default=0, metavar="N",
+                            help="raise the stride so the GIF has at most N frames (0: no cap)")
+            sp.add_argument("--size", type=_size, default=(420, 280), metavar="WxH",
+                            help="pixels per panel scene (default: 420x280)")
+            sp.add_argument("--still", type=int, metavar="K",
+                            help="also save frame K (negative: from the end) as PNG")
+            sp.add_argument("--no-mp4", action="store_true",
+                            help="do not write an MP4 even if ffmpeg is installed")
+    return p
+
+
+def main(argv=None):
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    log = (lambda msg: None) if args.quiet else (lambda msg: print(msg, file=sys.stderr))
+    try:
+        runs = load_runs(args.logs, skip_bad=args.skip_bad,
+                         warn=lambda m: print("ppo-analyze: warning: %s" % m, file=sys.stderr))
+        if args.command != "summary" and len(runs) > 1:
+            empty = [r for r in runs if r.n_updates == 0]
+            if len(empty) < len(runs):  # leave just-started runs out of the figures
+                for r in empty:
+                    log("ppo-analyze: warning: skipping %s: no update logged yet" % r.path)
+                runs = [r for r in runs if r.n_updates > 0]
+        module = __import__("analysis." + args.command, fromlist=["run"])
+        written = module.run(args, runs, log)
+    except AnalysisError as exc:
+        print("ppo-analyze: error: %s" % exc, file=sys.stderr)
+        return exc.exit_code
+    except KeyboardInterrupt:
+        return 130
+    for path in written:
+        log("wrote %s" % path)
+    return 0

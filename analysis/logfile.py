@@ -1,0 +1,444 @@
+"""Reading and validating ppo HDF5 logs (docs/log-schema.md, schema version 1).
+
+Everything the plots need from one log is loaded into a `RunLog` (config, metrics, episodes and the
+trajectory index; the per-step trajectory arrays are read on demand, one episode at a time).
+
+Two situations the schema allows are handled here, once, for all subcommands:
+
+* a log that is still being written: the file is opened with ``swmr=True`` (falling back to a plain
+  read-only open for files not written in SWMR mode) and without HDF5 file locking; the per-update
+  columns are cut to their common length, so a half-appended update is ignored;
+* a log of an interrupted-and-resumed run: rows a crashed segment wrote past the checkpoint the run
+  resumed from are superseded by the resumed segment's rows (see `_supersede`), and a wall clock
+  that restarts from zero in the resumed segment is made cumulative.
+"""
+
+import os
+
+import numpy as np
+
+try:
+    import h5py
+except ImportError as exc:  # the `python3` on some PATHs has no h5py; Debian's /usr/bin/python3 has
+    raise SystemExit("ppo-analyze: error: h5py is not available to %s (use /usr/bin/python3 with "
+                     "Debian's python3-h5py)" % os.sys.executable) from exc
+
+SCHEMA_VERSION = 1
+FORMAT_NAME = "ppo-log"
+
+# Exit codes (documented in analysis/README.md). 2 is argparse's usage error.
+EXIT_USAGE = 2
+EXIT_NO_FILE = 3
+EXIT_NOT_PPO_LOG = 4
+EXIT_SCHEMA_VERSION = 5
+EXIT_MISSING_DATA = 6
+
+
+class AnalysisError(Exception):
+    """An error reported to the user as one line, with a distinct exit code."""
+    exit_code = 1
+
+
+class FileMissing(AnalysisError):
+    exit_code = EXIT_NO_FILE
+
+
+class NotPpoLog(AnalysisError):
+    exit_code = EXIT_NOT_PPO_LOG
+
+
+class SchemaVersionError(AnalysisError):
+    exit_code = EXIT_SCHEMA_VERSION
+
+
+class MissingData(AnalysisError):
+    exit_code = EXIT_MISSING_DATA
+
+
+TRAJECTORY_HINT = ("no /trajectories in this log: run the trainer with --log-trajectories N "
+                   "to record episodes")
+
+METRIC_COLUMNS = ("update", "global_step", "wall_time", "steps_per_second", "episodes",
+                  "return_mean", "return_min", "return_max", "length_mean", "policy_loss",
+                  "value_loss", "entropy", "approx_kl", "clip_fraction", "explained_variance",
+                  "grad_norm", "learning_rate", "epochs")
+EPISODE_COLUMNS = ("global_step", "update", "rank", "env_index", "return", "length", "terminated")
+INDEX_COLUMNS = ("episode_id", "offset", "length", "rank", "env_index", "update", "seed", "return")
+STEP_COLUMNS = ("obs", "actions", "rewards", "logprobs", "values", "terminated", "truncated",
+                "render")
+
+
+def _text(value):
+    """An attribute as Python str/int/float (h5py gives bytes for fixed-length strings)."""
+    if isinstance(value, bytes):
+        return value.decode("utf-8", "replace")
+    if isinstance(value, np.ndarray):
+        if value.shape == ():
+            return _text(value[()])
+        if value.size == 1:
+            return _text(value.reshape(-1)[0])
+        return value.tolist()
+    if isinstance(value, np.integer):
+        return int(value)
+    if isinstance(value, np.floating):
+        return float(value)
+    if isinstance(value, np.bool_):
+        return bool(value)
+    return value
+
+
+def open_h5(path):
+    """Opens `path` read-only for a possibly live log; raises the documented errors."""
+    if not os.path.exists(path):
+        raise FileMissing("%s: no such file" % path)
+    if os.path.isdir(path):
+        raise FileMissing("%s: is a directory, not a log file" % path)
+    if not os.access(path, os.R_OK):
+        raise FileMissing("%s: not readable (permission denied)" % path)
+    try:
+        is_hdf5 = h5py.is_hdf5(path)
+    except OSError:
+        is_hdf5 = False
+    if not is_hdf5:
+        raise NotPpoLog("%s: not a ppo log (not an HDF5 file)" % path)
+    last = None
+    # SWMR read first (a log being written), then a plain read (files written without SWMR);
+    # never take the HDF5 file lock, which would fail while the trainer holds the file.
+    for kwargs in ({"swmr": True, "locking": False}, {"locking": False}, {"swmr": True}, {}):
+        try:
+            return h5py.File(path, "r", **kwargs)
+        except (OSError, TypeError, ValueError) as exc:
+            last = exc
+    raise NotPpoLog("%s: not a ppo log (HDF5 file cannot be opened: %s)"
+                    % (path, str(last).splitlines()[0] if last else "unknown error"))
+
+
+def check_header(f, path):
+    """Validates the root attributes; returns the schema version."""
+    fmt = _text(f.attrs.get("format")) if "format" in f.attrs else None
+    if fmt != FORMAT_NAME:
+        raise NotPpoLog('%s: not a ppo log (root attribute format is %s, expected "%s")'
+                        % (path, "missing" if fmt is None else repr(fmt), FORMAT_NAME))
+    if "schema_version" not in f.attrs:
+        raise NotPpoLog("%s: not a valid ppo log (root attribute schema_version missing)" % path)
+    version = _text(f.attrs["schema_version"])
+    try:
+        version_int = int(version)
+        if version_int != version:
+            raise ValueError
+    except (TypeError, ValueError):
+        raise NotPpoLog("%s: not a valid ppo log (schema_version %r is not an integer)"
+                        % (path, version)) from None
+    if version_int < SCHEMA_VERSION:
+        raise SchemaVersionError(
+            "%s: log schema version %d is older than the version %d these tools read; "
+            "re-run with a current trainer or use an older ppo-analyze" % (path, version_int,
+                                                                          SCHEMA_VERSION))
+    if version_int > SCHEMA_VERSION:
+        raise SchemaVersionError(
+            "%s: log schema version %d is newer than the version %d these tools read; "
+            "update analysis/ to the trainer's version" % (path, version_int, SCHEMA_VERSION))
+    return version_int
+
+
+def _read_dataset(ds):
+    try:
+        ds.refresh()  # SWMR: see the writer's latest flushed extent
+    except Exception:  # not opened in SWMR mode, or an HDF5 without refresh
+        pass
+    return ds[()]
+
+
+def _read_columns(group, names):
+    """Reads 1-D datasets of `group` present among `names`; cuts them to a common length."""
+    cols = {}
+    for name in names:
+        if name in group and isinstance(group[name], h5py.Dataset):
+            cols[name] = np.asarray(_read_dataset(group[name]))
+    if cols:
+        n = min(len(c) for c in cols.values())
+        cols = {k: v[:n] for k, v in cols.items()}
+    return cols
+
+
+def _supersede(update, strict):
+    """Mask of rows still valid after resumptions.
+
+    Rows are in file order. A resumed run starts logging again at an update number not above the
+    last one logged before (the checkpoint it resumed from is older than the crash): at such a
+    boundary, with new update u0, every earlier row with update >= u0 was superseded. For
+    /metrics (one row per update) a repeated update number is a boundary too (strict=False);
+    for /episodes and the trajectory index, many rows share an update (strict=True).
+    """
+    n = len(update)
+    keep = np.ones(n, dtype=bool)
+    for i in range(1, n):
+        prev = update[i - 1]
+        if update[i] < prev or (not strict and update[i] == prev):
+            keep[:i] &= update[:i] < update[i]
+    return keep
+
+
+def _cumulative_wall(wall):
+    """Wall clock made cumulative across segments whose clock restarted (resumed runs)."""
+    out = np.array(wall, dtype=np.float64)
+    offset = 0.0
+    for i in range(1, len(out)):
+        if wall[i] < wall[i - 1]:
+            offset += wall[i - 1]
+        out[i] = wall[i] + offset
+    return out
+
+
+class RunLog:
+    """One ppo log, validated and loaded. Attributes:
+
+    path, name (file stem), schema_version, config (dict), metrics (dict of 1-D arrays, one row per
+    update, superseded rows removed), episodes (dict of 1-D arrays, possibly empty), resumed (bool:
+    the log holds more than one segment), traj_index (dict or None), traj_env, render_dim.
+    """
+
+    def __init__(self, path):
+        self.path = path
+        self.name = os.path.splitext(os.path.basename(path))[0]
+        f = open_h5(path)
+        try:
+            self.schema_version = check_header(f, path)
+            self._load(f)
+        except AnalysisError:
+            raise
+        except (OSError, KeyError, ValueError, TypeError) as exc:
+            raise NotPpoLog("%s: not a valid ppo log (%s)" % (path, str(exc).splitlines()[0]))
+        finally:
+            f.close()
+
+    def _load(self, f):
+        path = self.path
+        if "config" not in f or not isinstance(f["config"], h5py.Group):
+            raise NotPpoLog("%s: not a valid ppo log (no /config group)" % path)
+        self.config = {k: _text(v) for k, v in f["config"].attrs.items()}
+        if "metrics" not in f or not isinstance(f["metrics"], h5py.Group):
+            raise NotPpoLog("%s: not a valid ppo log (no /metrics group)" % path)
+        metrics = _read_columns(f["metrics"], METRIC_COLUMNS)
+        if "update" not in metrics:
+            raise NotPpoLog("%s: not a valid ppo log (no /metrics/update)" % path)
+        keep = _supersede(metrics["update"], strict=False)
+        self.resumed = not keep.all() or bool(np.any(np.diff(metrics["update"]) <= 0))
+        self.metrics = {k: v[keep] for k, v in metrics.items()}
+        if "wall_time" in self.metrics:
+            self.metrics["wall_time"] = _cumulative_wall(self.metrics["wall_time"])
+        self.n_updates = len(self.metrics["update"])
+        valid_updates = self.metrics["update"]
+
+        self.episodes = {}
+        if "episodes" in f and isinstance(f["episodes"], h5py.Group):
+            eps = _read_columns(f["episodes"], EPISODE_COLUMNS)
+            if "update" in eps and "return" in eps:
+                keep = _supersede(eps["update"], strict=True)
+                keep &= np.isin(eps["update"], valid_updates)
+                eps = {k: v[keep] for k, v in eps.items()}
+                eps = self._keep_logged_counts(eps)
+                self.episodes = eps
+        self.has_episodes_group = "episodes" in f
+
+        self.traj_index = None
+        self.traj_env = None
+        self.render_dim = None
+        self.n_steps_logged = 0
+        if "trajectories" in f and isinstance(f["trajectories"], h5py.Group):
+            t = f["trajectories"]
+            self.traj_env = _text(t.attrs["env"]) if "env" in t.attrs else None
+            self.render_dim = int(_text(t.attrs["render_dim"])) if "render_dim" in t.attrs else None
+            if "index" in t and isinstance(t["index"], h5py.Group):
+                idx = _read_columns(t["index"], INDEX_COLUMNS)
+                if "offset" in idx and "length" in idx:
+                    steps = min(t[c].shape[0] for c in STEP_COLUMNS if c in t) if any(
+                        c in t for c in STEP_COLUMNS) else 0
+                    self.n_steps_logged = steps
+                    ok = idx["offset"] + idx["length"] <= steps  # live file: steps not yet there
+                    if "update" in idx:
+                        ok &= _supersede(idx["update"], strict=True)
+                        ok &= np.isin(idx["update"], valid_updates)
+                    self.traj_index = {k: v[ok] for k, v in idx.items()}
+                    if "episode_id" not in self.traj_index:
+                        self.traj_index["episode_id"] = np.flatnonzero(ok).astype(np.int64)
+
+    def _keep_logged_counts(self, eps):
+        """Per update, keep the last `metrics.episodes[u]` rows (a resumed segment re-logs the
+        episodes of updates after its checkpoint, and they come later in the file)."""
+        counts = self.metrics.get("episodes")
+        if counts is None or len(eps["update"]) == 0:
+            return eps
+        want = dict(zip(self.metrics["update"].tolist(), counts.tolist()))
+        upd = eps["update"]
+        keep = np.ones(len(upd), dtype=bool)
+        for u in np.unique(upd):
+            rows = np.flatnonzero(upd == u)
+            n = want.get(int(u))
+            if n is not None and 0 <= n < len(rows):
+                keep[rows[:len(rows) - n]] = False
+        return {k: v[keep] for k, v in eps.items()}
+
+    # -- convenience -------------------------------------------------------------------------
+    @property
+    def env(self):
+        return str(self.config.get("env", self.traj_env or "unknown-env"))
+
+    @property
+    def seed(self):
+        return self.config.get("seed")
+
+    @property
+    def threshold(self):
+        t = self.config.get("reward_threshold")
+        try:
+            t = float(t)
+        except (TypeError, ValueError):
+            return None
+        return None if np.isnan(t) else t
+
+    @property
+    def action_kind(self):
+        kind = self.config.get("action_kind")
+        if kind in ("discrete", "continuous"):
+            return kind
+        return "discrete" if int(self.config.get("action_count", 0) or 0) > 0 else "continuous"
+
+    def require_updates(self):
+        if self.n_updates == 0:
+            raise MissingData("%s: no update logged yet (the run has just started)" % self.path)
+
+    def metric(self, name):
+        """A /metrics column, or MissingData naming it."""
+        if name not in self.metrics:
+            raise MissingData("%s: /metrics/%s is missing; this plot needs it" % (self.path, name))
+        return self.metrics[name]
+
+    def require_episodes(self):
+        if not self.episodes or len(self.episodes.get("return", ())) == 0:
+            if not self.has_episodes_group:
+                raise MissingData("%s: no /episodes group in this log" % self.path)
+            raise MissingData("%s: no finished episodes logged yet" % self.path)
+        return self.episodes
+
+    def require_trajectories(self):
+        if self.traj_index is None:
+            raise MissingData("%s: %s" % (self.path, TRAJECTORY_HINT))
+        if len(self.traj_index["offset"]) == 0:
+            raise MissingData("%s: /trajectories holds no complete episode yet" % self.path)
+        return self.traj_index
+
+    def episode(self, episode_id):
+        """Steps of one recorded episode as a dict of arrays (obs, actions, rewards, render, ...)
+        plus its index entries."""
+        idx = self.require_trajectories()
+        where = np.flatnonzero(idx["episode_id"] == episode_id)
+        if len(where) == 0:
+            raise MissingData("%s: no recorded episode with id %d (ids %s)"
+                              % (self.path, episode_id, _id_range(idx["episode_id"])))
+        row = int(where[-1])
+        off, length = int(idx["offset"][row]), int(idx["length"][row])
+        out = {k: (v[row].item() if hasattr(v[row], "item") else v[row]) for k, v in idx.items()}
+        f = open_h5(self.path)
+        try:
+            t = f["trajectories"]
+            for name in STEP_COLUMNS:
+                if name in t:
+                    ds = t[name]
+                    try:
+                        ds.refresh()
+                    except Exception:
+                        pass
+                    out[name] = np.asarray(ds[off:off + length])
+        finally:
+            f.close()
+        return out
+
+    def trajectory_actions(self):
+        """All recorded steps' actions with the update of their episode: (actions (S, dim), update
+        (S,)). Reads only /trajectories/actions."""
+        idx = self.require_trajectories()
+        f = open_h5(self.path)
+        try:
+            t = f["trajectories"]
+            if "actions" not in t:
+                raise MissingData("%s: /trajectories/actions is missing" % self.path)
+            acts = np.asarray(_read_dataset(t["actions"]), dtype=np.float64)
+        finally:
+            f.close()
+        if acts.ndim == 1:
+            acts = acts[:, None]
+        rows, upd = [], []
+        for off, length, u in zip(idx["offset"], idx["length"], idx.get(
+                "update", np.zeros(len(idx["offset"]), dtype=np.int64))):
+            rows.append(acts[off:off + length])
+            upd.append(np.full(int(length), u, dtype=np.int64))
+        if not rows:
+            return np.zeros((0, acts.shape[1])), np.zeros(0, dtype=np.int64)
+        return np.concatenate(rows), np.concatenate(upd)
+
+
+def _id_range(ids):
+    if len(ids) == 0:
+        return "none"
+    return "%d..%d" % (int(ids.min()), int(ids.max()))
+
+
+def find_logs(inputs):
+    """Expands files and directories (searched recursively for *.h5 / *.hdf5) into
+    (path, found_in_directory) pairs."""
+    paths = []
+    for item in inputs:
+        if os.path.isdir(item):
+            found = []
+            for root, _dirs, files in os.walk(item):
+                found += [os.path.join(root, n) for n in files
+                          if n.endswith((".h5", ".hdf5"))]
+            if not found:
+                raise FileMissing("%s: directory holds no .h5 logs" % item)
+            paths += [(p, True) for p in sorted(found)]
+        else:
+            paths.append((item, False))
+    return paths
+
+
+def _companion_file(path):
+    """True for the trainer's other HDF5 files (policy, checkpoint: format "ppo-..." other than
+    "ppo-log"), which sit next to the logs in a run directory."""
+    try:
+        with h5py.File(path, "r", locking=False) as f:
+            fmt = _text(f.attrs.get("format", ""))
+    except (OSError, TypeError, ValueError):
+        return False
+    return isinstance(fmt, str) and fmt.startswith("ppo-") and fmt != FORMAT_NAME
+
+
+def load_runs(inputs, skip_bad=False, warn=None):
+    """RunLogs for all inputs. Files given by name must be logs; in directories, the trainer's
+    policy and checkpoint files are passed over silently and other non-logs with a warning. With
+    skip_bad, unreadable logs are reported through `warn` and skipped (an error remains if none
+    is left)."""
+    runs = []
+    first_error = None
+    for p, in_dir in find_logs(inputs):
+        try:
+            runs.append(RunLog(p))
+        except NotPpoLog as exc:
+            if in_dir and _companion_file(p):
+                continue
+            if not (skip_bad or in_dir):
+                raise
+            first_error = first_error or exc
+            if warn:
+                warn("skipping %s" % exc)
+        except AnalysisError as exc:
+            if not skip_bad:
+                raise
+            first_error = first_error or exc
+            if warn:
+                warn("skipping %s" % exc)
+    if not runs:
+        if first_error:
+            raise first_error
+        raise FileMissing("no ppo logs in %s" % ", ".join(inputs))
+    return runs

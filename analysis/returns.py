@@ -1,0 +1,55 @@
+"""`returns`: histogram of the returns of the last N episodes, per config group (seeds pooled)."""
+
+import numpy as np
+
+from .common import group_runs, pyplot, save_figure, seeds_text
+
+
+def last_returns(run, n):
+    """Returns of the last n finished episodes of a run, in finishing order (by update)."""
+    eps = run.require_episodes()
+    order = np.argsort(eps["update"], kind="stable")
+    return eps["return"][order][-n:].astype(float)
+
+
+def figure_for_env(env, groups, args):
+    plt = pyplot()
+    fig, ax = plt.subplots(figsize=(9, 5))
+    data = [np.concatenate([last_returns(r, args.last) for r in g.runs]) for g in groups]
+    allv = np.concatenate(data)
+    lo, hi = float(allv.min()), float(allv.max())
+    if hi == lo:
+        lo, hi = lo - 0.5, hi + 0.5
+    edges = np.linspace(lo, hi, args.bins + 1)
+    for i, (g, vals) in enumerate(zip(groups, data)):
+        col = "C%d" % (i % 10)
+        ax.hist(vals, bins=edges, color=col, alpha=0.45 if len(groups) > 1 else 0.75,
+                edgecolor=col, label="%s (%s, %d episodes)" % (g.label, seeds_text(g.runs),
+                                                              len(vals)))
+        ax.axvline(float(np.mean(vals)), color=col, lw=2, ls="-.",
+                   label="mean %.1f" % float(np.mean(vals)))
+    thr = groups[0].threshold
+    if thr is not None:
+        ax.axvline(thr, color="crimson", ls="--", lw=1.5, label="solve threshold (%g)" % thr)
+    ax.set_xlabel("episodic return")
+    ax.set_ylabel("episodes")
+    ax.set_title("%s: returns of the last %d episodes per run" % (env, args.last))
+    ax.legend(loc="best")
+    fig.tight_layout()
+    return fig
+
+
+def run(args, runs, log):
+    groups = group_runs(runs, ignore=args.ignore, by=args.group_by)
+    for g in groups:
+        for r in g.runs:
+            r.require_episodes()
+    written = []
+    envs = []
+    for g in groups:
+        if g.env not in envs:
+            envs.append(g.env)
+    for env in envs:
+        fig = figure_for_env(env, [g for g in groups if g.env == env], args)
+        written += save_figure(fig, args.out, "returns_%s" % env, args.formats)
+    return written

@@ -1,0 +1,179 @@
+"""Bad inputs: one-line errors with the documented exit codes (README: exit codes)."""
+
+import h5py
+import numpy as np
+import pytest
+
+from analysis.logfile import (EXIT_MISSING_DATA, EXIT_NO_FILE, EXIT_NOT_PPO_LOG,
+                              EXIT_SCHEMA_VERSION, EXIT_USAGE)
+from analysis.tests import synth_log
+
+ALL = ("summary", "curves", "diagnostics", "actions", "returns", "animate")
+
+
+def _one_line_error(err):
+    lines = [l for l in err.splitlines() if l.strip()]
+    assert len(lines) == 1, err
+    assert lines[0].startswith("ppo-analyze: error: ")
+    return lines[0]
+
+
+@pytest.mark.parametrize("cmd", ALL)
+def test_missing_file(run_cli, tmp_path, cmd):
+    code, _out, err = run_cli(cmd, tmp_path / "nope.h5", "--out", tmp_path)
+    assert code == EXIT_NO_FILE
+    assert "nope.h5: no such file" in _one_line_error(err)
+
+
+def test_empty_directory(run_cli, tmp_path):
+    (tmp_path / "empty").mkdir()
+    code, _out, err = run_cli("summary", tmp_path / "empty", "--out", tmp_path / "o")
+    assert code == EXIT_NO_FILE
+    assert "holds no .h5 logs" in _one_line_error(err)
+
+
+def test_not_hdf5(run_cli, tmp_path):
+    p = tmp_path / "notes.h5"
+    p.write_text("this is not HDF5\n")
+    code, _out, err = run_cli("summary", p, "--out", tmp_path)
+    assert code == EXIT_NOT_PPO_LOG
+    assert "not a ppo log (not an HDF5 file)" in _one_line_error(err)
+
+
+def test_hdf5_without_format(run_cli, tmp_path):
+    p = tmp_path / "other.h5"
+    with h5py.File(p, "w") as f:
+        f.create_dataset("x", data=np.arange(3))
+    code, _out, err = run_cli("curves", p, "--out", tmp_path)
+    assert code == EXIT_NOT_PPO_LOG
+    assert "format is missing" in _one_line_error(err)
+
+
+def test_wrong_format_name(run_cli, tmp_path):
+    p = synth_log.write_log(str(tmp_path / "w.h5"), synth_log.make_run(updates=5), fmt="other")
+    code, _out, err = run_cli("summary", p, "--out", tmp_path)
+    assert code == EXIT_NOT_PPO_LOG
+    assert "'other'" in _one_line_error(err)
+
+
+@pytest.mark.parametrize("version,word", [(0, "older"), (2, "newer")])
+def test_schema_version(run_cli, tmp_path, version, word):
+    p = synth_log.write_log(str(tmp_path / "v.h5"), synth_log.make_run(updates=5),
+                            schema_version=version)
+    code, _out, err = run_cli("summary", p, "--out", tmp_path)
+    assert code == EXIT_SCHEMA_VERSION
+    line = _one_line_error(err)
+    assert "schema version %d is %s" % (version, word) in line
+
+
+def test_schema_version_missing(run_cli, tmp_path):
+    p = synth_log.write_log(str(tmp_path / "v.h5"), synth_log.make_run(updates=5),
+                            schema_version=None)
+    code, _out, err = run_cli("summary", p, "--out", tmp_path)
+    assert code == EXIT_NOT_PPO_LOG
+    assert "schema_version missing" in _one_line_error(err)
+
+
+@pytest.mark.parametrize("group", ["config", "metrics"])
+def test_missing_required_group(run_cli, tmp_path, group):
+    p = synth_log.write_log(str(tmp_path / "g.h5"), synth_log.make_run(updates=5), omit=(group,))
+    code, _out, err = run_cli("summary", p, "--out", tmp_path)
+    assert code == EXIT_NOT_PPO_LOG
+    assert "no /%s" % group in _one_line_error(err)
+
+
+@pytest.mark.parametrize("cmd", ["actions", "animate"])
+def test_no_trajectories_names_the_flag(run_cli, tmp_path, cmd):
+    p = synth_log.write_log(str(tmp_path / "t.h5"),
+                            synth_log.make_run(updates=5, trajectories=False))
+    code, _out, err = run_cli(cmd, p, "--out", tmp_path / "o")
+    assert code == EXIT_MISSING_DATA
+    assert "--log-trajectories" in _one_line_error(err)
+    assert not (tmp_path / "o").exists() or not list((tmp_path / "o").iterdir())
+
+
+def test_no_episodes_group(run_cli, tmp_path):
+    p = synth_log.write_log(str(tmp_path / "e.h5"), synth_log.make_run(updates=5),
+                            omit=("episodes",))
+    code, _out, err = run_cli("returns", p, "--out", tmp_path)
+    assert code == EXIT_MISSING_DATA
+    assert "no /episodes" in _one_line_error(err)
+
+
+def test_missing_metric_column(run_cli, tmp_path):
+    p = synth_log.write_log(str(tmp_path / "m.h5"), synth_log.make_run(updates=5),
+                            omit=("metrics/wall_time",))
+    code, _out, err = run_cli("summary", p, "--out", tmp_path)
+    assert code == EXIT_MISSING_DATA
+    assert "/metrics/wall_time is missing" in _one_line_error(err)
+
+
+def test_no_diagnostics_at_all(run_cli, tmp_path):
+    from analysis.diagnostics import PANELS
+    p = synth_log.write_log(str(tmp_path / "d.h5"), synth_log.make_run(updates=5),
+                            omit=tuple("metrics/" + m for m, *_ in PANELS))
+    code, _out, err = run_cli("diagnostics", p, "--out", tmp_path)
+    assert code == EXIT_MISSING_DATA
+    assert "none of the diagnostic metrics" in _one_line_error(err)
+
+
+def test_unknown_episode_id(run_cli, synth, tmp_path):
+    code, _out, err = run_cli("animate", synth["cartpole_s1"], "--episode", 999, "--out", tmp_path)
+    assert code == EXIT_MISSING_DATA
+    assert "no recorded episode with id 999" in _one_line_error(err)
+
+
+def test_render_state_too_short(run_cli, tmp_path):
+    run = synth_log.make_run("LunarLander-v3", updates=4, traj_every=4)
+    run["traj"]["steps"]["render"] = run["traj"]["steps"]["render"][:, :10]
+    run["traj"]["render_dim"] = 10
+    p = synth_log.write_log(str(tmp_path / "r.h5"), run)
+    code, _out, err = run_cli("animate", p, "--out", tmp_path)
+    assert code == EXIT_MISSING_DATA
+    assert "render state of LunarLander-v3 has (10,) floats" in _one_line_error(err)
+
+
+def test_env_without_drawing(run_cli, tmp_path):
+    run = synth_log.make_run(updates=4, traj_every=4)
+    run["config"]["env"] = "Humanoid-v4"
+    run["traj"]["env"] = "Humanoid-v4"
+    p = synth_log.write_log(str(tmp_path / "h.h5"), run)
+    code, _out, err = run_cli("animate", p, "--out", tmp_path)
+    assert code == EXIT_MISSING_DATA
+    assert "no drawing for env Humanoid-v4" in _one_line_error(err)
+
+
+def test_skip_bad(run_cli, synth, tmp_path):
+    bad = tmp_path / "bad.h5"
+    bad.write_text("garbage")
+    code, out, err = run_cli("summary", synth["cartpole_s1"], bad, "--skip-bad", "--out", tmp_path)
+    assert code == 0
+    assert "warning: skipping" in err and "bad.h5" in err
+    assert "cartpole_s1" in out
+    code, _out, _err = run_cli("summary", bad, "--skip-bad", "--out", tmp_path)
+    assert code == EXIT_NOT_PPO_LOG
+
+
+def test_usage_errors(run_cli, synth, tmp_path):
+    assert run_cli("curves", synth["cartpole_s1"], "--formats", "gif")[0] == EXIT_USAGE
+    assert run_cli("animate", synth["cartpole_s1"], "--size", "10x10")[0] == EXIT_USAGE
+    assert run_cli("frobnicate", synth["cartpole_s1"])[0] == EXIT_USAGE
+    assert run_cli()[0] == EXIT_USAGE
+
+
+def test_directory_with_companion_files(run_cli, tmp_path):
+    d = tmp_path / "runs"
+    d.mkdir()
+    synth_log.write_log(str(d / "a.h5"), synth_log.make_run(updates=5))
+    with h5py.File(d / "a.policy.h5", "w") as f:  # the trainer's policy file
+        f.attrs["format"] = "ppo-policy"
+    with h5py.File(d / "stray.h5", "w") as f:
+        f.create_dataset("x", data=[1])
+    code, out, err = run_cli("summary", d, "--out", tmp_path / "o")
+    assert code == 0, err
+    assert "policy" not in err
+    assert "warning: skipping" in err and "stray.h5" in err
+    assert "| " not in out and "a " in out.splitlines()[2]
+    # named explicitly, a policy file is an error
+    code, _out, err = run_cli("summary", d / "a.policy.h5", "--out", tmp_path / "o")
+    assert code == EXIT_NOT_PPO_LOG and "'ppo-policy'" in err

@@ -1,0 +1,95 @@
+"""Against logs written by the real trainer in this test run (issue #6). Skipped, with a message,
+when no ppo binary is available (see real_trainer.py for how it is found and started)."""
+
+import math
+import os
+
+import h5py
+import numpy as np
+import pytest
+
+from analysis.logfile import EXIT_MISSING_DATA, EXIT_SCHEMA_VERSION, RunLog
+from analysis.tests.imgcheck import assert_picture, gif_frames
+from analysis.tests.test_summary import expected_from_datasets, parse_csv
+
+
+def test_real_log_is_schema_v1(real_logs):
+    with h5py.File(real_logs["s1"], "r", swmr=True) as f:
+        assert f.attrs["format"] in ("ppo-log", b"ppo-log")
+        assert int(f.attrs["schema_version"]) == 1
+        n = len(f["metrics/update"])
+        assert n > 0
+        for name in f["metrics"]:
+            assert len(f["metrics"][name]) == n, name
+    r = RunLog(real_logs["s1"])
+    assert r.env == "CartPole-v1" and r.seed == 1 and not r.resumed
+
+
+def test_real_summary_matches_datasets(run_cli, real_logs, tmp_path):
+    code, out, err = run_cli("summary", real_logs["s1"], real_logs["s2"], "--table", "csv",
+                             "--window", 20, "--out", tmp_path)
+    assert code == 0, err
+    rows = parse_csv(out)
+    assert len(rows) == 2
+    for row, key in zip(rows, ("s1", "s2")):
+        exp = expected_from_datasets(real_logs[key], 20)
+        assert int(row["steps"]) == exp["steps"]
+        assert int(row["episodes"]) == exp["episodes"]
+        assert float(row["wall_time"]) == pytest.approx(exp["wall_time"])
+        assert float(row["final_return"]) == pytest.approx(exp["final_return"])
+        assert float(row["best_return"]) == pytest.approx(exp["best_return"])
+        assert row["solved"] == str(exp["solved"])
+    assert_picture(os.path.join(tmp_path, "summary.png"), min_size=(600, 100), min_ink=0.01)
+
+
+@pytest.mark.parametrize("cmd,pattern,min_size", [
+    ("curves", "curves_", (900, 350)),
+    ("diagnostics", "diagnostics_", (1200, 800)),
+    ("returns", "returns_", (700, 400)),
+])
+def test_real_plots(run_cli, real_logs, tmp_path, cmd, pattern, min_size):
+    # a directory as the trainer leaves it: logs next to .policy.h5 (and checkpoint) files
+    code, _out, err = run_cli(cmd, os.path.dirname(real_logs["s1"]), "--out", tmp_path)
+    assert code == 0, err
+    files = [f for f in os.listdir(tmp_path) if f.startswith(pattern)]
+    assert files
+    for f in files:
+        assert_picture(os.path.join(tmp_path, f), min_size=min_size)
+
+
+def test_real_actions(run_cli, real_traj_logs, tmp_path):
+    real_logs = real_traj_logs
+    code, _out, err = run_cli("actions", real_logs["s1"], real_logs["s2"], "--out", tmp_path)
+    assert code == 0, err
+    files = [f for f in os.listdir(tmp_path) if f.startswith("actions_")]
+    assert len(files) == 2
+    for f in files:
+        assert_picture(os.path.join(tmp_path, f), min_size=(500, 200))
+
+
+def test_real_animation(run_cli, real_traj_logs, tmp_path):
+    real_logs = real_traj_logs
+    r = RunLog(real_logs["s1"])
+    idx = r.require_trajectories()
+    code, _out, err = run_cli("animate", real_logs["s1"], "--size", "200x150", "--stride", 2,
+                              "--still", 0, "--out", tmp_path, "--no-mp4")
+    assert code == 0, err
+    (gif,) = [f for f in os.listdir(tmp_path) if f.endswith(".gif")]
+    first, last = np.argmin(idx["update"]), np.argmax(idx["update"])
+    rows = [first] if idx["episode_id"][first] == idx["episode_id"][last] else [first, last]
+    longest = max(int(idx["length"][i]) for i in rows)
+    assert gif_frames(os.path.join(tmp_path, gif)) == math.ceil(longest / 2)
+    (png,) = [f for f in os.listdir(tmp_path) if f.endswith(".png")]
+    assert_picture(os.path.join(tmp_path, png), min_size=(200, 150), min_colours=5)
+
+
+def test_real_bad_inputs(run_cli, real_logs, tmp_path):
+    code, _out, err = run_cli("animate", real_logs["no_traj"], "--out", tmp_path)
+    assert code == EXIT_MISSING_DATA and "--log-trajectories" in err
+    import shutil
+    newer = str(tmp_path / "newer.h5")
+    shutil.copy(real_logs["s1"], newer)
+    with h5py.File(newer, "r+") as f:
+        f.attrs["schema_version"] = np.int64(2)
+    code, _out, err = run_cli("summary", newer, "--out", tmp_path)
+    assert code == EXIT_SCHEMA_VERSION and "newer" in err
