@@ -424,8 +424,11 @@ int cmd_train(int argc, char **argv)
 
     if (par.rank == 0) {
         err[0] = 0;
-        if (!strcmp(cfg.log, cfg.save))
-            snprintf(err, sizeof err, "the log and the checkpoint (--save) are the same file %s", cfg.log);
+        const char *twice = !strcmp(cfg.log, cfg.save) || !strcmp(cfg.log, cfg.checkpoint) ? cfg.log
+                            : !strcmp(cfg.save, cfg.checkpoint)                            ? cfg.save
+                                                                                           : NULL;
+        if (twice)
+            snprintf(err, sizeof err, "--log, --save and --checkpoint must be different files, but two are %s", twice);
         else if (!resume_path && !cfg.force && access(cfg.save, F_OK) == 0)
             snprintf(err, sizeof err, "checkpoint %s already exists (use --force to overwrite, or --save)", cfg.save);
         else if (!resume_path && !cfg.force && access(cfg.checkpoint, F_OK) == 0)
@@ -439,6 +442,8 @@ int cmd_train(int argc, char **argv)
             snprintf(err, sizeof err, "cannot create log %s (is the directory writable?)", cfg.log);
         else if (!can_create(cfg.save))
             snprintf(err, sizeof err, "cannot create checkpoint %s (is the directory writable?)", cfg.save);
+        else if (!can_create(cfg.checkpoint))
+            snprintf(err, sizeof err, "cannot create checkpoint %s (is the directory writable?)", cfg.checkpoint);
         else {
             log_context ctx = {
                 .ranks = par.size, .threads_per_rank = par.threads, .hostnames = par.hostnames,
