@@ -1,8 +1,9 @@
 /* Allreduce equivalence, under mpirun -n 2: the update computed by 2 ranks over half batches equals
  * the update by 1 rank over the whole batch (same gradient, same parameters, same statistics, to
  * float tolerance), including advantage normalisation when the two halves have very different
- * scales, the collective target-KL stop, A2C and REINFORCE; and after several real rollouts + updates
- * the parameters are bitwise identical on all ranks.
+ * scales, the collective target-KL stop, A2C and REINFORCE; after several real rollouts + updates
+ * the parameters are bitwise identical on all ranks; and real training (rollouts, observation and
+ * reward normalisation, updates) with 1 rank x 4 envs follows 2 ranks x 2 envs step for step.
  *
  * Every rank builds a 1-rank trainer on MPI_COMM_SELF (N envs) and a 2-rank trainer on
  * MPI_COMM_WORLD (N/2 envs each, rank r holding env columns [r*N/2, (r+1)*N/2)), fills both rollouts
@@ -285,6 +286,74 @@ static void test_real_updates_agree(void)
     trainer_free(tr);
 }
 
+/* Real rollouts, 1 rank x 4 envs vs 2 ranks x 2 envs: envs and action RNGs are seeded from the global
+ * env index, so both layouts step the same four episodes; with 1 minibatch (the order of a minibatch
+ * does not matter) every update must agree too, and so must the next rollouts. With norm_obs and
+ * norm_reward the running statistics must be merged across ranks exactly as one rank computes them. */
+static void test_real_rollouts_equivalent(bool normalise)
+{
+    int rank;
+    MPI_Comm_rank(MPI_COMM_WORLD, &rank);
+    const char *name = normalise ? "real rollouts, norm_obs + norm_reward" : "real rollouts";
+    ppo_config cfg1, cfg2;
+    config_defaults(&cfg1);
+    cfg1.rollout_steps = 32;
+    cfg1.minibatches = 1;
+    cfg1.epochs = 3;
+    cfg1.threads = 1;
+    cfg1.seed = 9;
+    cfg1.total_steps = 100000;
+    cfg1.norm_obs = normalise;
+    cfg1.norm_reward = normalise;
+    cfg2 = cfg1;
+    cfg1.envs_per_rank = 4;
+    cfg2.envs_per_rank = 2;
+    par_layout par1, par2;
+    par_layout_init(&par1, MPI_COMM_SELF, 1);
+    par_layout_init(&par2, MPI_COMM_WORLD, 1);
+    char err[512] = {0};
+    trainer *one = trainer_create(&cfg1, &par1, err, sizeof err);
+    CHECK(one, "%s: 1-rank trainer: %s", name, err);
+    trainer *two = trainer_create(&cfg2, &par2, err, sizeof err);
+    CHECK(two, "%s: 2-rank trainer: %s", name, err);
+    if (!one || !two)
+        MPI_Abort(MPI_COMM_WORLD, 1);
+    const size_t P = (size_t)trainer_param_count(one);
+    const int T = cfg1.rollout_steps;
+    double worst_params = 0, worst_obs = 0;
+    int action_mismatch = 0, episodes = 0;
+    for (int u = 0; u < 4; u++) {
+        trainer_rollout(one);
+        trainer_rollout(two);
+        rollout_view a = trainer_rollout_view(one), b = trainer_rollout_view(two);
+        for (int t = 0; t < T; t++)
+            for (int k = 0; k < 2; k++) {
+                const int ia = t * 4 + rank * 2 + k, ib = t * 2 + k;
+                action_mismatch += a.actions[ia] != b.actions[ib];
+                episodes += b.terminated[ib] + b.truncated[ib];
+                for (int d = 0; d < OD; d++) {
+                    const double x = a.obs[ia * OD + d], y = b.obs[ib * OD + d];
+                    worst_obs = fmax(worst_obs, fabs(x - y) / (fabs(x) + fabs(y) + 1e-3));
+                }
+            }
+        update_stats s1, s2;
+        trainer_optimize(one, &s1);
+        trainer_optimize(two, &s2);
+        worst_params = fmax(worst_params, max_rel_diff(trainer_params(one), trainer_params(two), P, 1e-3));
+        CHECK(fabs(s1.value_loss - s2.value_loss) <= 1e-4 * fabs(s1.value_loss) + 1e-7,
+              "%s: update %d: value loss %.9g (1 rank) vs %.9g (2 ranks)", name, u + 1, s1.value_loss, s2.value_loss);
+    }
+    CHECK(action_mismatch == 0, "rank %d: %s: %d actions differ between the layouts", rank, name, action_mismatch);
+    CHECK(worst_obs < 1e-4, "rank %d: %s: observations differ (max relative %.3g)", rank, name, worst_obs);
+    CHECK(worst_params < 1e-4, "rank %d: %s: parameters differ (max relative %.3g)", rank, name, worst_params);
+    CHECK(episodes > 0, "rank %d: %s: no episode ended, the comparison is weak", rank, name);
+    if (rank == 0)
+        printf("%-44s 4 updates: actions equal, obs max rel diff %.2e, params max rel diff %.2e\n", name, worst_obs,
+               worst_params);
+    trainer_free(one);
+    trainer_free(two);
+}
+
 int main(int argc, char **argv)
 {
     MPI_Init(&argc, &argv);
@@ -310,6 +379,8 @@ int main(int argc, char **argv)
     for (size_t k = 0; k < sizeof cases / sizeof cases[0]; k++)
         run_case(&cases[k]);
     test_real_updates_agree();
+    test_real_rollouts_equivalent(false);
+    test_real_rollouts_equivalent(true);
 
     int fails = check_failures, all = 0;
     MPI_Allreduce(&fails, &all, 1, MPI_INT, MPI_SUM, MPI_COMM_WORLD);
