@@ -1,5 +1,6 @@
 /* `ppo [train]`: parse options, open the log, run the updates, save the policy. Collective. */
 #include <errno.h>
+#include <fcntl.h>
 #include <stddef.h>
 #include <math.h>
 #include <stdio.h>
@@ -56,6 +57,20 @@ static int mkdir_parent(const char *path)
     if (mkdir(dir, 0777) != 0 && errno != EEXIST)
         return -1;
     return 0;
+}
+
+/* Can a file be created at path? Tried with a probe beside it (removed again), so an unwritable log or
+ * checkpoint path is refused before anything is written, not after training. */
+static bool can_create(const char *path)
+{
+    char probe[CONFIG_PATH + 32];
+    snprintf(probe, sizeof probe, "%s.probe%d", path, (int)getpid());
+    int fd = open(probe, O_WRONLY | O_CREAT | O_EXCL, 0600);
+    if (fd < 0)
+        return false;
+    close(fd);
+    unlink(probe);
+    return true;
 }
 
 /* Default paths: runs/ENV_sSEED_YYYYmmdd-HHMMSS.h5 and the same stem + .policy.h5. */
@@ -421,7 +436,12 @@ int cmd_train(int argc, char **argv)
 
     if (par.rank == 0) {
         err[0] = 0;
-        if (!resume_path && !cfg.force && access(cfg.save, F_OK) == 0)
+        const char *twice = !strcmp(cfg.log, cfg.save) || !strcmp(cfg.log, cfg.checkpoint) ? cfg.log
+                            : !strcmp(cfg.save, cfg.checkpoint)                            ? cfg.save
+                                                                                           : NULL;
+        if (twice)
+            snprintf(err, sizeof err, "--log, --save and --checkpoint must be different files, but two are %s", twice);
+        else if (!resume_path && !cfg.force && access(cfg.save, F_OK) == 0)
             snprintf(err, sizeof err, "checkpoint %s already exists (use --force to overwrite, or --save)", cfg.save);
         else if (!resume_path && !cfg.force && access(cfg.checkpoint, F_OK) == 0)
             snprintf(err, sizeof err, "checkpoint %s already exists (continue it with --resume auto, or use --force)",
@@ -430,6 +450,12 @@ int cmd_train(int argc, char **argv)
             log = h5log_reopen(cfg.log, start_update, cfg.log_trajectories > 0, err, sizeof err);
         else if (default_log && mkdir_parent(cfg.log))
             snprintf(err, sizeof err, "cannot create the directory for log %s", cfg.log);
+        else if (!can_create(cfg.log))
+            snprintf(err, sizeof err, "cannot create log %s (is the directory writable?)", cfg.log);
+        else if (!can_create(cfg.save))
+            snprintf(err, sizeof err, "cannot create checkpoint %s (is the directory writable?)", cfg.save);
+        else if (!can_create(cfg.checkpoint))
+            snprintf(err, sizeof err, "cannot create checkpoint %s (is the directory writable?)", cfg.checkpoint);
         else {
             log_context ctx = {
                 .ranks = par.size, .threads_per_rank = par.threads, .hostnames = par.hostnames,

@@ -1,0 +1,67 @@
+"""clitest: helpers for the CLI-level tests — run `ppo` directly or under mpirun, snapshot a
+directory, count failed checks. Not a test itself. The ppo binary comes from --ppo (ctest passes
+the build's) or PPO_BIN; the mpirun command line from PPO_MPIRUN (tests/CMakeLists.txt)."""
+import hashlib
+import os
+import shlex
+import subprocess
+import sys
+
+PPO = None
+MPIRUN = shlex.split(os.environ.get("PPO_MPIRUN", "mpirun --oversubscribe"))
+failures = []
+
+
+def setup():
+    """Reads --ppo PATH from argv; exits 77 (skipped) when h5py or numpy is missing."""
+    global PPO
+    args = sys.argv[1:]
+    PPO = args[args.index("--ppo") + 1] if "--ppo" in args else os.environ.get("PPO_BIN", "ppo")
+    try:
+        import h5py  # noqa: F401
+        import numpy  # noqa: F401
+    except ImportError as e:
+        print(f"skipped: {e} (use /usr/bin/python3 with python3-h5py)")
+        sys.exit(77)
+
+
+def run(args, ranks=None, cwd=None, env=None):
+    """Runs ppo ARGS (under mpirun -n RANKS when given); returns (returncode, stdout, stderr)."""
+    cmd = ([*MPIRUN, "-n", str(ranks)] if ranks else []) + [PPO, *args]
+    e = dict(os.environ)
+    e.setdefault("OMP_NUM_THREADS", "1")
+    if env:
+        e.update(env)
+    p = subprocess.run(cmd, cwd=cwd, env=e, capture_output=True, text=True, stdin=subprocess.DEVNULL)
+    return p.returncode, p.stdout, p.stderr
+
+
+def check(cond, msg):
+    if not cond:
+        failures.append(msg)
+        print(f"FAIL: {msg}", flush=True)
+    return cond
+
+
+def snapshot(root):
+    """{relative path: (size, mtime_ns, sha256)} of every file and directory under root."""
+    snap = {}
+    for dirpath, dirnames, filenames in os.walk(root):
+        for d in dirnames:
+            p = os.path.join(dirpath, d)
+            snap[os.path.relpath(p, root) + "/"] = ("dir",)
+        for f in filenames:
+            p = os.path.join(dirpath, f)
+            st = os.stat(p)
+            with open(p, "rb") as fh:
+                digest = hashlib.sha256(fh.read()).hexdigest()
+            snap[os.path.relpath(p, root)] = (st.st_size, st.st_mtime_ns, digest)
+    return snap
+
+
+def finish(name):
+    if failures:
+        print(f"{name}: {len(failures)} check(s) failed")
+        sys.exit(1)
+    print(f"{name}: all checks passed")
+    sys.exit(0)

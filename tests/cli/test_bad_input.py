@@ -1,0 +1,164 @@
+"""Bad input to `ppo` and `ppo eval`: each case must print exactly one line on stderr that starts
+with "ppo: error:" and names the problem, exit non-zero, and leave the working directory exactly as
+it was (no log or checkpoint created, no `runs/` directory, no temporary file, existing files
+byte-for-byte and mtime unchanged). Run directly (a singleton MPI process) and a subset under
+mpirun -n 2, where exactly one rank must report. `--group options|files|mpi` picks a share of the
+cases (ctest runs the groups as separate tests, so they can run side by side)."""
+import os
+import re
+import shutil
+import sys
+import tempfile
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import clitest as ct  # noqa: E402
+
+ct.setup()
+
+SMALL = ["--total-steps", "256", "--envs-per-rank", "2", "--rollout-steps", "32", "--minibatches", "1",
+         "--epochs", "1"]
+
+# (name, args, regex the error line must match, also under mpirun -n 2); group "options" first
+CASES = [
+    ("unknown env", ["--env", "NoSuchEnv-v0"], r"NoSuchEnv-v0", True),
+    ("unknown env option", ["--env-options", "bogus=1"], r"bogus", False),
+    ("unknown option", ["--no-such-option", "1"], r"--no-such-option", False),
+    ("stray argument", ["frobnicate"], r"frobnicate", False),
+    ("option without its value", ["--lr"], r"\blr\b", False),
+    ("malformed number", ["--lr", "abc"], r"\blr\b.*abc", True),
+    ("malformed integer", ["--envs-per-rank", "4.5"], r"envs.per.rank.*4\.5", False),
+    ("number with trailing junk", ["--total-steps", "100k"], r"total.steps.*100k", False),
+    ("negative lr", ["--lr", "-0.001"], r"\blr\b", False),
+    ("zero lr", ["--lr", "0"], r"\blr\b", False),
+    ("zero envs per rank", ["--envs-per-rank", "0"], r"envs.per.rank", False),
+    ("negative envs per rank", ["--envs-per-rank", "-4"], r"envs.per.rank", False),
+    ("minibatches not dividing the batch", ["--envs-per-rank", "3", "--rollout-steps", "5", "--minibatches", "2"],
+     r"minibatches", True),
+    ("gamma above 1", ["--gamma", "1.5"], r"gamma", False),
+    ("bad boolean", ["--norm-adv", "maybe"], r"norm.adv.*maybe", False),
+    ("unknown algo", ["--algo", "dqn"], r"algo.*dqn", False),
+    ("bad hidden sizes", ["--hidden", "64,,x"], r"hidden", False),
+    None,  # the cases below make or read files: group "files"
+    ("log under a missing directory", ["--log", "/nonexistent-ppo-dir/run.h5", *SMALL],
+     r"/nonexistent-ppo-dir/run\.h5", False),
+    ("log under /proc", ["--log", "/proc/ppo-test-log.h5", *SMALL], r"/proc/ppo-test-log\.h5", False),
+    ("checkpoint under a missing directory", ["--log", "new.h5", "--save", "/nonexistent-ppo-dir/p.h5", *SMALL],
+     r"/nonexistent-ppo-dir/p\.h5", True),
+    ("existing log without --force", ["--log", "existing.h5", *SMALL], r"existing\.h5", True),
+    ("--save = --log", ["--log", "same.h5", "--save", "same.h5", "--force", *SMALL], r"same\.h5", False),
+    ("--checkpoint = --log", ["--log", "same.h5", "--checkpoint", "same.h5", "--force", *SMALL], r"same\.h5", False),
+    ("training checkpoint under a missing directory",
+     ["--log", "new.h5", "--checkpoint", "/nonexistent-ppo-dir/c.h5", "--checkpoint-every", "1", *SMALL],
+     r"/nonexistent-ppo-dir/c\.h5", False),
+    ("resume from a missing checkpoint", ["--log", "new.h5", "--resume", "missing.ckpt.h5", *SMALL],
+     r"missing\.ckpt\.h5", False),
+    ("existing checkpoint without --force", ["--log", "fresh.h5", *SMALL], r"fresh\.policy\.h5", False),
+    ("config: unknown key", ["--config", "bad_key.ini"], r"learning_rate", False),
+    ("config: syntax error", ["--config", "bad_syntax.ini"], r"bad_syntax\.ini.*(syntax|line)", False),
+    ("config: missing file", ["--config", "missing.ini"], r"missing\.ini", False),
+    ("config: malformed value", ["--config", "bad_value.ini"], r"\blr\b.*abc", False),
+    ("config: unknown section", ["--config", "bad_section.ini"], r"section", False),
+    ("eval without --checkpoint", ["eval"], r"checkpoint", False),
+    ("eval: missing checkpoint", ["eval", "--checkpoint", "missing.policy.h5"], r"missing\.policy\.h5", False),
+    ("eval: checkpoint is not HDF5", ["eval", "--checkpoint", "notes.txt"], r"notes\.txt", False),
+    ("eval: truncated checkpoint", ["eval", "--checkpoint", "truncated.policy.h5"], r"truncated\.policy\.h5", False),
+    ("eval: an HDF5 file that is not a checkpoint", ["eval", "--checkpoint", "alog.h5"], r"alog\.h5", False),
+    ("eval: zero episodes", ["eval", "--checkpoint", "good.policy.h5", "--episodes", "0"], r"episodes", False),
+    ("eval: unknown option", ["eval", "--checkpoint", "good.policy.h5", "--greedy"], r"--greedy", False),
+]
+
+
+def make_fixtures(d, tmp, with_run):
+    """The files the cases refer to; with_run: also a real checkpoint and log from a tiny run."""
+    if not with_run:
+        write_files(d)
+        return
+    fx = os.path.join(tmp, "fixture")
+    os.makedirs(fx, exist_ok=True)
+    rc, out, err = ct.run(["--log", "run.h5", "--seed", "3", *SMALL], cwd=fx)
+    if not ct.check(rc == 0, f"fixture run failed ({rc}): {err}"):
+        ct.finish("bad input")
+    shutil.copy(os.path.join(fx, "run.policy.h5"), os.path.join(d, "good.policy.h5"))
+    shutil.copy(os.path.join(fx, "run.h5"), os.path.join(d, "alog.h5"))
+    with open(os.path.join(fx, "run.policy.h5"), "rb") as f:
+        blob = f.read()
+    with open(os.path.join(d, "truncated.policy.h5"), "wb") as f:
+        f.write(blob[: len(blob) // 2])
+    write_files(d)
+
+
+def write_files(d):
+    """Small files the cases name, then every file's mtime set far in the past (any rewrite shows)."""
+    files = {
+        "existing.h5": "an earlier run's log: must survive\n",
+        "fresh.policy.h5": "an earlier run's checkpoint: must survive\n",
+        "notes.txt": "not an HDF5 file\n",
+        "bad_key.ini": "[ppo]\nseed = 3\nlearning_rate = 0.1\n",
+        "bad_syntax.ini": "[ppo]\nseed = 3\nthis line has no equals sign\n",
+        "bad_value.ini": "lr = abc\n",
+        "bad_section.ini": "[train]\nlr = 0.1\n",
+    }
+    for name, text in files.items():
+        with open(os.path.join(d, name), "w") as f:
+            f.write(text)
+    old = 1_000_000_000
+    for name in os.listdir(d):
+        os.utime(os.path.join(d, name), (old, old))
+
+
+def selected(group):
+    """(case, ranks) pairs of the group: options and files run directly, mpi under mpirun -n 2."""
+    split = CASES.index(None)
+    if group == "options":
+        return [(c, None) for c in CASES[:split]]
+    if group == "files":
+        return [(c, None) for c in CASES[split + 1:]]
+    return [(c, 2) for c in CASES if c and c[3]]
+
+
+def main():
+    args = sys.argv[1:]
+    group = args[args.index("--group") + 1] if "--group" in args else "all"
+    cases = selected("options") + selected("files") + selected("mpi") if group == "all" else selected(group)
+    with tempfile.TemporaryDirectory(prefix="ppo-bad-input-") as tmp:
+        d = os.path.join(tmp, "work")
+        os.mkdir(d)
+        with_run = group != "options"
+        make_fixtures(d, tmp, with_run)
+        if with_run:
+            rc, out, err = ct.run(["eval", "--checkpoint", "good.policy.h5", "--episodes", "2"], cwd=d)
+            ct.check(rc == 0 and "return" in out, f"eval of the good checkpoint failed ({rc}): {err}")
+        before = ct.snapshot(d)
+        for (name, args, pattern, _), ranks in cases:
+            label = f"{name}{' (mpirun -n 2)' if ranks else ''}: ppo {' '.join(args)}"
+            n_failed = len(ct.failures)
+            rc, out, err = ct.run(args, ranks=ranks, cwd=d)
+            ct.check(rc != 0, f"{label}: exit code 0")
+            ours = [ln for ln in err.splitlines() if ln.startswith("ppo:")]
+            lines = ours if ranks else [ln for ln in err.splitlines() if ln.strip()]
+            if ct.check(len(lines) == 1, f"{label}: {len(lines)} lines on stderr, not 1: {err!r}"):
+                ct.check(lines[0].startswith("ppo: error: "), f"{label}: stderr {lines[0]!r}")
+                ct.check(re.search(pattern, lines[0]) is not None,
+                         f"{label}: the error {lines[0]!r} does not name the problem (/{pattern}/)")
+            ct.check("ppo: error" not in out, f"{label}: the error went to stdout")
+            after = ct.snapshot(d)
+            if not ct.check(after == before, f"{label}: the directory changed"):
+                for k in sorted(set(before) | set(after)):
+                    if before.get(k) != after.get(k):
+                        print(f"    {k}: {before.get(k)} -> {after.get(k)}")
+                shutil.rmtree(d)
+                os.mkdir(d)
+                make_fixtures(d, tempfile.mkdtemp(dir=tmp), with_run)
+                before = ct.snapshot(d)
+            status = "ok  " if len(ct.failures) == n_failed else "FAIL"
+            print(f"{status} {label}\n       -> {err.splitlines()[0] if err else ''}", flush=True)
+        if group in ("files", "all"):  # the counterpart: --force does overwrite
+            rc, out, err = ct.run(["--log", "existing.h5", "--force", *SMALL], cwd=d)
+            with open(os.path.join(d, "existing.h5"), "rb") as f:
+                magic = f.read(8)
+            ct.check(rc == 0 and magic == b"\x89HDF\r\n\x1a\n", f"--force did not replace existing.h5 ({rc}): {err}")
+            ct.check(os.path.exists(os.path.join(d, "existing.policy.h5")), "--force run saved no checkpoint")
+    ct.finish(f"bad input ({group})")
+
+
+main()

@@ -1,0 +1,128 @@
+"""`ppo --help` and the config file: --help (and -h, `ppo train --help`, `ppo eval --help`) exits 0;
+it lists every field of ppo_config (read from src/ppo/config.h, not from the option table) as a
+--dashed-flag with its default, and those defaults are the values a run with --preset none really
+uses (its /config attributes). A config file's values are used, flags override them wherever --config stands, and
+--name=value works like --name value."""
+import math
+import os
+import re
+import sys
+import tempfile
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import clitest as ct  # noqa: E402
+
+ct.setup()
+import h5py  # noqa: E402
+
+SRC = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "src", "ppo", "config.h")
+SMALL = {"total_steps": "64", "envs_per_rank": "2", "rollout_steps": "16", "minibatches": "1", "epochs": "1"}
+
+
+def config_fields():
+    """Field names of `typedef struct { ... } ppo_config;` in config.h."""
+    text = open(SRC).read()
+    body = re.search(r"typedef struct \{(.*?)\} ppo_config;", text, re.S).group(1)
+    body = re.sub(r"/\*.*?\*/", "", body, flags=re.S)
+    names = []
+    for decl in body.split(";"):
+        decl = decl.strip()
+        if decl:
+            names += [re.sub(r"\[.*\]", "", n).strip().split()[-1] for n in decl.split(",")]
+    return names
+
+
+def flag(name):
+    return "--" + name.replace("_", "-")
+
+
+def attr_text(v):
+    if isinstance(v, bytes):
+        return v.decode()
+    return v
+
+
+def test_help(tmp):
+    fields = config_fields()
+    ct.check(len(fields) > 25 and "envs_per_rank" in fields and "lr" in fields, f"config.h parsed oddly: {fields}")
+    rc, out, err = ct.run(["--help"], cwd=tmp)
+    ct.check(rc == 0, f"--help exit code {rc}")
+    ct.check(err.strip() == "", f"--help wrote to stderr: {err!r}")
+    help_defaults, derived = {}, set()
+    for name in fields:
+        lines = [ln for ln in out.splitlines() if ln.split()[:1] == [flag(name)]]
+        if not ct.check(len(lines) == 1, f"--help lists {flag(name)} {len(lines)} times, not once"):
+            continue
+        m = re.search(r"\(([^()]*)\)\s*$", lines[0])
+        if ct.check(m is not None, f"--help line for {flag(name)} has no '(default)' at its end: {lines[0]!r}"):
+            help_defaults[name] = m.group(1)
+            if "default: the log path" in lines[0]:
+                derived.add(name)
+    for args in (["-h"], ["train", "--help"], ["--seed", "3", "--help"]):
+        rc2, out2, _ = ct.run(args, cwd=tmp)
+        ct.check(rc2 == 0 and out2 == out, f"ppo {' '.join(args)}: exit {rc2}, or a different text than --help")
+    rc, out, err = ct.run(["eval", "--help"], cwd=tmp)
+    ct.check(rc == 0 and "--checkpoint" in out and "--episodes" in out, f"ppo eval --help: exit {rc}: {out!r}")
+    ct.check(os.listdir(tmp) == [], f"--help wrote files: {os.listdir(tmp)}")
+    return help_defaults, derived
+
+
+def run_log(tmp, name, args):
+    """Runs a small training into tmp/name; returns the /config attributes and /metrics length."""
+    path = os.path.join(tmp, name)
+    rc, out, err = ct.run([*args, "--log", path], cwd=tmp)
+    if not ct.check(rc == 0, f"ppo {' '.join(args)}: exit {rc}: {err}"):
+        return {}, 0
+    with h5py.File(path, "r") as f:
+        return {k: attr_text(v) for k, v in f["config"].attrs.items()}, len(f["metrics/update"])
+
+
+def test_defaults_are_used(tmp, help_defaults, derived):
+    """--preset none: the generic defaults --help shows (a preset replaces some for known envs)."""
+    given = dict(SMALL, preset="none")
+    cfg, _ = run_log(tmp, "defaults.h5", [a for k, v in given.items() for a in (flag(k), v)])
+    for name, shown in help_defaults.items():
+        if name in given or name in derived or name in ("log", "config"):
+            continue
+        if not ct.check(name in cfg, f"/config has no attribute {name}"):
+            continue
+        used = cfg[name]
+        if isinstance(used, str):
+            ok = used == shown or (used == "" and shown == "none")
+        else:
+            ok = math.isclose(float(used), float(shown), rel_tol=1e-6)
+        ct.check(ok, f"--help says {flag(name)} defaults to {shown!r}, a run used {used!r}")
+
+
+def test_config_file(tmp):
+    ini = os.path.join(tmp, "run.ini")
+    with open(ini, "w") as f:
+        f.write("# options for a small run\n[ppo]\nseed = 7\nenvs_per_rank = 2\nrollout_steps = 16\n"
+                "total_steps = 96\nminibatches = 2\nepochs = 1\nlr = 0.005\ngamma = 0.97\nhidden = 16,8\n"
+                "norm_adv = false\n")
+    cfg, updates = run_log(tmp, "file.h5", ["--config", ini])
+    want = {"seed": 7, "envs_per_rank": 2, "rollout_steps": 16, "total_steps": 96, "minibatches": 2,
+            "lr": 0.005, "gamma": 0.97, "hidden": "16,8", "norm_adv": "false", "config": ini}
+    for k, v in want.items():
+        ct.check(cfg.get(k) == v, f"config file: {k} = {cfg.get(k)!r}, the file says {v!r}")
+    ct.check(updates == 3, f"config file: {updates} updates, want 96 / (2 x 16) = 3")
+
+    cfg, _ = run_log(tmp, "after.h5", ["--config", ini, "--lr", "0.002", "--seed=9", "--norm-adv"])
+    for k, v in {"lr": 0.002, "seed": 9, "norm_adv": "true", "gamma": 0.97, "envs_per_rank": 2}.items():
+        ct.check(cfg.get(k) == v, f"flags after --config: {k} = {cfg.get(k)!r}, want {v!r}")
+    cfg, _ = run_log(tmp, "before.h5", ["--lr", "0.003", "--no-norm-adv", "--gamma=0.9", "--config", ini])
+    for k, v in {"lr": 0.003, "norm_adv": "false", "gamma": 0.9, "seed": 7, "hidden": "16,8"}.items():
+        ct.check(cfg.get(k) == v, f"flags before --config: {k} = {cfg.get(k)!r}, want {v!r}")
+
+
+def main():
+    with tempfile.TemporaryDirectory(prefix="ppo-help-") as tmp:
+        empty = os.path.join(tmp, "empty")
+        os.mkdir(empty)
+        defaults, derived = test_help(empty)
+        test_defaults_are_used(tmp, defaults, derived)
+        test_config_file(tmp)
+    ct.finish("help and config")
+
+
+main()
