@@ -60,11 +60,20 @@ def group_runs(runs, ignore=(), by=None):
             dicts = [dict(g.key) for g in gs]
             keys = set().union(*dicts)
             differing = {k for k in keys if len({d.get(k) for d in dicts}) > 1}
+        # the settings a reader looks for first lead; long lists are cut so legends stay readable
+        first = [k for k in LABEL_FIRST if k in differing]
+        ordered = first + sorted(k for k in differing if k not in first and k != "env")
         for g in gs:
             d = dict(g.key)
-            parts = ["%s=%s" % (k, _fmt(d.get(k))) for k in sorted(differing) if k != "env"]
+            parts = ["%s=%s" % (k, _fmt(d.get(k))) for k in ordered[:LABEL_MAX_KEYS]]
+            if len(ordered) > LABEL_MAX_KEYS:
+                parts.append("…")
             g.label = env + (" " + " ".join(parts) if parts else "")
     return out
+
+
+LABEL_FIRST = ("algo", "ranks", "envs_per_rank", "lr", "hidden")
+LABEL_MAX_KEYS = 3
 
 
 def _fmt(v):

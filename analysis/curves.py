@@ -78,7 +78,7 @@ def figure_for_env(env, groups, args):
         return None
     handles, labels = axes[0].get_legend_handles_labels()
     uniq = dict(zip(labels, handles))
-    axes[0].legend(uniq.values(), uniq.keys(), loc="best")
+    axes[0].legend(uniq.values(), uniq.keys(), loc="best", fontsize="small")
     fig.suptitle("%s: learning curves" % env, fontsize=13)
     fig.tight_layout()
     return fig
