@@ -10,9 +10,8 @@ flags="--oversubscribe --bind-to none"
 out=$(mktemp -d)
 trap 'rm -rf "$out"' EXIT
 echo "== machine: $(nproc) cores, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ //')"
-echo "== (a) env-only"
-OMP_NUM_THREADS=1 $B/bench/bench_envs --steps 2000000 | sed -n '1,2p;/^[A-Z]/p' | head -2
-OMP_NUM_THREADS=$(nproc) $B/bench/bench_envs --steps 2000000 | tail -n +2
+echo "== (a) env-only: one env per thread, random actions, auto-reset"
+OMP_NUM_THREADS=$(nproc) $B/bench/bench_envs --steps 300000
 echo "== (b) training throughput, CartPole-v1, default 64x64 tanh network, 8 envs x 128 steps per rank,"
 echo "      4 minibatches x 4 epochs (CleanRL's update shape), 200k steps"
 for n in 1 2; do
