@@ -84,6 +84,9 @@ def main(argv):
         f = h5py.File(log, "w")
         f.attrs["format"] = "ppo-log"
         f.attrs["schema_version"] = 1
+        c = f.create_group("config").attrs
+        c["env"], c["seed"] = opts["--env"], int(opts["--seed"])
+        c["total_steps"], c["global_batch"] = int(opts["--total-steps"]), STEPS_PER_UPDATE
         u = f.create_dataset("metrics/update", (0,), maxshape=(None,), dtype="i8", chunks=(64,))
     for k in range(start + 1, total + 1):
         time.sleep(UPDATE_SECONDS)
