@@ -198,7 +198,16 @@ else
     has_ckpt() { [ -n "$(find "$run5" -name '*ckpt*' -o -name '*checkpoint*' 2>/dev/null | head -1)" ]; }
     wait_file "checkpoint in $run5 after USR1" has_ckpt
     say "checkpoint: $(find "$run5" -name '*ckpt*' -o -name '*checkpoint*' | head -1)"
-    wait_running "$j5" 1   # the script requeued the job itself
+    # The script requeues the job itself once the trainer has stopped; the run must be unfinished
+    # then (a trainer that ignored USR1 would have run to the end, and written its last checkpoint).
+    requeued() { read -r _ _ re _ <<<"$(job_lines "$j5")"; [ "$re" -ge 1 ]; }
+    wait_file "requeue of job $j5 after USR1" requeued
+    read -r n_stop n_all <<<"$("$py" -c 'import sys, h5py
+f = h5py.File(sys.argv[1], "r", swmr=True)
+print(len(f["metrics/update"]), int(f["config"].attrs["total_steps"]) // int(f["config"].attrs["global_batch"]))' "$log5")"
+    say "stopped after $n_stop of $n_all updates"
+    [ "$n_stop" -lt "$n_all" ] || fail "the trainer ran to the end instead of stopping on USR1"
+    wait_running "$j5" 1
     wait_file "'restart 1 ... resume=yes' from job $j5" grep -q "restart 1 .*resume=yes" "$submit/slurm-ppo-$j5.out"
     sleep 2
     scontrol requeue "$j5"   # what a preemption with PreemptMode=REQUEUE does
