@@ -1,20 +1,25 @@
 #!/bin/bash
 # Runs the jobs/ sbatch scripts, scaled down, on a real single-node Slurm that this test starts
 # itself (tests/slurm/slurm_cluster.sh) and always stops again.
-#   tests/slurm/test_slurm_jobs.sh PPO_BINARY
+#   tests/slurm/test_slurm_jobs.sh PPO_BINARY [all|jobs|preemption]    (default all)
 # 1. single_node, multi_node (squeezed onto one node) and sweep_array finish with exit 0 and write
 #    valid HDF5 logs (format "ppo-log", consecutive /metrics/update, the right env and seed).
 # 2. Requeue without resume (PPO_RESUME=no): the restarted job writes a new log, the old one stays.
 # 3. Preemption with resume, only when `PPO_BINARY --help` lists --resume (else SKIP is printed):
 #    scancel --signal=USR1 --batch -> checkpoint appears -> the job requeues itself and resumes;
 #    then scontrol requeue (as preemption does) -> resumes again; one log, no gaps or duplicates.
+# "jobs" runs parts 1 and 2, "preemption" part 3 only, and exits 77 (skip) when the trainer has no
+# --resume; "all" runs everything and, without --resume, prints the SKIP line for part 3 and passes.
 # Exit status: 0 passed, 1 failed, 77 cannot run here (not root, no Slurm packages, no h5py, ...).
 # Every wait is a bounded number of polls (PPO_SLURM_TEST_POLLS, 0.5 s each), never an endless loop.
 # PPO_SLURM_TEST_KEEP=1 keeps the work directory (job outputs, logs, cluster logs) even on success.
 # With tests/slurm/fake_ppo.py as PPO_BINARY the preemption part runs against a stand-in trainer.
 set -eu
 
-[ $# -eq 1 ] || { echo "usage: $0 PPO_BINARY" >&2; exit 2; }
+usage() { echo "usage: $0 PPO_BINARY [all|jobs|preemption]" >&2; exit 2; }
+if [ $# -lt 1 ] || [ $# -gt 2 ]; then usage; fi
+parts=${2:-all}
+case $parts in all | jobs | preemption) ;; *) usage ;; esac
 here=$(cd "$(dirname "$0")" && pwd)
 repo=$(cd "$here/../.." && pwd)
 ppo=$(realpath "$1")
@@ -22,11 +27,17 @@ polls=${PPO_SLURM_TEST_POLLS:-360}
 py=/usr/bin/python3   # Debian's python3-h5py lives there, not necessarily in the python3 on PATH
 
 say() { echo "test_slurm_jobs: $*"; }
-skip() { echo "SKIP: $*"; exit 77; }
+ok=0   # 1: the work directory may go (passed or skipped)
+skip() { echo "SKIP: $*"; ok=1; exit 77; }
 
 [ -x "$ppo" ] || { echo "FAIL: no executable trainer at $1" >&2; exit 1; }
 "$py" -c 'import h5py' 2>/dev/null || skip "needs $py with h5py (apt-get install python3-h5py)"
 command -v mpirun >/dev/null || skip "needs mpirun (Open MPI)"
+has_resume=0
+if "$ppo" --help 2>/dev/null | grep -q -- '--resume'; then has_resume=1; fi
+if [ "$parts" = preemption ] && [ $has_resume = 0 ]; then
+    skip "preemption part needs ppo --resume (not built yet)"
+fi
 
 # The three scripts share one block of code; a fix to one must reach the others.
 common() { sed -n '/^# ---- common part/,/^# ---- end of common part/p' "$1"; }
@@ -40,7 +51,6 @@ work=$(mktemp -d "${TMPDIR:-/tmp}/ppo-slurm-test.XXXXXX")
 cluster=$work/cluster
 submit=$work/submit
 mkdir -p "$submit"
-ok=0
 cleanup() {
     "$here/slurm_cluster.sh" stop "$cluster" || true
     if [ "$ok" = 1 ] && [ -z "${PPO_SLURM_TEST_KEEP:-}" ]; then rm -rf "$work"; else say "kept $work for a look"; fi
@@ -147,6 +157,7 @@ EOF
 step() { say "[$(($(date +%s) - start_time)) s] $*"; }
 
 # ---- 1. the three scripts run and log ----
+if [ "$parts" != preemption ]; then
 step "single_node.sbatch"
 j1=$(PPO_ENV=CartPole-v1 PPO_SEED=3 submit "$repo/jobs/single_node.sbatch")
 step "multi_node.sbatch, squeezed onto one node"
@@ -183,8 +194,12 @@ expect_completed "$j4" 1
 check_log "$log4" CartPole-v1 6 partial   # the first attempt's log, left as it was
 check_log "$submit/runs/$j4/CartPole-v1_s6.restart1.h5" CartPole-v1 6 complete
 
+fi   # parts 1 and 2
+
 # ---- 3. preemption: checkpoint on USR1, requeue, resume into the same log ----
-if ! "$ppo" --help 2>/dev/null | grep -q -- '--resume'; then
+if [ "$parts" = jobs ]; then
+    :
+elif [ $has_resume = 0 ]; then
     echo "SKIP: preemption part needs ppo --resume (not built yet)"
 else
     step "preemption: USR1 -> checkpoint -> self-requeue -> resume; scontrol requeue -> resume"
