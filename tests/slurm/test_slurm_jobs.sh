@@ -2,8 +2,9 @@
 # Runs the jobs/ sbatch scripts, scaled down, on a real single-node Slurm that this test starts
 # itself (tests/slurm/slurm_cluster.sh) and always stops again.
 #   tests/slurm/test_slurm_jobs.sh PPO_BINARY [all|jobs|preemption]    (default all)
-# 1. single_node, multi_node (squeezed onto one node) and sweep_array finish with exit 0 and write
-#    valid HDF5 logs (format "ppo-log", consecutive /metrics/update, the right env and seed).
+# 1. single_node, multi_node (squeezed onto one node), both with mpirun, and sweep_array with srun
+#    finish with exit 0 and write valid HDF5 logs (format "ppo-log", consecutive /metrics/update,
+#    the right env and seed); an array index past the env x seed grid fails with a message.
 # 2. Requeue without resume (PPO_RESUME=no): the restarted job writes a new log, the old one stays.
 # 3. Preemption with resume, only when `PPO_BINARY --help` lists --resume (else SKIP is printed):
 #    scancel --signal=USR1 --batch -> checkpoint appears -> the job requeues itself and resumes;
@@ -11,7 +12,7 @@
 # "jobs" runs parts 1 and 2, "preemption" part 3 only, and exits 77 (skip) when the trainer has no
 # --resume; "all" runs everything and, without --resume, prints the SKIP line for part 3 and passes.
 # Exit status: 0 passed, 1 failed, 77 cannot run here (not root, no Slurm packages, no h5py, ...).
-# Every wait is a bounded number of polls (PPO_SLURM_TEST_POLLS, 0.5 s each), never an endless loop.
+# All waiting is bounded: one budget of PPO_SLURM_TEST_POLLS polls (600) of 0.5 s for the whole test.
 # PPO_SLURM_TEST_KEEP=1 keeps the work directory (job outputs, logs, cluster logs) even on success.
 # With tests/slurm/fake_ppo.py as PPO_BINARY the preemption part runs against a stand-in trainer.
 set -eu
@@ -23,7 +24,7 @@ case $parts in all | jobs | preemption) ;; *) usage ;; esac
 here=$(cd "$(dirname "$0")" && pwd)
 repo=$(cd "$here/../.." && pwd)
 ppo=$(realpath "$1")
-polls=${PPO_SLURM_TEST_POLLS:-360}
+polls=${PPO_SLURM_TEST_POLLS:-600}
 py=/usr/bin/python3   # Debian's python3-h5py lives there, not necessarily in the python3 on PATH
 
 say() { echo "test_slurm_jobs: $*"; }
@@ -91,34 +92,36 @@ job_lines() {
 }
 terminal() { case $1 in COMPLETED | FAILED | CANCELLED | TIMEOUT | NODE_FAIL | PREEMPTED | OUT_OF_MEMORY | BOOT_FAIL | DEADLINE) return 0 ;; esac; return 1; }
 
-# Waits until every job (or array task) of $1 has ended; fails after the poll budget.
+# All waits draw on one budget of $polls polls of 0.5 s (PPO_SLURM_TEST_POLLS), so the whole test
+# is bounded (about 5 min of waiting at most with the default) however many waits it has.
+polls_left=$polls
+tick() {   # $1: what we are waiting for
+    polls_left=$((polls_left - 1))
+    [ "$polls_left" -gt 0 ] || fail "poll budget used up ($polls polls of 0.5 s) waiting for $1"
+    sleep 0.5
+}
+# Waits until every job (or array task) of $1 has ended.
 wait_done() {
-    i=0
-    while [ $i -lt "$polls" ]; do
+    while :; do
         lines=$(job_lines "$1")
         done_all=1
         while read -r _ st _ _; do terminal "$st" || done_all=0; done <<<"$lines"
         [ -n "$lines" ] && [ $done_all = 1 ] && return 0
-        sleep 0.5; i=$((i + 1))
+        tick "job $1 to end (now: ${lines//$'\n'/, })"
     done
-    fail "job $1 not finished after $polls polls: $lines"
 }
 # Waits until job $1 runs with at least $2 restarts.
 wait_running() {
-    i=0
-    while [ $i -lt "$polls" ]; do
+    while :; do
         read -r _ st re _ <<<"$(job_lines "$1")"
         [ "$st" = RUNNING ] && [ "$re" -ge "$2" ] && return 0
         terminal "$st" && fail "job $1 ended ($st) before running with $2 restarts"
-        sleep 0.5; i=$((i + 1))
+        tick "job $1 to run with $2 restarts (now: $st, $re restarts)"
     done
-    fail "job $1 not running with $2 restarts after $polls polls (state $st, restarts $re)"
 }
 wait_file() {   # $1: description, rest: a command that succeeds once the thing is there
     what=$1; shift
-    i=0
-    while [ $i -lt "$polls" ]; do "$@" && return 0; sleep 0.5; i=$((i + 1)); done
-    fail "no $what after $polls polls"
+    until "$@"; do tick "$what"; done
 }
 expect_completed() {   # every line of job $1: COMPLETED, exit 0:0, restarts $2
     while read -r id st re ec; do
@@ -162,8 +165,8 @@ step "single_node.sbatch"
 j1=$(PPO_ENV=CartPole-v1 PPO_SEED=3 submit "$repo/jobs/single_node.sbatch")
 step "multi_node.sbatch, squeezed onto one node"
 j2=$(PPO_ENV=Acrobot-v1 PPO_SEED=4 submit -N 1 --ntasks-per-node=2 -c 1 "$repo/jobs/multi_node.sbatch")
-step "sweep_array.sbatch: 2 envs x 1 seed, plus one index past the grid that must fail"
-j3=$(PPO_ENVS="CartPole-v1 Acrobot-v1" PPO_SEEDS=5 submit --array=0-2 "$repo/jobs/sweep_array.sbatch")
+step "sweep_array.sbatch with srun: 2 envs x 1 seed, plus one index past the grid that must fail"
+j3=$(PPO_LAUNCHER=srun PPO_ENVS="CartPole-v1 Acrobot-v1" PPO_SEEDS=5 submit --array=0-2 "$repo/jobs/sweep_array.sbatch")
 wait_done "$j1"
 expect_completed "$j1" 0
 check_log "$submit/runs/$j1/CartPole-v1_s3.h5" CartPole-v1 3 complete
