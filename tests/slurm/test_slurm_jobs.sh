@@ -206,7 +206,8 @@ elif [ $has_resume = 0 ]; then
     echo "SKIP: preemption part needs ppo --resume (not built yet)"
 else
     step "preemption: USR1 -> checkpoint -> self-requeue -> resume; scontrol requeue -> resume"
-    j5=$(PPO_SEED=8 PPO_STEPS=25600 submit "$repo/jobs/single_node.sbatch")
+    # 300 updates of 128 steps: long enough (~20 s here) to be stopped and requeued twice on the way.
+    j5=$(PPO_SEED=8 PPO_STEPS=38400 submit "$repo/jobs/single_node.sbatch")
     run5=$submit/runs/$j5
     log5=$run5/CartPole-v1_s8.h5
     wait_running "$j5" 0
