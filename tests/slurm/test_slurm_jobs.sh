@@ -68,7 +68,7 @@ export SLURM_CONF=$cluster/slurm.conf
 # Job environment (sbatch passes ours on): tiny runs, 2 ranks, mpirun allowed as root.
 export PPO_BIN=$ppo PPO_STEPS=1024 PPO_ARGS="--envs-per-rank 2" PPO_RUN_DIR=runs
 export OMPI_ALLOW_RUN_AS_ROOT=1 OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1
-unset PPO_ENV PPO_SEED PPO_ENVS PPO_SEEDS PPO_RESUME PPO_LAUNCHER PPO_MPIRUN_ARGS
+unset PPO_ENV PPO_SEED PPO_ENVS PPO_SEEDS PPO_RESUME PPO_LAUNCHER PPO_MPIRUN_ARGS PPO_MAX_RESTARTS
 # -n 2 -O: two ranks even on a one-core machine; -t 10: a stuck job ends (and its USR1 comes at 8 min).
 sb=(sbatch --parsable --chdir="$submit" -n 2 -O -t 10)
 submit() { "${sb[@]}" "$@" || fail "sbatch $* failed"; }
@@ -191,7 +191,7 @@ j4=$(PPO_RESUME=no PPO_SEED=6 PPO_STEPS=8192 submit "$repo/jobs/single_node.sbat
 log4=$submit/runs/$j4/CartPole-v1_s6.h5
 wait_running "$j4" 0
 wait_file "log of job $j4" test -s "$log4"
-scontrol requeue "$j4"
+scontrol requeue "$j4" || fail "scontrol requeue $j4 failed"
 wait_done "$j4"
 expect_completed "$j4" 1
 check_log "$log4" CartPole-v1 6 partial   # the first attempt's log, left as it was
@@ -213,7 +213,7 @@ else
     wait_running "$j5" 0
     wait_file "log of job $j5" test -s "$log5"
     sleep 2   # a few updates into the run
-    scancel --signal=USR1 --batch "$j5"
+    scancel --signal=USR1 --batch "$j5" || fail "scancel --signal=USR1 --batch $j5 failed"
     has_ckpt() { [ -n "$(find "$run5" -name '*ckpt*' -o -name '*checkpoint*' 2>/dev/null | head -1)" ]; }
     wait_file "checkpoint in $run5 after USR1" has_ckpt
     say "checkpoint: $(find "$run5" -name '*ckpt*' -o -name '*checkpoint*' | head -1)"
@@ -221,16 +221,17 @@ else
     # then (a trainer that ignored USR1 would have run to the end, and written its last checkpoint).
     requeued() { read -r _ _ re _ <<<"$(job_lines "$j5")"; [ "$re" -ge 1 ]; }
     wait_file "requeue of job $j5 after USR1" requeued
-    read -r n_stop n_all <<<"$("$py" -c 'import sys, h5py
+    counts=$("$py" -c 'import sys, h5py
 f = h5py.File(sys.argv[1], "r", swmr=True)
-print(len(f["metrics/update"]), int(f["config"].attrs["total_steps"]) // int(f["config"].attrs["global_batch"]))' "$log5")"
+print(len(f["metrics/update"]), int(f["config"].attrs["total_steps"]) // int(f["config"].attrs["global_batch"]))' "$log5") ||
+        fail "cannot read $log5 after the stop"
+    read -r n_stop n_all <<<"$counts"
     say "stopped after $n_stop of $n_all updates"
     [ "$n_stop" -lt "$n_all" ] || fail "the trainer ran to the end instead of stopping on USR1"
     wait_running "$j5" 1
     wait_file "'restart 1 ... resume=yes' from job $j5" grep -q "restart 1 .*resume=yes" "$submit/slurm-ppo-$j5.out"
     sleep 2
-    scontrol requeue "$j5"   # what a preemption with PreemptMode=REQUEUE does
-    wait_running "$j5" 2
+    scontrol requeue "$j5" || fail "scontrol requeue $j5 failed"   # as a preemption with PreemptMode=REQUEUE
     wait_done "$j5"
     expect_completed "$j5" 2
     check_log "$log5" CartPole-v1 8 complete
