@@ -359,6 +359,7 @@ static void progress_print(progress *p, const ppo_config *c, const update_stats 
 
 int cmd_train(int argc, char **argv)
 {
+    signals_install(); /* first: a SIGUSR1 that arrives during set-up must not kill the rank */
     int world_rank;
     MPI_Comm_rank(MPI_COMM_WORLD, &world_rank);
     ppo_config cfg;
@@ -420,10 +421,41 @@ int cmd_train(int argc, char **argv)
     }
     const ppo_env_spec *spec = trainer_spec(tr);
 
-    /* resume: an explicit checkpoint must exist; "auto" continues the --log's run if it has one */
+    /* resume: an explicit checkpoint must exist; "auto" continues the --log's run from the newest of its
+     * checkpoint and its final policy, does nothing when the run is complete, and starts a new run when
+     * there is no checkpoint (moving a log left without one aside, never overwriting it) */
     const char *resume_path = NULL;
-    if (cfg.resume[0])
-        resume_path = strcmp(cfg.resume, "auto") ? cfg.resume : (access(cfg.checkpoint, F_OK) == 0 ? cfg.checkpoint : NULL);
+    if (cfg.resume[0] && strcmp(cfg.resume, "auto"))
+        resume_path = cfg.resume;
+    else if (cfg.resume[0]) {
+        int choice = 0; /* 0 new run, 1 checkpoint, 2 final policy, 3 complete */
+        if (par.rank == 0) {
+            const long long ck = checkpoint_train_update(cfg.checkpoint), fin = checkpoint_train_update(cfg.save);
+            const long long best = ck > fin ? ck : fin;
+            choice = best >= trainer_updates_total(tr) ? 3 : best < 0 ? 0 : ck >= fin ? 1 : 2;
+            if (choice == 3)
+                printf("ppo: run %s is already complete (%lld of %lld updates in %s); nothing to do\n", cfg.log, best,
+                       trainer_updates_total(tr), ck >= fin ? cfg.checkpoint : cfg.save);
+            if (choice == 0 && access(cfg.log, F_OK) == 0) {
+                char aside[CONFIG_PATH + 64], stamp[32];
+                time_t now = time(NULL);
+                strftime(stamp, sizeof stamp, "%Y%m%d-%H%M%S", localtime(&now));
+                size_t n = strlen(cfg.log);
+                if (n > 3 && !strcmp(cfg.log + n - 3, ".h5"))
+                    n -= 3;
+                snprintf(aside, sizeof aside, "%.*s.interrupted-%s.h5", (int)n, cfg.log, stamp);
+                if (rename(cfg.log, aside) == 0)
+                    printf("ppo: %s has no checkpoint to resume from; it was moved to %s and a new run starts\n",
+                           cfg.log, aside);
+            }
+        }
+        MPI_Bcast(&choice, 1, MPI_INT, 0, par.comm);
+        if (choice == 3) {
+            trainer_free(tr);
+            return EXIT_OK;
+        }
+        resume_path = choice == 1 ? cfg.checkpoint : choice == 2 ? cfg.save : NULL;
+    }
     long long start_update = 0, resumes = 0;
     double wall_before = 0.0;
     if (resume_path &&
@@ -475,8 +507,6 @@ int cmd_train(int argc, char **argv)
         trainer_free(tr);
         return EXIT_BAD_INPUT;
     }
-    signals_install();
-
     const long long total_updates = trainer_updates_total(tr);
     if (par.rank == 0) {
         printf("ppo %s: %s (%s) with %s, %lld steps = %lld updates of %lld steps\n", PPO_VERSION, cfg.env,

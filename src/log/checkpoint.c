@@ -318,3 +318,21 @@ void checkpoint_free(checkpoint *ck)
     ck->params = NULL;
     ck->obs_norm_mean = ck->obs_norm_var = NULL;
 }
+
+long long checkpoint_train_update(const char *path)
+{
+    if (access(path, R_OK) != 0)
+        return -1;
+    H5Eset_auto2(H5E_DEFAULT, NULL, NULL);
+    hid_t f = H5Fopen(path, H5F_ACC_RDONLY, H5P_DEFAULT);
+    if (f < 0)
+        return -1;
+    int64_t update = -1;
+    hid_t g = H5Lexists(f, "train", H5P_DEFAULT) > 0 ? H5Gopen2(f, "train", H5P_DEFAULT) : -1;
+    if (g < 0 || get_i64(g, "update", &update))
+        update = -1;
+    if (g >= 0)
+        H5Gclose(g);
+    H5Fclose(f);
+    return update;
+}

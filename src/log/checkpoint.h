@@ -50,6 +50,8 @@ int checkpoint_save(const char *path, bool force, const checkpoint *ck, const tr
  * ts may be NULL; else ts->present tells whether the file holds a training state. */
 int checkpoint_load(const char *path, checkpoint *ck, train_state *ts, char *err, size_t err_len);
 void checkpoint_free(checkpoint *ck);
+/* Updates completed in a training checkpoint at path, or -1 when there is none readable. */
+long long checkpoint_train_update(const char *path);
 void train_state_free(train_state *ts);
 
 #endif

@@ -14,7 +14,6 @@
 # Exit status: 0 passed, 1 failed, 77 cannot run here (not root, no Slurm packages, no h5py, ...).
 # All waiting is bounded: one budget of PPO_SLURM_TEST_POLLS polls (600) of 0.5 s for the whole test.
 # PPO_SLURM_TEST_KEEP=1 keeps the work directory (job outputs, logs, cluster logs) even on success.
-# With tests/slurm/fake_ppo.py as PPO_BINARY the preemption part runs against a stand-in trainer.
 set -eu
 
 usage() { echo "usage: $0 PPO_BINARY [all|jobs|preemption]" >&2; exit 2; }
@@ -151,7 +150,7 @@ with h5py.File(path, "r", swmr=True) as f:
     assert len(u) > 0 or mode == "partial", "empty /metrics"
     assert list(u) == list(range(1, len(u) + 1)), f"updates not consecutive from 1: {list(u)}"
     if mode == "complete":
-        want = int(cfg["total_steps"]) // int(cfg["global_batch"])
+        want = -(-int(cfg["total_steps"]) // int(cfg["global_batch"]))  # ppo rounds the update count up
         assert len(u) == want, f"{len(u)} updates, expected {want}"
     print(f"  {path}: {len(u)} updates, env {env}, seed {seed}")
 EOF
@@ -206,8 +205,8 @@ elif [ $has_resume = 0 ]; then
     echo "SKIP: preemption part needs ppo --resume (not built yet)"
 else
     step "preemption: USR1 -> checkpoint -> self-requeue -> resume; scontrol requeue -> resume"
-    # 300 updates of 128 steps: long enough (~20 s here) to be stopped and requeued twice on the way.
-    j5=$(PPO_SEED=8 PPO_STEPS=38400 submit "$repo/jobs/single_node.sbatch")
+    # 8000 updates of 128 steps: long enough (~25 s here) to be stopped and requeued twice on the way.
+    j5=$(PPO_SEED=8 PPO_STEPS=1024000 submit "$repo/jobs/single_node.sbatch")
     run5=$submit/runs/$j5
     log5=$run5/CartPole-v1_s8.h5
     wait_running "$j5" 0
@@ -223,7 +222,7 @@ else
     wait_file "requeue of job $j5 after USR1" requeued
     counts=$("$py" -c 'import sys, h5py
 f = h5py.File(sys.argv[1], "r", swmr=True)
-print(len(f["metrics/update"]), int(f["config"].attrs["total_steps"]) // int(f["config"].attrs["global_batch"]))' "$log5") ||
+print(len(f["metrics/update"]), -(-int(f["config"].attrs["total_steps"]) // int(f["config"].attrs["global_batch"])))' "$log5") ||
         fail "cannot read $log5 after the stop"
     read -r n_stop n_all <<<"$counts"
     say "stopped after $n_stop of $n_all updates"
