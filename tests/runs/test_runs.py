@@ -170,3 +170,23 @@ def test_trajectories_from_every_rank(tmp_path):
             assert ended and not np.any(t["terminated"][s:s + n - 1])
         assert np.array_equal(t["render"][:], t["obs"][:])  # CartPole's render state is its state
         assert t["obs"].compression == "gzip"
+
+
+def test_disk_full_keeps_the_last_checkpoint(tmp_path):
+    full = tmp_path / "full"
+    full.mkdir()
+    if subprocess.run(["mount", "-t", "tmpfs", "-o", "size=1m", "tmpfs", str(full)],
+                      stderr=subprocess.DEVNULL).returncode != 0:
+        pytest.skip("cannot mount a small tmpfs here (needs root) to fill a disk")
+    try:
+        r = ppo(full, "--total-steps", 8000 * BATCH, "--log", full / "run.h5", "--log-trajectories", 1,
+                "--checkpoint-every", 3, check=False)
+        assert r.returncode != 0
+        assert b"disk full" in r.stderr
+        with h5py.File(full / "run.ckpt.h5", "r") as c:  # an earlier checkpoint, whole
+            assert c["train"].attrs["update"] >= 3
+            assert np.all(np.isfinite(c["params"][:]))
+        assert updates_in(full / "run.h5") >= 3  # and the log still opens
+        assert not [p for p in os.listdir(full) if ".tmp" in p], "no temporary checkpoint left behind"
+    finally:
+        subprocess.run(["umount", str(full)])
