@@ -1,6 +1,8 @@
 /* h5log: extendible chunked 1-D datasets per column, SWMR writer mode. */
 #include "log/h5log.h"
 
+#include "log/h5io.h"
+
 #include <hdf5.h>
 #include <math.h>
 #include <stdio.h>
@@ -80,35 +82,6 @@ static hid_t native(col_type t)
 
 static size_t col_size(col_type t) { return t == COL_U8 ? 1 : 8; }
 
-static int write_str_attr(hid_t obj, const char *name, const char *value)
-{
-    hid_t t = H5Tcopy(H5T_C_S1);
-    H5Tset_size(t, H5T_VARIABLE);
-    H5Tset_cset(t, H5T_CSET_UTF8);
-    hid_t s = H5Screate(H5S_SCALAR);
-    hid_t a = H5Acreate2(obj, name, t, s, H5P_DEFAULT, H5P_DEFAULT);
-    int rc = a >= 0 && H5Awrite(a, t, &value) >= 0 ? 0 : -1;
-    if (a >= 0)
-        H5Aclose(a);
-    H5Sclose(s);
-    H5Tclose(t);
-    return rc;
-}
-
-static int write_num_attr(hid_t obj, const char *name, hid_t type, const void *value)
-{
-    hid_t s = H5Screate(H5S_SCALAR);
-    hid_t a = H5Acreate2(obj, name, type, s, H5P_DEFAULT, H5P_DEFAULT);
-    int rc = a >= 0 && H5Awrite(a, type, value) >= 0 ? 0 : -1;
-    if (a >= 0)
-        H5Aclose(a);
-    H5Sclose(s);
-    return rc;
-}
-
-static int write_i64_attr(hid_t obj, const char *name, int64_t v) { return write_num_attr(obj, name, H5T_NATIVE_INT64, &v); }
-static int write_f64_attr(hid_t obj, const char *name, double v) { return write_num_attr(obj, name, H5T_NATIVE_DOUBLE, &v); }
-
 static int table_create(table *t, hid_t file, const char *group, const column *cols, int n, size_t row_size)
 {
     t->cols = cols;
@@ -187,7 +160,7 @@ static int traj_create(traj_tables *tr, hid_t file, const traj_layout *l)
     hid_t g = H5Gcreate2(file, "trajectories", H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT);
     if (g < 0)
         return -1;
-    int rc = write_i64_attr(g, "render_dim", l->render_dim);
+    int rc = h5io_put_i64(g, "render_dim", l->render_dim);
     for (int k = 0; k < TR_COUNT; k++) {
         const int w = traj_width(l, k);
         const bool flag = k == TR_TERMINATED || k == TR_TRUNCATED;
@@ -222,23 +195,23 @@ static int write_config(hid_t file, const ppo_config *cfg, const log_context *ct
         config_option_value(cfg, i, buf, sizeof buf, &num);
         const char kind = config_option_kind(i);
         if (kind == 'i')
-            rc |= write_i64_attr(g, config_option_name(i), (int64_t)num);
+            rc |= h5io_put_i64(g, config_option_name(i), (int64_t)num);
         else if (kind == 'f')
-            rc |= write_f64_attr(g, config_option_name(i), num);
+            rc |= h5io_put_f64(g, config_option_name(i), num);
         else
-            rc |= write_str_attr(g, config_option_name(i), buf);
+            rc |= h5io_put_str(g, config_option_name(i), buf);
     }
-    rc |= write_i64_attr(g, "ranks", ctx->ranks);
-    rc |= write_i64_attr(g, "threads_per_rank", ctx->threads_per_rank);
-    rc |= write_str_attr(g, "hostnames", ctx->hostnames);
-    rc |= write_str_attr(g, "version", ctx->version);
-    rc |= write_str_attr(g, "start_time", ctx->start_time);
-    rc |= write_i64_attr(g, "obs_dim", ctx->obs_dim);
-    rc |= write_i64_attr(g, "action_dim", ctx->action_dim);
-    rc |= write_i64_attr(g, "action_count", ctx->action_count);
-    rc |= write_str_attr(g, "action_kind", ctx->action_kind);
-    rc |= write_f64_attr(g, "reward_threshold", ctx->reward_threshold);
-    rc |= write_i64_attr(g, "global_batch", ctx->global_batch);
+    rc |= h5io_put_i64(g, "ranks", ctx->ranks);
+    rc |= h5io_put_i64(g, "threads_per_rank", ctx->threads_per_rank);
+    rc |= h5io_put_str(g, "hostnames", ctx->hostnames);
+    rc |= h5io_put_str(g, "version", ctx->version);
+    rc |= h5io_put_str(g, "start_time", ctx->start_time);
+    rc |= h5io_put_i64(g, "obs_dim", ctx->obs_dim);
+    rc |= h5io_put_i64(g, "action_dim", ctx->action_dim);
+    rc |= h5io_put_i64(g, "action_count", ctx->action_count);
+    rc |= h5io_put_str(g, "action_kind", ctx->action_kind);
+    rc |= h5io_put_f64(g, "reward_threshold", ctx->reward_threshold);
+    rc |= h5io_put_i64(g, "global_batch", ctx->global_batch);
     H5Gclose(g);
     return rc;
 }
@@ -267,8 +240,8 @@ h5log *h5log_create(const char *path, bool force, const ppo_config *cfg, const l
         free(log);
         return NULL;
     }
-    int rc = write_str_attr(log->file, "format", "ppo-log");
-    rc |= write_i64_attr(log->file, "schema_version", H5LOG_SCHEMA_VERSION);
+    int rc = h5io_put_str(log->file, "format", "ppo-log");
+    rc |= h5io_put_i64(log->file, "schema_version", H5LOG_SCHEMA_VERSION);
     rc |= write_config(log->file, cfg, ctx);
     rc |= table_create(&log->metrics, log->file, "metrics", metric_cols, N_MCOLS, sizeof(log_metrics));
     rc |= table_create(&log->episodes, log->file, "episodes", episode_cols, N_ECOLS, sizeof(log_episode));
@@ -276,7 +249,7 @@ h5log *h5log_create(const char *path, bool force, const ppo_config *cfg, const l
         rc |= traj_create(&log->traj, log->file, traj);
         hid_t g = H5Gopen2(log->file, "trajectories", H5P_DEFAULT);
         if (g >= 0) {
-            rc |= write_str_attr(g, "env", cfg->env);
+            rc |= h5io_put_str(g, "env", cfg->env);
             H5Gclose(g);
         }
     }

@@ -39,16 +39,11 @@ void rs_accumulate(running_stats *rs, const float *x, int rows)
     rs->acc[2 * d] += rows;
 }
 
-void rs_accumulate_double(running_stats *rs, const double *x, int rows)
+void rs_accumulate_scalar(running_stats *rs, double v)
 {
-    const int d = rs->dim;
-    for (int r = 0; r < rows; r++)
-        for (int i = 0; i < d; i++) {
-            const double v = x[(size_t)r * d + i];
-            rs->acc[i] += v;
-            rs->acc[d + i] += v * v;
-        }
-    rs->acc[2 * d] += rows;
+    rs->acc[0] += v;
+    rs->acc[1] += v * v;
+    rs->acc[2] += 1.0;
 }
 
 void rs_merge(running_stats *rs, MPI_Comm comm)

@@ -18,7 +18,8 @@ int rs_init(running_stats *rs, int dim);
 void rs_free(running_stats *rs);
 /* Adds rows (rows, dim) of x to this rollout's local sums (not yet in mean/var). */
 void rs_accumulate(running_stats *rs, const float *x, int rows);
-void rs_accumulate_double(running_stats *rs, const double *x, int rows);
+/* The same for one value of a dim-1 statistic. */
+void rs_accumulate_scalar(running_stats *rs, double v);
 /* Collective: merges every rank's sums of this rollout into the statistics, then clears the sums. */
 void rs_merge(running_stats *rs, MPI_Comm comm);
 /* out = clip((x - mean) / sqrt(var + 1e-8), -clip, clip) for (rows, dim); out may alias x. */

@@ -368,7 +368,7 @@ void trainer_rollout(trainer *t)
             for (int n = 0; n < N; n++) {
                 const size_t i = row + (size_t)n;
                 t->ret_acc[n] = t->ret_acc[n] * t->cfg->gamma + t->rewards[i];
-                rs_accumulate_double(&t->ret_rs, &t->ret_acc[n], 1);
+                rs_accumulate_scalar(&t->ret_rs, t->ret_acc[n]);
                 const double r = t->rewards[i] * inv;
                 t->rewards[i] = (float)(r < -clip ? -clip : (r > clip ? clip : r));
                 if (t->term[i] || t->trunc[i] || t->ep_len[n] == 0)
