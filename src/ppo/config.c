@@ -329,9 +329,11 @@ static const struct {
      "envs=1 rollout_steps=8 minibatches=1 epochs=10 gamma=0.9999 gae_lambda=0.9 ent_coef=0.00429 clip_coef=0.1 "
      "lr=7.77e-5 anneal_lr=false max_grad_norm=5 vf_coef=0.19 log_std_init=-3.29 norm_obs=true norm_reward=true "
      "total_steps=20000"},
-    /* zoo's LunarLander-v2 entries (v3 has the same dynamics but for fixed bugs) */
-    {"LunarLander-v3", "rl-baselines3-zoo ppo.yml (LunarLander-v2)",
-     "envs=16 rollout_steps=1024 minibatches=256 epochs=4 gamma=0.999 gae_lambda=0.98 ent_coef=0.01 lr=3e-4 "
+    /* zoo's LunarLander-v2 entries (v3 has the same dynamics but for fixed bugs). Discrete: minibatches of
+     * 256 instead of 64 and 8 epochs instead of 4 — measured at 1M steps, seed 1, greedy eval over 100
+     * episodes: zoo's settings 177.9 (1.5M steps: 199.9), these 212.5, in less wall time */
+    {"LunarLander-v3", "rl-baselines3-zoo ppo.yml (LunarLander-v2), minibatch 64 -> 256, epochs 4 -> 8",
+     "envs=16 rollout_steps=1024 minibatches=64 epochs=8 gamma=0.999 gae_lambda=0.98 ent_coef=0.01 lr=3e-4 "
      "anneal_lr=false total_steps=1000000"},
     {"LunarLanderContinuous-v3", "rl-baselines3-zoo ppo.yml (LunarLanderContinuous-v2)",
      "envs=16 rollout_steps=1024 minibatches=256 epochs=4 gamma=0.999 gae_lambda=0.98 ent_coef=0.01 lr=3e-4 "
