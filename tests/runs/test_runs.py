@@ -190,3 +190,37 @@ def test_disk_full_keeps_the_last_checkpoint(tmp_path):
         assert not [p for p in os.listdir(full) if ".tmp" in p], "no temporary checkpoint left behind"
     finally:
         subprocess.run(["umount", str(full)])
+
+
+def rank_pids(total):
+    out = subprocess.run(["pgrep", "-f", f"^{BIN} --seed 3 --total-steps {total}"], stdout=subprocess.PIPE).stdout
+    return [int(p) for p in out.split()]
+
+
+def test_sigterm_to_the_ranks_checkpoints_and_stops(tmp_path):
+    total = 3000 * BATCH
+    p = start(tmp_path, "--total-steps", total, "--log", "run.h5")
+    assert wait_for(lambda: updates_in(tmp_path / "run.h5") >= 5)
+    for pid in rank_pids(total):  # as a batch system's SIGTERM reaches every task
+        os.kill(pid, signal.SIGTERM)
+    out, err = p.communicate(timeout=300)
+    assert p.returncode == 75, err.decode()[-2000:]
+    with h5py.File(tmp_path / "run.ckpt.h5", "r") as c:
+        assert c["train"].attrs["update"] == updates_in(tmp_path / "run.h5")
+
+
+def test_a_second_sigint_aborts_at_once(tmp_path):
+    total = 3000 * BATCH
+    # 400 epochs make an update last long enough for the second SIGINT to land inside it
+    p = start(tmp_path, "--total-steps", total, "--log", "run.h5", "--epochs", 400)
+    assert wait_for(lambda: updates_in(tmp_path / "run.h5") >= 2)
+    pids = rank_pids(total)
+    for _ in range(2):
+        for pid in pids:
+            os.kill(pid, signal.SIGINT)
+        time.sleep(0.05)  # two signals sent at once would merge into one
+    out, err = p.communicate(timeout=300)
+    assert p.returncode != 0 and p.returncode != 75
+    assert b"second SIGINT" in err
+    assert updates_in(tmp_path / "run.h5") >= 2  # the log keeps what was flushed
+    assert not (tmp_path / "run.ckpt.h5").exists()  # aborted: no checkpoint
