@@ -357,6 +357,48 @@ static void progress_print(progress *p, const ppo_config *c, const update_stats 
     fflush(stdout);
 }
 
+/* Collective: the end of a completed run — final policy (with training state), summary, optional
+ * evaluation, log closed. Returns the exit status, the same on every rank. */
+static int finish_run(trainer *tr, const par_layout *par, const ppo_config *cfg, h5log *log, double train_seconds,
+                      double wall_before, long long start_update, long long resumes, double best)
+{
+    char err[2048];
+    int status = EXIT_OK;
+    const ppo_env_spec *spec = trainer_spec(tr);
+    const long long total_updates = trainer_updates_total(tr);
+    /* the final policy, with its training state so that the run can be extended later */
+    if (write_training_checkpoint(tr, par, cfg, cfg->save, train_seconds, resumes, err, sizeof err)) {
+        if (par->rank == 0)
+            fprintf(stderr, "ppo: error: %s\n", err);
+        status = EXIT_FAILURE_RUN;
+    }
+    if (par->rank == 0) {
+        const long long trained = (total_updates - start_update) * trainer_steps_per_update(tr);
+        printf("trained %lld steps in %.1f s (%.0f steps/s); best mean return %.2f\n", trained,
+               train_seconds - wall_before, (double)trained / (train_seconds - wall_before), best);
+        if (cfg->eval_episodes > 0 && status == EXIT_OK) {
+            eval_result ev;
+            if (eval_policy(trainer_model(tr), trainer_params(tr), trainer_obs_stats(tr), cfg->clip_obs, cfg->env,
+                            cfg->env_options, cfg->eval_episodes, (unsigned long long)cfg->seed + 1000000ULL, true,
+                            NULL, &ev, err, sizeof err)) {
+                fprintf(stderr, "ppo: error: evaluation: %s\n", err);
+                status = EXIT_FAILURE_RUN;
+            } else {
+                printf("eval: %d episodes, greedy policy: return %.2f +- %.2f (min %.2f, max %.2f)", ev.episodes,
+                       ev.mean, ev.std, ev.min, ev.max);
+                if (spec->has_reward_threshold)
+                    printf(", %.0f%% >= threshold %g", 100.0 * ev.solved_fraction, spec->reward_threshold);
+                printf("\n");
+            }
+        }
+        h5log_close(log);
+        printf("policy: %s\nlog: %s  (look at it: analysis/ppo-analyze summary %s; curves: analysis/ppo-analyze curves %s)\n",
+               cfg->save, cfg->log, cfg->log, cfg->log);
+    }
+    MPI_Bcast(&status, 1, MPI_INT, 0, par->comm);
+    return status;
+}
+
 int cmd_train(int argc, char **argv)
 {
     signals_install(); /* first: a SIGUSR1 that arrives during set-up must not kill the rank */
@@ -621,7 +663,7 @@ int cmd_train(int argc, char **argv)
     }
     const double train_seconds = now_seconds() - t0;
 
-    if (nonfinite_update) {
+    if (nonfinite_update) { /* every rank knows: the gradient was reduced before the check */
         if (par.rank == 0) {
             h5log_close(log);
             fprintf(stderr,
@@ -629,59 +671,20 @@ int cmd_train(int argc, char **argv)
                     "checkpoint was written after it (last: %s, if any); the log ends at update %lld\n",
                     nonfinite_update, cfg.checkpoint, nonfinite_update - 1);
         }
-        free(all_eps);
-        free(counts);
-        free(displs);
-        free(rows);
-        trainer_free(tr);
-        return EXIT_NONFINITE;
-    }
-    if (stop_signal) {
+        status = EXIT_NONFINITE;
+    } else if (stop_signal) {
         if (par.rank == 0) {
             h5log_close(log);
             printf("stopped by signal %d: checkpoint %s, log %s; continue with --resume auto --log %s (exit %d)\n",
                    stop_signal, cfg.checkpoint, cfg.log, cfg.log, EXIT_STOPPED);
         }
-        free(all_eps);
-        free(counts);
-        free(displs);
-        free(rows);
-        trainer_free(tr);
-        return EXIT_STOPPED;
-    }
-    /* the final policy, with its training state so that the run can be extended later */
-    if (write_training_checkpoint(tr, &par, &cfg, cfg.save, now_seconds() - t0, resumes, err, sizeof err)) {
-        if (par.rank == 0)
-            fprintf(stderr, "ppo: error: %s\n", err);
-        status = EXIT_FAILURE_RUN;
-    }
-    if (par.rank == 0) {
-        const long long trained = (total_updates - start_update) * trainer_steps_per_update(tr);
-        printf("trained %lld steps in %.1f s (%.0f steps/s); best mean return %.2f\n", trained,
-               train_seconds - wall_before, (double)trained / (train_seconds - wall_before), best);
-        if (cfg.eval_episodes > 0 && status == EXIT_OK) {
-            eval_result ev;
-            if (eval_policy(trainer_model(tr), trainer_params(tr), trainer_obs_stats(tr), cfg.clip_obs, cfg.env, cfg.env_options, cfg.eval_episodes,
-                            (unsigned long long)cfg.seed + 1000000ULL, true, NULL, &ev, err, sizeof err)) {
-                fprintf(stderr, "ppo: error: evaluation: %s\n", err);
-                status = EXIT_FAILURE_RUN;
-            } else {
-                printf("eval: %d episodes, greedy policy: return %.2f +- %.2f (min %.2f, max %.2f)", ev.episodes,
-                       ev.mean, ev.std, ev.min, ev.max);
-                if (spec->has_reward_threshold)
-                    printf(", %.0f%% >= threshold %g", 100.0 * ev.solved_fraction, spec->reward_threshold);
-                printf("\n");
-            }
-        }
-        h5log_close(log);
-        printf("policy: %s\nlog: %s  (look at it: analysis/ppo-analyze summary %s; curves: analysis/ppo-analyze curves %s)\n",
-               cfg.save, cfg.log, cfg.log, cfg.log);
-    }
+        status = EXIT_STOPPED;
+    } else
+        status = finish_run(tr, &par, &cfg, log, train_seconds, wall_before, start_update, resumes, best);
     free(all_eps);
     free(counts);
     free(displs);
     free(rows);
     trainer_free(tr);
-    MPI_Bcast(&status, 1, MPI_INT, 0, par.comm);
     return status;
 }
