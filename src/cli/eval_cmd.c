@@ -73,10 +73,12 @@ int cmd_eval(const par_layout *par, int argc, char **argv)
     policy_model pm;
     int hidden[16];
     int nh = config_hidden_sizes(ck.hidden, hidden, 7);
+    nn_activation act;
     if (!env) {
         fprintf(stderr, "ppo: error: checkpoint %s: %s\n", path, err);
-    } else if (nh < 1 || policy_model_init(&pm, ppo_env_get_spec(env), hidden, nh,
-                                           strcmp(ck.activation, "relu") ? NN_TANH : NN_RELU, ck.shared_trunk, err,
+    } else if (nn_activation_parse(ck.activation, &act)) {
+        fprintf(stderr, "ppo: error: checkpoint %s: unknown activation '%s'\n", path, ck.activation);
+    } else if (nh < 1 || policy_model_init(&pm, ppo_env_get_spec(env), hidden, nh, act, ck.shared_trunk, err,
                                            sizeof err)) {
         fprintf(stderr, "ppo: error: checkpoint %s: bad network shape '%s'\n", path, ck.hidden);
     } else if (pm.n_params != ck.n_params) {

@@ -73,6 +73,13 @@ static bool can_create(const char *path)
     return true;
 }
 
+/* Length of a log path without its ".h5": the stem the run's other files are named after. */
+static int log_stem_len(const char *log)
+{
+    const size_t n = strlen(log);
+    return (int)(n > 3 && !strcmp(log + n - 3, ".h5") ? n - 3 : n);
+}
+
 /* Default paths: runs/ENV_sSEED_YYYYmmdd-HHMMSS.h5 and the same stem + .policy.h5. */
 static void resolve_paths(ppo_config *c, const par_layout *par, bool *default_log)
 {
@@ -84,13 +91,11 @@ static void resolve_paths(ppo_config *c, const par_layout *par, bool *default_lo
         snprintf(c->log, sizeof c->log, "runs/%s_s%lld_%s.h5", c->env, c->seed, stamp);
     }
     MPI_Bcast(c->log, sizeof c->log, MPI_CHAR, 0, par->comm);
-    size_t n = strlen(c->log);
-    if (n > 3 && !strcmp(c->log + n - 3, ".h5"))
-        n -= 3;
+    const int n = log_stem_len(c->log);
     if (!c->save[0])
-        snprintf(c->save, sizeof c->save, "%.*s.policy.h5", (int)n, c->log);
+        snprintf(c->save, sizeof c->save, "%.*s.policy.h5", n, c->log);
     if (!c->checkpoint[0])
-        snprintf(c->checkpoint, sizeof c->checkpoint, "%.*s.ckpt.h5", (int)n, c->log);
+        snprintf(c->checkpoint, sizeof c->checkpoint, "%.*s.ckpt.h5", n, c->log);
 }
 
 /* Options that may differ between a run and its resumption (they do not change the computation). */
@@ -482,10 +487,7 @@ int cmd_train(int argc, char **argv)
                 char aside[CONFIG_PATH + 64], stamp[32];
                 time_t now = time(NULL);
                 strftime(stamp, sizeof stamp, "%Y%m%d-%H%M%S", localtime(&now));
-                size_t n = strlen(cfg.log);
-                if (n > 3 && !strcmp(cfg.log + n - 3, ".h5"))
-                    n -= 3;
-                snprintf(aside, sizeof aside, "%.*s.interrupted-%s.h5", (int)n, cfg.log, stamp);
+                snprintf(aside, sizeof aside, "%.*s.interrupted-%s.h5", log_stem_len(cfg.log), cfg.log, stamp);
                 if (rename(cfg.log, aside) == 0)
                     printf("ppo: %s has no checkpoint to resume from; it was moved to %s and a new run starts\n",
                            cfg.log, aside);

@@ -17,6 +17,17 @@ struct nn_ctx {
     int n_scratch_users;
 };
 
+int nn_activation_parse(const char *name, nn_activation *out)
+{
+    if (!strcmp(name, "tanh"))
+        *out = NN_TANH;
+    else if (!strcmp(name, "relu"))
+        *out = NN_RELU;
+    else
+        return -1;
+    return 0;
+}
+
 size_t nn_mlp_param_count(const nn_mlp *m)
 {
     size_t n = 0;

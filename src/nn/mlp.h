@@ -16,6 +16,9 @@
 
 typedef enum { NN_TANH = 0, NN_RELU = 1 } nn_activation;
 
+/* "tanh" or "relu" (the option and checkpoint spelling) -> *out; -1 for any other name. */
+int nn_activation_parse(const char *name, nn_activation *out);
+
 typedef struct {
     int n_layers;
     int sizes[NN_MAX_LAYERS + 1]; /* sizes[0] = input width, sizes[n_layers] = output width */

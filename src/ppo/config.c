@@ -1,6 +1,8 @@
 /* config: the option table and its parsers (command line and INI via libinih). */
 #include "ppo/config.h"
 
+#include "nn/mlp.h"
+
 #include <errno.h>
 #include <ini.h>
 #include <math.h>
@@ -415,7 +417,8 @@ int config_validate(const ppo_config *c, int ranks, char *err, size_t err_len)
     int sizes[16];
     int n = config_hidden_sizes(c->hidden, sizes, 7);
     if (n < 1) FAIL("option hidden: '%s' is not 1 to 7 comma-separated widths in [1, 4096]", c->hidden);
-    if (strcmp(c->activation, "tanh") && strcmp(c->activation, "relu"))
+    nn_activation act;
+    if (nn_activation_parse(c->activation, &act))
         FAIL("option activation: '%s' is not tanh or relu", c->activation);
     if (c->log_trajectories < 0) FAIL("option log_trajectories: must be >= 0, got %d", c->log_trajectories);
     if (c->eval_episodes < 0) FAIL("option eval_episodes: must be >= 0, got %d", c->eval_episodes);

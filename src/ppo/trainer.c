@@ -150,7 +150,8 @@ trainer *trainer_create(const ppo_config *cfg, const par_layout *par, char *err,
         t->ad = t->spec.action_dim;
         int hidden[16];
         int nh = config_hidden_sizes(cfg->hidden, hidden, 7);
-        nn_activation act = strcmp(cfg->activation, "relu") ? NN_TANH : NN_RELU;
+        nn_activation act = NN_TANH;
+        nn_activation_parse(cfg->activation, &act); /* validated by config_validate */
         ok = policy_model_init(&t->pm, &t->spec, hidden, nh, act, cfg->shared_trunk, err, err_len) == 0;
         t->K = t->pm.n_out;
     }
