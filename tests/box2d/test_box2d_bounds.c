@@ -14,16 +14,6 @@
 #include "check.h"
 #include "envs/box2d_envs.h"
 
-static ppo_env *make(const char *id, const char *opts)
-{
-    char err[256];
-    ppo_env *e = ppo_env_make(id, opts, err, sizeof err);
-    CHECK(e != NULL, "make %s %s: %s", id, opts ? opts : "", err);
-    if (!e)
-        exit(1);
-    return e;
-}
-
 static void check_specs(void)
 {
     const struct {
@@ -35,7 +25,7 @@ static void check_specs(void)
                 {"BipedalWalker-v3", 24, PPO_ACTION_CONTINUOUS, 0, 4, 1600, 300},
                 {"BipedalWalkerHardcore-v3", 24, PPO_ACTION_CONTINUOUS, 0, 4, 2000, 300}};
     for (size_t i = 0; i < sizeof want / sizeof want[0]; i++) {
-        ppo_env *e = make(want[i].id, NULL);
+        ppo_env *e = check_make_env(want[i].id, NULL);
         const ppo_env_spec *s = ppo_env_get_spec(e);
         CHECK(!strcmp(s->id, want[i].id) && s->obs_dim == want[i].obs_dim && (int)s->action_kind == want[i].kind &&
                   s->action_count == want[i].count && s->action_dim == want[i].adim &&
@@ -44,10 +34,10 @@ static void check_specs(void)
               "spec of %s", want[i].id);
         ppo_env_free(e);
     }
-    ppo_env *e = make("LunarLander-v3", "continuous=1");
+    ppo_env *e = check_make_env("LunarLander-v3", "continuous=1");
     CHECK(ppo_env_get_spec(e)->action_kind == PPO_ACTION_CONTINUOUS, "continuous=1 option");
     ppo_env_free(e);
-    e = make("BipedalWalker-v3", "hardcore=1"); /* Gymnasium: the id's limit stays */
+    e = check_make_env("BipedalWalker-v3", "hardcore=1"); /* Gymnasium: the id's limit stays */
     CHECK(ppo_env_get_spec(e)->max_episode_steps == 1600, "hardcore=1 keeps BipedalWalker-v3's 1600");
     ppo_env_free(e);
 
@@ -70,7 +60,7 @@ static void check_specs(void)
 /* Random episodes; every obs component inside [low, high]; render state finite. */
 static void check_obs_bounds(const char *id, const char *opts, int episodes)
 {
-    ppo_env *e = make(id, opts);
+    ppo_env *e = check_make_env(id, opts);
     const ppo_env_spec *s = ppo_env_get_spec(e);
     rng_t act;
     rng_seed(&act, 5);
@@ -115,7 +105,7 @@ static void check_obs_bounds(const char *id, const char *opts, int episodes)
 /* Twin envs: one gets actions beyond the bounds, the other the clipped ones; same trajectory. */
 static void check_clipping(const char *id)
 {
-    ppo_env *a = make(id, NULL), *b = make(id, NULL);
+    ppo_env *a = check_make_env(id, NULL), *b = check_make_env(id, NULL);
     int dim = ppo_env_get_spec(a)->action_dim, odim = ppo_env_get_spec(a)->obs_dim;
     rng_t act;
     rng_seed(&act, 9);
@@ -148,7 +138,7 @@ static void check_clipping(const char *id)
 /* Invalid actions: rejected, and the env continues exactly like a twin that never saw them. */
 static void check_invalid(const char *id)
 {
-    ppo_env *a = make(id, NULL), *b = make(id, NULL);
+    ppo_env *a = check_make_env(id, NULL), *b = check_make_env(id, NULL);
     const ppo_env_spec *s = ppo_env_get_spec(a);
     float oa[PPO_ENV_MAX_OBS_DIM], ob[PPO_ENV_MAX_OBS_DIM];
     ppo_step_result r;
@@ -186,7 +176,7 @@ static void check_invalid(const char *id)
 /* Near-zero gravity and no engines: some seeds drift for 1000 steps and must be truncated there. */
 static void check_truncation(void)
 {
-    ppo_env *e = make("LunarLander-v3", "gravity=-0.001");
+    ppo_env *e = check_make_env("LunarLander-v3", "gravity=-0.001");
     int truncated = 0;
     for (uint64_t seed = 0; seed < 40 && truncated < 2; seed++) {
         float obs[8], a = 0.0f;

@@ -34,20 +34,9 @@ static uint64_t fnv1a(uint64_t h, const void *data, size_t n)
     return h;
 }
 
-static ppo_env *make(const char *id)
-{
-    char err[256];
-    ppo_env *env = ppo_env_make(id, NULL, err, sizeof err);
-    if (!env) {
-        fprintf(stderr, "ppo_env_make(%s): %s\n", id, err);
-        exit(1);
-    }
-    return env;
-}
-
 static void runner_start(runner *r, const char *id, bool seed, uint64_t env_seed)
 {
-    r->env = make(id);
+    r->env = check_make_env(id, NULL);
     if (seed)
         ppo_env_seed(r->env, env_seed);
     rng_seed(&r->action_rng, 12345);
@@ -152,7 +141,7 @@ static void test_reset_distribution(int e)
 {
     const char *id = reset_dists[e].id;
     int dim = reset_dists[e].dim;
-    ppo_env *env = make(id);
+    ppo_env *env = check_make_env(id, NULL);
     ppo_env_seed(env, 2024);
     double mn[4], mx[4], sum[4] = {0};
     for (int i = 0; i < 4; i++)

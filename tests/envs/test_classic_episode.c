@@ -19,17 +19,6 @@ static const struct {
     {"Pendulum-v1", 200},
 };
 
-static ppo_env *make(const char *id)
-{
-    char err[256];
-    ppo_env *env = ppo_env_make(id, NULL, err, sizeof err);
-    if (!env) {
-        fprintf(stderr, "ppo_env_make(%s): %s\n", id, err);
-        exit(1);
-    }
-    return env;
-}
-
 /* Reset, then put the env in an exact Gymnasium state. */
 static void start_at(ppo_env *env, void (*set_state)(void *, const double *), const double *state)
 {
@@ -58,7 +47,7 @@ static float surviving_action(const char *id, const float *obs, rng_t *rng)
 
 static void test_time_limit(const char *id, int max_steps)
 {
-    ppo_env *env = make(id);
+    ppo_env *env = check_make_env(id, NULL);
     const ppo_env_spec *spec = ppo_env_get_spec(env);
     CHECK(spec->max_episode_steps == max_steps, "%s: max_episode_steps %d, Gymnasium registers %d", id,
           spec->max_episode_steps, max_steps);
@@ -91,7 +80,7 @@ static void test_time_limit(const char *id, int max_steps)
 /* CartPole: terminated when |x| > 2.4 or |theta| > 12 deg, strictly; reward 1 on the terminating step too. */
 static void test_cartpole_termination(void)
 {
-    ppo_env *env = make("CartPole-v1");
+    ppo_env *env = check_make_env("CartPole-v1", NULL);
     const double theta_lim = 12 * 2 * 3.141592653589793 / 360; /* Gymnasium's theta_threshold_radians */
     const struct {
         double state[4];
@@ -121,7 +110,7 @@ static void test_cartpole_termination(void)
  * [-pi, pi], velocities clipped to 4pi and 9pi. Checked along episodes that reach the goal. */
 static void test_acrobot(void)
 {
-    ppo_env *env = make("Acrobot-v1");
+    ppo_env *env = check_make_env("Acrobot-v1", NULL);
     const ppo_env_spec *spec = ppo_env_get_spec(env);
     int solved = 0;
     long checked = 0;
@@ -172,7 +161,7 @@ static void test_acrobot(void)
 static void test_mountain_car(const char *id, double goal, bool continuous,
                               void (*set_state)(void *, const double *))
 {
-    ppo_env *env = make(id);
+    ppo_env *env = check_make_env(id, NULL);
     float obs[2], rs[2];
     ppo_step_result r;
     const float push_right = continuous ? 1.0f : 2.0f, push_left = continuous ? -1.0f : 0.0f;
@@ -217,7 +206,7 @@ static void test_mountain_car(const char *id, double goal, bool continuous,
 /* Discrete envs reject out-of-range, fractional and NaN indices without changing anything. */
 static void test_invalid_discrete(const char *id, int count, void (*set_state)(void *, const double *))
 {
-    ppo_env *env = make(id);
+    ppo_env *env = check_make_env(id, NULL);
     const double state[4] = {0.01, 0.02, 0.03, 0.04}; /* used as 2 or 4 components */
     float obs[PPO_ENV_MAX_OBS_DIM], before[16], after[16];
     ppo_step_result r;
@@ -242,7 +231,7 @@ static void test_invalid_discrete(const char *id, int count, void (*set_state)(v
 static void test_continuous_actions(const char *id, float bound, void (*set_state)(void *, const double *),
                                     const double *state)
 {
-    ppo_env *env = make(id);
+    ppo_env *env = check_make_env(id, NULL);
     float obs_in[2], obs_out[PPO_ENV_MAX_OBS_DIM], obs_b[PPO_ENV_MAX_OBS_DIM], rs[3];
     ppo_step_result r_in, r_out;
     start_at(env, set_state, state);
