@@ -1,4 +1,4 @@
-/* mlp: oneDNN inner-product + eltwise primitives for a dense stack; orthogonal init. */
+/* mlp: oneDNN inner-product primitives for a dense stack, nn/activation.c between them; orthogonal init. */
 #include "nn/mlp.h"
 
 #include <math.h>
@@ -16,17 +16,6 @@ struct nn_ctx {
     dnnl_memory_t scratch_users[NN_MAX_SCRATCH_USERS];
     int n_scratch_users;
 };
-
-int nn_activation_parse(const char *name, nn_activation *out)
-{
-    if (!strcmp(name, "tanh"))
-        *out = NN_TANH;
-    else if (!strcmp(name, "relu"))
-        *out = NN_RELU;
-    else
-        return -1;
-    return 0;
-}
 
 size_t nn_mlp_param_count(const nn_mlp *m)
 {
@@ -114,13 +103,6 @@ static float *alloc_floats(size_t n)
     return p;
 }
 
-static dnnl_alg_kind_t act_alg(nn_activation a, bool for_backward)
-{
-    if (a == NN_RELU)
-        return for_backward ? dnnl_eltwise_relu_use_dst_for_bwd : dnnl_eltwise_relu;
-    return for_backward ? dnnl_eltwise_tanh_use_dst_for_bwd : dnnl_eltwise_tanh;
-}
-
 #define TRY(call, what)                                                                            \
     do {                                                                                           \
         dnnl_status_t st_ = (call);                                                                \
@@ -158,8 +140,8 @@ int nn_pass_init(nn_pass *p, nn_ctx *ctx, const nn_mlp *m, int batch, bool train
     p->owns_input = input == NULL;
     p->input = input ? input : alloc_floats((size_t)batch * (size_t)m->sizes[0]);
     int l = 0;
-    dnnl_primitive_attr_t attr = NULL, attr_act = NULL;
-    dnnl_primitive_desc_t pd = NULL, pd_hint = NULL, pd2 = NULL, epd_fwd = NULL; /* epd_fwd: the activation's, kept as backward hint */
+    dnnl_primitive_attr_t attr = NULL, attr_bwd = NULL;
+    dnnl_primitive_desc_t pd = NULL, pd_hint = NULL, pd2 = NULL;
     if (!p->input)
         goto oom;
     if (training && !(p->diff_input = alloc_floats((size_t)batch * (size_t)m->sizes[0])))
@@ -186,8 +168,9 @@ int nn_pass_init(nn_pass *p, nn_ctx *ctx, const nn_mlp *m, int batch, bool train
         if (!src || !w || !b || !dst)
             goto oom;
 
-        /* forward: inner product, then the activation in place as its own primitive (the gemm inner
-         * product applies an eltwise post-op through a slow path: measured 3-10x slower here) */
+        /* forward: inner product, then the activation in place (the gemm inner product applies an
+         * eltwise post-op through a slow path: measured 3-10x slower here) */
+        p->has_act[l] = has_act;
         TRY(dnnl_primitive_attr_create(&attr), "attr");
         TRY(dnnl_primitive_attr_set_scratchpad_mode(attr, dnnl_scratchpad_mode_user), "scratchpad mode");
         dnnl_inner_product_desc_t ipd;
@@ -203,50 +186,13 @@ int nn_pass_init(nn_pass *p, nn_ctx *ctx, const nn_mlp *m, int batch, bool train
             goto oom;
         if (sp)
             exec_add(&p->fwd[l], DNNL_ARG_SCRATCHPAD, sp);
-        if (has_act) {
-            dnnl_eltwise_desc_t ef;
-            TRY(dnnl_eltwise_forward_desc_init(&ef, prop, act_alg(m->act, training), &dst_md, 0.0f, 0.0f), "eltwise fwd desc");
-            TRY(dnnl_primitive_desc_create(&epd_fwd, &ef, attr, ctx->engine, NULL), "eltwise fwd pd");
-            dnnl_status_t st = dnnl_primitive_create(&p->act_fwd[l].prim, epd_fwd);
-            if (st == dnnl_success && scratch_for(p, epd_fwd, &sp) == 0) {
-                exec_add(&p->act_fwd[l], DNNL_ARG_SRC, dst);
-                exec_add(&p->act_fwd[l], DNNL_ARG_DST, dst);
-                if (sp)
-                    exec_add(&p->act_fwd[l], DNNL_ARG_SCRATCHPAD, sp);
-            }
-            if (st != dnnl_success || !training) {
-                dnnl_primitive_desc_destroy(epd_fwd);
-                epd_fwd = NULL;
-            }
-            TRY(st, "eltwise fwd primitive");
-        }
-
         if (training) {
-            /* attr without post-ops for the backward primitives */
-            TRY(dnnl_primitive_attr_create(&attr_act), "attr");
-            TRY(dnnl_primitive_attr_set_scratchpad_mode(attr_act, dnnl_scratchpad_mode_user), "scratchpad mode");
+            /* the backward primitives take their own attr (user scratchpad) */
+            TRY(dnnl_primitive_attr_create(&attr_bwd), "attr");
+            TRY(dnnl_primitive_attr_set_scratchpad_mode(attr_bwd, dnnl_scratchpad_mode_user), "scratchpad mode");
             dnnl_memory_t ddst = pass_mem(p, &dst_md, p->diff[l]);
             if (!ddst)
                 goto oom;
-            if (has_act) { /* in place: diff[l] <- diff[l] * act'(out[l]) */
-                dnnl_eltwise_desc_t eb;
-                dnnl_primitive_desc_t epd = NULL;
-                TRY(dnnl_eltwise_backward_desc_init(&eb, act_alg(m->act, true), &dst_md, &dst_md, 0.0f, 0.0f), "eltwise bwd desc");
-                dnnl_status_t st = dnnl_primitive_desc_create(&epd, &eb, attr_act, ctx->engine, epd_fwd);
-                dnnl_primitive_desc_destroy(epd_fwd);
-                epd_fwd = NULL;
-                TRY(st, "eltwise bwd pd");
-                st = dnnl_primitive_create(&p->act_bwd[l].prim, epd);
-                if (st == dnnl_success && scratch_for(p, epd, &sp) == 0) {
-                    exec_add(&p->act_bwd[l], DNNL_ARG_DST, dst);
-                    exec_add(&p->act_bwd[l], DNNL_ARG_DIFF_DST, ddst);
-                    exec_add(&p->act_bwd[l], DNNL_ARG_DIFF_SRC, ddst);
-                    if (sp)
-                        exec_add(&p->act_bwd[l], DNNL_ARG_SCRATCHPAD, sp);
-                }
-                dnnl_primitive_desc_destroy(epd);
-                TRY(st, "eltwise bwd primitive");
-            }
             dnnl_memory_t dw = pass_mem(p, &w_md, grads + nn_mlp_weight_offset(m, l));
             dnnl_memory_t db = pass_mem(p, &b_md, grads + nn_mlp_bias_offset(m, l));
             dnnl_memory_t dsrc = pass_mem(p, &src_md, l == 0 ? p->diff_input : p->diff[l - 1]);
@@ -254,7 +200,7 @@ int nn_pass_init(nn_pass *p, nn_ctx *ctx, const nn_mlp *m, int batch, bool train
                 goto oom;
             dnnl_inner_product_desc_t bw, bd;
             TRY(dnnl_inner_product_backward_weights_desc_init(&bw, &src_md, &w_md, &b_md, &dst_md), "ip bwd-weights desc");
-            TRY(dnnl_primitive_desc_create(&pd, &bw, attr_act, ctx->engine, pd_hint), "ip bwd-weights pd");
+            TRY(dnnl_primitive_desc_create(&pd, &bw, attr_bwd, ctx->engine, pd_hint), "ip bwd-weights pd");
             TRY(dnnl_primitive_create(&p->bwd_w[l].prim, pd), "ip bwd-weights primitive");
             exec_add(&p->bwd_w[l], DNNL_ARG_SRC, src);
             exec_add(&p->bwd_w[l], DNNL_ARG_DIFF_DST, ddst);
@@ -265,7 +211,7 @@ int nn_pass_init(nn_pass *p, nn_ctx *ctx, const nn_mlp *m, int batch, bool train
             if (sp)
                 exec_add(&p->bwd_w[l], DNNL_ARG_SCRATCHPAD, sp);
             TRY(dnnl_inner_product_backward_data_desc_init(&bd, &src_md, &w_md, &dst_md), "ip bwd-data desc");
-            TRY(dnnl_primitive_desc_create(&pd2, &bd, attr_act, ctx->engine, pd_hint), "ip bwd-data pd");
+            TRY(dnnl_primitive_desc_create(&pd2, &bd, attr_bwd, ctx->engine, pd_hint), "ip bwd-data pd");
             TRY(dnnl_primitive_create(&p->bwd_d[l].prim, pd2), "ip bwd-data primitive");
             exec_add(&p->bwd_d[l], DNNL_ARG_DIFF_DST, ddst);
             exec_add(&p->bwd_d[l], DNNL_ARG_WEIGHTS, w);
@@ -277,8 +223,8 @@ int nn_pass_init(nn_pass *p, nn_ctx *ctx, const nn_mlp *m, int batch, bool train
             dnnl_primitive_desc_destroy(pd);
             dnnl_primitive_desc_destroy(pd2);
             pd = pd2 = NULL;
-            dnnl_primitive_attr_destroy(attr_act);
-            attr_act = NULL;
+            dnnl_primitive_attr_destroy(attr_bwd);
+            attr_bwd = NULL;
         }
         dnnl_primitive_desc_destroy(pd_hint);
         pd_hint = NULL;
@@ -291,16 +237,14 @@ oom:
 fail:
     if (attr)
         dnnl_primitive_attr_destroy(attr);
-    if (attr_act)
-        dnnl_primitive_attr_destroy(attr_act);
+    if (attr_bwd)
+        dnnl_primitive_attr_destroy(attr_bwd);
     if (pd)
         dnnl_primitive_desc_destroy(pd);
     if (pd2)
         dnnl_primitive_desc_destroy(pd2);
     if (pd_hint)
         dnnl_primitive_desc_destroy(pd_hint);
-    if (epd_fwd)
-        dnnl_primitive_desc_destroy(epd_fwd);
     nn_pass_destroy(p);
     return -1;
 }
@@ -310,8 +254,8 @@ void nn_pass_destroy(nn_pass *p)
     if (!p->mlp)
         return;
     for (int l = 0; l < NN_MAX_LAYERS; l++) {
-        nn_exec *all[5] = {&p->fwd[l], &p->act_fwd[l], &p->act_bwd[l], &p->bwd_w[l], &p->bwd_d[l]};
-        for (int k = 0; k < 5; k++)
+        nn_exec *all[3] = {&p->fwd[l], &p->bwd_w[l], &p->bwd_d[l]};
+        for (int k = 0; k < 3; k++)
             if (all[k]->prim)
                 dnnl_primitive_destroy(all[k]->prim);
         free(p->out[l]);
@@ -334,8 +278,10 @@ void nn_pass_forward(nn_pass *p)
 {
     for (int l = 0; l < p->mlp->n_layers; l++) {
         run(p->ctx, &p->fwd[l]);
-        if (p->act_fwd[l].prim)
-            run(p->ctx, &p->act_fwd[l]);
+        if (p->has_act[l]) {
+            dnnl_stream_wait(p->ctx->stream); /* a no-op on the CPU engine; the order is what matters */
+            nn_act_forward(p->mlp->act, p->out[l], (size_t)p->batch * (size_t)p->mlp->sizes[l + 1]);
+        }
     }
     dnnl_stream_wait(p->ctx->stream);
 }
@@ -343,8 +289,10 @@ void nn_pass_forward(nn_pass *p)
 void nn_pass_backward(nn_pass *p, bool want_input_diff)
 {
     for (int l = p->mlp->n_layers - 1; l >= 0; l--) {
-        if (p->act_bwd[l].prim)
-            run(p->ctx, &p->act_bwd[l]);
+        if (p->has_act[l]) { /* diff[l] <- diff[l] * act'(out[l]) */
+            dnnl_stream_wait(p->ctx->stream);
+            nn_act_backward(p->mlp->act, p->out[l], p->diff[l], (size_t)p->batch * (size_t)p->mlp->sizes[l + 1]);
+        }
         run(p->ctx, &p->bwd_w[l]);
         if (l > 0 || want_input_diff)
             run(p->ctx, &p->bwd_d[l]);

@@ -1,6 +1,6 @@
 /* mlp: dense layer stacks on oneDNN. A shape (nn_mlp) is a constant description whose parameters
- * live in a caller-owned flat buffer; a pass (nn_pass) holds the oneDNN primitives and activation
- * buffers for one batch size, created once and reused for every forward/backward call.
+ * live in a caller-owned flat buffer; a pass (nn_pass) holds the oneDNN inner-product primitives and
+ * activation buffers for one batch size (the nonlinearities are nn/activation.c's loops), created once and reused for every forward/backward call.
  * Not thread-safe: one pass is executed by one caller at a time (oneDNN threads inside). */
 #ifndef PPO_NN_MLP_H
 #define PPO_NN_MLP_H
@@ -10,14 +10,10 @@
 
 #include <oneapi/dnnl/dnnl.h>
 
+#include "nn/activation.h"
 #include "util/rng.h"
 
 #define NN_MAX_LAYERS 8
-
-typedef enum { NN_TANH = 0, NN_RELU = 1 } nn_activation;
-
-/* "tanh" or "relu" (the option and checkpoint spelling) -> *out; -1 for any other name. */
-int nn_activation_parse(const char *name, nn_activation *out);
 
 typedef struct {
     int n_layers;
@@ -55,8 +51,7 @@ typedef struct {
     float *diff[NN_MAX_LAYERS];     /* (batch, sizes[l+1]) d loss / d out[l]; training only */
     float *diff_input;              /* (batch, sizes[0]) d loss / d input; training only */
     nn_exec fwd[NN_MAX_LAYERS];
-    nn_exec act_fwd[NN_MAX_LAYERS]; /* prim NULL where the layer has no activation */
-    nn_exec act_bwd[NN_MAX_LAYERS]; /* prim NULL where the layer has no activation */
+    bool has_act[NN_MAX_LAYERS];    /* the layer's output goes through mlp->act */
     nn_exec bwd_w[NN_MAX_LAYERS];
     nn_exec bwd_d[NN_MAX_LAYERS];
     dnnl_memory_t mems[12 * NN_MAX_LAYERS];
