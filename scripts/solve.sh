@@ -21,6 +21,8 @@ for env in $envs; do
     steps=$(printf '%s\n' "$res" | sed -n 's/^trained \([0-9]*\) steps.*/\1/p')
     ev=$(printf '%s\n' "$res" | sed -n 's/^eval: .*return \([-0-9.]*\) +- \([0-9.]*\).*/\1 +- \2/p')
     thr=$(build/src/ppo envs | awk -v e="$env" '$1 == e {print $NF}')
+    # Gymnasium registers no threshold for Pendulum-v1; -200 is the customary one (our acceptance table)
+    [ "$env" = Pendulum-v1 ] && [ "$thr" = none ] && thr=-200
     mean=${ev%% *}
     solved=no
     if [ -n "$mean" ] && [ "$thr" != none ]; then
