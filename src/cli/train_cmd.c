@@ -1,7 +1,9 @@
 /* `ppo [train]`: parse options, open the log, run the updates, save the policy. Collective. */
 #include <errno.h>
 #include <fcntl.h>
+#include <stdbool.h>
 #include <stddef.h>
+#include <limits.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -78,6 +80,35 @@ static int log_stem_len(const char *log)
 {
     const size_t n = strlen(log);
     return (int)(n > 3 && !strcmp(log + n - 3, ".h5") ? n - 3 : n);
+}
+
+/* path with its directory resolved (symlinks, "..", "./"), for a file that may not exist yet; 0 on
+ * success, -1 when the directory does not exist (the caller's can_create check reports that). */
+static int resolve_path(const char *path, char *out, size_t out_len)
+{
+    const char *slash = strrchr(path, '/');
+    char dir[PATH_MAX], real[PATH_MAX];
+    if (!slash)
+        snprintf(dir, sizeof dir, ".");
+    else
+        snprintf(dir, sizeof dir, "%.*s", slash == path ? 1 : (int)(slash - path), path);
+    if (!realpath(dir, real))
+        return -1;
+    int n = snprintf(out, out_len, "%s/%s", real, slash ? slash + 1 : path);
+    return n < 0 || (size_t)n >= out_len ? -1 : 0;
+}
+
+/* Whether two paths name one file: the same inode when both exist, else the same resolved path
+ * (so --log a.h5 --save ./a.h5 is caught, not only identical strings). */
+static bool same_file(const char *a, const char *b)
+{
+    if (!strcmp(a, b))
+        return true;
+    struct stat sa, sb;
+    if (stat(a, &sa) == 0 && stat(b, &sb) == 0)
+        return sa.st_dev == sb.st_dev && sa.st_ino == sb.st_ino;
+    char ra[PATH_MAX], rb[PATH_MAX];
+    return resolve_path(a, ra, sizeof ra) == 0 && resolve_path(b, rb, sizeof rb) == 0 && !strcmp(ra, rb);
 }
 
 /* Default paths: runs/ENV_sSEED_YYYYmmdd-HHMMSS.h5 and the same stem + .policy.h5. */
@@ -512,9 +543,9 @@ int cmd_train(int argc, char **argv)
 
     if (par.rank == 0) {
         err[0] = 0;
-        const char *twice = !strcmp(cfg.log, cfg.save) || !strcmp(cfg.log, cfg.checkpoint) ? cfg.log
-                            : !strcmp(cfg.save, cfg.checkpoint)                            ? cfg.save
-                                                                                           : NULL;
+        const char *twice = same_file(cfg.log, cfg.save) || same_file(cfg.log, cfg.checkpoint) ? cfg.log
+                            : same_file(cfg.save, cfg.checkpoint)                               ? cfg.save
+                                                                                                : NULL;
         if (twice)
             snprintf(err, sizeof err, "--log, --save and --checkpoint must be different files, but two are %s", twice);
         else if (!resume_path && !cfg.force && access(cfg.save, F_OK) == 0)
