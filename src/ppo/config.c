@@ -332,7 +332,7 @@ static const struct {
      * Gaussian and zoo's log_std_init=-3.29 the car never finds the flag (-0.01). Exploring with std 1
      * (log_std_init=0) over 16 envs finds it: 300k steps, greedy eval over 20 episodes, seeds 1-5:
      * 95.55, 94.98, 94.66, 94.66, 95.51 (150k steps: 89.3-89.8, not solved). Our settings, not zoo's. */
-    {"MountainCarContinuous-v0", "ppo's own (zoo's entry needs gSDE): std 1 exploration, 16 envs",
+    {"MountainCarContinuous-v0", "ppo's own, as zoo's entry needs gSDE: std 1 exploration, 16 envs",
      "envs=16 rollout_steps=256 minibatches=16 epochs=10 gamma=0.9999 gae_lambda=0.95 ent_coef=0 clip_coef=0.2 "
      "lr=3e-4 anneal_lr=true max_grad_norm=0.5 vf_coef=0.5 log_std_init=0 norm_obs=true norm_reward=true "
      "total_steps=300000"},
@@ -485,6 +485,10 @@ void config_print_help(const char *prog, const ppo_config *d)
                 *q = '-';
         printf("  %-22s %s (%s)\n", flag, opts[i].help, val[0] ? val : "none");
     }
+    printf("\nenv presets (--preset auto applies them to the options not given; envs is the global count, split "
+           "over the ranks):\n");
+    for (size_t k = 0; k < sizeof presets / sizeof presets[0]; k++)
+        printf("  %s: %s\n      (%s)\n", presets[k].env, presets[k].settings, presets[k].source);
 }
 
 int config_option_count(void) { return N_OPTS; }

@@ -1,7 +1,7 @@
 """`ppo --help` and the config file: --help (and -h, `ppo train --help`, `ppo eval --help`) exits 0;
 it lists every field of ppo_config (read from src/ppo/config.h, not from the option table) as a
 --dashed-flag with its default, and those defaults are the values a run with --preset none really
-uses (its /config attributes). A config file's values are used, flags override them wherever --config stands, and
+uses (its /config attributes); every env has a preset, listed by --help. A config file's values are used, flags override them wherever --config stands, and
 --name=value works like --name value."""
 import math
 import os
@@ -67,6 +67,18 @@ def test_help(tmp):
     return help_defaults, derived
 
 
+def test_presets_listed(tmp):
+    """Every env `ppo envs` lists has a preset, and --help shows it."""
+    rc, out, _ = ct.run(["--help"], cwd=tmp)
+    rc2, envs, _ = ct.run(["envs"], cwd=tmp)
+    ids = [ln.split()[0] for ln in envs.splitlines()[1:] if ln.strip()]
+    ct.check(rc == 0 and rc2 == 0 and len(ids) >= 9, f"--help / envs failed ({rc}, {rc2}) or few envs: {ids}")
+    section = out.split("env presets", 1)[1] if "env presets" in out else ""
+    for env in ids:
+        lines = [ln for ln in section.splitlines() if ln.startswith(f"  {env}: ")]
+        ct.check(len(lines) == 1 and "total_steps=" in lines[0], f"--help shows no preset for {env}")
+
+
 def run_log(tmp, name, args):
     """Runs a small training into tmp/name; returns the /config attributes and /metrics length."""
     path = os.path.join(tmp, name)
@@ -120,6 +132,7 @@ def main():
         empty = os.path.join(tmp, "empty")
         os.mkdir(empty)
         defaults, derived = test_help(empty)
+        test_presets_listed(empty)
         test_defaults_are_used(tmp, defaults, derived)
         test_config_file(tmp)
     ct.finish("help and config")
