@@ -84,6 +84,9 @@ int cmd_eval(const par_layout *par, int argc, char **argv)
     } else if (pm.n_params != ck.n_params) {
         fprintf(stderr, "ppo: error: checkpoint %s: %zu parameters, but its network for %s needs %zu (corrupt?)\n", path,
                 ck.n_params, ck.env, pm.n_params);
+    } else if (ck.obs_norm_dim > 0 && ck.obs_norm_dim != ppo_env_get_spec(env)->obs_dim) {
+        fprintf(stderr, "ppo: error: checkpoint %s: observation statistics of size %d, but %s observes %d values (corrupt?)\n",
+                path, ck.obs_norm_dim, ck.env, ppo_env_get_spec(env)->obs_dim);
     } else {
         eval_result ev;
         const ppo_env_spec *spec = ppo_env_get_spec(env);

@@ -65,6 +65,9 @@ static int mkdir_parent(const char *path)
  * checkpoint path is refused before anything is written, not after training. */
 static bool can_create(const char *path)
 {
+    struct stat st;
+    if (stat(path, &st) == 0 && S_ISDIR(st.st_mode))
+        return false; /* a directory cannot be replaced by the file */
     char probe[CONFIG_PATH + 32];
     snprintf(probe, sizeof probe, "%s.probe%d", path, (int)getpid());
     int fd = open(probe, O_WRONLY | O_CREAT | O_EXCL, 0600);
@@ -75,11 +78,34 @@ static bool can_create(const char *path)
     return true;
 }
 
+/* Why can_create refused path, for the error message. */
+static const char *why_not(const char *path)
+{
+    struct stat st;
+    return stat(path, &st) == 0 && S_ISDIR(st.st_mode) ? "it is a directory" : "is the directory writable?";
+}
+
 /* Length of a log path without its ".h5": the stem the run's other files are named after. */
 static int log_stem_len(const char *log)
 {
     const size_t n = strlen(log);
     return (int)(n > 3 && !strcmp(log + n - 3, ".h5") ? n - 3 : n);
+}
+
+/* --resume auto found a log but no checkpoint of it: the log moves to LOG.interrupted-TIME.h5 (never
+ * overwritten) and a new run starts. Returns -1 with err when it cannot be moved. */
+static int move_log_aside(const char *log, char *err, size_t err_len)
+{
+    char aside[CONFIG_PATH + 64], stamp[32];
+    time_t now = time(NULL);
+    strftime(stamp, sizeof stamp, "%Y%m%d-%H%M%S", localtime(&now));
+    snprintf(aside, sizeof aside, "%.*s.interrupted-%s.h5", log_stem_len(log), log, stamp);
+    if (access(aside, F_OK) == 0 || rename(log, aside) != 0) {
+        snprintf(err, err_len, "log %s has no checkpoint to resume from, and it cannot be moved to %s", log, aside);
+        return -1;
+    }
+    printf("ppo: %s has no checkpoint to resume from; it was moved to %s and a new run starts\n", log, aside);
+    return 0;
 }
 
 /* path with its directory resolved (symlinks, "..", "./"), for a file that may not exist yet; 0 on
@@ -111,8 +137,9 @@ static bool same_file(const char *a, const char *b)
     return resolve_path(a, ra, sizeof ra) == 0 && resolve_path(b, rb, sizeof rb) == 0 && !strcmp(ra, rb);
 }
 
-/* Default paths: runs/ENV_sSEED_YYYYmmdd-HHMMSS.h5 and the same stem + .policy.h5. */
-static void resolve_paths(ppo_config *c, const par_layout *par, bool *default_log)
+/* Default paths: runs/ENV_sSEED_YYYYmmdd-HHMMSS.h5 and the same stem + .policy.h5. Returns -1 when a
+ * derived name would not fit (the same on every rank). */
+static int resolve_paths(ppo_config *c, const par_layout *par, bool *default_log)
 {
     *default_log = c->log[0] == 0;
     if (*default_log && par->rank == 0) {
@@ -123,10 +150,12 @@ static void resolve_paths(ppo_config *c, const par_layout *par, bool *default_lo
     }
     MPI_Bcast(c->log, sizeof c->log, MPI_CHAR, 0, par->comm);
     const int n = log_stem_len(c->log);
+    int fits = 1;
     if (!c->save[0])
-        snprintf(c->save, sizeof c->save, "%.*s.policy.h5", n, c->log);
+        fits &= snprintf(c->save, sizeof c->save, "%.*s.policy.h5", n, c->log) < (int)sizeof c->save;
     if (!c->checkpoint[0])
-        snprintf(c->checkpoint, sizeof c->checkpoint, "%.*s.ckpt.h5", n, c->log);
+        fits &= snprintf(c->checkpoint, sizeof c->checkpoint, "%.*s.ckpt.h5", n, c->log) < (int)sizeof c->checkpoint;
+    return fits ? 0 : -1;
 }
 
 /* Options that may differ between a run and its resumption (they do not change the computation). */
@@ -327,6 +356,12 @@ static int load_training_checkpoint(trainer *tr, const par_layout *par, const pp
         else if (options_mismatch(ts.options, cfg, err, err_len) == 0 && ck.n_params != (size_t)trainer_param_count(tr))
             snprintf(err, err_len, "checkpoint %s has %zu parameters, this network %d", path, ck.n_params,
                      trainer_param_count(tr));
+        else if (!err[0] && trainer_obs_stats(tr) && ck.obs_norm_dim != trainer_obs_stats(tr)->dim)
+            snprintf(err, err_len, "checkpoint %s: observation statistics of size %d, the env has %d (corrupt?)", path,
+                     ck.obs_norm_dim, trainer_obs_stats(tr)->dim);
+        else if (!err[0] && ts.rng_per_rank != trainer_rng_words(tr))
+            snprintf(err, err_len, "checkpoint %s: %zu RNG words per rank, this run has %zu (corrupt?)", path,
+                     ts.rng_per_rank, trainer_rng_words(tr));
         if (!err[0]) {
             adam_state *adam = trainer_adam(tr);
             memcpy(trainer_params(tr), ck.params, ck.n_params * sizeof(float));
@@ -335,7 +370,7 @@ static int load_training_checkpoint(trainer *tr, const par_layout *par, const pp
             adam->step = ts.adam_step;
             trainer_load_rngs(tr, (const uint64_t *)ts.rng + (size_t)par->rank * ts.rng_per_rank);
             running_stats *os = trainer_obs_stats(tr), *rs = trainer_return_stats(tr);
-            if (os && ck.obs_norm_dim == os->dim) {
+            if (os) {
                 os->count = ck.obs_norm_count;
                 memcpy(os->mean, ck.obs_norm_mean, sizeof(double) * (size_t)os->dim);
                 memcpy(os->var, ck.obs_norm_var, sizeof(double) * (size_t)os->dim);
@@ -477,7 +512,12 @@ int cmd_train(int argc, char **argv)
         ppo_env_free(probe);
     }
     bool default_log;
-    resolve_paths(&cfg, &par, &default_log);
+    if (resolve_paths(&cfg, &par, &default_log)) {
+        if (par.rank == 0)
+            fprintf(stderr, "ppo: error: option log: the path is too long to name its .policy.h5 and .ckpt.h5 beside it "
+                            "(give --save and --checkpoint)\n");
+        return EXIT_BAD_INPUT;
+    }
     if (!config_agrees(&par, &cfg)) {
         if (par.rank == 0)
             fprintf(stderr, "ppo: error: ranks were started with different options\n");
@@ -503,6 +543,7 @@ int cmd_train(int argc, char **argv)
      * checkpoint and its final policy, does nothing when the run is complete, and starts a new run when
      * there is no checkpoint (moving a log left without one aside, never overwriting it) */
     const char *resume_path = NULL;
+    bool move_aside = false; /* rank 0: a log without checkpoint, moved aside once every check passed */
     if (cfg.resume[0] && strcmp(cfg.resume, "auto"))
         resume_path = cfg.resume;
     else if (cfg.resume[0]) {
@@ -514,15 +555,7 @@ int cmd_train(int argc, char **argv)
             if (choice == 3)
                 printf("ppo: run %s is already complete (%lld of %lld updates in %s); nothing to do\n", cfg.log, best,
                        trainer_updates_total(tr), ck >= fin ? cfg.checkpoint : cfg.save);
-            if (choice == 0 && access(cfg.log, F_OK) == 0) {
-                char aside[CONFIG_PATH + 64], stamp[32];
-                time_t now = time(NULL);
-                strftime(stamp, sizeof stamp, "%Y%m%d-%H%M%S", localtime(&now));
-                snprintf(aside, sizeof aside, "%.*s.interrupted-%s.h5", log_stem_len(cfg.log), cfg.log, stamp);
-                if (rename(cfg.log, aside) == 0)
-                    printf("ppo: %s has no checkpoint to resume from; it was moved to %s and a new run starts\n",
-                           cfg.log, aside);
-            }
+            move_aside = choice == 0 && access(cfg.log, F_OK) == 0;
         }
         MPI_Bcast(&choice, 1, MPI_INT, 0, par.comm);
         if (choice == 3) {
@@ -540,6 +573,13 @@ int cmd_train(int argc, char **argv)
         trainer_free(tr);
         return EXIT_BAD_INPUT;
     }
+    if (resume_path && start_update >= trainer_updates_total(tr)) { /* as --resume auto: nothing is touched */
+        if (par.rank == 0)
+            printf("ppo: run %s is already complete (%lld of %lld updates in %s); nothing to do\n", cfg.log,
+                   start_update, trainer_updates_total(tr), resume_path);
+        trainer_free(tr);
+        return EXIT_OK;
+    }
 
     if (par.rank == 0) {
         err[0] = 0;
@@ -551,18 +591,23 @@ int cmd_train(int argc, char **argv)
         else if (!resume_path && !cfg.force && access(cfg.save, F_OK) == 0)
             snprintf(err, sizeof err, "checkpoint %s already exists (use --force to overwrite, or --save)", cfg.save);
         else if (!resume_path && !cfg.force && access(cfg.checkpoint, F_OK) == 0)
-            snprintf(err, sizeof err, "checkpoint %s already exists (continue it with --resume auto, or use --force)",
+            snprintf(err, sizeof err, cfg.resume[0] ? "checkpoint %s exists but cannot be resumed from (corrupt?); "
+                                                      "move it away, or use --force"
+                                                    : "checkpoint %s already exists (continue it with --resume auto, "
+                                                      "or use --force)",
                      cfg.checkpoint);
         else if (resume_path)
             log = h5log_reopen(cfg.log, start_update, cfg.log_trajectories > 0, err, sizeof err);
         else if (default_log && mkdir_parent(cfg.log))
             snprintf(err, sizeof err, "cannot create the directory for log %s", cfg.log);
         else if (!can_create(cfg.log))
-            snprintf(err, sizeof err, "cannot create log %s (is the directory writable?)", cfg.log);
+            snprintf(err, sizeof err, "cannot create log %s (%s)", cfg.log, why_not(cfg.log));
         else if (!can_create(cfg.save))
-            snprintf(err, sizeof err, "cannot create checkpoint %s (is the directory writable?)", cfg.save);
+            snprintf(err, sizeof err, "cannot create checkpoint %s (%s)", cfg.save, why_not(cfg.save));
         else if (!can_create(cfg.checkpoint))
-            snprintf(err, sizeof err, "cannot create checkpoint %s (is the directory writable?)", cfg.checkpoint);
+            snprintf(err, sizeof err, "cannot create checkpoint %s (%s)", cfg.checkpoint, why_not(cfg.checkpoint));
+        else if (move_aside && move_log_aside(cfg.log, err, sizeof err))
+            ; /* err says why */
         else {
             log_context ctx = {
                 .ranks = par.size, .threads_per_rank = par.threads, .hostnames = par.hostnames,

@@ -268,9 +268,10 @@ h5log *h5log_create(const char *path, bool force, const ppo_config *cfg, const l
     return log;
 }
 
-/* Opens a table's datasets and cuts every column to the rows whose `update` is <= keep. */
-static int table_open_truncate(table *t, hid_t file, const char *group, const column *cols, int n, size_t row_size,
-                               long long keep)
+/* Opens a table's datasets and counts the rows whose `update` is <= keep into t->rows; changes nothing
+ * (table_cut does, once every table of the log has opened). */
+static int table_open_keep(table *t, hid_t file, const char *group, const column *cols, int n, size_t row_size,
+                           long long keep)
 {
     t->cols = cols;
     t->n_cols = n;
@@ -302,15 +303,23 @@ static int table_open_truncate(table *t, hid_t file, const char *group, const co
     while (rows < len && u[rows] <= keep)
         rows++;
     free(u);
-    for (int i = 0; i < n; i++)
-        if (H5Dset_extent(t->dsets[i], &rows) < 0)
-            rc = -1;
     t->rows = rows;
     return rc;
 }
 
-/* Reopens /trajectories (if the log has it) and drops episodes recorded after update `keep`. */
-static int traj_open_truncate(traj_tables *tr, hid_t file, long long keep)
+/* Cuts every column of a table opened by table_open_keep to its kept rows. */
+static int table_cut(table *t)
+{
+    int rc = 0;
+    for (int i = 0; i < t->n_cols; i++)
+        if (H5Dset_extent(t->dsets[i], &t->rows) < 0)
+            rc = -1;
+    return rc;
+}
+
+/* Reopens /trajectories (if the log has it) and counts the steps of the episodes recorded up to update
+ * `keep` into tr->rows; traj_cut drops the rest. */
+static int traj_open_keep(traj_tables *tr, hid_t file, long long keep)
 {
     if (H5Lexists(file, "trajectories", H5P_DEFAULT) <= 0)
         return 0;
@@ -323,8 +332,8 @@ static int traj_open_truncate(traj_tables *tr, hid_t file, long long keep)
         if ((tr->steps[k] = H5Dopen2(g, traj_names[k], H5P_DEFAULT)) < 0)
             rc = -1;
     H5Gclose(g);
-    if (rc || table_open_truncate(&tr->index, file, "trajectories/index", traj_index_cols, N_TCOLS,
-                                  sizeof(traj_index_row), keep))
+    if (rc || table_open_keep(&tr->index, file, "trajectories/index", traj_index_cols, N_TCOLS,
+                              sizeof(traj_index_row), keep))
         return -1;
     /* widths from the datasets; kept steps end where the first dropped episode began */
     hsize_t dims[2];
@@ -355,12 +364,20 @@ static int traj_open_truncate(traj_tables *tr, hid_t file, long long keep)
         }
         steps = (hsize_t)(last[0] + last[1]);
     }
+    tr->rows = steps;
+    return rc;
+}
+
+static int traj_cut(traj_tables *tr)
+{
+    if (!tr->on)
+        return 0;
+    int rc = table_cut(&tr->index);
     for (int k = 0; k < TR_COUNT; k++) {
-        hsize_t size[2] = {steps, (hsize_t)traj_width(&tr->layout, k)}; /* 1-D datasets read size[0] only */
+        hsize_t size[2] = {tr->rows, (hsize_t)traj_width(&tr->layout, k)}; /* 1-D datasets read size[0] only */
         if (H5Dset_extent(tr->steps[k], size) < 0)
             rc = -1;
     }
-    tr->rows = steps;
     return rc;
 }
 
@@ -375,6 +392,14 @@ h5log *h5log_reopen(const char *path, long long keep_updates, bool need_trajecto
     hid_t fapl = H5Pcreate(H5P_FILE_ACCESS);
     H5Pset_libver_bounds(fapl, H5F_LIBVER_LATEST, H5F_LIBVER_LATEST);
     log->file = access(path, F_OK) == 0 ? H5Fopen(path, H5F_ACC_RDWR, fapl) : -1;
+    if (log->file < 0 && access(path, F_OK) == 0) {
+        /* A writer that was killed (SIGKILL, OOM, MPI_Abort) leaves the superblock marked "open for SWMR
+         * write", and HDF5 refuses to open it again. The run being resumed is that writer, so clear the
+         * mark as h5clear -s does (through the same file-access property) and open it. */
+        hbool_t clear = 1;
+        if (H5Pset(fapl, "clear_status_flags", &clear) >= 0)
+            log->file = H5Fopen(path, H5F_ACC_RDWR, fapl);
+    }
     H5Pclose(fapl);
     if (log->file < 0) {
         snprintf(err, err_len, "cannot reopen log %s to resume into it (missing, unwritable or corrupt)", path);
@@ -386,9 +411,11 @@ h5log *h5log_reopen(const char *path, long long keep_updates, bool need_trajecto
         h5log_close(log);
         return NULL;
     }
-    if (table_open_truncate(&log->metrics, log->file, "metrics", metric_cols, N_MCOLS, sizeof(log_metrics), keep_updates) ||
-        table_open_truncate(&log->episodes, log->file, "episodes", episode_cols, N_ECOLS, sizeof(log_episode), keep_updates) ||
-        traj_open_truncate(&log->traj, log->file, keep_updates) || H5Fflush(log->file, H5F_SCOPE_GLOBAL) < 0 || H5Fstart_swmr_write(log->file) < 0) {
+    /* every table opens and is measured before any is cut: a log that fails half way is left as it was */
+    if (table_open_keep(&log->metrics, log->file, "metrics", metric_cols, N_MCOLS, sizeof(log_metrics), keep_updates) ||
+        table_open_keep(&log->episodes, log->file, "episodes", episode_cols, N_ECOLS, sizeof(log_episode), keep_updates) ||
+        traj_open_keep(&log->traj, log->file, keep_updates) || table_cut(&log->metrics) || table_cut(&log->episodes) ||
+        traj_cut(&log->traj) || H5Fflush(log->file, H5F_SCOPE_GLOBAL) < 0 || H5Fstart_swmr_write(log->file) < 0) {
         snprintf(err, err_len, "log %s: cannot prepare it for resuming (not a ppo log, or corrupt)", path);
         h5log_close(log);
         return NULL;

@@ -114,6 +114,61 @@ def test_sigkill_leaves_a_readable_log(tmp_path):
         assert len(f["trajectories/index/episode_id"]) > 0
 
 
+def test_a_killed_run_resumes_from_its_last_checkpoint(tmp_path):
+    """SIGKILL leaves the log marked open for SWMR writing; --resume auto must still continue into it."""
+    total = 2000 * BATCH
+    p = start(tmp_path, "--total-steps", total, "--log", "run.h5", "--checkpoint-every", 3)
+    assert wait_for(lambda: updates_in(tmp_path / "run.h5") >= 8)
+    subprocess.run(["pkill", "-KILL", "-f", f"{BIN} --seed 3 --total-steps {total}"])
+    p.kill()
+    p.communicate(timeout=120)
+    with h5py.File(tmp_path / "run.ckpt.h5", "r") as c:
+        saved = int(c["train"].attrs["update"])
+    assert saved >= 6
+    r = ppo(tmp_path, "--total-steps", (saved + 4) * BATCH, "--log", "run.h5", "--checkpoint-every", 3,
+            "--resume", "auto")
+    assert b"resumed from" in r.stdout
+    assert list(metrics(tmp_path / "run.h5")["update"]) == list(range(1, saved + 5))
+
+
+def test_failed_resumes_and_finished_runs_leave_the_files_alone(tmp_path):
+    ppo(tmp_path, "--total-steps", 4 * BATCH, "--log", "run.h5", "--checkpoint-every", 2)
+    files = {n: sha(tmp_path / n) for n in ("run.h5", "run.ckpt.h5", "run.policy.h5")}
+    # the log cannot take the resume (no /episodes): refused before /metrics is cut
+    with h5py.File(tmp_path / "run.h5", "a") as f:
+        del f["episodes"]
+    broken = sha(tmp_path / "run.h5")
+    r = ppo(tmp_path, "--total-steps", 8 * BATCH, "--log", "run.h5", "--resume", "run.ckpt.h5", check=False)
+    assert r.returncode == 2 and b"cannot prepare" in r.stderr, r.stderr
+    assert sha(tmp_path / "run.h5") == broken
+    # an explicit resume of a run that is already complete does nothing
+    r = ppo(tmp_path, "--total-steps", 2 * BATCH, "--log", "run.h5", "--resume", "run.policy.h5")
+    assert b"already complete" in r.stdout
+    assert sha(tmp_path / "run.policy.h5") == files["run.policy.h5"] and sha(tmp_path / "run.h5") == broken
+    # --resume auto with a corrupt checkpoint and no policy: an error, and the log is not moved aside
+    (tmp_path / "run.policy.h5").unlink()
+    (tmp_path / "run.ckpt.h5").write_bytes(open(tmp_path / "run.ckpt.h5", "rb").read()[:5000])
+    r = ppo(tmp_path, "--total-steps", 8 * BATCH, "--log", "run.h5", "--resume", "auto", check=False)
+    assert r.returncode == 2 and b"cannot be resumed from" in r.stderr, r.stderr
+    assert sorted(os.listdir(tmp_path)) == ["run.ckpt.h5", "run.h5"]
+    # a directory where a checkpoint goes: refused before training, nothing written
+    os.mkdir(tmp_path / "adir")
+    r = ppo(tmp_path, "--total-steps", 4 * BATCH, "--log", "new.h5", "--save", "adir", "--force", check=False)
+    assert r.returncode == 2 and b"adir (it is a directory)" in r.stderr, r.stderr
+    assert not (tmp_path / "new.h5").exists()
+
+
+def test_eval_refuses_observation_statistics_of_the_wrong_size(tmp_path):
+    ppo(tmp_path, "--total-steps", 2 * BATCH, "--log", "run.h5", "--norm-obs")
+    with h5py.File(tmp_path / "run.policy.h5", "a") as f:
+        for name in ("mean", "var"):
+            del f["obs_norm"][name]
+            f["obs_norm"][name] = np.ones(5000)
+    r = subprocess.run([BIN, "eval", "--checkpoint", "run.policy.h5", "--episodes", "2"], cwd=tmp_path,
+                       stdout=subprocess.PIPE, stderr=subprocess.PIPE, timeout=300)
+    assert r.returncode == 2 and b"observation statistics of size 5000" in r.stderr, (r.returncode, r.stderr)
+
+
 def test_nonfinite_gradient_stops_without_applying_the_update(tmp_path):
     r = ppo(tmp_path, "--total-steps", 50 * BATCH, "--log", "run.h5", "--checkpoint-every", 5, check=False,
             env={"PPO_FAULT_NAN_AT_UPDATE": "13"})
