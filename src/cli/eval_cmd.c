@@ -78,7 +78,7 @@ int cmd_eval(const par_layout *par, int argc, char **argv)
         fprintf(stderr, "ppo: error: checkpoint %s: %s\n", path, err);
     } else if (nn_activation_parse(ck.activation, &act)) {
         fprintf(stderr, "ppo: error: checkpoint %s: unknown activation '%s'\n", path, ck.activation);
-    } else if (nh < 1 || policy_model_init(&pm, ppo_env_get_spec(env), hidden, nh, act, ck.shared_trunk, err,
+    } else if (nh < 1 || policy_model_init(&pm, ppo_env_get_spec(env), hidden, nh, act, ck.shared_trunk, ck.sde, err,
                                            sizeof err)) {
         fprintf(stderr, "ppo: error: checkpoint %s: bad network shape '%s'\n", path, ck.hidden);
     } else if (pm.n_params != ck.n_params) {

@@ -308,6 +308,7 @@ static int write_training_checkpoint(trainer *tr, const par_layout *par, const p
         snprintf(ck.hidden, sizeof ck.hidden, "%s", cfg->hidden);
         snprintf(ck.activation, sizeof ck.activation, "%s", cfg->activation);
         ck.shared_trunk = cfg->shared_trunk;
+        ck.sde = cfg->sde;
         ck.global_step = trainer_update_count(tr) * trainer_steps_per_update(tr);
         ck.n_params = (size_t)trainer_param_count(tr);
         ck.params = trainer_params(tr);

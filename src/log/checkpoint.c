@@ -126,6 +126,7 @@ int checkpoint_save(const char *path, bool force, const checkpoint *ck, const tr
     rc |= h5io_put_str(f, "hidden", ck->hidden);
     rc |= h5io_put_str(f, "activation", ck->activation);
     rc |= h5io_put_i64(f, "shared_trunk", ck->shared_trunk);
+    rc |= h5io_put_i64(f, "sde", ck->sde);
     rc |= h5io_put_i64(f, "global_step", ck->global_step);
     rc |= h5io_put_array(f, "params", H5T_NATIVE_FLOAT, ck->n_params, ck->params);
     if (ck->obs_norm_dim > 0) {
@@ -188,6 +189,9 @@ int checkpoint_load(const char *path, checkpoint *ck, train_state *ts, char *err
     }
     if (rc == 0) {
         ck->shared_trunk = shared != 0;
+        int64_t sde = 0;
+        if (H5Aexists(f, "sde") > 0 && h5io_get_i64(f, "sde", &sde) == 0)
+            ck->sde = sde != 0;
         ck->global_step = step;
         ck->params = h5io_get_array(f, "params", H5T_NATIVE_FLOAT, sizeof(float), 0, &ck->n_params);
         if (!ck->params) {

@@ -16,6 +16,7 @@ typedef struct {
     char hidden[64];
     char activation[16];
     bool shared_trunk;
+    bool sde;      /* gSDE log-std layout (attribute absent in older checkpoints: false) */
     long long global_step;
     size_t n_params;
     float *params; /* (n_params,) owned after checkpoint_load */

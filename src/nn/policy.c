@@ -21,7 +21,7 @@ static void mlp_layout(nn_mlp *m, int in, const int *hidden, int n_hidden, int o
 }
 
 int policy_model_init(policy_model *pm, const ppo_env_spec *spec, const int *hidden, int n_hidden,
-                      nn_activation act, bool shared, char *err, size_t err_len)
+                      nn_activation act, bool shared, bool sde, char *err, size_t err_len)
 {
     memset(pm, 0, sizeof *pm);
     if (n_hidden < 1 || n_hidden > NN_MAX_LAYERS - 1) {
@@ -33,6 +33,11 @@ int policy_model_init(policy_model *pm, const ppo_env_spec *spec, const int *hid
     pm->action_dim = spec->action_dim;
     pm->n_out = pm->continuous ? spec->action_dim : spec->action_count;
     pm->shared = shared;
+    if (sde && !pm->continuous) {
+        snprintf(err, err_len, "gSDE (--sde) needs continuous actions; this env's are discrete");
+        return -1;
+    }
+    pm->sde_latent = sde ? hidden[n_hidden - 1] : 0;
     size_t off = 0;
     int head_in = spec->obs_dim;
     if (shared) {
@@ -46,7 +51,8 @@ int policy_model_init(policy_model *pm, const ppo_env_spec *spec, const int *hid
     off += nn_mlp_param_count(&pm->actor);
     if (pm->continuous) {
         pm->log_std_offset = off;
-        off += (size_t)pm->action_dim;
+        pm->log_std_count = (size_t)pm->action_dim * (size_t)(sde ? pm->sde_latent : 1);
+        off += pm->log_std_count;
     }
     pm->actor_end = off;
     if (shared)
@@ -65,7 +71,7 @@ void policy_model_init_params(const policy_model *pm, float *params, rng_t *rng)
         nn_mlp_init_orthogonal(&pm->trunk, params, hidden_gain, hidden_gain, rng);
     nn_mlp_init_orthogonal(&pm->actor, params, hidden_gain, 0.01, rng);
     if (pm->continuous)
-        memset(params + pm->log_std_offset, 0, sizeof(float) * (size_t)pm->action_dim);
+        memset(params + pm->log_std_offset, 0, sizeof(float) * pm->log_std_count);
     nn_mlp_init_orthogonal(&pm->critic, params, hidden_gain, 1.0, rng);
 }
 
@@ -110,6 +116,13 @@ void policy_pass_forward(policy_pass *pp)
         nn_pass_forward(&pp->trunk);
     nn_pass_forward(&pp->actor);
     nn_pass_forward(&pp->critic);
+}
+
+const float *policy_pass_latent(const policy_pass *pp)
+{
+    if (pp->pm->shared)
+        return nn_pass_output(&pp->trunk);
+    return pp->actor.out[pp->pm->actor.n_layers - 2];
 }
 
 void policy_pass_backward(policy_pass *pp)

@@ -1,6 +1,9 @@
 /* policy: the actor-critic network — actor and critic MLPs (or a shared trunk with two linear heads),
- * a state-independent log-std for Gaussian policies, all in ONE flat parameter buffer laid out
- * [trunk | actor | log_std | critic], so the actor's learning-rate range is [0, actor_end). */
+ * a log-std for Gaussian policies, all in ONE flat parameter buffer laid out
+ * [trunk | actor | log_std | critic], so the actor's learning-rate range is [0, actor_end).
+ * log_std: (action_dim,), state-independent; with gSDE (latent, action_dim): the log-std of each entry
+ * of the exploration matrix that maps the actor's last hidden features to action noise (SB3's
+ * StateDependentNoiseDistribution, full_std). */
 #ifndef PPO_NN_POLICY_H
 #define PPO_NN_POLICY_H
 
@@ -17,13 +20,15 @@ typedef struct {
     nn_mlp actor;
     nn_mlp critic;
     size_t log_std_offset; /* continuous only */
+    size_t log_std_count;  /* action_dim, or sde_latent * action_dim with gSDE */
+    int sde_latent;        /* gSDE: width of the features the noise is built from; 0: plain Gaussian */
     size_t actor_end;      /* params [0, actor_end) belong to the policy side */
     size_t n_params;
 } policy_model;
 
-/* hidden: n_hidden layer widths. Returns 0 or -1 with err. */
+/* hidden: n_hidden layer widths; sde: gSDE (continuous actions only). Returns 0 or -1 with err. */
 int policy_model_init(policy_model *pm, const ppo_env_spec *spec, const int *hidden, int n_hidden,
-                      nn_activation act, bool shared, char *err, size_t err_len);
+                      nn_activation act, bool shared, bool sde, char *err, size_t err_len);
 
 /* Orthogonal init with CleanRL's gains: sqrt(2) hidden, 0.01 policy output, 1 value output;
  * log_std starts at 0 (std 1). */
@@ -41,6 +46,8 @@ int policy_pass_init(policy_pass *pp, nn_ctx *ctx, const policy_model *pm, int b
 void policy_pass_destroy(policy_pass *pp);
 
 void policy_pass_forward(policy_pass *pp);
+/* gSDE's latent features (batch, sde_latent) after a forward pass: the actor's last hidden layer. */
+const float *policy_pass_latent(const policy_pass *pp);
 static inline const float *policy_pass_actor_out(const policy_pass *pp) { return nn_pass_output(&pp->actor); } /* (batch, n_out) */
 static inline const float *policy_pass_values(const policy_pass *pp) { return nn_pass_output(&pp->critic); } /* (batch,) */
 /* Where the loss writes d loss / d actor output (batch, n_out) and d loss / d value (batch,). */

@@ -56,6 +56,8 @@ static const opt_def opts[] = {
     OPT(activation, OPT_STR, "tanh | relu"),
     OPT(shared_trunk, OPT_BOOL, "actor and critic share the hidden layers"),
     OPT(log_std_init, OPT_DOUBLE, "continuous actions: initial log standard deviation of the Gaussian policy"),
+    OPT(sde, OPT_BOOL, "continuous actions: gSDE exploration (noise = latent features x a random matrix, as SB3's use_sde)"),
+    OPT(sde_sample_freq, OPT_INT, "gSDE: draw new exploration matrices every N steps (-1: once per rollout)"),
     OPT(log, OPT_STR, "HDF5 log path (default runs/ENV_sSEED_TIME.h5)"),
     OPT(save, OPT_STR, "final policy checkpoint (default: the log path with .policy.h5)"),
     OPT(force, OPT_BOOL, "overwrite an existing log or checkpoint"),
@@ -100,6 +102,7 @@ void config_defaults(ppo_config *c)
     c->clip_reward = 10.0;
     snprintf(c->hidden, sizeof c->hidden, "64,64");
     snprintf(c->activation, sizeof c->activation, "tanh");
+    c->sde_sample_freq = -1;
     c->progress_interval = 5.0;
     snprintf(c->progress, sizeof c->progress, "auto");
 }
@@ -431,6 +434,8 @@ int config_validate(const ppo_config *c, int ranks, char *err, size_t err_len)
     nn_activation act;
     if (nn_activation_parse(c->activation, &act))
         FAIL("option activation: '%s' is not tanh or relu", c->activation);
+    if (c->sde_sample_freq < -1 || c->sde_sample_freq == 0)
+        FAIL("option sde_sample_freq: must be -1 (once per rollout) or positive, got %d", c->sde_sample_freq);
     if (c->log_trajectories < 0) FAIL("option log_trajectories: must be >= 0, got %d", c->log_trajectories);
     if (c->eval_episodes < 0) FAIL("option eval_episodes: must be >= 0, got %d", c->eval_episodes);
     if (!(c->clip_obs > 0)) FAIL("option clip_obs: must be positive, got %g", c->clip_obs);

@@ -49,6 +49,8 @@ typedef struct {
     char activation[16];
     bool shared_trunk;
     double log_std_init; /* continuous actions: initial log standard deviation */
+    bool sde;            /* continuous actions: generalized state-dependent exploration (gSDE) */
+    int sde_sample_freq; /* gSDE: new exploration matrices every N env steps; -1: once per rollout */
     /* output */
     char log[CONFIG_PATH];
     char save[CONFIG_PATH];

@@ -66,8 +66,12 @@ int eval_policy(const policy_model *pm, const float *params, const running_stats
             double noise[PPO_ENV_MAX_ACTION_DIM];
             for (int d = 0; d < ad && pm->continuous; d++)
                 noise[d] = rng_normal(&rngs[e]);
-            policy_sample(pm->continuous, pm->n_out, a_out + (size_t)e * pm->n_out, log_std, deterministic,
-                          rng_uniform(&rngs[e]), noise, action);
+            float eff[PPO_ENV_MAX_ACTION_DIM]; /* gSDE: the row's log-std (stochastic eval draws iid noise) */
+            if (pm->sde_latent)
+                policy_sde_log_std(pm->n_out, pm->sde_latent, policy_pass_latent(&pass) + (size_t)e * pm->sde_latent,
+                                   log_std, eff);
+            policy_sample(pm->continuous, pm->n_out, a_out + (size_t)e * pm->n_out, pm->sde_latent ? eff : log_std,
+                          deterministic, rng_uniform(&rngs[e]), noise, action);
             ppo_step_result r;
             if (ppo_env_step(envs[e], action, obs + (size_t)e * od, &r) != PPO_ENV_OK) {
                 bad++;

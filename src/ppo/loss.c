@@ -69,15 +69,28 @@ double policy_sample(bool continuous, int n_out, const float *out, const float *
     return policy_log_prob(true, n_out, out, log_std, action);
 }
 
+#define SDE_EPS 1e-6 /* SB3's StateDependentNoiseDistribution.epsilon */
+
+void policy_sde_log_std(int n_out, int latent_dim, const float *latent, const float *log_std, float *eff)
+{
+    for (int d = 0; d < n_out; d++) {
+        double var = SDE_EPS;
+        for (int i = 0; i < latent_dim; i++)
+            var += (double)latent[i] * latent[i] * exp(2.0 * log_std[(size_t)i * n_out + d]);
+        eff[d] = (float)(0.5 * log(var));
+    }
+}
+
 void loss_compute(const loss_params *lp, int B, const float *out, const float *values,
                   const float *actions, const float *old_logp, const float *adv, const float *returns,
-                  const float *old_values, const float *log_std, float *d_out, float *d_values,
-                  float *d_log_std, loss_sums *sums)
+                  const float *old_values, const float *log_std, const float *latent, float *d_out,
+                  float *d_values, float *d_log_std, loss_sums *sums)
 {
+    const int L = lp->continuous ? lp->sde_latent : 0;
     const int K = lp->n_out;
     const int adim = lp->continuous ? K : 1;
     double entropy_const = 0.0; /* Gaussian entropy does not depend on the row */
-    if (lp->continuous)
+    if (lp->continuous && !L)
         for (int d = 0; d < K; d++)
             entropy_const += 0.5 + 0.5 * LOG_2PI + log_std[d];
     for (int i = 0; i < B; i++) {
@@ -85,6 +98,11 @@ void loss_compute(const loss_params *lp, int B, const float *out, const float *v
         float *d_o = d_out + (size_t)i * K;
         const float *a = actions + (size_t)i * adim;
         const double A = adv[i];
+        const float *lat = L ? latent + (size_t)i * L : NULL;
+        float eff[LOSS_MAX_OUT]; /* gSDE: this row's log-std per dimension */
+        if (L)
+            policy_sde_log_std(K, L, lat, log_std, eff);
+        const float *row_log_std = L ? eff : log_std;
 
         /* log pi(a|s) and entropy */
         double logp, H;
@@ -96,8 +114,11 @@ void loss_compute(const loss_params *lp, int B, const float *out, const float *v
             for (int j = 0; j < K; j++)
                 H -= exp(lsm[j]) * lsm[j];
         } else {
-            logp = policy_log_prob(true, K, o, log_std, a);
+            logp = policy_log_prob(true, K, o, row_log_std, a);
             H = entropy_const;
+            if (L)
+                for (int d = 0; d < K; d++)
+                    H += 0.5 + 0.5 * LOG_2PI + eff[d];
         }
 
         /* policy term and d/d logp */
@@ -153,6 +174,18 @@ void loss_compute(const loss_params *lp, int B, const float *out, const float *v
                 const double dlogp = (j == ai ? 1.0 : 0.0) - p;
                 const double dH = -p * (lsm[j] + H);
                 d_o[j] = (float)(s * (dpg_dlogp * dlogp - lp->ent_coef * dH));
+            }
+        } else if (L) { /* var_d = sum_i lat_i^2 sigma_id^2 + eps; the features are constants here */
+            for (int d = 0; d < K; d++) {
+                const double var = exp(2.0 * (double)eff[d]);
+                const double diff = a[d] - o[d];
+                d_o[d] = (float)(s * dpg_dlogp * diff / var);
+                /* d logp / d var = (diff^2 / var - 1) / (2 var); d H / d var = 1 / (2 var) */
+                const double g_var = s * (dpg_dlogp * (diff * diff / var - 1.0) - lp->ent_coef) / (2.0 * var);
+                for (int k = 0; k < L; k++) {
+                    const size_t j = (size_t)k * K + d;
+                    d_log_std[j] += (float)(g_var * 2.0 * (double)lat[k] * lat[k] * exp(2.0 * log_std[j]));
+                }
             }
         } else {
             for (int d = 0; d < K; d++) {

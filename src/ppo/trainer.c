@@ -23,6 +23,7 @@ struct trainer {
     long long updates_total, update;
     ppo_env **envs;            /* (N,) */
     rng_t *act_rng;            /* (N,) action sampling, one per env */
+    float *sde_mat;            /* gSDE: (N, sde_latent, ad) exploration matrices, one per env */
     rng_t shuffle_rng;         /* minibatch permutation of this rank */
     bool shuffle;
     ppo_env_spec spec;
@@ -152,7 +153,7 @@ trainer *trainer_create(const ppo_config *cfg, const par_layout *par, char *err,
         int nh = config_hidden_sizes(cfg->hidden, hidden, 7);
         nn_activation act = NN_TANH;
         nn_activation_parse(cfg->activation, &act); /* validated by config_validate */
-        ok = policy_model_init(&t->pm, &t->spec, hidden, nh, act, cfg->shared_trunk, err, err_len) == 0;
+        ok = policy_model_init(&t->pm, &t->spec, hidden, nh, act, cfg->shared_trunk, cfg->sde, err, err_len) == 0;
         t->K = t->pm.n_out;
     }
     if (ok && !(ALLOC(t->params, t->pm.n_params) && ALLOC(t->grads, t->pm.n_params) &&
@@ -165,8 +166,8 @@ trainer *trainer_create(const ppo_config *cfg, const par_layout *par, char *err,
         rng_seed(&init_rng, rng_mix((uint64_t)cfg->seed, 0x1a17ULL));
         policy_model_init_params(&t->pm, t->params, &init_rng);
         if (t->pm.continuous) /* the Gaussian's initial log-std (SB3's log_std_init) */
-            for (int d = 0; d < t->pm.action_dim; d++)
-                t->params[t->pm.log_std_offset + (size_t)d] = (float)cfg->log_std_init;
+            for (size_t d = 0; d < t->pm.log_std_count; d++)
+                t->params[t->pm.log_std_offset + d] = (float)cfg->log_std_init;
         t->nn = nn_ctx_create(err, err_len);
         ok = t->nn != NULL;
     }
@@ -185,7 +186,7 @@ trainer *trainer_create(const ppo_config *cfg, const par_layout *par, char *err,
              ALLOC(t->mb_actions, (size_t)t->mb * t->ad) && ALLOC(t->mb_logp, t->mb) && ALLOC(t->mb_adv, t->mb) &&
              ALLOC(t->mb_ret, t->mb) && ALLOC(t->mb_values, t->mb) && ALLOC(t->ret_acc, t->N) &&
              ALLOC(t->snap_params, t->pm.n_params) && ALLOC(t->snap_m, t->pm.n_params) &&
-             ALLOC(t->snap_v, t->pm.n_params);
+             ALLOC(t->snap_v, t->pm.n_params) && ALLOC(t->sde_mat, (size_t)t->N * t->pm.log_std_count);
         const char *fault = getenv("PPO_FAULT_NAN_AT_UPDATE");
         t->fault_nan_update = fault ? atoll(fault) : 0;
         t->traj_every = cfg->log_trajectories;
@@ -218,6 +219,7 @@ trainer *trainer_create(const ppo_config *cfg, const par_layout *par, char *err,
             .vf_coef = t->learn_values ? cfg->vf_coef : 0.0,
             .ent_coef = cfg->ent_coef,
             .scale = 1.0 / (double)t->global_mb,
+            .sde_latent = t->pm.sde_latent,
         };
         for (int n = 0; n < t->N; n++)
             ppo_env_reset(t->envs[n], t->cur_obs + (size_t)n * t->od);
@@ -256,7 +258,7 @@ void trainer_free(trainer *t)
         rs_free(&t->obs_rs);
     if (t->norm_reward)
         rs_free(&t->ret_rs);
-    void *bufs[] = {t->snap_params, t->snap_m, t->snap_v, t->ret_acc, t->recording, t->rec_len, t->rec, t->traj_rows, t->traj_eps, t->envs, t->act_rng, t->params, t->grads, t->obs, t->actions, t->logp, t->values,
+    void *bufs[] = {t->snap_params, t->snap_m, t->snap_v, t->ret_acc, t->recording, t->rec_len, t->rec, t->traj_rows, t->traj_eps, t->envs, t->act_rng, t->sde_mat, t->params, t->grads, t->obs, t->actions, t->logp, t->values,
                     t->rewards, t->boot, t->adv, t->ret, t->term, t->trunc, t->cur_obs, t->final_obs,
                     t->last_values, t->ep_return, t->ep_len, t->ep_done, t->ep_count, t->perm,
                     t->mb_actions, t->mb_logp, t->mb_adv, t->mb_ret, t->mb_values};
@@ -282,9 +284,22 @@ static const float *infer_values(trainer *t, const float *raw)
     return policy_pass_values(&t->infer);
 }
 
+/* gSDE: env n draws a new exploration matrix, entries N(0, exp(log_std)^2), at the first step of a
+ * rollout and every sde_sample_freq steps (SB3's reset_noise), from its own RNG. */
+static void sde_sample_noise(trainer *t, int n, int step)
+{
+    const int freq = t->cfg->sde_sample_freq;
+    if (step != 0 && !(freq > 0 && step % freq == 0))
+        return;
+    const float *log_std = t->params + t->pm.log_std_offset;
+    float *mat = t->sde_mat + (size_t)n * t->pm.log_std_count;
+    for (size_t j = 0; j < t->pm.log_std_count; j++)
+        mat[j] = (float)(exp(log_std[j]) * rng_normal(&t->act_rng[n]));
+}
+
 void trainer_rollout(trainer *t)
 {
-    const int N = t->N, od = t->od, ad = t->ad, K = t->K;
+    const int N = t->N, od = t->od, ad = t->ad, K = t->K, L = t->pm.sde_latent;
     const float *log_std = t->pm.continuous ? t->params + t->pm.log_std_offset : NULL;
     memset(t->ep_count, 0, sizeof(int) * (size_t)N);
     t->traj_n_rows = t->traj_n_eps = 0;
@@ -303,11 +318,27 @@ void trainer_rollout(trainer *t)
         for (int n = 0; n < N; n++) {
             const size_t i = row + (size_t)n;
             float *action = t->actions + i * ad;
-            double noise[PPO_ENV_MAX_ACTION_DIM];
-            for (int d = 0; d < ad && t->pm.continuous; d++)
-                noise[d] = rng_normal(&t->act_rng[n]);
-            const double u = rng_uniform(&t->act_rng[n]);
-            t->logp[i] = (float)policy_sample(t->pm.continuous, K, out + (size_t)n * K, log_std, false, u, noise, action);
+            if (L) { /* gSDE: noise = latent features x this env's exploration matrix */
+                sde_sample_noise(t, n, s);
+                const float *lat = policy_pass_latent(&t->infer) + (size_t)n * L;
+                const float *mat = t->sde_mat + (size_t)n * t->pm.log_std_count, *mu = out + (size_t)n * K;
+                float eff[PPO_ENV_MAX_ACTION_DIM];
+                for (int d = 0; d < ad; d++) {
+                    double e = 0.0;
+                    for (int k = 0; k < L; k++)
+                        e += (double)lat[k] * mat[(size_t)k * ad + d];
+                    action[d] = (float)(mu[d] + e);
+                }
+                policy_sde_log_std(K, L, lat, log_std, eff);
+                t->logp[i] = (float)policy_log_prob(true, K, mu, eff, action);
+            } else {
+                double noise[PPO_ENV_MAX_ACTION_DIM];
+                for (int d = 0; d < ad && t->pm.continuous; d++)
+                    noise[d] = rng_normal(&t->act_rng[n]);
+                const double u = rng_uniform(&t->act_rng[n]);
+                t->logp[i] = (float)policy_sample(t->pm.continuous, K, out + (size_t)n * K, log_std, false, u, noise,
+                                                  action);
+            }
             t->values[i] = v[n];
             ppo_step_result r;
             float *o = t->cur_obs + (size_t)n * od;
@@ -476,10 +507,11 @@ void trainer_optimize(trainer *t, update_stats *st)
             }
             policy_pass_forward(&t->train);
             if (t->pm.continuous)
-                memset(t->grads + t->pm.log_std_offset, 0, sizeof(float) * (size_t)ad);
+                memset(t->grads + t->pm.log_std_offset, 0, sizeof(float) * t->pm.log_std_count);
             loss_compute(&t->lp, mb, policy_pass_actor_out(&t->train), policy_pass_values(&t->train), t->mb_actions,
                          t->mb_logp, t->mb_adv, t->mb_ret, t->mb_values,
-                         t->pm.continuous ? t->params + t->pm.log_std_offset : NULL, policy_pass_actor_diff(&t->train),
+                         t->pm.continuous ? t->params + t->pm.log_std_offset : NULL,
+                         t->pm.sde_latent ? policy_pass_latent(&t->train) : NULL, policy_pass_actor_diff(&t->train),
                          policy_pass_value_diff(&t->train), t->pm.continuous ? t->grads + t->pm.log_std_offset : NULL,
                          &ep);
             policy_pass_backward(&t->train);

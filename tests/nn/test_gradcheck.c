@@ -1,5 +1,7 @@
 /* Gradient check: the analytic gradient of the full PPO loss (both heads, through the oneDNN MLP,
- * separate and shared trunk, discrete and Gaussian policies) against central finite differences. */
+ * separate and shared trunk, discrete, Gaussian and gSDE policies) against central finite differences.
+ * gSDE's features enter the variance as constants (SB3's default, learn_features=False), so those cases
+ * difference the loss with the features frozen at the base parameters. */
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -18,6 +20,7 @@ typedef struct {
     policy_pass pass;
     float *params, *grads;
     float actions[B * 4], old_logp[B], adv[B], ret[B], old_v[B];
+    float *latent; /* gSDE: the features at the base parameters, (B, sde_latent); else NULL */
     loss_params lp;
 } fixture;
 
@@ -27,17 +30,17 @@ static double loss_at(fixture *f, bool backward)
     policy_pass_forward(&f->pass);
     float *dls = f->pm.continuous ? f->grads + f->pm.log_std_offset : NULL;
     if (dls)
-        memset(dls, 0, sizeof(float) * (size_t)f->pm.action_dim);
+        memset(dls, 0, sizeof(float) * f->pm.log_std_count);
     loss_sums s = {0};
     loss_compute(&f->lp, B, policy_pass_actor_out(&f->pass), policy_pass_values(&f->pass), f->actions, f->old_logp,
-                 f->adv, f->ret, f->old_v, f->pm.continuous ? f->params + f->pm.log_std_offset : NULL,
+                 f->adv, f->ret, f->old_v, f->pm.continuous ? f->params + f->pm.log_std_offset : NULL, f->latent,
                  policy_pass_actor_diff(&f->pass), policy_pass_value_diff(&f->pass), dls, &s);
     if (backward)
         policy_pass_backward(&f->pass);
     return f->lp.scale * (s.policy_loss + f->lp.vf_coef * s.value_loss - f->lp.ent_coef * s.entropy);
 }
 
-static void run_case(const char *name, bool continuous, bool shared, bool clip_vloss, nn_activation act)
+static void run_case(const char *name, bool continuous, bool shared, bool clip_vloss, nn_activation act, bool sde)
 {
     ppo_env_spec spec = {0};
     spec.obs_dim = 5;
@@ -47,7 +50,7 @@ static void run_case(const char *name, bool continuous, bool shared, bool clip_v
     fixture f = {0};
     char err[256];
     const int hidden[2] = {8, 6};
-    CHECK(policy_model_init(&f.pm, &spec, hidden, 2, act, shared, err, sizeof err) == 0, "%s", err);
+    CHECK(policy_model_init(&f.pm, &spec, hidden, 2, act, shared, sde, err, sizeof err) == 0, "%s", err);
     f.params = calloc(f.pm.n_params, sizeof(float));
     f.grads = calloc(f.pm.n_params, sizeof(float));
     rng_t rng;
@@ -70,13 +73,24 @@ static void run_case(const char *name, bool continuous, bool shared, bool clip_v
         f.old_v[i] = (float)rng_normal(&rng) * 0.3f;
     }
     f.lp = (loss_params){.continuous = continuous, .n_out = f.pm.n_out, .clipped = true, .clip_coef = 0.2,
-                         .clip_vloss = clip_vloss, .vf_coef = 0.5, .ent_coef = 0.01, .scale = 1.0 / B};
+                         .clip_vloss = clip_vloss, .vf_coef = 0.5, .ent_coef = 0.01, .scale = 1.0 / B,
+                         .sde_latent = f.pm.sde_latent};
     /* old log-probs near the current ones: some ratios inside the clip range, some outside */
     policy_pass_forward(&f.pass);
-    for (int i = 0; i < B; i++)
+    const int L = f.pm.sde_latent;
+    if (L) {
+        f.latent = malloc(sizeof(float) * B * (size_t)L);
+        memcpy(f.latent, policy_pass_latent(&f.pass), sizeof(float) * B * (size_t)L);
+    }
+    for (int i = 0; i < B; i++) {
+        const float *log_std = continuous ? f.params + f.pm.log_std_offset : NULL;
+        float eff[4];
+        if (L)
+            policy_sde_log_std(f.pm.n_out, L, f.latent + i * L, log_std, eff);
         f.old_logp[i] = (float)(policy_log_prob(continuous, f.pm.n_out, policy_pass_actor_out(&f.pass) + i * f.pm.n_out,
-                                                continuous ? f.params + f.pm.log_std_offset : NULL, f.actions + i * spec.action_dim) +
+                                                L ? eff : log_std, f.actions + i * spec.action_dim) +
                                 0.3 * rng_normal(&rng));
+    }
 
     loss_at(&f, true);
     float *analytic = malloc(f.pm.n_params * sizeof(float));
@@ -111,6 +125,7 @@ static void run_case(const char *name, bool continuous, bool shared, bool clip_v
     CHECK(kinks <= (int)f.pm.n_params / 10, "%s: %d of %zu parameters sit on a kink", name, kinks, f.pm.n_params);
     printf("%-40s %4d params compared (%d on a kink), worst relative error %.2e\n", name, compared, kinks, worst);
     free(analytic);
+    free(f.latent);
     policy_pass_destroy(&f.pass);
     nn_ctx_free(f.ctx);
     free(f.params);
@@ -119,11 +134,13 @@ static void run_case(const char *name, bool continuous, bool shared, bool clip_v
 
 int main(void)
 {
-    run_case("discrete, separate nets, tanh", false, false, true, NN_TANH);
-    run_case("discrete, separate nets, no value clip", false, false, false, NN_TANH);
-    run_case("discrete, shared trunk, tanh", false, true, true, NN_TANH);
-    run_case("discrete, separate nets, relu", false, false, true, NN_RELU);
-    run_case("gaussian, separate nets, tanh", true, false, true, NN_TANH);
-    run_case("gaussian, shared trunk, tanh", true, true, false, NN_TANH);
+    run_case("discrete, separate nets, tanh", false, false, true, NN_TANH, false);
+    run_case("discrete, separate nets, no value clip", false, false, false, NN_TANH, false);
+    run_case("discrete, shared trunk, tanh", false, true, true, NN_TANH, false);
+    run_case("discrete, separate nets, relu", false, false, true, NN_RELU, false);
+    run_case("gaussian, separate nets, tanh", true, false, true, NN_TANH, false);
+    run_case("gaussian, shared trunk, tanh", true, true, false, NN_TANH, false);
+    run_case("gSDE, separate nets, tanh", true, false, true, NN_TANH, true);
+    run_case("gSDE, shared trunk, relu", true, true, false, NN_RELU, true);
     return CHECK_DONE();
 }

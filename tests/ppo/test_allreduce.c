@@ -290,14 +290,16 @@ static void test_real_updates_agree(void)
  * env index, so both layouts step the same four episodes; with 1 minibatch (the order of a minibatch
  * does not matter) every update must agree too, and so must the next rollouts. With norm_obs and
  * norm_reward the running statistics must be merged across ranks exactly as one rank computes them. */
-static void test_real_rollouts_equivalent(bool normalise)
+static void test_real_rollouts_equivalent(const char *name, const char *env, bool normalise, bool sde)
 {
     int rank;
     MPI_Comm_rank(MPI_COMM_WORLD, &rank);
-    const char *name = normalise ? "real rollouts, norm_obs + norm_reward" : "real rollouts";
     ppo_config cfg1, cfg2;
     config_defaults(&cfg1);
-    cfg1.rollout_steps = 32;
+    snprintf(cfg1.env, sizeof cfg1.env, "%s", env);
+    cfg1.rollout_steps = strcmp(env, "Pendulum-v1") ? 32 : 224; /* Pendulum's episodes are 200 steps: some must end */
+    cfg1.sde = sde;
+    cfg1.sde_sample_freq = 4;
     cfg1.minibatches = 1;
     cfg1.epochs = 3;
     cfg1.threads = 1;
@@ -319,20 +321,29 @@ static void test_real_rollouts_equivalent(bool normalise)
     if (!one || !two)
         MPI_Abort(MPI_COMM_WORLD, 1);
     const size_t P = (size_t)trainer_param_count(one);
-    const int T = cfg1.rollout_steps;
-    double worst_params = 0, worst_obs = 0;
+    const int T = cfg1.rollout_steps, od = trainer_spec(one)->obs_dim;
+    /* Discrete actions must match exactly. Continuous ones are network outputs (plus noise), and oneDNN
+     * rounds a batch of 4 rows and one of 2 differently in the last bits: there the two layouts must
+     * agree to a tolerance that a wrong noise stream (an O(1) difference) cannot meet. */
+    const bool continuous = trainer_spec(one)->action_kind == PPO_ACTION_CONTINUOUS;
+    const double act_tol = continuous ? 1e-2 : 0.0, obs_tol = continuous ? 1e-2 : 1e-4;
+    const double params_tol = continuous ? 1e-3 : 1e-4; /* gSDE's noise sums 64 features: measured 2.3e-4 */
+    double worst_params = 0, worst_obs = 0, worst_act = 0;
     int action_mismatch = 0, episodes = 0;
-    for (int u = 0; u < 4; u++) {
+    for (int u = 0; u < 4 && !(continuous && u > 0); u++) { /* continuous: one rollout, before rounding compounds */
         trainer_rollout(one);
         trainer_rollout(two);
         rollout_view a = trainer_rollout_view(one), b = trainer_rollout_view(two);
         for (int t = 0; t < T; t++)
             for (int k = 0; k < 2; k++) {
                 const int ia = t * 4 + rank * 2 + k, ib = t * 2 + k;
-                action_mismatch += a.actions[ia] != b.actions[ib];
+                const double xa = a.actions[ia], ya = b.actions[ib];
+                const double rel = fabs(xa - ya) / (fabs(xa) + fabs(ya) + 1e-3);
+                worst_act = fmax(worst_act, rel);
+                action_mismatch += rel > act_tol;
                 episodes += b.terminated[ib] + b.truncated[ib];
-                for (int d = 0; d < OD; d++) {
-                    const double x = a.obs[ia * OD + d], y = b.obs[ib * OD + d];
+                for (int d = 0; d < od; d++) {
+                    const double x = a.obs[ia * od + d], y = b.obs[ib * od + d];
                     worst_obs = fmax(worst_obs, fabs(x - y) / (fabs(x) + fabs(y) + 1e-3));
                 }
             }
@@ -344,12 +355,12 @@ static void test_real_rollouts_equivalent(bool normalise)
               "%s: update %d: value loss %.9g (1 rank) vs %.9g (2 ranks)", name, u + 1, s1.value_loss, s2.value_loss);
     }
     CHECK(action_mismatch == 0, "rank %d: %s: %d actions differ between the layouts", rank, name, action_mismatch);
-    CHECK(worst_obs < 1e-4, "rank %d: %s: observations differ (max relative %.3g)", rank, name, worst_obs);
-    CHECK(worst_params < 1e-4, "rank %d: %s: parameters differ (max relative %.3g)", rank, name, worst_params);
+    CHECK(worst_obs <= obs_tol, "rank %d: %s: observations differ (max relative %.3g)", rank, name, worst_obs);
+    CHECK(worst_params < params_tol, "rank %d: %s: parameters differ (max relative %.3g)", rank, name, worst_params);
     CHECK(episodes > 0, "rank %d: %s: no episode ended, the comparison is weak", rank, name);
     if (rank == 0)
-        printf("%-44s 4 updates: actions equal, obs max rel diff %.2e, params max rel diff %.2e\n", name, worst_obs,
-               worst_params);
+        printf("%-44s %s: actions max rel diff %.2e, obs %.2e, params %.2e\n", name,
+               continuous ? "1 update" : "4 updates", worst_act, worst_obs, worst_params);
     trainer_free(one);
     trainer_free(two);
 }
@@ -379,8 +390,10 @@ int main(int argc, char **argv)
     for (size_t k = 0; k < sizeof cases / sizeof cases[0]; k++)
         run_case(&cases[k]);
     test_real_updates_agree();
-    test_real_rollouts_equivalent(false);
-    test_real_rollouts_equivalent(true);
+    test_real_rollouts_equivalent("real rollouts", "CartPole-v1", false, false);
+    test_real_rollouts_equivalent("real rollouts, norm_obs + norm_reward", "CartPole-v1", true, false);
+    test_real_rollouts_equivalent("real rollouts, Pendulum, Gaussian", "Pendulum-v1", false, false);
+    test_real_rollouts_equivalent("real rollouts, Pendulum, gSDE every 4 steps", "Pendulum-v1", false, true);
 
     int fails = check_failures, all = 0;
     MPI_Allreduce(&fails, &all, 1, MPI_INT, MPI_SUM, MPI_COMM_WORLD);
