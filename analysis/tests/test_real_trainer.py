@@ -76,7 +76,10 @@ def test_real_animation(run_cli, real_traj_logs, tmp_path):
                               "--still", 0, "--out", tmp_path, "--no-mp4")
     assert code == 0, err
     (gif,) = [f for f in os.listdir(tmp_path) if f.endswith(".gif")]
-    first, last = np.argmin(idx["update"]), np.argmax(idx["update"])
+    # animate's default: the first and the last recorded episode in (update, file) order; several
+    # episodes usually end in the last update, so the last of them, not argmax's first
+    order = np.lexsort((np.arange(len(idx["update"])), idx["update"]))
+    first, last = order[0], order[-1]
     rows = [first] if idx["episode_id"][first] == idx["episode_id"][last] else [first, last]
     longest = max(int(idx["length"][i]) for i in rows)
     assert gif_frames(os.path.join(tmp_path, gif)) == math.ceil(longest / 2)
