@@ -15,6 +15,7 @@
 #include "cli/commands.h"
 #include "log/checkpoint.h"
 #include "log/h5log.h"
+#include "nn/mlp.h"
 #include "ppo/eval.h"
 #include "ppo/trainer.h"
 #include "runtime/signals.h"
@@ -612,7 +613,7 @@ int cmd_train(int argc, char **argv)
         else {
             log_context ctx = {
                 .ranks = par.size, .threads_per_rank = par.threads, .hostnames = par.hostnames,
-                .version = PPO_VERSION, .start_time = start_time, .obs_dim = spec->obs_dim,
+                .version = PPO_VERSION, .cpu_isa = nn_cpu_isa(), .start_time = start_time, .obs_dim = spec->obs_dim,
                 .action_dim = spec->action_dim, .action_count = spec->action_count,
                 .action_kind = spec->action_kind == PPO_ACTION_DISCRETE ? "discrete" : "continuous",
                 .reward_threshold = spec->has_reward_threshold ? spec->reward_threshold : NAN,
@@ -634,10 +635,10 @@ int cmd_train(int argc, char **argv)
                cfg.env_options[0] ? cfg.env_options : "default options", cfg.algo,
                total_updates * trainer_steps_per_update(tr), total_updates, trainer_steps_per_update(tr));
         printf("layout: %d rank%s x %d thread%s (%s) on %s; %d envs/rank x %d steps; %d minibatches x %d epochs; "
-               "%d parameters\n",
+               "%d parameters; oneDNN %s kernels\n",
                par.size, par.size > 1 ? "s" : "", par.threads, par.threads > 1 ? "s" : "", par.threads_reason,
                par.hostnames, cfg.envs_per_rank, cfg.rollout_steps, cfg.minibatches, cfg.epochs,
-               trainer_param_count(tr));
+               trainer_param_count(tr), nn_cpu_isa());
         printf("preset: %s\n", preset_desc[0] ? preset_desc : "none (defaults and flags only)");
         printf("log: %s\n", cfg.log);
         if (resume_path)

@@ -205,6 +205,7 @@ static int write_config(hid_t file, const ppo_config *cfg, const log_context *ct
     rc |= h5io_put_i64(g, "threads_per_rank", ctx->threads_per_rank);
     rc |= h5io_put_str(g, "hostnames", ctx->hostnames);
     rc |= h5io_put_str(g, "version", ctx->version);
+    rc |= h5io_put_str(g, "onednn_isa", ctx->cpu_isa);
     rc |= h5io_put_str(g, "start_time", ctx->start_time);
     rc |= h5io_put_i64(g, "obs_dim", ctx->obs_dim);
     rc |= h5io_put_i64(g, "action_dim", ctx->action_dim);

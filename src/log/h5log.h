@@ -33,6 +33,7 @@ typedef struct {
     int ranks, threads_per_rank;
     const char *hostnames;
     const char *version;
+    const char *cpu_isa; /* oneDNN's kernels (nn_cpu_isa) */
     const char *start_time;
     int obs_dim, action_dim, action_count;
     const char *action_kind;

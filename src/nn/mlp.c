@@ -38,6 +38,23 @@ size_t nn_mlp_bias_offset(const nn_mlp *m, int layer)
     return nn_mlp_weight_offset(m, layer) + (size_t)m->sizes[layer + 1] * (size_t)m->sizes[layer];
 }
 
+const char *nn_cpu_isa(void)
+{
+    switch (dnnl_get_effective_cpu_isa()) {
+    case dnnl_cpu_isa_sse41: return "sse41";
+    case dnnl_cpu_isa_avx: return "avx";
+    case dnnl_cpu_isa_avx2: return "avx2";
+    case dnnl_cpu_isa_avx2_vnni: return "avx2_vnni";
+    case dnnl_cpu_isa_avx512_mic: return "avx512_mic";
+    case dnnl_cpu_isa_avx512_mic_4ops: return "avx512_mic_4ops";
+    case dnnl_cpu_isa_avx512_core: return "avx512_core";
+    case dnnl_cpu_isa_avx512_core_vnni: return "avx512_core_vnni";
+    case dnnl_cpu_isa_avx512_core_bf16: return "avx512_core_bf16";
+    case dnnl_cpu_isa_avx512_core_amx: return "avx512_core_amx";
+    default: return "other";
+    }
+}
+
 nn_ctx *nn_ctx_create(char *err, size_t err_len)
 {
     nn_ctx *c = calloc(1, sizeof *c);

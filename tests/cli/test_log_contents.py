@@ -23,7 +23,7 @@ METRICS = {"update", "global_step", "wall_time", "steps_per_second", "episodes",
            "return_max", "length_mean", "policy_loss", "value_loss", "entropy", "approx_kl", "clip_fraction",
            "explained_variance", "grad_norm", "learning_rate", "epochs"}
 EPISODES = {"global_step", "update", "rank", "env_index", "return", "length", "terminated"}
-CONTEXT = {"ranks", "threads_per_rank", "hostnames", "version", "start_time", "obs_dim", "action_dim",
+CONTEXT = {"ranks", "threads_per_rank", "hostnames", "version", "onednn_isa", "start_time", "obs_dim", "action_dim",
            "action_count", "action_kind", "reward_threshold", "global_batch"}
 SRC = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "src", "ppo", "config.h")
 
@@ -54,6 +54,8 @@ def check_root_and_config(f, log):
     ct.check(re.fullmatch(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ", str(cfg.get("start_time"))) is not None,
              f"/config start_time {cfg.get('start_time')!r} is not ISO 8601 UTC")
     ct.check(isinstance(cfg.get("version"), str) and cfg["version"] != "", "/config version is empty")
+    ct.check(re.fullmatch(r"sse41|avx|avx2(_vnni)?|avx512_\w+", str(cfg.get("onednn_isa"))) is not None,
+             f"/config onednn_isa {cfg.get('onednn_isa')!r} names no instruction set")
     for k, v in f["config"].attrs.items():
         if isinstance(v, (int, np.integer)):
             ct.check(np.asarray(v).dtype == np.int64, f"/config {k}: integer attribute is not int64")
