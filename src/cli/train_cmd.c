@@ -472,6 +472,22 @@ static int finish_run(trainer *tr, const par_layout *par, const ppo_config *cfg,
     return status;
 }
 
+/* Rank 0, a new run with --force: deletes the checkpoint and final policy of the run it replaces.
+ * Returns -1 with err set when one exists and cannot be removed. */
+static int remove_previous_run_files(const ppo_config *cfg, char *err, size_t err_len)
+{
+    const char *paths[2] = {cfg->checkpoint, cfg->save};
+    for (int i = 0; i < 2; i++) {
+        if (unlink(paths[i]) == 0)
+            printf("ppo: removed %s of the previous run (--force)\n", paths[i]);
+        else if (errno != ENOENT) {
+            snprintf(err, err_len, "cannot remove %s of the previous run: %s", paths[i], strerror(errno));
+            return -1;
+        }
+    }
+    return 0;
+}
+
 int cmd_train(int argc, char **argv)
 {
     signals_install(); /* first: a SIGUSR1 that arrives during set-up must not kill the rank */
@@ -621,6 +637,12 @@ int cmd_train(int argc, char **argv)
             };
             const traj_layout tl = {spec->obs_dim, spec->action_dim, spec->render_dim};
             log = h5log_create(cfg.log, cfg.force, &cfg, &ctx, cfg.log_trajectories > 0 ? &tl : NULL, err, sizeof err);
+            /* --force replaces the previous run whole: its checkpoint and final policy left beside the new log
+             * would let --resume auto continue (or call complete) a run this log is not from */
+            if (log && !resume_path && remove_previous_run_files(&cfg, err, sizeof err)) {
+                h5log_close(log);
+                log = NULL;
+            }
         }
     }
     if (!par_bcast_error(&par, err, sizeof err)) {

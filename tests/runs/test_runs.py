@@ -279,3 +279,29 @@ def test_a_second_sigint_aborts_at_once(tmp_path):
     assert b"second SIGINT" in err
     assert updates_in(tmp_path / "run.h5") >= 2  # the log keeps what was flushed
     assert not (tmp_path / "run.ckpt.h5").exists()  # aborted: no checkpoint
+
+
+def test_force_replaces_the_previous_run_whole(tmp_path):
+    """A new run with --force must not leave the replaced run's checkpoint and final policy beside its log:
+    killed before its own first checkpoint, --resume auto would otherwise continue the old run into the
+    new log, or call the run complete."""
+    ppo(tmp_path, "--total-steps", 4 * BATCH, "--log", "run.h5", "--checkpoint-every", 2)
+    assert (tmp_path / "run.ckpt.h5").exists() and (tmp_path / "run.policy.h5").exists()
+    total = 2000 * BATCH
+    p = start(tmp_path, "--total-steps", total, "--log", "run.h5", "--force")
+
+    def new_run_logged_3_updates():  # not the old log, which has 4 updates until the new run replaces it
+        try:
+            with h5py.File(tmp_path / "run.h5", "r", swmr=True) as f:
+                return f["config"].attrs["total_steps"] == total and len(f["metrics/update"]) >= 3
+        except Exception:
+            return False
+    assert wait_for(new_run_logged_3_updates), "the new run never logged 3 updates"
+    subprocess.run(["pkill", "-KILL", "-f", f"{BIN} --seed 3 --total-steps {total}"])
+    p.kill()
+    p.communicate(timeout=120)
+    assert not (tmp_path / "run.ckpt.h5").exists() and not (tmp_path / "run.policy.h5").exists()
+    r = ppo(tmp_path, "--total-steps", 4 * BATCH, "--log", "run.h5", "--resume", "auto")
+    assert b"already complete" not in r.stdout and b"resumed from" not in r.stdout
+    assert b"moved to" in r.stdout  # the killed run's log, which has no checkpoint, is kept aside
+    assert list(metrics(tmp_path / "run.h5")["update"]) == [1, 2, 3, 4]
