@@ -194,7 +194,11 @@ static void run_case(const eq_case *c)
     for (size_t i = 0; i < P; i++)
         moved = fmax(moved, fabs((double)p1[i] - before[i]));
     CHECK(moved > 0.5 * c->lr, "%s: the update did not move the parameters (max step %.3g)", c->name, moved);
-    /* parameters: relative 1e-5, with an absolute floor of 1e-5 of a learning-rate step */
+    /* parameters: relative 1e-5, plus the gradients' tolerance carried through each Adam step: Adam
+     * divides by the gradient's magnitude, so a parameter whose gradients are small or cancel between
+     * minibatches moves by a full step either way, and the two layouts' rounding (which depends on
+     * oneDNN's kernels: AVX-512 sums differently from AVX2) shows up as 1e-4 of a step per step at most */
+    const double step_tol = 1e-4 * c->lr * (double)(s2.epochs * c->minibatches);
     double worst = 0;
     size_t worst_i = 0;
     for (size_t i = 0; i < P; i++) {
@@ -204,7 +208,7 @@ static void run_case(const eq_case *c)
             worst_i = i;
         }
     }
-    CHECK(worst <= 1e-5 * c->lr, "%s: parameter %zu differs: 1 rank %.9g, 2 ranks %.9g", c->name, worst_i,
+    CHECK(worst <= step_tol, "%s: parameter %zu differs: 1 rank %.9g, 2 ranks %.9g", c->name, worst_i,
           (double)p1[worst_i], (double)p2[worst_i]);
     CHECK(trainer_params_agree(two), "%s: the 2 ranks' parameters differ", c->name);
 
