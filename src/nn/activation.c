@@ -32,7 +32,8 @@ static inline float tanh_one(float x)
     const float r = (t - k * 0.693145752f) - k * 1.42860677e-6f; /* ln2 split in two for exactness */
     const float p = 1.0f + r * (1.0f + r * (0.5f + r * (1.0f / 6 + r * (1.0f / 24 + r * (1.0f / 120 +
                     r * (1.0f / 720 + r * (1.0f / 5040)))))));
-    const int32_t bits = ((int32_t)k + 127) << 23;
+    const float k_finite = k == k ? k : 0.0f; /* NaN x: no undefined float-to-int conversion; r carries the NaN */
+    const int32_t bits = ((int32_t)k_finite + 127) << 23;
     float scale;
     memcpy(&scale, &bits, sizeof scale);
     const float e = p * scale;
