@@ -4,9 +4,9 @@
 #include "cli/commands.h"
 #include "ppo/env.h"
 
-int cmd_envs(const par_layout *par)
+int cmd_envs(int rank)
 {
-    if (par->rank != 0)
+    if (rank != 0)
         return EXIT_OK;
     printf("%-28s %-5s %-28s %-7s %s\n", "id", "obs", "action", "limit", "threshold");
     for (int i = 0; i < ppo_env_count(); i++) {

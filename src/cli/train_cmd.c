@@ -488,11 +488,22 @@ static int remove_previous_run_files(const ppo_config *cfg, char *err, size_t er
     return 0;
 }
 
+bool cmd_train_help_requested(int argc, char **argv)
+{
+    ppo_config cfg;
+    config_set set;
+    char err[2048];
+    config_defaults(&cfg);
+    return config_parse_args(&cfg, &set, argc, argv, err, sizeof err) == 1;
+}
+
 int cmd_train(int argc, char **argv)
 {
     signals_install(); /* first: a SIGUSR1 that arrives during set-up must not kill the rank */
-    int world_rank;
-    MPI_Comm_rank(MPI_COMM_WORLD, &world_rank);
+    int world_rank = 0, mpi_up = 0;
+    MPI_Initialized(&mpi_up); /* not for --help typed at a shell (main.c) */
+    if (mpi_up)
+        MPI_Comm_rank(MPI_COMM_WORLD, &world_rank);
     ppo_config cfg;
     config_defaults(&cfg);
     config_set set;

@@ -61,6 +61,12 @@ def test_help(tmp):
     for args in (["-h"], ["train", "--help"], ["--seed", "3", "--help"]):
         rc2, out2, _ = ct.run(args, cwd=tmp)
         ct.check(rc2 == 0 and out2 == out, f"ppo {' '.join(args)}: exit {rc2}, or a different text than --help")
+    # typed at a shell, --help and `ppo envs` must not start MPI: with a transport that does not exist,
+    # MPI_Init fails, and they must still work
+    no_mpi = {"OMPI_MCA_pml": "no_such_pml"}
+    for args in (["--help"], ["envs"]):
+        rc2, out2, err2 = ct.run(args, cwd=tmp, env=no_mpi)
+        ct.check(rc2 == 0 and out2.strip() != "", f"ppo {' '.join(args)} with MPI unusable: exit {rc2}: {err2[-300:]!r}")
     rc, out, err = ct.run(["eval", "--help"], cwd=tmp)
     ct.check(rc == 0 and "--checkpoint" in out and "--episodes" in out, f"ppo eval --help: exit {rc}: {out!r}")
     ct.check(os.listdir(tmp) == [], f"--help wrote files: {os.listdir(tmp)}")
