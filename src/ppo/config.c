@@ -329,7 +329,9 @@ static const struct {
      "norm_obs=true norm_reward=true lr=3e-4 anneal_lr=false clip_vloss=false total_steps=1000000"},
     /* zoo's 1M steps left seeds 1/2/3 at -119.0 / -109.9 / -118.0 (-112.8 / -123.5 for seeds 1/2 without
      * value clipping); 2M steps: seeds 1-4 -100.9 / -99.8 / -100.3 / -101.1 with value clipping, every
-     * episode under 106 steps (without: seed 1 -106.6), so this entry keeps the clipping */
+     * episode under 106 steps (without: seed 1 -106.6), so this entry keeps the clipping. With oneDNN's
+     * AVX-512 kernels seeds 1-4: -115.35 / -99.90 / -99.40 / -101.35 (seed 1 misses the flag in some
+     * episodes) */
     {"MountainCar-v0", "rl-baselines3-zoo ppo.yml, 1M -> 2M steps, value loss clipped",
      "envs=16 rollout_steps=16 minibatches=4 epochs=4 gamma=0.99 gae_lambda=0.98 ent_coef=0 "
      "norm_obs=true norm_reward=true lr=3e-4 anneal_lr=false clip_vloss=true total_steps=2000000"},
@@ -349,7 +351,8 @@ static const struct {
      "clip_vloss=false total_steps=300000"},
     /* zoo's LunarLander-v2 entries (v3 has the same dynamics but for fixed bugs). 1M steps, seeds 1/2/3:
      * 246.95 / 254.75 / 252.97 (with value clipping: 177.9 for seed 1; it then needed minibatch 512 x 10
-     * epochs x 1.5M steps to reach 221.3 / 253.8 / 252.9) */
+     * epochs x 1.5M steps to reach 221.3 / 253.8 / 252.9); with oneDNN's AVX-512 kernels 247.06 / 250.10 /
+     * 240.52, and 249.53 on 8 ranks */
     {"LunarLander-v3", "rl-baselines3-zoo ppo.yml (LunarLander-v2)",
      "envs=16 rollout_steps=1024 minibatches=256 epochs=4 gamma=0.999 gae_lambda=0.98 ent_coef=0.01 lr=3e-4 "
      "anneal_lr=false clip_vloss=false total_steps=1000000"},
@@ -361,7 +364,9 @@ static const struct {
      * minibatch 256 and lr annealing 10M gave 264.7 while the policy's std grew back above 1). With the
      * std starting at 0.37 (log_std_init=-1), minibatch 256, lr annealed, 8M steps: 315.4 with value
      * clipping, and without it (SB3's way, this entry) seed 1: 323.10 +- 1.52, every episode >= 300.
-     * zoo's own values without value clipping, 5M steps: 293.39 +- 25.65 (best episode 299.2) */
+     * zoo's own values without value clipping, 5M steps: 293.39 +- 25.65 (best episode 299.2). With
+     * oneDNN's AVX-512 kernels (other rounding, so other runs) seeds 1/2/3: 320.59 / 272.40 / 324.31;
+     * seed 2 walks every episode, too slowly for 300 in 1600 steps. */
     {"BipedalWalker-v3", "rl-baselines3-zoo ppo.yml, minibatch 64 -> 256, lr annealed, log_std_init 0 -> -1, 5M -> 8M steps",
      "envs=32 rollout_steps=2048 minibatches=256 epochs=10 gamma=0.999 gae_lambda=0.95 ent_coef=0 lr=3e-4 "
      "clip_coef=0.18 norm_obs=true norm_reward=true anneal_lr=true log_std_init=-1 clip_vloss=false "
