@@ -34,9 +34,9 @@ typedef struct nn_ctx nn_ctx;
 nn_ctx *nn_ctx_create(char *err, size_t err_len);
 void nn_ctx_free(nn_ctx *ctx);
 
-/* The instruction set oneDNN's kernels use on this CPU ("avx2", "avx512_core", ...; capped by the
- * ONEDNN_MAX_CPU_ISA environment variable). Kernels of different ISAs round differently, so runs with
- * the same seed agree bit for bit only between machines where this is the same. */
+/* The instruction set oneDNN's kernels use ("avx2", "avx512_core", ...). nn_ctx_create caps it at AVX2
+ * unless the ONEDNN_MAX_CPU_ISA environment variable says otherwise: kernels of different ISAs round
+ * differently, so runs with the same seed agree bit for bit only between machines where this is the same. */
 const char *nn_cpu_isa(void);
 
 typedef struct {
