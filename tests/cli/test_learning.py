@@ -7,8 +7,8 @@ the test.
 --case cartpole (>= 475 at 100k steps): when chosen (trainer of main at e1da926), seeds 1-10 all
 reached a greedy mean >= 475 (nine of them 500, seed 4 485.7); with the earlier trainer all ten 500.
 --case lunarlander (>= 200 at 1M steps, the LunarLander-v3 preset's values, rl-baselines3-zoo's): seeds
-1/2/3 reached 246.95 / 254.75 / 252.97 with oneDNN's AVX2 kernels (every episode of seeds 1 and 3 above
-200) and 247.06 / 250.10 / 240.52 with its AVX-512 ones; about 30 s on CI's 2 cores."""
+1/2/3 reached 246.95 / 254.75 / 252.97 with oneDNN's AVX2 kernels, ppo's default (every episode of seeds 1
+and 3 above 200), and 247.06 / 250.10 / 240.52 with its AVX-512 ones; about 30 s on CI's 2 cores."""
 import os
 import re
 import sys
