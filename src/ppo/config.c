@@ -366,8 +366,8 @@ static const struct {
      * clipping, and without it (SB3's way, this entry) seeds 1/2/3: 323.10 +- 1.52 (every episode >= 300) /
      * 314.49 / 324.35.
      * zoo's own values without value clipping, 5M steps: 293.39 +- 25.65 (best episode 299.2). With
-     * oneDNN's AVX-512 kernels (ONEDNN_MAX_CPU_ISA=ALL: other rounding, other runs) seeds 1/2/3: 320.59 / 272.40 / 324.31;
-     * seed 2 walks every episode, too slowly for 300 in 1600 steps. */
+     * oneDNN's AVX-512 kernels (ONEDNN_MAX_CPU_ISA=ALL: other rounding, other runs) seeds 1/2/3:
+     * 320.59 / 272.40 / 324.31; that seed 2 walks every episode, too slowly for 300 in 1600 steps. */
     {"BipedalWalker-v3", "rl-baselines3-zoo ppo.yml, minibatch 64 -> 256, lr annealed, log_std_init 0 -> -1, 5M -> 8M steps",
      "envs=32 rollout_steps=2048 minibatches=256 epochs=10 gamma=0.999 gae_lambda=0.95 ent_coef=0 lr=3e-4 "
      "clip_coef=0.18 norm_obs=true norm_reward=true anneal_lr=true log_std_init=-1 clip_vloss=false "
