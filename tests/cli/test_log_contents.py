@@ -34,6 +34,14 @@ def option_names():
     return {re.sub(r"\[.*\]", "", n).strip().split()[-1] for d in body.split(";") if d.strip() for n in d.split(",")}
 
 
+def cpu_has(flag):
+    try:
+        with open("/proc/cpuinfo") as f:
+            return any(ln.startswith("flags") and flag in ln.split() for ln in f)
+    except OSError:
+        return False
+
+
 def text(v):
     return v.decode() if isinstance(v, bytes) else v
 
@@ -56,6 +64,8 @@ def check_root_and_config(f, log):
     ct.check(isinstance(cfg.get("version"), str) and cfg["version"] != "", "/config version is empty")
     ct.check(re.fullmatch(r"sse41|avx|avx2(_vnni)?|avx512_\w+", str(cfg.get("onednn_isa"))) is not None,
              f"/config onednn_isa {cfg.get('onednn_isa')!r} names no instruction set")
+    if not os.environ.get("ONEDNN_MAX_CPU_ISA") and cpu_has("avx2"):  # ppo's cap, for runs that repeat
+        ct.check(cfg.get("onednn_isa") == "avx2", f"/config onednn_isa {cfg.get('onednn_isa')!r}, not the avx2 cap")
     for k, v in f["config"].attrs.items():
         if isinstance(v, (int, np.integer)):
             ct.check(np.asarray(v).dtype == np.int64, f"/config {k}: integer attribute is not int64")
