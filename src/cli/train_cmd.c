@@ -343,7 +343,8 @@ static int write_training_checkpoint(trainer *tr, const par_layout *par, const p
 /* Collective: loads a training checkpoint on every rank and puts the trainer in its state. Returns the
  * completed updates via *update and the resume count via *resumes. */
 static int load_training_checkpoint(trainer *tr, const par_layout *par, const ppo_config *cfg, const char *path,
-                                    long long *update, long long *resumes, double *wall, char *err, size_t err_len)
+                                    long long *update, long long *resumes, double *wall, bool *exact_envs,
+                                    char *err, size_t err_len)
 {
     checkpoint ck;
     train_state ts;
@@ -386,8 +387,12 @@ static int load_training_checkpoint(trainer *tr, const par_layout *par, const pp
             *resumes = ts.resumes + 1;
             *wall = ts.wall_time;
             const bool exact = ts.env_state && ts.env_state_per_rank == trainer_env_state_size(tr);
-            trainer_resume(tr, ts.update, *resumes,
-                           exact ? ts.env_state + (size_t)par->rank * ts.env_state_per_rank : NULL);
+            *exact_envs = exact;
+            const int bad = trainer_resume(tr, ts.update, *resumes,
+                                           exact ? ts.env_state + (size_t)par->rank * ts.env_state_per_rank : NULL);
+            if (bad >= 0)
+                snprintf(err, err_len, "checkpoint %s: env %d of rank %d does not replay to its saved state "
+                         "(corrupt, or written by another build of the physics)", path, bad, par->rank);
         }
         checkpoint_free(&ck);
         train_state_free(&ts);
@@ -595,8 +600,10 @@ int cmd_train(int argc, char **argv)
     }
     long long start_update = 0, resumes = 0;
     double wall_before = 0.0;
+    bool exact_envs = false;
     if (resume_path &&
-        load_training_checkpoint(tr, &par, &cfg, resume_path, &start_update, &resumes, &wall_before, err, sizeof err)) {
+        load_training_checkpoint(tr, &par, &cfg, resume_path, &start_update, &resumes, &wall_before, &exact_envs, err,
+                                 sizeof err)) {
         if (par.rank == 0)
             fprintf(stderr, "ppo: error: %s\n", err);
         trainer_free(tr);
@@ -676,8 +683,8 @@ int cmd_train(int argc, char **argv)
         printf("log: %s\n", cfg.log);
         if (resume_path)
             printf("resumed from %s after update %lld (resume %lld; %s)\n", resume_path, start_update, resumes,
-                   trainer_env_state_size(tr) ? "envs continue their episodes exactly"
-                                              : "envs restart their episodes: this env cannot be saved mid-episode");
+                   exact_envs ? "envs continue their episodes exactly"
+                              : "envs restart their episodes: the checkpoint holds no env states");
         fflush(stdout);
     }
 

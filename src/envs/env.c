@@ -28,6 +28,13 @@ struct ppo_env {
     bool episode_over; /* terminated or truncated and not reset since */
     bool was_reset;
     void *state;
+    /* The replay log of a class whose state cannot be copied (Box2D worlds): the RNG as it was before
+     * the last reset, every action since and the last observation. A snapshot is that log; a restore
+     * runs the episode again, which gives the same bits because stepping is deterministic. NULL
+     * action_log for plain-state classes and for envs without a time limit. */
+    rng_t reset_rng;
+    float *action_log; /* (max_episode_steps, action_dim) */
+    float last_obs[PPO_ENV_MAX_OBS_DIM];
 };
 
 static void set_err(char *err, size_t len, const char *fmt, const char *a, const char *b)
@@ -189,6 +196,14 @@ ppo_env *ppo_env_make(const char *id, const char *options, char *err, size_t err
             ppo_env_free(env);
             return NULL;
         }
+    if (!cls->plain_state && env->spec.max_episode_steps > 0) {
+        env->action_log = calloc((size_t)env->spec.max_episode_steps * (size_t)env->spec.action_dim, sizeof(float));
+        if (!env->action_log) {
+            set_err(err, err_len, "out of memory making env '%s'%s", id, "");
+            ppo_env_free(env);
+            return NULL;
+        }
+    }
     rng_seed(&env->rng, 0);
     return env;
 }
@@ -199,6 +214,7 @@ void ppo_env_free(ppo_env *env)
         return;
     if (env->cls->destroy)
         env->cls->destroy(env->state);
+    free(env->action_log);
     free(env->state);
     free(env);
 }
@@ -209,7 +225,10 @@ void ppo_env_seed(ppo_env *env, uint64_t seed) { rng_seed(&env->rng, seed); }
 
 void ppo_env_reset(ppo_env *env, float *obs)
 {
+    env->reset_rng = env->rng;
     env->cls->reset(env->state, &env->rng, obs);
+    if (env->action_log)
+        memcpy(env->last_obs, obs, sizeof(float) * (size_t)env->spec.obs_dim);
     env->elapsed = 0;
     env->episode_over = false;
     env->was_reset = true;
@@ -230,7 +249,12 @@ int ppo_env_step(ppo_env *env, const float *action, float *obs, ppo_step_result 
                 return PPO_ENV_EINVAL;
     }
     bool terminated = false;
+    if (env->action_log) /* elapsed < max_episode_steps: a truncated episode takes no more steps */
+        memcpy(env->action_log + (size_t)env->elapsed * (size_t)s->action_dim, action,
+               sizeof(float) * (size_t)s->action_dim);
     env->cls->step(env->state, &env->rng, action, obs, &result->reward, &terminated);
+    if (env->action_log)
+        memcpy(env->last_obs, obs, sizeof(float) * (size_t)s->obs_dim);
     env->elapsed++;
     result->terminated = terminated;
     result->truncated = s->max_episode_steps > 0 && env->elapsed >= s->max_episode_steps;
@@ -250,34 +274,94 @@ int ppo_env_count(void) { return env_registry_count; }
 
 const char *ppo_env_id_at(int i) { return (i >= 0 && i < env_registry_count) ? env_registry[i]->id : NULL; }
 
-/* Snapshot layout: the generic fields, then the class state bytes. */
+/* Snapshot layout of a plain-state class: the generic fields, then the class state bytes. */
 typedef struct {
     rng_t rng;
     int elapsed;
     bool episode_over, was_reset;
 } env_generic_state;
 
+/* Of a replayed class: the generic fields, what the replay starts from and must arrive at, then the
+ * actions, max_episode_steps x action_dim floats, unused rows zero. */
+typedef struct {
+    env_generic_state generic;
+    rng_t reset_rng;
+    float last_obs[PPO_ENV_MAX_OBS_DIM];
+} env_replay_state;
+
+static size_t env_log_bytes(const ppo_env *env)
+{
+    return sizeof(float) * (size_t)env->spec.max_episode_steps * (size_t)env->spec.action_dim;
+}
+
 size_t env_snapshot_size(const ppo_env *env)
 {
-    return env->cls->plain_state ? sizeof(env_generic_state) + env->cls->state_size : 0;
+    if (env->cls->plain_state)
+        return sizeof(env_generic_state) + env->cls->state_size;
+    return env->action_log ? sizeof(env_replay_state) + env_log_bytes(env) : 0;
 }
 
 void env_snapshot(const ppo_env *env, void *buf)
 {
-    env_generic_state g = {env->rng, env->elapsed, env->episode_over, env->was_reset};
-    memcpy(buf, &g, sizeof g);
-    memcpy((char *)buf + sizeof g, env->state, env->cls->state_size);
+    if (env->cls->plain_state) {
+        env_generic_state g = {env->rng, env->elapsed, env->episode_over, env->was_reset};
+        memcpy(buf, &g, sizeof g);
+        memcpy((char *)buf + sizeof g, env->state, env->cls->state_size);
+        return;
+    }
+    env_replay_state h;
+    memset(&h, 0, sizeof h); /* padding too: equal states give equal bytes */
+    h.generic.rng = env->rng;
+    h.generic.elapsed = env->elapsed;
+    h.generic.episode_over = env->episode_over;
+    h.generic.was_reset = env->was_reset;
+    h.reset_rng = env->reset_rng;
+    memcpy(h.last_obs, env->last_obs, sizeof h.last_obs);
+    memcpy(buf, &h, sizeof h);
+    char *actions = (char *)buf + sizeof h;
+    const size_t used = sizeof(float) * (size_t)env->elapsed * (size_t)env->spec.action_dim;
+    memcpy(actions, env->action_log, used);
+    memset(actions + used, 0, env_log_bytes(env) - used);
 }
 
-void env_restore(ppo_env *env, const void *buf)
+int env_restore(ppo_env *env, const void *buf)
 {
-    env_generic_state g;
-    memcpy(&g, buf, sizeof g);
-    env->rng = g.rng;
-    env->elapsed = g.elapsed;
-    env->episode_over = g.episode_over;
-    env->was_reset = g.was_reset;
-    memcpy(env->state, (const char *)buf + sizeof g, env->cls->state_size);
+    if (env->cls->plain_state) {
+        env_generic_state g;
+        memcpy(&g, buf, sizeof g);
+        env->rng = g.rng;
+        env->elapsed = g.elapsed;
+        env->episode_over = g.episode_over;
+        env->was_reset = g.was_reset;
+        memcpy(env->state, (const char *)buf + sizeof g, env->cls->state_size);
+        return 0;
+    }
+    env_replay_state h;
+    memcpy(&h, buf, sizeof h);
+    const char *actions = (const char *)buf + sizeof h;
+    if (!h.generic.was_reset) { /* never reset: nothing to replay */
+        env->rng = h.generic.rng;
+        env->elapsed = 0;
+        env->episode_over = env->was_reset = false;
+        return 0;
+    }
+    if (h.generic.elapsed < 0 || h.generic.elapsed > env->spec.max_episode_steps)
+        return -1;
+    const size_t dim = (size_t)env->spec.action_dim;
+    float obs[PPO_ENV_MAX_OBS_DIM], action[PPO_ENV_MAX_ACTION_DIM];
+    ppo_step_result r;
+    env->rng = h.reset_rng;
+    ppo_env_reset(env, obs);
+    for (int i = 0; i < h.generic.elapsed; i++) {
+        memcpy(action, actions + sizeof(float) * (size_t)i * dim, sizeof(float) * dim);
+        if (ppo_env_step(env, action, obs, &r) != PPO_ENV_OK)
+            return -1;
+    }
+    /* the replay must arrive where the run was: the same RNG words, observation and flags */
+    const bool same = !memcmp(&env->rng, &h.generic.rng, sizeof env->rng) &&
+                      env->episode_over == h.generic.episode_over &&
+                      !memcmp(env->last_obs, h.last_obs, sizeof(float) * (size_t)env->spec.obs_dim);
+    return same ? 0 : -1;
 }
 
 void *env_state(ppo_env *env) { return env->state; }

@@ -35,11 +35,14 @@ int env_options_get_double(env_options *opts, const char *key, double *out, char
 int env_options_get_int(env_options *opts, const char *key, int *out, char *err, size_t err_len);
 int env_options_get_bool(env_options *opts, const char *key, bool *out, char *err, size_t err_len);
 
-/* Snapshot of an env (RNG, step counter, physics) for exact checkpoint/resume; only classes with
- * plain_state support it (env_snapshot_size returns 0 for the others, e.g. Box2D worlds). */
+/* Snapshot of an env for exact checkpoint/resume: for plain_state classes the RNG, step counter and
+ * state bytes; for the others (Box2D worlds) the RNG before the last reset and the actions since,
+ * which env_restore runs again. env_snapshot_size is fixed per env, 0 when it cannot be saved (a
+ * replayed class without a time limit). env_restore returns -1 when the replay does not arrive at
+ * the saved RNG state and observation (a corrupt snapshot, or another build of the physics). */
 size_t env_snapshot_size(const ppo_env *env);
 void env_snapshot(const ppo_env *env, void *buf);
-void env_restore(ppo_env *env, const void *buf);
+int env_restore(ppo_env *env, const void *buf);
 
 /* Access to a made env's class state, for tests that set up exact states (golden traces). */
 void *env_state(ppo_env *env);

@@ -26,7 +26,7 @@ typedef struct {
     double *obs_norm_mean, *obs_norm_var; /* (obs_norm_dim,) */
 } checkpoint;
 
-/* Training state for an exact continuation (the envs restart their episodes on resume). */
+/* Training state for an exact continuation (with env_state, the envs continue their episodes). */
 typedef struct {
     bool present;
     long long update;      /* updates completed */

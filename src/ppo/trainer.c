@@ -651,8 +651,9 @@ void trainer_save_envs(const trainer *t, unsigned char *out)
     }
 }
 
-void trainer_resume(trainer *t, long long update, long long resumes, const unsigned char *env_state)
+int trainer_resume(trainer *t, long long update, long long resumes, const unsigned char *env_state)
 {
+    int bad = -1;
     t->update = update;
     t->resumes = resumes;
     const size_t snap = env_snapshot_size(t->envs[0]);
@@ -663,7 +664,8 @@ void trainer_resume(trainer *t, long long update, long long resumes, const unsig
         }
         if (env_state) {
             const unsigned char *p = env_state + (size_t)n * env_blob_size(t);
-            env_restore(t->envs[n], p);
+            if (env_restore(t->envs[n], p) && bad < 0)
+                bad = n;
             p += snap;
             memcpy(t->cur_obs + (size_t)n * t->od, p, sizeof(float) * (size_t)t->od);
             p += sizeof(float) * (size_t)t->od;
@@ -678,6 +680,7 @@ void trainer_resume(trainer *t, long long update, long long resumes, const unsig
         t->ep_len[n] = 0;
         t->ret_acc[n] = 0.0;
     }
+    return bad;
 }
 
 const policy_model *trainer_model(const trainer *t) { return &t->pm; }

@@ -70,14 +70,16 @@ adam_state *trainer_adam(trainer *t);
 running_stats *trainer_obs_stats(trainer *t);
 running_stats *trainer_return_stats(trainer *t);
 long long trainer_update_count(const trainer *t);
-/* Bytes per rank of the envs' exact state (physics, RNG, episode in progress), or 0 when the env
- * cannot be saved mid-episode (Box2D worlds). */
+/* Bytes per rank of the envs' exact state (physics or, for Box2D worlds, the episode's actions to
+ * replay; RNG; episode in progress), or 0 when the env cannot be saved mid-episode. */
 size_t trainer_env_state_size(const trainer *t);
 void trainer_save_envs(const trainer *t, unsigned char *out);
 /* Continues after `update` completed updates. With env_state (from trainer_save_envs) every env
  * continues its episode exactly; without (NULL), every env starts a new episode re-seeded from
- * (seed, global env index, resumes): the documented reset policy for envs that cannot be saved. */
-void trainer_resume(trainer *t, long long update, long long resumes, const unsigned char *env_state);
+ * (seed, global env index, resumes): the reset policy for checkpoints without env states. Returns -1,
+ * or the index of the first env whose saved state did not restore (a Box2D episode that did not
+ * replay to the saved observation). */
+int trainer_resume(trainer *t, long long update, long long resumes, const unsigned char *env_state);
 
 /* Collective: a checksum of the parameters compared across ranks; false on a mismatch. */
 bool trainer_params_agree(const trainer *t);

@@ -77,6 +77,52 @@ def test_resume_continues_the_same_run(tmp_path):
     assert np.all(np.diff(resumed["wall_time"]) >= 0), "wall time continues across the resume"
 
 
+@pytest.mark.parametrize("env_id", ["LunarLander-v3", "LunarLanderContinuous-v3", "BipedalWalker-v3"])
+def test_box2d_resume_continues_the_same_run(tmp_path, env_id):
+    """Box2D worlds cannot be copied; their checkpoints hold each episode's actions since its reset, which
+    the resume runs again: K updates + resume + K updates equals 2K updates, bit for bit."""
+    K, batch = 6, 2 * 4 * 32
+    common = ["--env", env_id, "--preset", "none", "--envs-per-rank", 4, "--rollout-steps", 32, "--norm-obs",
+              "--norm-reward", "--no-anneal-lr", "--checkpoint-every", K]
+    ppo(tmp_path, "--total-steps", 2 * K * batch, "--log", "full.h5", *common)
+    ppo(tmp_path, "--total-steps", K * batch, "--log", "half.h5", *common)
+    r = ppo(tmp_path, "--total-steps", 2 * K * batch, "--log", "half.h5", "--resume", "half.policy.h5", "--force",
+            *common)
+    assert b"envs continue their episodes exactly" in r.stdout
+    full, resumed = metrics(tmp_path / "full.h5"), metrics(tmp_path / "half.h5")
+    assert list(resumed["update"]) == list(range(1, 2 * K + 1))
+    for col in full:
+        if col not in ("wall_time", "steps_per_second"):
+            assert np.array_equal(full[col], resumed[col], equal_nan=True), col
+    with h5py.File(tmp_path / "full.h5", "r") as a, h5py.File(tmp_path / "half.h5", "r") as b:
+        assert len(a["episodes/return"]) > 0
+        for col in a["episodes"]:
+            assert np.array_equal(a["episodes"][col][:], b["episodes"][col][:]), col
+
+
+def test_box2d_resume_refuses_a_state_that_does_not_replay(tmp_path):
+    """A checkpoint whose recorded actions were altered does not replay to its saved observation: the
+    resume is refused with one line, and the log is left alone."""
+    batch = 2 * 4 * 32
+    common = ["--env", "LunarLander-v3", "--preset", "none", "--envs-per-rank", 4, "--rollout-steps", 32]
+    ppo(tmp_path, "--total-steps", 3 * batch, "--log", "run.h5", *common)
+    with h5py.File(tmp_path / "run.policy.h5", "r+") as f:
+        names = []
+        f.visit(names.append)
+        (env_state,) = [n for n in names if n.endswith("env_state")]
+        blob = f[env_state][:]
+        flat = blob.reshape(-1).view(np.uint8)
+        # rank 0's env 0: its first 10 logged actions, after the 200-byte header (RNGs, counters, last obs)
+        flat[200:240] ^= 0x5A
+        f[env_state][...] = flat.view(blob.dtype).reshape(blob.shape)
+    before = sha(tmp_path / "run.h5")
+    r = ppo(tmp_path, "--total-steps", 6 * batch, "--log", "run.h5", "--resume", "run.policy.h5", *common,
+            check=False)
+    assert r.returncode == 2, r.stderr.decode()[-1000:]
+    assert b"does not replay to its saved state" in r.stderr
+    assert sha(tmp_path / "run.h5") == before
+
+
 def start(tmp, *args, ranks=2, env=None):
     cmd = MPIRUN + ["-n", str(ranks), BIN, "--seed", "3"] + [str(a) for a in args]
     return subprocess.Popen(cmd, cwd=tmp, env=dict(os.environ, OMP_NUM_THREADS="1", **(env or {})),
