@@ -495,6 +495,11 @@ static int remove_previous_run_files(const ppo_config *cfg, char *err, size_t er
 
 bool cmd_train_help_requested(int argc, char **argv)
 {
+    bool named = false; /* only then parse (a --config file is read again by cmd_train) */
+    for (int k = 0; k < argc && !named; k++)
+        named = !strcmp(argv[k], "--help") || !strcmp(argv[k], "-h");
+    if (!named)
+        return false;
     ppo_config cfg;
     config_set set;
     char err[2048];
