@@ -313,10 +313,17 @@ def test_sigterm_to_the_ranks_checkpoints_and_stops(tmp_path):
 
 def test_a_second_sigint_aborts_at_once(tmp_path):
     total = 3000 * BATCH
-    # 400 epochs make an update last long enough for the second SIGINT to land inside it
-    p = start(tmp_path, "--total-steps", total, "--log", "run.h5", "--epochs", 400)
+    # 4000 epochs make an update last about a second. Both SIGINTs go out 0.2 s after an update's row
+    # appears in the log: past the stop check that follows that row (rank 0 reaches it milliseconds
+    # later), early in the next update, so the second lands before the checkpoint the first asks for.
+    # (Sent at a random moment, the first could land at the end of an update, and the checkpoint was
+    # written before the second arrived.)
+    p = start(tmp_path, "--total-steps", total, "--log", "run.h5", "--epochs", 4000)
     assert wait_for(lambda: updates_in(tmp_path / "run.h5") >= 2)
     pids = rank_pids(total)
+    logged = updates_in(tmp_path / "run.h5")
+    assert wait_for(lambda: updates_in(tmp_path / "run.h5") > logged, polls=20000, interval=0.002)
+    time.sleep(0.2)
     for _ in range(2):
         for pid in pids:
             os.kill(pid, signal.SIGINT)
