@@ -16,6 +16,9 @@ SUBCOMMANDS = {
     "actions": "action frequencies (discrete) or per-dimension mean/std (continuous) over "
                "training, from the recorded trajectories",
     "returns": "histogram of the returns of the last N episodes",
+    "timing": "where each update's time goes: env stepping, inference, GAE, gradient, "
+              "collectives, optimizer, logging (mean over ranks and slowest rank), per run and "
+              "ranks x threads layout",
     "animate": "GIF (and MP4 if ffmpeg is present) of recorded episodes, early vs late side by "
                "side, drawn from the logged render states",
 }

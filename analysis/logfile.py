@@ -62,6 +62,10 @@ METRIC_COLUMNS = ("update", "global_step", "wall_time", "steps_per_second", "epi
                   "return_mean", "return_min", "return_max", "length_mean", "policy_loss",
                   "value_loss", "entropy", "approx_kl", "clip_fraction", "explained_variance",
                   "grad_norm", "learning_rate", "epochs")
+# Phases of an update (src/runtime/phase_clock.h): /metrics/time_<phase> (mean over ranks) and
+# time_<phase>_max (the slowest rank), seconds; logs from before 2026-12-01 have none.
+PHASES = ("env", "infer", "gae", "grad", "comm", "optim", "log")
+METRIC_COLUMNS += tuple("time_" + p for p in PHASES) + tuple("time_%s_max" % p for p in PHASES)
 EPISODE_COLUMNS = ("global_step", "update", "rank", "env_index", "return", "length", "terminated")
 INDEX_COLUMNS = ("episode_id", "offset", "length", "rank", "env_index", "update", "seed", "return")
 STEP_COLUMNS = ("obs", "actions", "rewards", "logprobs", "values", "terminated", "truncated",

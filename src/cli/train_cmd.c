@@ -411,8 +411,21 @@ typedef struct {
     double last_print;
 } progress;
 
+/* Collective: this rank's phase times since the last call, reduced to mean and max over the ranks on
+ * rank 0. The clock's sums restart; its mark stays, so the rest of this update's logging (the row, the
+ * progress line) is charged to the next update. */
+static void phase_times_reduce(phase_clock *clk, const par_layout *par, double mean[PHASE_COUNT], double max[PHASE_COUNT])
+{
+    MPI_Reduce(clk->sec, mean, PHASE_COUNT, MPI_DOUBLE, MPI_SUM, 0, par->comm);
+    MPI_Reduce(clk->sec, max, PHASE_COUNT, MPI_DOUBLE, MPI_MAX, 0, par->comm);
+    for (int p = 0; p < PHASE_COUNT; p++) {
+        mean[p] /= par->size;
+        clk->sec[p] = 0.0;
+    }
+}
+
 static void progress_print(progress *p, const ppo_config *c, const update_stats *st, long long total_updates,
-                           double wall, double sps, int n_eps, double ret_mean, bool last)
+                           double wall, double sps, int n_eps, double ret_mean, const double *phase_mean, bool last)
 {
     const double t = now_seconds();
     if (!last && t - p->last_print < (p->tty ? 0.1 : c->progress_interval))
@@ -423,11 +436,18 @@ static void progress_print(progress *p, const ppo_config *c, const update_stats 
         snprintf(ret, sizeof ret, "%8.2f", ret_mean);
     else
         snprintf(ret, sizeof ret, "%8s", "-");
-    char line[256];
+    double busy = 0.0; /* the update's time, mean over ranks: the phases' shares of it */
+    for (int k = 0; k < PHASE_COUNT; k++)
+        busy += phase_mean[k];
+    char split[128] = "";
+    for (int k = 0, n = 0; k < PHASE_COUNT && busy > 0; k++)
+        n += snprintf(split + n, sizeof split - (size_t)n, " %s %.0f", run_phase_names[k], 100.0 * phase_mean[k] / busy);
+    char line[384];
     snprintf(line, sizeof line,
-             "update %5lld/%lld  steps %9lld  %6.1fs  %7.0f steps/s  return %s  entropy %.3f  kl %.4f  clip %.3f  ev %5.2f",
+             "update %5lld/%lld  steps %9lld  %6.1fs  %7.0f steps/s  return %s  entropy %.3f  kl %.4f  clip %.3f  ev %5.2f"
+             "  time%%%s",
              st->update, total_updates, st->global_step, wall, sps, ret, st->entropy, st->approx_kl,
-             st->clip_fraction, st->explained_variance);
+             st->clip_fraction, st->explained_variance, split);
     if (p->tty)
         printf("\r%s\033[K%s", line, last ? "\n" : "");
     else
@@ -710,6 +730,9 @@ int cmd_train(int argc, char **argv)
     int status = EXIT_OK;
     int stop_signal = 0;
     long long nonfinite_update = 0;
+    phase_clock *clk = trainer_clock(tr);
+    double phase_mean[PHASE_COUNT], phase_max[PHASE_COUNT];
+    phase_clock_reset(clk);
     for (long long u = start_update; u < total_updates; u++) {
         if (u > start_update) { /* a collective decision, so that every rank stops after the same update */
             int sig = signals_stop_requested();
@@ -726,6 +749,7 @@ int cmd_train(int argc, char **argv)
                 break;
             }
         }
+        phase_clock_lap(clk, PHASE_LOG);
         const double tu = now_seconds();
         trainer_rollout(tr);
         update_stats st;
@@ -751,6 +775,8 @@ int cmd_train(int argc, char **argv)
         MPI_Gatherv(eps, n_eps * (int)sizeof(episode_record), MPI_BYTE, all_eps, counts, displs, MPI_BYTE, 0, par.comm);
         if (cfg.log_trajectories > 0 && log_trajectories(tr, &par, log, st.update, err, sizeof err))
             par_abort(&par, 5, err);
+        phase_clock_lap(clk, PHASE_LOG);
+        phase_times_reduce(clk, &par, phase_mean, phase_max);
         if (par.rank != 0)
             continue;
 
@@ -762,6 +788,13 @@ int cmd_train(int argc, char **argv)
             .policy_loss = st.policy_loss, .value_loss = st.value_loss, .entropy = st.entropy,
             .approx_kl = st.approx_kl, .clip_fraction = st.clip_fraction,
             .explained_variance = st.explained_variance, .grad_norm = st.grad_norm, .learning_rate = st.learning_rate,
+            .time_env = phase_mean[PHASE_ENV], .time_infer = phase_mean[PHASE_INFER], .time_gae = phase_mean[PHASE_GAE],
+            .time_grad = phase_mean[PHASE_GRAD], .time_comm = phase_mean[PHASE_COMM],
+            .time_optim = phase_mean[PHASE_OPTIM], .time_log = phase_mean[PHASE_LOG],
+            .time_env_max = phase_max[PHASE_ENV], .time_infer_max = phase_max[PHASE_INFER],
+            .time_gae_max = phase_max[PHASE_GAE], .time_grad_max = phase_max[PHASE_GRAD],
+            .time_comm_max = phase_max[PHASE_COMM], .time_optim_max = phase_max[PHASE_OPTIM],
+            .time_log_max = phase_max[PHASE_LOG],
         };
         if (total_eps > 0) {
             double s = 0, ls = 0, lo = INFINITY, hi = -INFINITY;
@@ -784,7 +817,7 @@ int cmd_train(int argc, char **argv)
             h5log_flush(log, err, sizeof err))
             par_abort(&par, 5, err);
         progress_print(&prog, &cfg, &st, total_updates, m.wall_time, m.steps_per_second, total_eps, m.return_mean,
-                       u == total_updates - 1);
+                       phase_mean, u == total_updates - 1);
     }
     const double train_seconds = now_seconds() - t0;
 

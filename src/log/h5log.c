@@ -26,6 +26,11 @@ static const column metric_cols[] = {
     MCOL(policy_loss, COL_F64), MCOL(value_loss, COL_F64), MCOL(entropy, COL_F64),
     MCOL(approx_kl, COL_F64), MCOL(clip_fraction, COL_F64), MCOL(explained_variance, COL_F64),
     MCOL(grad_norm, COL_F64), MCOL(learning_rate, COL_F64), MCOL(epochs, COL_I64),
+    MCOL(time_env, COL_F64), MCOL(time_infer, COL_F64), MCOL(time_gae, COL_F64), MCOL(time_grad, COL_F64),
+    MCOL(time_comm, COL_F64), MCOL(time_optim, COL_F64), MCOL(time_log, COL_F64),
+    MCOL(time_env_max, COL_F64), MCOL(time_infer_max, COL_F64), MCOL(time_gae_max, COL_F64),
+    MCOL(time_grad_max, COL_F64), MCOL(time_comm_max, COL_F64), MCOL(time_optim_max, COL_F64),
+    MCOL(time_log_max, COL_F64),
 };
 #define ECOL(f, t) {#f, t, offsetof(log_episode, f)}
 static const column episode_cols[] = {
@@ -34,7 +39,7 @@ static const column episode_cols[] = {
 };
 #define N_MCOLS (int)(sizeof metric_cols / sizeof metric_cols[0])
 #define N_ECOLS (int)(sizeof episode_cols / sizeof episode_cols[0])
-#define MAX_COLS 32
+#define MAX_COLS 40
 
 typedef struct {
     const column *cols;

@@ -19,6 +19,9 @@ typedef struct {
     double return_mean, return_min, return_max, length_mean;
     double policy_loss, value_loss, entropy, approx_kl, clip_fraction, explained_variance;
     double grad_norm, learning_rate;
+    /* seconds of the update per phase (runtime/phase_clock.h): mean over ranks and the slowest rank */
+    double time_env, time_infer, time_gae, time_grad, time_comm, time_optim, time_log;
+    double time_env_max, time_infer_max, time_gae_max, time_grad_max, time_comm_max, time_optim_max, time_log_max;
 } log_metrics;
 
 /* One /episodes row. */

@@ -13,7 +13,24 @@
 
 #include "envs/env_class.h"
 #include "ppo/gae.h"
+#include "runtime/phase_clock.h"
 #include "util/rng.h"
+
+/* One OpenMP thread's share of a rank's work, with its own oneDNN context (scratchpad), so threads run
+ * their passes at once: the inference of envs [n0, n1) and the gradient of minibatch rows [j0, j1).
+ * With one worker the passes cover the whole batch (oneDNN's own threads inside). */
+typedef struct {
+    nn_ctx *nn;
+    policy_pass infer;         /* batch n1 - n0; only for workers below n_roll_workers */
+    policy_pass train;         /* batch j1 - j0; only for workers below n_grad_workers */
+    bool infer_ok, train_ok;
+    int n0, n1, j0, j1;
+    float *grads;              /* (P,) this worker's gradient: the trainer's for worker 0 */
+    bool owns_grads;
+    loss_sums sums;            /* this minibatch's loss sums over the worker's rows */
+    double adv_sum, adv_sumsq; /* this minibatch's advantage sums over the worker's rows */
+    double infer_sec;          /* time of its last inference in the rollout */
+} trainer_worker;
 
 struct trainer {
     const ppo_config *cfg;
@@ -32,10 +49,10 @@ struct trainer {
     bool parallel_envs;        /* step the envs in an OpenMP region (only when that work outweighs its cost) */
 
     policy_model pm;
-    nn_ctx *nn;
-    policy_pass infer;         /* batch N */
-    policy_pass train;         /* batch mb */
-    bool infer_ok, train_ok;
+    trainer_worker *workers;   /* (max(n_roll_workers, n_grad_workers),) */
+    int n_workers, n_roll_workers, n_grad_workers;
+    float *vals;               /* (N,) values gathered from the workers' inference */
+    phase_clock clock;         /* this rank's time per phase since the CLI last reset it */
     float *params, *grads;     /* (P,) each: the one flat buffer of the network and of its gradient */
     adam_state adam;
     loss_params lp;
@@ -113,6 +130,93 @@ static double env_step_cost(const ppo_config *cfg)
 
 #define ALLOC(ptr, n) (((ptr) = calloc((size_t)(n) > 0 ? (size_t)(n) : 1u, sizeof *(ptr))) != NULL)
 
+/* Rows per thread below which splitting a minibatch over the threads costs more than it saves. */
+enum { GRAD_ROWS_PER_WORKER_MIN = 8 };
+
+/* The rank's threads as workers: envs split in contiguous slices when the envs are stepped in parallel,
+ * minibatch rows split when each thread gets enough of them. Every split depends only on the layout,
+ * so a run repeats bit for bit on the same ranks x threads. */
+static int workers_create(trainer *t, char *err, size_t err_len)
+{
+    const int threads = omp_get_max_threads();
+    t->n_roll_workers = t->parallel_envs ? (threads < t->N ? threads : t->N) : 1;
+    t->n_grad_workers = t->mb >= GRAD_ROWS_PER_WORKER_MIN * threads ? threads : 1;
+    t->n_workers = t->n_roll_workers > t->n_grad_workers ? t->n_roll_workers : t->n_grad_workers;
+    if (!ALLOC(t->workers, t->n_workers)) {
+        snprintf(err, err_len, "out of memory for %d worker threads", t->n_workers);
+        return -1;
+    }
+    for (int w = 0; w < t->n_workers; w++) {
+        trainer_worker *wk = &t->workers[w];
+        const int R = t->n_roll_workers, G = t->n_grad_workers;
+        wk->n0 = (int)((long long)t->N * w / R);
+        wk->n1 = w < R ? (int)((long long)t->N * (w + 1) / R) : wk->n0;
+        wk->j0 = (int)((long long)t->mb * w / G);
+        wk->j1 = w < G ? (int)((long long)t->mb * (w + 1) / G) : wk->j0;
+        if (!(wk->nn = nn_ctx_create(err, err_len)))
+            return -1;
+        if (w < R && (wk->infer_ok = policy_pass_init(&wk->infer, wk->nn, &t->pm, wk->n1 - wk->n0, false, t->params,
+                                                       NULL, err, err_len) == 0) == false)
+            return -1;
+        if (w >= G)
+            continue;
+        wk->owns_grads = w > 0;
+        wk->grads = w == 0 ? t->grads : calloc(t->pm.n_params, sizeof(float));
+        if (!wk->grads) {
+            snprintf(err, err_len, "out of memory for the gradient of thread %d", w);
+            return -1;
+        }
+        if ((wk->train_ok = policy_pass_init(&wk->train, wk->nn, &t->pm, wk->j1 - wk->j0, true, t->params, wk->grads,
+                                             err, err_len) == 0) == false)
+            return -1;
+    }
+    return 0;
+}
+
+static void workers_free(trainer *t)
+{
+    for (int w = 0; t->workers && w < t->n_workers; w++) {
+        trainer_worker *wk = &t->workers[w];
+        if (wk->train_ok)
+            policy_pass_destroy(&wk->train);
+        if (wk->infer_ok)
+            policy_pass_destroy(&wk->infer);
+        if (wk->owns_grads)
+            free(wk->grads);
+        nn_ctx_free(wk->nn);
+    }
+    free(t->workers);
+}
+
+/* A worker's inference on its envs' raw observation rows raw (N, od): normalised when that is on, copied
+ * to seen (N, od) when not NULL (what the policy saw, for the rollout), then forwarded. */
+static void worker_infer(trainer *t, trainer_worker *wk, const float *raw, float *seen)
+{
+    const double t0 = omp_get_wtime();
+    const size_t od = (size_t)t->od, n = (size_t)(wk->n1 - wk->n0);
+    const float *src = raw + (size_t)wk->n0 * od;
+    if (t->norm_obs)
+        rs_normalize(&t->obs_rs, src, wk->infer.obs, (int)n, t->cfg->clip_obs);
+    else
+        memcpy(wk->infer.obs, src, sizeof(float) * n * od);
+    if (seen)
+        memcpy(seen + (size_t)wk->n0 * od, wk->infer.obs, sizeof(float) * n * od);
+    policy_pass_forward(&wk->infer);
+    wk->infer_sec = omp_get_wtime() - t0;
+}
+
+/* Value of each env's raw observation rows (N, od), through the workers' inference: (N,). */
+static const float *infer_values(trainer *t, const float *raw)
+{
+#pragma omp parallel for schedule(static, 1) num_threads(t->n_roll_workers) if (t->n_roll_workers > 1)
+    for (int w = 0; w < t->n_roll_workers; w++) {
+        trainer_worker *wk = &t->workers[w];
+        worker_infer(t, wk, raw, NULL);
+        memcpy(t->vals + wk->n0, policy_pass_values(&wk->infer), sizeof(float) * (size_t)(wk->n1 - wk->n0));
+    }
+    return t->vals;
+}
+
 trainer *trainer_create(const ppo_config *cfg, const par_layout *par, char *err, size_t err_len)
 {
     trainer *t = calloc(1, sizeof *t);
@@ -168,13 +272,11 @@ trainer *trainer_create(const ppo_config *cfg, const par_layout *par, char *err,
         if (t->pm.continuous) /* the Gaussian's initial log-std (SB3's log_std_init) */
             for (size_t d = 0; d < t->pm.log_std_count; d++)
                 t->params[t->pm.log_std_offset + d] = (float)cfg->log_std_init;
-        t->nn = nn_ctx_create(err, err_len);
-        ok = t->nn != NULL;
+        /* A parallel region costs a few microseconds, and far more on a busy machine; CartPole's 8 envs
+         * take 0.2 us. Results do not depend on this choice (every env has its own RNGs). */
+        t->parallel_envs = omp_get_max_threads() > 1 && env_step_cost(cfg) * t->N > 50e-6;
+        ok = workers_create(t, err, err_len) == 0;
     }
-    if (ok)
-        ok = (t->infer_ok = policy_pass_init(&t->infer, t->nn, &t->pm, t->N, false, t->params, NULL, err, err_len) == 0);
-    if (ok)
-        ok = (t->train_ok = policy_pass_init(&t->train, t->nn, &t->pm, t->mb, true, t->params, t->grads, err, err_len) == 0);
     const size_t TN = (size_t)t->B;
     if (ok) {
         ok = ALLOC(t->obs, TN * t->od) && ALLOC(t->actions, TN * t->ad) && ALLOC(t->logp, TN) &&
@@ -184,7 +286,7 @@ trainer *trainer_create(const ppo_config *cfg, const par_layout *par, char *err,
              ALLOC(t->last_values, t->N) && ALLOC(t->ep_return, t->N) && ALLOC(t->ep_len, t->N) &&
              ALLOC(t->ep_done, TN) && ALLOC(t->ep_count, t->N) && ALLOC(t->perm, TN) &&
              ALLOC(t->mb_actions, (size_t)t->mb * t->ad) && ALLOC(t->mb_logp, t->mb) && ALLOC(t->mb_adv, t->mb) &&
-             ALLOC(t->mb_ret, t->mb) && ALLOC(t->mb_values, t->mb) && ALLOC(t->ret_acc, t->N) &&
+             ALLOC(t->mb_ret, t->mb) && ALLOC(t->mb_values, t->mb) && ALLOC(t->ret_acc, t->N) && ALLOC(t->vals, t->N) &&
              ALLOC(t->snap_params, t->pm.n_params) && ALLOC(t->snap_m, t->pm.n_params) &&
              ALLOC(t->snap_v, t->pm.n_params) && ALLOC(t->sde_mat, (size_t)t->N * t->pm.log_std_count);
         const char *fault = getenv("PPO_FAULT_NAN_AT_UPDATE");
@@ -223,12 +325,8 @@ trainer *trainer_create(const ppo_config *cfg, const par_layout *par, char *err,
         };
         for (int n = 0; n < t->N; n++)
             ppo_env_reset(t->envs[n], t->cur_obs + (size_t)n * t->od);
-        /* A parallel region costs a few microseconds, and far more on a busy machine; CartPole's 8 envs
-         * take 0.2 us. Results do not depend on this choice (every env has its own RNGs). */
-        t->parallel_envs = omp_get_max_threads() > 1 && env_step_cost(cfg) * t->N > 50e-6;
         /* warm-up: the first oneDNN execution in a process is slow; keep it out of the timings */
-        memcpy(t->infer.obs, t->cur_obs, sizeof(float) * (size_t)t->N * t->od);
-        policy_pass_forward(&t->infer);
+        (void)infer_values(t, t->cur_obs);
     }
     /* every rank must agree before anyone proceeds, or one would hang in the first collective */
     if (!par_all_ok(par, ok)) {
@@ -246,11 +344,7 @@ void trainer_free(trainer *t)
 {
     if (!t)
         return;
-    if (t->train_ok)
-        policy_pass_destroy(&t->train);
-    if (t->infer_ok)
-        policy_pass_destroy(&t->infer);
-    nn_ctx_free(t->nn);
+    workers_free(t);
     for (int n = 0; t->envs && n < t->N; n++)
         ppo_env_free(t->envs[n]);
     adam_free(&t->adam);
@@ -258,30 +352,13 @@ void trainer_free(trainer *t)
         rs_free(&t->obs_rs);
     if (t->norm_reward)
         rs_free(&t->ret_rs);
-    void *bufs[] = {t->snap_params, t->snap_m, t->snap_v, t->ret_acc, t->recording, t->rec_len, t->rec, t->traj_rows, t->traj_eps, t->envs, t->act_rng, t->sde_mat, t->params, t->grads, t->obs, t->actions, t->logp, t->values,
+    void *bufs[] = {t->snap_params, t->snap_m, t->snap_v, t->ret_acc, t->vals, t->recording, t->rec_len, t->rec, t->traj_rows, t->traj_eps, t->envs, t->act_rng, t->sde_mat, t->params, t->grads, t->obs, t->actions, t->logp, t->values,
                     t->rewards, t->boot, t->adv, t->ret, t->term, t->trunc, t->cur_obs, t->final_obs,
                     t->last_values, t->ep_return, t->ep_len, t->ep_done, t->ep_count, t->perm,
                     t->mb_actions, t->mb_logp, t->mb_adv, t->mb_ret, t->mb_values};
     for (size_t i = 0; i < sizeof bufs / sizeof bufs[0]; i++)
         free(bufs[i]);
     free(t);
-}
-
-/* Puts raw observation rows (N, od) into the inference pass, normalised when that is on. */
-static void infer_input(trainer *t, const float *raw)
-{
-    if (t->norm_obs)
-        rs_normalize(&t->obs_rs, raw, t->infer.obs, t->N, t->cfg->clip_obs);
-    else
-        memcpy(t->infer.obs, raw, sizeof(float) * (size_t)t->N * t->od);
-}
-
-/* Value of each env's raw observation rows (N, od), through the inference pass. */
-static const float *infer_values(trainer *t, const float *raw)
-{
-    infer_input(t, raw);
-    policy_pass_forward(&t->infer);
-    return policy_pass_values(&t->infer);
 }
 
 /* gSDE: env n draws a new exploration matrix, entries N(0, exp(log_std)^2), at the first step of a
@@ -297,138 +374,172 @@ static void sde_sample_noise(trainer *t, int n, int step)
         mat[j] = (float)(exp(log_std[j]) * rng_normal(&t->act_rng[n]));
 }
 
-void trainer_rollout(trainer *t)
+/* Step s of the rollout for the worker's envs: sample an action from its inference outputs, step the
+ * env, store the transition at row s, record it for --log-trajectories, reset a finished env. Returns
+ * the number of envs whose action the env refused; *any_trunc counts truncated episodes. */
+static int worker_act_and_step(trainer *t, const trainer_worker *wk, int s, int *any_trunc)
 {
     const int N = t->N, od = t->od, ad = t->ad, K = t->K, L = t->pm.sde_latent;
     const float *log_std = t->pm.continuous ? t->params + t->pm.log_std_offset : NULL;
+    const float *out = policy_pass_actor_out(&wk->infer), *v = policy_pass_values(&wk->infer); /* (n1 - n0, ...) */
+    const size_t row = (size_t)s * N;
+    int bad = 0;
+    for (int n = wk->n0; n < wk->n1; n++) {
+        const size_t i = row + (size_t)n, local = (size_t)(n - wk->n0);
+        float *action = t->actions + i * ad;
+        if (L) { /* gSDE: noise = latent features x this env's exploration matrix */
+            sde_sample_noise(t, n, s);
+            const float *lat = policy_pass_latent(&wk->infer) + local * L;
+            const float *mat = t->sde_mat + (size_t)n * t->pm.log_std_count, *mu = out + local * K;
+            float eff[PPO_ENV_MAX_ACTION_DIM];
+            for (int d = 0; d < ad; d++) {
+                double e = 0.0;
+                for (int k = 0; k < L; k++)
+                    e += (double)lat[k] * mat[(size_t)k * ad + d];
+                action[d] = (float)(mu[d] + e);
+            }
+            policy_sde_log_std(K, L, lat, log_std, eff);
+            t->logp[i] = (float)policy_log_prob(true, K, mu, eff, action);
+        } else {
+            double noise[PPO_ENV_MAX_ACTION_DIM];
+            for (int d = 0; d < ad && t->pm.continuous; d++)
+                noise[d] = rng_normal(&t->act_rng[n]);
+            const double u = rng_uniform(&t->act_rng[n]);
+            t->logp[i] = (float)policy_sample(t->pm.continuous, K, out + local * K, log_std, false, u, noise, action);
+        }
+        t->values[i] = v[local];
+        ppo_step_result r;
+        float *o = t->cur_obs + (size_t)n * od;
+        float *rec = NULL;
+        if (t->traj_every > 0 && t->recording[n] && t->rec_len[n] < t->traj_max) {
+            /* row: obs | action | reward, logprob, value, terminated, truncated | render (before the step) */
+            rec = t->rec + ((size_t)n * t->traj_max + (size_t)t->rec_len[n]++) * t->traj_w;
+            memcpy(rec, o, sizeof(float) * (size_t)od);
+            memcpy(rec + od, action, sizeof(float) * (size_t)ad);
+            ppo_env_render_state(t->envs[n], rec + od + ad + 5);
+        }
+        if (ppo_env_step(t->envs[n], action, o, &r) != PPO_ENV_OK) {
+            bad++;
+            r = (ppo_step_result){0.0f, true, false};
+        }
+        t->rewards[i] = r.reward;
+        t->term[i] = r.terminated;
+        t->trunc[i] = r.truncated && !r.terminated;
+        t->boot[i] = 0.0f;
+        if (rec) {
+            float *f = rec + od + ad;
+            f[0] = r.reward;
+            f[1] = t->logp[i];
+            f[2] = t->values[i];
+            f[3] = r.terminated;
+            f[4] = r.truncated;
+        }
+        t->ep_return[n] += r.reward;
+        t->ep_len[n]++;
+        if (r.terminated || r.truncated) {
+            episode_record *e = &t->ep_done[(size_t)n * t->T + (size_t)t->ep_count[n]++];
+            *e = (episode_record){n, t->ep_len[n], t->ep_return[n], r.terminated};
+            t->ep_return[n] = 0.0;
+            t->ep_len[n] = 0;
+            if (t->trunc[i]) {
+                memcpy(t->final_obs + (size_t)n * od, o, sizeof(float) * (size_t)od);
+                (*any_trunc)++;
+            }
+            ppo_env_reset(t->envs[n], o);
+        }
+    }
+    return bad;
+}
+
+/* --log-trajectories: moves the recordings of episodes that just ended to the outbox, serially in env
+ * order so that the outbox order does not depend on threads. */
+static void collect_recordings(trainer *t)
+{
+    for (int n = 0; n < t->N; n++) {
+        if (t->ep_len[n] != 0)
+            continue; /* episode goes on */
+        if (t->recording[n] && t->rec_len[n] > 0) {
+            const size_t len = (size_t)t->rec_len[n];
+            memcpy(t->traj_rows + (size_t)t->traj_n_rows * t->traj_w, t->rec + (size_t)n * t->traj_max * t->traj_w,
+                   sizeof(float) * len * (size_t)t->traj_w);
+            const episode_record *e = &t->ep_done[(size_t)n * t->T + (size_t)t->ep_count[n] - 1];
+            t->traj_eps[t->traj_n_eps++] = (traj_record){n, (int)len, e->ret, env_seed(t, n)};
+            t->traj_n_rows += (int)len;
+        }
+        t->rec_len[n] = 0;
+        t->recording[n] = (t->update + 1) % t->traj_every == 0; /* the update being collected */
+    }
+}
+
+/* --norm-reward: scales row `row`'s rewards by the std of the discounted return (serial: the sums are
+ * shared). */
+static void scale_rewards(trainer *t, size_t row)
+{
+    const double inv = 1.0 / sqrt(t->ret_rs.var[0] + 1e-8), clip = t->cfg->clip_reward;
+    for (int n = 0; n < t->N; n++) {
+        const size_t i = row + (size_t)n;
+        t->ret_acc[n] = t->ret_acc[n] * t->cfg->gamma + t->rewards[i];
+        rs_accumulate_scalar(&t->ret_rs, t->ret_acc[n]);
+        const double r = t->rewards[i] * inv;
+        t->rewards[i] = (float)(r < -clip ? -clip : (r > clip ? clip : r));
+        if (t->term[i] || t->trunc[i] || t->ep_len[n] == 0)
+            t->ret_acc[n] = 0.0;
+    }
+}
+
+void trainer_rollout(trainer *t)
+{
+    const int N = t->N, od = t->od, W = t->n_roll_workers;
+    phase_clock *clk = &t->clock;
     memset(t->ep_count, 0, sizeof(int) * (size_t)N);
     t->traj_n_rows = t->traj_n_eps = 0;
     int bad_actions = 0;
     for (int s = 0; s < t->T; s++) {
         const size_t row = (size_t)s * N;
-        if (t->norm_obs)
+        if (t->norm_obs) {
             rs_accumulate(&t->obs_rs, t->cur_obs, N);
-        infer_input(t, t->cur_obs);
-        memcpy(t->obs + row * od, t->infer.obs, sizeof(float) * (size_t)N * od); /* what the policy saw */
-        policy_pass_forward(&t->infer);
-        const float *out = policy_pass_actor_out(&t->infer);
-        const float *v = policy_pass_values(&t->infer);
+            phase_clock_lap(clk, PHASE_INFER);
+        }
         int any_trunc = 0;
-#pragma omp parallel for schedule(static) reduction(+ : any_trunc, bad_actions) if (t->parallel_envs)
-        for (int n = 0; n < N; n++) {
-            const size_t i = row + (size_t)n;
-            float *action = t->actions + i * ad;
-            if (L) { /* gSDE: noise = latent features x this env's exploration matrix */
-                sde_sample_noise(t, n, s);
-                const float *lat = policy_pass_latent(&t->infer) + (size_t)n * L;
-                const float *mat = t->sde_mat + (size_t)n * t->pm.log_std_count, *mu = out + (size_t)n * K;
-                float eff[PPO_ENV_MAX_ACTION_DIM];
-                for (int d = 0; d < ad; d++) {
-                    double e = 0.0;
-                    for (int k = 0; k < L; k++)
-                        e += (double)lat[k] * mat[(size_t)k * ad + d];
-                    action[d] = (float)(mu[d] + e);
-                }
-                policy_sde_log_std(K, L, lat, log_std, eff);
-                t->logp[i] = (float)policy_log_prob(true, K, mu, eff, action);
-            } else {
-                double noise[PPO_ENV_MAX_ACTION_DIM];
-                for (int d = 0; d < ad && t->pm.continuous; d++)
-                    noise[d] = rng_normal(&t->act_rng[n]);
-                const double u = rng_uniform(&t->act_rng[n]);
-                t->logp[i] = (float)policy_sample(t->pm.continuous, K, out + (size_t)n * K, log_std, false, u, noise,
-                                                  action);
-            }
-            t->values[i] = v[n];
-            ppo_step_result r;
-            float *o = t->cur_obs + (size_t)n * od;
-            float *rec = NULL;
-            if (t->traj_every > 0 && t->recording[n] && t->rec_len[n] < t->traj_max) {
-                /* row: obs | action | reward, logprob, value, terminated, truncated | render (before the step) */
-                rec = t->rec + ((size_t)n * t->traj_max + (size_t)t->rec_len[n]++) * t->traj_w;
-                memcpy(rec, o, sizeof(float) * (size_t)od);
-                memcpy(rec + od, action, sizeof(float) * (size_t)ad);
-                ppo_env_render_state(t->envs[n], rec + od + ad + 5);
-            }
-            if (ppo_env_step(t->envs[n], action, o, &r) != PPO_ENV_OK) {
-                bad_actions++;
-                r = (ppo_step_result){0.0f, true, false};
-            }
-            t->rewards[i] = r.reward;
-            t->term[i] = r.terminated;
-            t->trunc[i] = r.truncated && !r.terminated;
-            t->boot[i] = 0.0f;
-            if (rec) {
-                float *f = rec + od + ad;
-                f[0] = r.reward;
-                f[1] = t->logp[i];
-                f[2] = t->values[i];
-                f[3] = r.terminated;
-                f[4] = r.truncated;
-            }
-            t->ep_return[n] += r.reward;
-            t->ep_len[n]++;
-            if (r.terminated || r.truncated) {
-                episode_record *e = &t->ep_done[(size_t)n * t->T + (size_t)t->ep_count[n]++];
-                *e = (episode_record){n, t->ep_len[n], t->ep_return[n], r.terminated};
-                t->ep_return[n] = 0.0;
-                t->ep_len[n] = 0;
-                if (t->trunc[i]) {
-                    memcpy(t->final_obs + (size_t)n * od, o, sizeof(float) * (size_t)od);
-                    any_trunc++;
-                }
-                ppo_env_reset(t->envs[n], o);
-            }
+        /* each thread runs the policy on its envs, then steps them: no barrier between the two */
+#pragma omp parallel for schedule(static, 1) num_threads(W) if (W > 1) reduction(+ : any_trunc, bad_actions)
+        for (int w = 0; w < W; w++) {
+            worker_infer(t, &t->workers[w], t->cur_obs, t->obs + row * od);
+            bad_actions += worker_act_and_step(t, &t->workers[w], s, &any_trunc);
         }
-        if (t->traj_every > 0) /* serial, in env order: the outbox order does not depend on threads */
-            for (int n = 0; n < N; n++) {
-                if (t->ep_len[n] != 0)
-                    continue; /* episode goes on */
-                if (t->recording[n] && t->rec_len[n] > 0) {
-                    const size_t len = (size_t)t->rec_len[n];
-                    memcpy(t->traj_rows + (size_t)t->traj_n_rows * t->traj_w, t->rec + (size_t)n * t->traj_max * t->traj_w,
-                           sizeof(float) * len * (size_t)t->traj_w);
-                    const episode_record *e = &t->ep_done[(size_t)n * t->T + (size_t)t->ep_count[n] - 1];
-                    t->traj_eps[t->traj_n_eps++] = (traj_record){n, (int)len, e->ret, env_seed(t, n)};
-                    t->traj_n_rows += (int)len;
-                }
-                t->rec_len[n] = 0;
-                t->recording[n] = (t->update + 1) % t->traj_every == 0; /* the update being collected */
-            }
-        if (t->norm_reward) { /* scale by the std of the discounted return (serial: the sums are shared) */
-            const double inv = 1.0 / sqrt(t->ret_rs.var[0] + 1e-8), clip = t->cfg->clip_reward;
-            for (int n = 0; n < N; n++) {
-                const size_t i = row + (size_t)n;
-                t->ret_acc[n] = t->ret_acc[n] * t->cfg->gamma + t->rewards[i];
-                rs_accumulate_scalar(&t->ret_rs, t->ret_acc[n]);
-                const double r = t->rewards[i] * inv;
-                t->rewards[i] = (float)(r < -clip ? -clip : (r > clip ? clip : r));
-                if (t->term[i] || t->trunc[i] || t->ep_len[n] == 0)
-                    t->ret_acc[n] = 0.0;
-            }
-        }
+        /* the main thread's inference is the rank's inference time; the rest of the region is stepping */
+        clk->sec[PHASE_INFER] += t->workers[0].infer_sec;
+        clk->mark += t->workers[0].infer_sec;
+        if (t->traj_every > 0)
+            collect_recordings(t);
+        if (t->norm_reward)
+            scale_rewards(t, row);
+        phase_clock_lap(clk, PHASE_ENV);
         if (any_trunc) { /* bootstrap truncated episodes from the value of their last observation */
             const float *fv = infer_values(t, t->final_obs);
             for (int n = 0; n < N; n++)
                 if (t->trunc[row + (size_t)n])
                     t->boot[row + (size_t)n] = fv[n];
+            phase_clock_lap(clk, PHASE_INFER);
         }
     }
     if (bad_actions)
         par_abort(t->par, 3, "the policy produced invalid actions (NaN parameters?); stopping");
-    const float *lv = infer_values(t, t->cur_obs);
-    memcpy(t->last_values, lv, sizeof(float) * (size_t)N);
+    memcpy(t->last_values, infer_values(t, t->cur_obs), sizeof(float) * (size_t)N);
+    phase_clock_lap(clk, PHASE_INFER);
     /* collective: every rank folds this rollout into the same statistics */
     if (t->norm_obs)
         rs_merge(&t->obs_rs, t->par->comm);
     if (t->norm_reward)
         rs_merge(&t->ret_rs, t->par->comm);
+    phase_clock_lap(clk, PHASE_COMM);
     /* compact finished episodes in env order (deterministic, whatever the thread schedule) */
     t->n_done = 0;
     for (int n = 0; n < N; n++)
         for (int k = 0; k < t->ep_count[n]; k++)
             t->ep_done[t->n_done++] = t->ep_done[(size_t)n * t->T + (size_t)k];
     trainer_compute_advantages(t);
+    phase_clock_lap(clk, PHASE_GAE);
 }
 
 void trainer_compute_advantages(trainer *t)
@@ -456,11 +567,108 @@ static void shuffle(trainer *t)
     }
 }
 
+/* Minibatch rows [j0, j1) of the worker: gathers them (idx: the minibatch's sample indices) into its
+ * training pass and the minibatch arrays, and sums their advantages. */
+static void worker_gather(trainer *t, trainer_worker *wk, const int *idx)
+{
+    const int od = t->od, ad = t->ad;
+    double sum = 0.0, sumsq = 0.0;
+    for (int j = wk->j0; j < wk->j1; j++) {
+        const int i = idx[j];
+        memcpy(wk->train.obs + (size_t)(j - wk->j0) * od, t->obs + (size_t)i * od, sizeof(float) * (size_t)od);
+        memcpy(t->mb_actions + (size_t)j * ad, t->actions + (size_t)i * ad, sizeof(float) * (size_t)ad);
+        t->mb_logp[j] = t->logp[i];
+        t->mb_adv[j] = t->adv[i];
+        t->mb_ret[j] = t->ret[i];
+        t->mb_values[j] = t->values[i];
+        sum += t->mb_adv[j];
+        sumsq += (double)t->mb_adv[j] * t->mb_adv[j];
+    }
+    wk->adv_sum = sum;
+    wk->adv_sumsq = sumsq;
+}
+
+/* The worker's share of the minibatch gradient: (optionally) normalised advantages, forward, loss,
+ * backward into its gradient buffer, loss sums into wk->sums. */
+static void worker_gradient(trainer *t, trainer_worker *wk, bool norm, double mean, double inv_std)
+{
+    const int j0 = wk->j0, rows = wk->j1 - wk->j0;
+    if (norm)
+        for (int j = j0; j < wk->j1; j++)
+            t->mb_adv[j] = (float)((t->mb_adv[j] - mean) * inv_std);
+    policy_pass_forward(&wk->train);
+    float *d_log_std = t->pm.continuous ? wk->grads + t->pm.log_std_offset : NULL;
+    if (d_log_std)
+        memset(d_log_std, 0, sizeof(float) * t->pm.log_std_count);
+    wk->sums = (loss_sums){0};
+    loss_compute(&t->lp, rows, policy_pass_actor_out(&wk->train), policy_pass_values(&wk->train),
+                 t->mb_actions + (size_t)j0 * t->ad, t->mb_logp + j0, t->mb_adv + j0, t->mb_ret + j0,
+                 t->mb_values + j0, t->pm.continuous ? t->params + t->pm.log_std_offset : NULL,
+                 t->pm.sde_latent ? policy_pass_latent(&wk->train) : NULL, policy_pass_actor_diff(&wk->train),
+                 policy_pass_value_diff(&wk->train), d_log_std, &wk->sums);
+    policy_pass_backward(&wk->train);
+}
+
+static void loss_sums_add(loss_sums *a, const loss_sums *b)
+{
+    a->policy_loss += b->policy_loss;
+    a->value_loss += b->value_loss;
+    a->entropy += b->entropy;
+    a->approx_kl += b->approx_kl;
+    a->clipped += b->clipped;
+    a->count += b->count;
+}
+
+/* The rank's gradient of one minibatch into t->grads (the sum of the workers' in worker order, so the
+ * result does not depend on the schedule), its loss sums added to ep. Collective when advantages are
+ * normalised: their statistics are those of the global minibatch. */
+static void minibatch_gradient(trainer *t, const int *idx, loss_sums *ep)
+{
+    phase_clock *clk = &t->clock;
+    const int G = t->n_grad_workers;
+    const size_t P = t->pm.n_params;
+#pragma omp parallel for schedule(static, 1) num_threads(G) if (G > 1)
+    for (int w = 0; w < G; w++)
+        worker_gather(t, &t->workers[w], idx);
+    double mean = 0.0, inv_std = 1.0;
+    if (t->cfg->norm_adv) { /* statistics of the global minibatch: (sum, sum of squares, count) */
+        double s[3] = {0, 0, (double)t->mb};
+        for (int w = 0; w < G; w++) {
+            s[0] += t->workers[w].adv_sum;
+            s[1] += t->workers[w].adv_sumsq;
+        }
+        phase_clock_lap(clk, PHASE_GRAD);
+        MPI_Allreduce(MPI_IN_PLACE, s, 3, MPI_DOUBLE, MPI_SUM, t->par->comm);
+        phase_clock_lap(clk, PHASE_COMM);
+        mean = s[0] / s[2];
+        const double var = s[2] > 1 ? (s[1] - s[2] * mean * mean) / (s[2] - 1) : 0.0; /* unbiased, as torch.std */
+        inv_std = 1.0 / (sqrt(var > 0 ? var : 0) + 1e-8);
+    }
+#pragma omp parallel num_threads(G) if (G > 1)
+    {
+#pragma omp for schedule(static, 1)
+        for (int w = 0; w < G; w++)
+            worker_gradient(t, &t->workers[w], t->cfg->norm_adv, mean, inv_std);
+        if (G > 1) { /* t->grads is worker 0's buffer: add the others', each element in worker order */
+#pragma omp for schedule(static)
+            for (size_t p = 0; p < P; p++) {
+                float g = t->grads[p];
+                for (int w = 1; w < G; w++)
+                    g += t->workers[w].grads[p];
+                t->grads[p] = g;
+            }
+        }
+    }
+    for (int w = 0; w < G; w++)
+        loss_sums_add(ep, &t->workers[w].sums);
+    phase_clock_lap(clk, PHASE_GRAD);
+}
+
 void trainer_optimize(trainer *t, update_stats *st)
 {
     const ppo_config *c = t->cfg;
     MPI_Comm comm = t->par->comm;
-    const int od = t->od, ad = t->ad, mb = t->mb;
+    phase_clock *clk = &t->clock;
     const size_t P = t->pm.n_params;
     t->update++;
     memset(st, 0, sizeof *st);
@@ -478,47 +686,17 @@ void trainer_optimize(trainer *t, update_stats *st)
     memcpy(t->snap_params, t->params, bytes);
     memcpy(t->snap_m, t->adam.m, bytes);
     memcpy(t->snap_v, t->adam.v, bytes);
+    phase_clock_lap(clk, PHASE_OPTIM);
     for (int epoch = 0; epoch < c->epochs && !st->nonfinite; epoch++) {
         shuffle(t);
         loss_sums ep = {0};
         for (int k = 0; k < c->minibatches; k++) {
-            const int *idx = t->perm + (size_t)k * mb;
-            for (int j = 0; j < mb; j++) {
-                const int i = idx[j];
-                memcpy(t->train.obs + (size_t)j * od, t->obs + (size_t)i * od, sizeof(float) * (size_t)od);
-                memcpy(t->mb_actions + (size_t)j * ad, t->actions + (size_t)i * ad, sizeof(float) * (size_t)ad);
-                t->mb_logp[j] = t->logp[i];
-                t->mb_adv[j] = t->adv[i];
-                t->mb_ret[j] = t->ret[i];
-                t->mb_values[j] = t->values[i];
-            }
-            if (c->norm_adv) { /* statistics of the global minibatch: (sum, sum of squares, count) */
-                double s[3] = {0, 0, (double)mb};
-                for (int j = 0; j < mb; j++) {
-                    s[0] += t->mb_adv[j];
-                    s[1] += (double)t->mb_adv[j] * t->mb_adv[j];
-                }
-                MPI_Allreduce(MPI_IN_PLACE, s, 3, MPI_DOUBLE, MPI_SUM, comm);
-                const double mean = s[0] / s[2];
-                const double var = s[2] > 1 ? (s[1] - s[2] * mean * mean) / (s[2] - 1) : 0.0; /* unbiased, as torch.std */
-                const double inv = 1.0 / (sqrt(var > 0 ? var : 0) + 1e-8);
-                for (int j = 0; j < mb; j++)
-                    t->mb_adv[j] = (float)((t->mb_adv[j] - mean) * inv);
-            }
-            policy_pass_forward(&t->train);
-            if (t->pm.continuous)
-                memset(t->grads + t->pm.log_std_offset, 0, sizeof(float) * t->pm.log_std_count);
-            loss_compute(&t->lp, mb, policy_pass_actor_out(&t->train), policy_pass_values(&t->train), t->mb_actions,
-                         t->mb_logp, t->mb_adv, t->mb_ret, t->mb_values,
-                         t->pm.continuous ? t->params + t->pm.log_std_offset : NULL,
-                         t->pm.sde_latent ? policy_pass_latent(&t->train) : NULL, policy_pass_actor_diff(&t->train),
-                         policy_pass_value_diff(&t->train), t->pm.continuous ? t->grads + t->pm.log_std_offset : NULL,
-                         &ep);
-            policy_pass_backward(&t->train);
+            minibatch_gradient(t, t->perm + (size_t)k * t->mb, &ep);
             /* the one gradient collective: per-rank sums of (1/global_mb)-scaled terms add up to the mean */
             if (t->update == t->fault_nan_update)
                 t->grads[0] = NAN;
             MPI_Allreduce(MPI_IN_PLACE, t->grads, (int)P, MPI_FLOAT, MPI_SUM, comm);
+            phase_clock_lap(clk, PHASE_COMM);
             double sq = 0.0;
             for (size_t p = 0; p < P; p++)
                 sq += (double)t->grads[p] * t->grads[p];
@@ -539,16 +717,15 @@ void trainer_optimize(trainer *t, update_stats *st)
                     t->grads[p] *= scale;
             }
             adam_step(&t->adam, t->params, t->grads, t->pm.actor_end, lr, lr_critic);
+            phase_clock_lap(clk, PHASE_OPTIM);
         }
-        all.policy_loss += ep.policy_loss;
-        all.value_loss += ep.value_loss;
-        all.entropy += ep.entropy;
-        all.count += ep.count;
+        loss_sums_add(&all, &ep);
         last_epoch = ep;
         st->epochs = epoch + 1;
         if (c->target_kl > 0) { /* a collective decision: the KL over the epoch, all ranks */
             double kl[2] = {ep.approx_kl, ep.count};
             MPI_Allreduce(MPI_IN_PLACE, kl, 2, MPI_DOUBLE, MPI_SUM, comm);
+            phase_clock_lap(clk, PHASE_COMM);
             if (kl[0] / kl[1] > c->target_kl)
                 break;
         }
@@ -565,7 +742,9 @@ void trainer_optimize(trainer *t, update_stats *st)
     }
     double red[12] = {all.policy_loss, all.value_loss, all.entropy, all.count, last_epoch.approx_kl,
                       last_epoch.clipped, last_epoch.count, ev[0], ev[1], ev[2], ev[3], ev[4]};
+    phase_clock_lap(clk, PHASE_OPTIM);
     MPI_Allreduce(MPI_IN_PLACE, red, 12, MPI_DOUBLE, MPI_SUM, comm);
+    phase_clock_lap(clk, PHASE_COMM);
     st->policy_loss = red[0] / red[3];
     st->value_loss = red[1] / red[3];
     st->entropy = red[2] / red[3];
@@ -578,6 +757,8 @@ void trainer_optimize(trainer *t, update_stats *st)
     st->grad_norm = steps ? grad_norm_sum / steps : NAN;
     st->global_step = t->update * (long long)t->B * t->par->size;
 }
+
+phase_clock *trainer_clock(trainer *t) { return &t->clock; }
 
 int trainer_trajectories(const trainer *t, const float **rows, const traj_record **records)
 {

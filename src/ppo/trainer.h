@@ -13,6 +13,7 @@
 #include "ppo/loss.h"
 #include "ppo/normalizer.h"
 #include "runtime/parallel.h"
+#include "runtime/phase_clock.h"
 
 typedef struct trainer trainer;
 
@@ -33,6 +34,10 @@ typedef struct {
 /* Collects one rollout and optimises on it. Collective. */
 void trainer_rollout(trainer *t);
 void trainer_optimize(trainer *t, update_stats *st);
+
+/* This rank's time per phase, charged by trainer_rollout and trainer_optimize; the caller charges its
+ * own work (PHASE_LOG) and resets it between updates. */
+phase_clock *trainer_clock(trainer *t);
 
 /* Finished episodes of the last rollout on this rank; returns the count and points *eps at them. */
 typedef struct {

@@ -22,6 +22,8 @@ BATCH = RANKS * ENVS * STEPS
 METRICS = {"update", "global_step", "wall_time", "steps_per_second", "episodes", "return_mean", "return_min",
            "return_max", "length_mean", "policy_loss", "value_loss", "entropy", "approx_kl", "clip_fraction",
            "explained_variance", "grad_norm", "learning_rate", "epochs"}
+PHASES = ("env", "infer", "gae", "grad", "comm", "optim", "log")
+METRICS |= {f"time_{p}" for p in PHASES} | {f"time_{p}_max" for p in PHASES}
 EPISODES = {"global_step", "update", "rank", "env_index", "return", "length", "terminated"}
 CONTEXT = {"ranks", "threads_per_rank", "hostnames", "version", "onednn_isa", "start_time", "obs_dim", "action_dim",
            "action_count", "action_kind", "reward_threshold", "global_batch"}
@@ -94,7 +96,24 @@ def check_metrics(f):
     ct.check(np.all((col["entropy"] > 0) & (col["entropy"] <= math.log(2) + 1e-6)), f"entropy out of (0, ln 2]: {col['entropy']}")
     ct.check(np.all((col["clip_fraction"] >= 0) & (col["clip_fraction"] <= 1)), "clip_fraction out of [0, 1]")
     ct.check(np.all(col["value_loss"] >= 0) and np.all(col["grad_norm"] > 0), "value_loss or grad_norm negative")
+    check_phase_times(col)
     return col
+
+
+def check_phase_times(col):
+    """The phases charge every moment of an update once: each is >= 0 and <= its slowest rank's, the
+    work phases are > 0, and per update they add up to rank 0's update time (wall_time's step; the
+    log phase lags by one update, so the sums are compared over the whole run, within 5%)."""
+    mean = np.array([col[f"time_{p}"] for p in PHASES])
+    top = np.array([col[f"time_{p}_max"] for p in PHASES])
+    ct.check(np.all(np.isfinite(mean)) and np.all(mean >= 0), f"time_* not finite and >= 0: {mean}")
+    ct.check(np.all(top >= mean * (1 - 1e-12)), "a phase's mean over ranks exceeds its slowest rank's")
+    for p in ("env", "infer", "gae", "grad", "comm", "optim"):
+        ct.check(np.all(col[f"time_{p}"] > 0), f"/metrics/time_{p} not positive: {col[f'time_{p}']}")
+    wall = col["wall_time"][-1]
+    total = mean.sum()
+    ct.check(abs(total - wall) <= 0.05 * wall + 0.02,
+             f"the phases add up to {total:.4f} s over the run, wall_time says {wall:.4f} s")
 
 
 def check_episodes(f, col):
