@@ -211,8 +211,11 @@ static int options_mismatch(const char *saved, const ppo_config *c, char *err, s
         char mine[CONFIG_PATH + 8], theirs[CONFIG_PATH + 8];
         double num;
         config_option_value(c, i, mine, sizeof mine, &num);
-        if (!saved_value(saved, name, theirs, sizeof theirs))
-            snprintf(theirs, sizeof theirs, "(absent)");
+        if (!saved_value(saved, name, theirs, sizeof theirs)) { /* an option newer than the checkpoint: its default */
+            ppo_config defaults;
+            config_defaults(&defaults);
+            config_option_value(&defaults, i, theirs, sizeof theirs, &num);
+        }
         if (strcmp(mine, theirs)) {
             snprintf(err, err_len, "the checkpoint was made with %s=%.200s, this run has %s=%.200s; resume with the same options",
                      name, theirs, name, mine);

@@ -45,6 +45,7 @@ static const opt_def opts[] = {
     OPT(clip_coef, OPT_DOUBLE, "PPO clip coefficient (also the value-clip range)"),
     OPT(clip_vloss, OPT_BOOL, "clip the value loss around the rollout's values"),
     OPT(norm_adv, OPT_BOOL, "normalise advantages over the global minibatch"),
+    OPT(norm_adv_batch, OPT_BOOL, "norm_adv over the whole global batch once per update (Spinning Up), not per minibatch: one collective fewer per minibatch"),
     OPT(ent_coef, OPT_DOUBLE, "entropy bonus coefficient"),
     OPT(vf_coef, OPT_DOUBLE, "value loss coefficient"),
     OPT(baseline, OPT_BOOL, "reinforce: learn a value baseline"),

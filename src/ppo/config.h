@@ -36,6 +36,7 @@ typedef struct {
     double clip_coef;
     bool clip_vloss;
     bool norm_adv;
+    bool norm_adv_batch; /* normalise once over the global batch, not per minibatch */
     double ent_coef;
     double vf_coef;
     bool baseline; /* reinforce: learn a value baseline */

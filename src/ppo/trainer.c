@@ -619,6 +619,33 @@ static void loss_sums_add(loss_sums *a, const loss_sums *b)
     a->count += b->count;
 }
 
+/* Mean and 1 / (std + 1e-8) from (sum, sum of squares, count); the std is unbiased, as torch.std. */
+static void adv_moments(const double s[3], double *mean, double *inv_std)
+{
+    *mean = s[0] / s[2];
+    const double var = s[2] > 1 ? (s[1] - s[2] * *mean * *mean) / (s[2] - 1) : 0.0;
+    *inv_std = 1.0 / (sqrt(var > 0 ? var : 0) + 1e-8);
+}
+
+/* --norm-adv-batch: normalises the rollout's advantages in place with the global batch's statistics.
+ * Collective. */
+static void normalize_batch_advantages(trainer *t)
+{
+    double s[3] = {0, 0, (double)t->B};
+    for (int i = 0; i < t->B; i++) {
+        s[0] += t->adv[i];
+        s[1] += (double)t->adv[i] * t->adv[i];
+    }
+    phase_clock_lap(&t->clock, PHASE_GAE);
+    MPI_Allreduce(MPI_IN_PLACE, s, 3, MPI_DOUBLE, MPI_SUM, t->par->comm);
+    phase_clock_lap(&t->clock, PHASE_COMM);
+    double mean, inv_std;
+    adv_moments(s, &mean, &inv_std);
+    for (int i = 0; i < t->B; i++)
+        t->adv[i] = (float)((t->adv[i] - mean) * inv_std);
+    phase_clock_lap(&t->clock, PHASE_GAE);
+}
+
 /* The rank's gradient of one minibatch into t->grads (the sum of the workers' in worker order, so the
  * result does not depend on the schedule), its loss sums added to ep. Collective when advantages are
  * normalised: their statistics are those of the global minibatch. */
@@ -631,7 +658,8 @@ static void minibatch_gradient(trainer *t, const int *idx, loss_sums *ep)
     for (int w = 0; w < G; w++)
         worker_gather(t, &t->workers[w], idx);
     double mean = 0.0, inv_std = 1.0;
-    if (t->cfg->norm_adv) { /* statistics of the global minibatch: (sum, sum of squares, count) */
+    const bool norm = t->cfg->norm_adv && !t->cfg->norm_adv_batch; /* per minibatch */
+    if (norm) { /* statistics of the global minibatch: (sum, sum of squares, count) */
         double s[3] = {0, 0, (double)t->mb};
         for (int w = 0; w < G; w++) {
             s[0] += t->workers[w].adv_sum;
@@ -640,15 +668,13 @@ static void minibatch_gradient(trainer *t, const int *idx, loss_sums *ep)
         phase_clock_lap(clk, PHASE_GRAD);
         MPI_Allreduce(MPI_IN_PLACE, s, 3, MPI_DOUBLE, MPI_SUM, t->par->comm);
         phase_clock_lap(clk, PHASE_COMM);
-        mean = s[0] / s[2];
-        const double var = s[2] > 1 ? (s[1] - s[2] * mean * mean) / (s[2] - 1) : 0.0; /* unbiased, as torch.std */
-        inv_std = 1.0 / (sqrt(var > 0 ? var : 0) + 1e-8);
+        adv_moments(s, &mean, &inv_std);
     }
 #pragma omp parallel num_threads(G) if (G > 1)
     {
 #pragma omp for schedule(static, 1)
         for (int w = 0; w < G; w++)
-            worker_gradient(t, &t->workers[w], t->cfg->norm_adv, mean, inv_std);
+            worker_gradient(t, &t->workers[w], norm, mean, inv_std);
         if (G > 1) { /* t->grads is worker 0's buffer: add the others', each element in worker order */
 #pragma omp for schedule(static)
             for (size_t p = 0; p < P; p++) {
@@ -687,6 +713,8 @@ void trainer_optimize(trainer *t, update_stats *st)
     memcpy(t->snap_m, t->adam.m, bytes);
     memcpy(t->snap_v, t->adam.v, bytes);
     phase_clock_lap(clk, PHASE_OPTIM);
+    if (c->norm_adv && c->norm_adv_batch)
+        normalize_batch_advantages(t);
     for (int epoch = 0; epoch < c->epochs && !st->nonfinite; epoch++) {
         shuffle(t);
         loss_sums ep = {0};

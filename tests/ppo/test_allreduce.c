@@ -32,6 +32,8 @@ typedef struct {
     const char *algo;         /* NULL: ppo */
     bool baseline;
     double target_kl;
+    int threads_one;          /* OpenMP threads of the 1-rank trainer (0: 1): its minibatch split over them */
+    bool norm_adv_batch;
 } eq_case;
 
 /* One global (T, N) rollout, drawn from a fixed seed (identical on every rank). */
@@ -124,6 +126,7 @@ static void case_config(ppo_config *cfg, const eq_case *c, int envs_per_rank)
         snprintf(cfg->algo, sizeof cfg->algo, "%s", c->algo);
     cfg->baseline = c->baseline;
     cfg->target_kl = c->target_kl;
+    cfg->norm_adv_batch = c->norm_adv_batch;
 }
 
 /* max |a - b| / (|a| + |b| + floor) over n floats */
@@ -154,11 +157,12 @@ static void run_case(const eq_case *c)
     ppo_config cfg1, cfg2;
     case_config(&cfg1, c, c->N);
     case_config(&cfg2, c, c->N / 2);
+    cfg1.threads = c->threads_one > 0 ? c->threads_one : 1;
     par_layout par1, par2;
-    par_layout_init(&par1, MPI_COMM_SELF, 1);
-    par_layout_init(&par2, MPI_COMM_WORLD, 1);
+    par_layout_init(&par1, MPI_COMM_SELF, cfg1.threads); /* the trainer splits its work over these */
     trainer *one = trainer_create(&cfg1, &par1, err, sizeof err);
     CHECK(one, "%s: 1-rank trainer: %s", c->name, err);
+    par_layout_init(&par2, MPI_COMM_WORLD, 1);
     trainer *two = trainer_create(&cfg2, &par2, err, sizeof err);
     CHECK(two, "%s: 2-rank trainer: %s", c->name, err);
     if (!one || !two)
@@ -380,16 +384,19 @@ int main(int argc, char **argv)
         return 77;
     }
     const eq_case cases[] = {
-        /* name                                          T  N  M  E  norm   clipv  maxgn  lr    scale  algo, baseline, target_kl */
-        {"1 minibatch, 1 epoch, no grad clip",            8, 4, 1, 1, true,  true,  0.0,  1e-2, 1.0, NULL, true, 0},
-        {"1 minibatch, 1 epoch, grad clip 0.5",           8, 4, 1, 1, true,  true,  0.5,  1e-2, 1.0, NULL, true, 0},
-        {"4 minibatches, 2 epochs, no norm_adv",          8, 6, 4, 2, false, false, 0.0,  3e-3, 1.0, NULL, true, 0},
-        {"2 minibatches, 3 epochs, norm_adv, grad clip",  8, 4, 2, 3, true,  true,  0.5,  3e-3, 1.0, NULL, true, 0},
-        {"norm_adv, rank 1's half scaled x100",           8, 4, 1, 1, true,  false, 0.0,  1e-2, 100.0, NULL, true, 0},
-        {"norm_adv, 2 minibatches, rank 1's half x0.01",  8, 4, 2, 1, true,  true,  0.0,  1e-2, 0.01, NULL, true, 0},
-        {"target KL stops after the first epoch",         8, 4, 2, 4, true,  true,  0.5,  1e-2, 1.0, NULL, true, 1e-6},
-        {"a2c (no ratio clipping)",                       8, 4, 1, 1, false, false, 0.5,  7e-3, 1.0, "a2c", true, 0},
-        {"reinforce without baseline",                    8, 4, 1, 1, true,  false, 0.5,  1e-2, 1.0, "reinforce", false, 0},
+        /* name                                          T  N  M  E  norm   clipv  maxgn  lr    scale  algo, baseline, target_kl, threads_one, norm_adv_batch */
+        {"1 minibatch, 1 epoch, no grad clip",            8, 4, 1, 1, true,  true,  0.0,  1e-2, 1.0, NULL, true, 0, 0, false},
+        {"1 minibatch, 1 epoch, grad clip 0.5",           8, 4, 1, 1, true,  true,  0.5,  1e-2, 1.0, NULL, true, 0, 0, false},
+        {"4 minibatches, 2 epochs, no norm_adv",          8, 6, 4, 2, false, false, 0.0,  3e-3, 1.0, NULL, true, 0, 0, false},
+        {"2 minibatches, 3 epochs, norm_adv, grad clip",  8, 4, 2, 3, true,  true,  0.5,  3e-3, 1.0, NULL, true, 0, 0, false},
+        {"norm_adv, rank 1's half scaled x100",           8, 4, 1, 1, true,  false, 0.0,  1e-2, 100.0, NULL, true, 0, 0, false},
+        {"norm_adv, 2 minibatches, rank 1's half x0.01",  8, 4, 2, 1, true,  true,  0.0,  1e-2, 0.01, NULL, true, 0, 0, false},
+        {"target KL stops after the first epoch",         8, 4, 2, 4, true,  true,  0.5,  1e-2, 1.0, NULL, true, 1e-6, 0, false},
+        {"a2c (no ratio clipping)",                       8, 4, 1, 1, false, false, 0.5,  7e-3, 1.0, "a2c", true, 0, 0, false},
+        {"reinforce without baseline",                    8, 4, 1, 1, true,  false, 0.5,  1e-2, 1.0, "reinforce", false, 0, 0, false},
+        {"norm_adv over the batch, rank 1's half x100",   8, 4, 2, 2, true,  true,  0.5,  1e-2, 100.0, NULL, true, 0, 0, true},
+        {"1 rank x 2 threads (rows split) vs 2 ranks",    8, 8, 2, 2, true,  true,  0.5,  3e-3, 1.0, NULL, true, 0, 2, false},
+        {"2 threads, norm_adv over the batch, x0.01",     8, 8, 2, 2, true,  false, 0.0,  3e-3, 0.01, NULL, true, 0, 2, true},
     };
     for (size_t k = 0; k < sizeof cases / sizeof cases[0]; k++)
         run_case(&cases[k]);
