@@ -23,20 +23,28 @@ void adam_free(adam_state *a)
     a->m = a->v = NULL;
 }
 
-void adam_step(adam_state *a, float *params, const float *grads, size_t split, double lr_policy,
-               double lr_critic)
+adam_coef adam_begin(adam_state *a, size_t split, double lr_policy, double lr_critic)
 {
     a->step++;
     const double c1 = 1.0 - pow(a->beta1, (double)a->step);
     const double c2 = 1.0 - pow(a->beta2, (double)a->step);
     /* p -= lr * (m / c1) / (sqrt(v / c2) + eps), rewritten as p -= k * m / (sqrt(v) + eps * sqrt(c2))
      * with k = lr * sqrt(c2) / c1, so the loop is plain float arithmetic the compiler vectorises */
-    const float b1 = (float)a->beta1, b2 = (float)a->beta2;
-    const float eps_hat = (float)(a->eps * sqrt(c2));
-    const size_t ranges[2][2] = {{0, split < a->n ? split : a->n}, {split < a->n ? split : a->n, a->n}};
-    const double lrs[2] = {lr_policy, lr_critic};
+    return (adam_coef){
+        .b1 = (float)a->beta1,
+        .b2 = (float)a->beta2,
+        .eps_hat = (float)(a->eps * sqrt(c2)),
+        .k = {(float)(lr_policy * sqrt(c2) / c1), (float)(lr_critic * sqrt(c2) / c1)},
+        .split = split < a->n ? split : a->n,
+    };
+}
+
+void adam_apply(adam_state *a, const adam_coef *c, float *params, const float *grads, size_t lo, size_t hi)
+{
+    const size_t ranges[2][2] = {{lo, hi < c->split ? hi : c->split}, {lo > c->split ? lo : c->split, hi}};
+    const float b1 = c->b1, b2 = c->b2, eps_hat = c->eps_hat;
     for (int r = 0; r < 2; r++) {
-        const float k = (float)(lrs[r] * sqrt(c2) / c1);
+        const float k = c->k[r];
         float *restrict m = a->m, *restrict v = a->v, *restrict p = params;
         const float *restrict g = grads;
         for (size_t i = ranges[r][0]; i < ranges[r][1]; i++) {
@@ -45,4 +53,11 @@ void adam_step(adam_state *a, float *params, const float *grads, size_t split, d
             p[i] -= k * m[i] / (sqrtf(v[i]) + eps_hat);
         }
     }
+}
+
+void adam_step(adam_state *a, float *params, const float *grads, size_t split, double lr_policy,
+               double lr_critic)
+{
+    const adam_coef c = adam_begin(a, split, lr_policy, lr_critic);
+    adam_apply(a, &c, params, grads, 0, a->n);
 }

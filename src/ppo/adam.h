@@ -17,4 +17,13 @@ void adam_free(adam_state *a);
 void adam_step(adam_state *a, float *params, const float *grads, size_t split, double lr_policy,
                double lr_critic);
 
+/* One step in parts, for threads that each update a range: adam_begin counts the step and fixes its
+ * coefficients; adam_apply updates [lo, hi) (disjoint ranges may run at once). adam_step = both. */
+typedef struct {
+    float b1, b2, eps_hat, k[2]; /* k: the policy's and the critic's step factor */
+    size_t split;
+} adam_coef;
+adam_coef adam_begin(adam_state *a, size_t split, double lr_policy, double lr_critic);
+void adam_apply(adam_state *a, const adam_coef *c, float *params, const float *grads, size_t lo, size_t hi);
+
 #endif

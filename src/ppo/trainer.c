@@ -29,6 +29,7 @@ typedef struct {
     bool owns_grads;
     loss_sums sums;            /* this minibatch's loss sums over the worker's rows */
     double adv_sum, adv_sumsq; /* this minibatch's advantage sums over the worker's rows */
+    double grad_sq;            /* sum of squares of its range of the averaged gradient */
     double infer_sec;          /* time of its last inference in the rollout */
 } trainer_worker;
 
@@ -46,11 +47,12 @@ struct trainer {
     ppo_env_spec spec;
     int od, ad, K;             /* obs dim, action floats, actor outputs */
     bool learn_values;         /* false for REINFORCE without a baseline */
-    bool parallel_envs;        /* step the envs in an OpenMP region (only when that work outweighs its cost) */
+    bool parallel_envs;        /* threads step the envs and run their inference (when that outweighs the cost) */
 
     policy_model pm;
     trainer_worker *workers;   /* (max(n_roll_workers, n_grad_workers),) */
     int n_workers, n_roll_workers, n_grad_workers;
+    int n_norm_parts;          /* the gradient norm's partial sums: the fewest grad workers of any rank */
     float *vals;               /* (N,) values gathered from the workers' inference */
     phase_clock clock;         /* this rank's time per phase since the CLI last reset it */
     float *params, *grads;     /* (P,) each: the one flat buffer of the network and of its gradient */
@@ -99,33 +101,6 @@ static uint64_t env_seed(const trainer *t, int n)
     const uint64_t g = (uint64_t)t->par->rank * (uint64_t)t->N + (uint64_t)n; /* global env index */
     const uint64_t base = rng_mix((uint64_t)t->cfg->seed, g);
     return t->resumes ? rng_mix(base, (uint64_t)t->resumes) : base;
-}
-
-/* Seconds per env step of env `id`, measured on a throwaway instance with random actions. */
-static double env_step_cost(const ppo_config *cfg)
-{
-    char err[256];
-    ppo_env *env = ppo_env_make(cfg->env, cfg->env_options, err, sizeof err);
-    if (!env)
-        return 0.0;
-    const ppo_env_spec *s = ppo_env_get_spec(env);
-    float obs[PPO_ENV_MAX_OBS_DIM], action[PPO_ENV_MAX_ACTION_DIM] = {0};
-    rng_t rng;
-    rng_seed(&rng, 1);
-    ppo_env_reset(env, obs);
-    const int steps = 200;
-    const double t0 = omp_get_wtime();
-    for (int i = 0; i < steps; i++) {
-        if (s->action_kind == PPO_ACTION_DISCRETE)
-            action[0] = (float)rng_below(&rng, (uint32_t)s->action_count);
-        ppo_step_result r;
-        ppo_env_step(env, action, obs, &r);
-        if (r.terminated || r.truncated)
-            ppo_env_reset(env, obs);
-    }
-    const double cost = (omp_get_wtime() - t0) / steps;
-    ppo_env_free(env);
-    return cost;
 }
 
 #define ALLOC(ptr, n) (((ptr) = calloc((size_t)(n) > 0 ? (size_t)(n) : 1u, sizeof *(ptr))) != NULL)
@@ -272,9 +247,11 @@ trainer *trainer_create(const ppo_config *cfg, const par_layout *par, char *err,
         if (t->pm.continuous) /* the Gaussian's initial log-std (SB3's log_std_init) */
             for (size_t d = 0; d < t->pm.log_std_count; d++)
                 t->params[t->pm.log_std_offset + d] = (float)cfg->log_std_init;
-        /* A parallel region costs a few microseconds, and far more on a busy machine; CartPole's 8 envs
-         * take 0.2 us. Results do not depend on this choice (every env has its own RNGs). */
-        t->parallel_envs = omp_get_max_threads() > 1 && env_step_cost(cfg) * t->N > 50e-6;
+        /* Threads step the envs (and run their inference) only for Box2D worlds, the envs whose state holds
+         * pointers: 12-40 us a step, where a classic-control step takes 0.03-0.2 us and a parallel region
+         * a few us. A fixed rule, not a measurement, since how the envs are split over the inference
+         * passes changes the values' last bits, and a seed must repeat on the same ranks x threads. */
+        t->parallel_envs = omp_get_max_threads() > 1 && !env_get_class(t->envs[0])->plain_state;
         ok = workers_create(t, err, err_len) == 0;
     }
     const size_t TN = (size_t)t->B;
@@ -337,6 +314,8 @@ trainer *trainer_create(const ppo_config *cfg, const par_layout *par, char *err,
     }
     /* identical start on every rank, whatever the floating-point history of the init */
     MPI_Bcast(t->params, (int)t->pm.n_params, MPI_FLOAT, 0, par->comm);
+    t->n_norm_parts = t->n_grad_workers;
+    MPI_Allreduce(MPI_IN_PLACE, &t->n_norm_parts, 1, MPI_INT, MPI_MIN, par->comm);
     return t;
 }
 
@@ -690,6 +669,46 @@ static void minibatch_gradient(trainer *t, const int *idx, loss_sums *ep)
     phase_clock_lap(clk, PHASE_GRAD);
 }
 
+/* The averaged gradient's norm, clipping to max_grad_norm and the Adam step, each thread on a fixed
+ * range of the parameters. The norm is summed in n_norm_parts fixed parts added in order, so every
+ * thread and every rank gets the same norm, and the parameters stay identical across ranks even where
+ * nodes run different thread counts. Returns the norm before clipping; when it is not finite nothing is applied. */
+static double clip_and_step(trainer *t, double lr, double lr_critic)
+{
+    const int W = t->n_grad_workers, NP = t->n_norm_parts;
+    const size_t P = t->pm.n_params;
+    const double max_norm = t->cfg->max_grad_norm;
+    const adam_coef coef = adam_begin(&t->adam, t->pm.actor_end, lr, lr_critic);
+    double norm = 0.0;
+#pragma omp parallel num_threads(W) if (W > 1)
+    {
+        const int w = omp_get_thread_num();
+        const size_t lo = P * (size_t)w / (size_t)W, hi = P * (size_t)(w + 1) / (size_t)W;
+        if (w < NP) { /* the same partial sums on every rank, whatever its thread count */
+            double sq = 0.0;
+            for (size_t p = P * (size_t)w / (size_t)NP; p < P * (size_t)(w + 1) / (size_t)NP; p++)
+                sq += (double)t->grads[p] * t->grads[p];
+            t->workers[w].grad_sq = sq;
+        }
+#pragma omp barrier
+        double total = 0.0;
+        for (int k = 0; k < NP; k++)
+            total += t->workers[k].grad_sq;
+        const double n = sqrt(total);
+        if (isfinite(n)) {
+            if (max_norm > 0 && n > max_norm) {
+                const float scale = (float)(max_norm / (n + 1e-6));
+                for (size_t p = lo; p < hi; p++)
+                    t->grads[p] *= scale;
+            }
+            adam_apply(&t->adam, &coef, t->params, t->grads, lo, hi);
+        }
+        if (w == 0)
+            norm = n;
+    }
+    return norm;
+}
+
 void trainer_optimize(trainer *t, update_stats *st)
 {
     const ppo_config *c = t->cfg;
@@ -725,11 +744,8 @@ void trainer_optimize(trainer *t, update_stats *st)
                 t->grads[0] = NAN;
             MPI_Allreduce(MPI_IN_PLACE, t->grads, (int)P, MPI_FLOAT, MPI_SUM, comm);
             phase_clock_lap(clk, PHASE_COMM);
-            double sq = 0.0;
-            for (size_t p = 0; p < P; p++)
-                sq += (double)t->grads[p] * t->grads[p];
-            const double norm = sqrt(sq);
-            if (!isfinite(norm)) { /* identical on every rank: all undo the whole update together */
+            const double norm = clip_and_step(t, lr, lr_critic);
+            if (!isfinite(norm)) {
                 st->nonfinite = 1;
                 memcpy(t->params, t->snap_params, bytes);
                 memcpy(t->adam.m, t->snap_m, bytes);
@@ -739,12 +755,6 @@ void trainer_optimize(trainer *t, update_stats *st)
             }
             grad_norm_sum += norm;
             steps++;
-            if (c->max_grad_norm > 0 && norm > c->max_grad_norm) {
-                const float scale = (float)(c->max_grad_norm / (norm + 1e-6));
-                for (size_t p = 0; p < P; p++)
-                    t->grads[p] *= scale;
-            }
-            adam_step(&t->adam, t->params, t->grads, t->pm.actor_end, lr, lr_critic);
             phase_clock_lap(clk, PHASE_OPTIM);
         }
         loss_sums_add(&all, &ep);

@@ -240,7 +240,7 @@ static void run_case(const eq_case *c)
 /* Several real rollouts and updates on 2 ranks (different envs on each): parameters stay bitwise
  * identical, by trainer_params_agree and by direct comparison with rank 0's; and the checksum
  * notices a one-ulp change on one rank. */
-static void test_real_updates_agree(void)
+static void test_real_updates_agree(const char *label, int rank0_threads, int minibatches)
 {
     int rank;
     MPI_Comm_rank(MPI_COMM_WORLD, &rank);
@@ -248,13 +248,13 @@ static void test_real_updates_agree(void)
     config_defaults(&cfg);
     cfg.envs_per_rank = 3;
     cfg.rollout_steps = 16;
-    cfg.minibatches = 4;
+    cfg.minibatches = minibatches;
     cfg.epochs = 3;
-    cfg.threads = 1;
+    cfg.threads = rank == 0 ? rank0_threads : 1;
     cfg.total_steps = 6 * 3 * 16 * 2;
     cfg.seed = 11;
     par_layout par;
-    par_layout_init(&par, MPI_COMM_WORLD, 1);
+    par_layout_init(&par, MPI_COMM_WORLD, cfg.threads);
     char err[512] = {0};
     trainer *tr = trainer_create(&cfg, &par, err, sizeof err);
     CHECK(tr, "real updates: %s", err);
@@ -288,7 +288,8 @@ static void test_real_updates_agree(void)
     p[P / 2] = keep;
     CHECK(trainer_params_agree(tr), "checksums differ after restoring the parameter");
     if (rank == 0)
-        printf("%-44s 6 updates, parameters bitwise identical on both ranks\n", "real rollouts + updates");
+        printf("%-44s 6 updates, parameters bitwise identical on both ranks\n", label);
+    par_layout_init(&par, MPI_COMM_WORLD, 1);
     free(mine);
     free(root);
     trainer_free(tr);
@@ -400,7 +401,9 @@ int main(int argc, char **argv)
     };
     for (size_t k = 0; k < sizeof cases / sizeof cases[0]; k++)
         run_case(&cases[k]);
-    test_real_updates_agree();
+    test_real_updates_agree("real rollouts + updates", 1, 4);
+    /* rank 0 splits each minibatch over 3 threads, rank 1 does not: the ranks must still agree */
+    test_real_updates_agree("rank 0 x 3 threads, rank 1 x 1 thread", 3, 1);
     test_real_rollouts_equivalent("real rollouts", "CartPole-v1", false, false);
     test_real_rollouts_equivalent("real rollouts, norm_obs + norm_reward", "CartPole-v1", true, false);
     test_real_rollouts_equivalent("real rollouts, Pendulum, Gaussian", "Pendulum-v1", false, false);
