@@ -1,0 +1,24 @@
+#!/bin/sh
+# Packs what scripts/scale.sh needs into build-device/ (ignored by git) for a machine without oneDNN,
+# Box2D or libinih, such as the 16-core device machine (../shared/device.md): the ppo and bench_envs
+# binaries, their libraries, and the scale script. There: build-device/run-scale.sh [scale.sh options].
+# Usage: scripts/pack-device.sh   (after scripts/build.sh --no-install)
+set -eu
+cd "$(dirname "$0")/.."
+D=build-device
+rm -rf "$D"
+mkdir -p "$D/lib" "$D/scripts"
+cp build/src/ppo build/bench/bench_envs "$D/"
+cp -L build/src/libppo.so.0 "$D/lib/"
+for l in libdnnl.so.2 libbox2d.so.2 libinih.so.1 libOpenCL.so.1; do cp -L "/lib/x86_64-linux-gnu/$l" "$D/lib/"; done
+cp scripts/scale.sh "$D/scripts/"
+cat >"$D/run-scale.sh" <<'RUN'
+#!/bin/sh
+# Runs scripts/scale.sh with the packed binaries and libraries.
+D=$(cd "$(dirname "$0")" && pwd)
+export LD_LIBRARY_PATH="$D/lib${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH}"
+export OMPI_ALLOW_RUN_AS_ROOT=1 OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1
+PPO_BIN="$D/ppo" BENCH_ENVS="$D/bench_envs" exec "$D/scripts/scale.sh" "$@"
+RUN
+chmod +x "$D/run-scale.sh"
+du -sh "$D"

@@ -1,0 +1,158 @@
+#!/bin/bash
+# Scaling benchmark: prints, for the machine it runs on, Markdown tables of training throughput as
+# ranks are added (strong scaling: the same global batch; weak scaling: the same batch per rank), the
+# same cores as ranks x threads, and env-only stepping over threads, each with the speed-up and
+# efficiency against one rank and the phase split of the last update (env, infer, gae, grad, comm,
+# optim, log: % of the update's time, mean over ranks).
+#
+# Usage: scripts/scale.sh [--quick] [--ranks "1 2 4 8 16"] [--only NAME,...]
+#   NAMES: envs, lander-preset, lander-64, walker-weak, cartpole-weak, hybrid, solve
+#   PPO_BIN and BENCH_ENVS name the binaries (default: build/src/ppo, build/bench/bench_envs), so the
+#   script also runs from a folder of copied binaries on another machine (scripts/pack-device.sh).
+# Needs mpirun; python3 for arithmetic. A benchmark, not a test: figures depend on the machine and
+# its load, which the header line prints.
+set -u
+cd "$(dirname "$0")/.."
+PPO_BIN=${PPO_BIN:-build/src/ppo}
+BENCH_ENVS=${BENCH_ENVS:-build/bench/bench_envs}
+CORES=$(nproc)
+QUICK=""
+RANKS=""
+ONLY="envs,lander-preset,lander-64,walker-weak,cartpole-weak,hybrid,solve"
+while [ $# -gt 0 ]; do
+    case "$1" in
+    --quick) QUICK=1 ;;
+    --ranks) RANKS=$2; shift ;;
+    --only) ONLY=$2; shift ;;
+    -h | --help) sed -n '2,13p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+    *) echo "scale.sh: unknown argument $1" >&2; exit 2 ;;
+    esac
+    shift
+done
+if [ -z "$RANKS" ]; then # 1 2 4 ... up to the cores
+    RANKS=1
+    n=2
+    while [ "$n" -le "$CORES" ]; do RANKS="$RANKS $n"; n=$((n * 2)); done
+fi
+[ -x "$PPO_BIN" ] || { echo "scale.sh: no ppo binary at $PPO_BIN (build first, or set PPO_BIN)" >&2; exit 2; }
+want() { case ",$ONLY," in *",$1,"*) return 0 ;; *) return 1 ;; esac; }
+calc() { python3 -c "print($1)"; }
+steps() { if [ -n "$QUICK" ]; then calc "int($1 / 10)"; else echo "$1"; fi; }
+
+MPI_FLAGS=(--oversubscribe)
+[ "$(id -u)" = 0 ] && MPI_FLAGS+=(--allow-run-as-root)
+TMP=$(mktemp -d)
+trap 'rm -rf "$TMP"' EXIT
+
+# train LABEL RANKS THREADS ppo-args...: prints "steps/s|phase split" of one run (steps/s from ppo's
+# own "trained ... (N steps/s)" line: training only, without set-up and evaluation)
+train() {
+    local ranks=$2 threads=$3 bind=(--bind-to core --map-by core)
+    shift 3
+    [ "$threads" -gt 1 ] && bind=(--bind-to none)
+    local out
+    out=$(OMP_NUM_THREADS=$threads mpirun "${MPI_FLAGS[@]}" "${bind[@]}" -n "$ranks" "$PPO_BIN" "$@" \
+        --threads "$threads" --seed 1 --progress lines --progress-interval 100000 --log "$TMP/run$RANDOM$RANDOM.h5" 2>&1)
+    local sps split
+    sps=$(echo "$out" | sed -n 's/^trained .*(\([0-9]*\) steps\/s).*/\1/p' | head -1)
+    split=$(echo "$out" | grep '^update' | tail -1 | sed -n 's/.*time% //p')
+    if [ -z "$sps" ]; then
+        echo "failed: $(echo "$out" | grep -m1 'error' | cut -c1-100)|"
+    else
+        echo "$sps|$split"
+    fi
+}
+
+# table TITLE per_rank_steps_factor ppo-args-function: strong or weak scaling over $RANKS
+scaling_table() {
+    local title=$1 argsfn=$2 base=""
+    echo
+    echo "### $title"
+    echo
+    echo "| ranks | steps/s | speed-up | efficiency | time % of the last update |"
+    echo "|---|---|---|---|---|"
+    for n in $RANKS; do
+        local r sps split
+        r=$(train x "$n" 1 $($argsfn "$n"))
+        sps=${r%%|*}
+        split=${r#*|}
+        if ! [[ "$sps" =~ ^[0-9]+$ ]]; then
+            echo "| $n | $sps | | | |"
+            continue
+        fi
+        [ -z "$base" ] && base=$sps
+        echo "| $n | $sps | $(calc "round($sps / $base, 2)")x | $(calc "round(100 * $sps / $base / $n)")% | $split |"
+    done
+}
+
+lander_preset() { echo --env LunarLander-v3 --total-steps "$(steps 1000000)"; }
+lander_64() {
+    echo --env LunarLander-v3 --envs-per-rank $((64 / $1)) --rollout-steps 256 --minibatches 4 --epochs 4 \
+        --total-steps "$(steps 1000000)"
+}
+walker_weak() { echo --env BipedalWalker-v3 --envs-per-rank 8 --total-steps "$(steps $(($1 * 100000)))"; }
+cartpole_weak() { echo --env CartPole-v1 --preset none --total-steps "$(steps $(($1 * 200000)))"; }
+
+echo "## ppo scaling on $(hostname): $CORES cores, $(sed -n 's/^model name\s*: //p' /proc/cpuinfo | head -1), load $(cut -d' ' -f1 /proc/loadavg) at start, $(date -u +%Y-%m-%d)"
+echo
+echo "ranks: $RANKS; one OpenMP thread per rank (bound to a core) unless a table says otherwise${QUICK:+; --quick: a tenth of the steps}"
+
+if want envs && [ -x "$BENCH_ENVS" ]; then
+    echo
+    echo "### env-only steps/s (bench_envs: one env per thread, random actions), over threads"
+    echo
+    echo "| threads | LunarLander-v3 | BipedalWalker-v3 | CartPole-v1 |"
+    echo "|---|---|---|---|"
+    for t in $RANKS; do
+        row="| $t |"
+        for e in LunarLander-v3 BipedalWalker-v3 CartPole-v1; do
+            n=$(steps 100000)
+            [ "$e" = CartPole-v1 ] && n=$(steps 3000000)
+            v=$(OMP_NUM_THREADS=$t OMP_PROC_BIND=spread "$BENCH_ENVS" --steps "$n" "$e" 2>&1 | awk -v e="$e" '$1 == e {print $3}')
+            row="$row ${v:-?} |"
+        done
+        echo "$row"
+    done
+fi
+want lander-preset && scaling_table "strong: LunarLander-v3 preset (16 envs x 1024 global, 256 minibatches x 4 epochs)" lander_preset
+want lander-64 && scaling_table "strong: LunarLander-v3, 64 envs x 256 global, 4 minibatches x 4 epochs" lander_64
+want walker-weak && scaling_table "weak: BipedalWalker-v3 preset, 8 envs per rank" walker_weak
+want cartpole-weak && scaling_table "weak: CartPole-v1, 8 envs x 128 steps per rank, 4 minibatches x 4 epochs" cartpole_weak
+
+if want hybrid; then
+    echo
+    echo "### the $CORES cores as ranks x threads (LunarLander-v3, 64 envs x 256 global, 4 x 4)"
+    echo
+    echo "| ranks x threads | steps/s | vs ${CORES} x 1 | time % of the last update |"
+    echo "|---|---|---|---|"
+    base=""
+    r=$CORES
+    while [ "$r" -ge 1 ]; do
+        t=$((CORES / r))
+        res=$(train x "$r" "$t" --env LunarLander-v3 --envs-per-rank $((64 / r)) --rollout-steps 256 --minibatches 4 \
+            --epochs 4 --total-steps "$(steps 1000000)")
+        sps=${res%%|*}
+        [ -z "$base" ] && base=$sps
+        if [[ "$sps" =~ ^[0-9]+$ ]]; then
+            echo "| $r x $t | $sps | $(calc "round(100 * $sps / $base)")% | ${res#*|} |"
+        else
+            echo "| $r x $t | $sps | | |"
+        fi
+        r=$((r / 2))
+    done
+fi
+
+if want solve; then
+    echo
+    echo "### time to solve LunarLander-v3 (--preset scale, greedy evaluation over 100 episodes after training)"
+    echo
+    echo "| ranks | wall (start to end, evaluation included) | trained | eval |"
+    echo "|---|---|---|---|"
+    for n in $(echo "$RANKS" | tr ' ' '\n' | tail -1) ; do
+        t0=$(date +%s.%N)
+        out=$(OMP_NUM_THREADS=1 mpirun "${MPI_FLAGS[@]}" --bind-to core --map-by core -n "$n" "$PPO_BIN" --env LunarLander-v3 \
+            --preset scale --seed 1 --eval-episodes 100 --progress lines --progress-interval 100000 --log "$TMP/solve$n.h5" 2>&1)
+        t1=$(date +%s.%N)
+        echo "| $n | $(calc "round($t1 - $t0, 1)") s | $(echo "$out" | sed -n 's/^trained \([0-9]*\) steps in \([0-9.]*\) s.*/\1 steps in \2 s/p') | $(echo "$out" | sed -n 's/^eval: .*return \([-0-9.]* +- [0-9.]*\).*/\1/p') |"
+    done
+fi
