@@ -1,0 +1,70 @@
+/* bench_allreduce: time of MPI_Allreduce(MPI_IN_PLACE, SUM) of n floats, the collective ppo runs once
+ * per minibatch (n = the network's parameter count) plus one of 3 doubles (advantage statistics).
+ * Prints the median over repetitions per size (the slowest rank's time), the latency (3 floats) and
+ * the bandwidth of a straight-line fit t = a + 4n bytes / bandwidth, for the scaling model
+ * (docs/scaling.md).
+ * Usage: mpirun -n R bench_allreduce [repetitions] */
+#include <mpi.h>
+#include <stdio.h>
+#include <stdlib.h>
+
+static int cmp_double(const void *a, const void *b)
+{
+    const double x = *(const double *)a, y = *(const double *)b;
+    return (x > y) - (x < y);
+}
+
+int main(int argc, char **argv)
+{
+    MPI_Init(&argc, &argv);
+    int rank, size;
+    MPI_Comm_rank(MPI_COMM_WORLD, &rank);
+    MPI_Comm_size(MPI_COMM_WORLD, &size);
+    const int reps = argc > 1 ? atoi(argv[1]) : 2000;
+    const int sizes[] = {3, 256, 2048, 9797, 40000, 100000, 200000}; /* 9797: LunarLander's 64x64 actor-critic */
+    const int n_sizes = (int)(sizeof sizes / sizeof sizes[0]);
+    float *buf = calloc((size_t)sizes[n_sizes - 1], sizeof(float));
+    double *t = malloc(sizeof(double) * (size_t)(reps > 0 ? reps : 1));
+    double med[16];
+    if (!buf || !t || reps < 10) {
+        if (rank == 0)
+            fprintf(stderr, "bench_allreduce: repetitions must be >= 10 (or out of memory)\n");
+        MPI_Abort(MPI_COMM_WORLD, 2);
+    }
+    if (rank == 0)
+        printf("MPI_Allreduce, %d ranks, median of %d:\n%10s %12s\n", size, reps, "floats", "us");
+    for (int s = 0; s < n_sizes; s++) {
+        const int n = sizes[s];
+        const int r = n > 50000 ? reps / 10 : reps;
+        for (int i = 0; i < 10; i++) /* warm-up */
+            MPI_Allreduce(MPI_IN_PLACE, buf, n, MPI_FLOAT, MPI_SUM, MPI_COMM_WORLD);
+        for (int i = 0; i < r; i++) {
+            MPI_Barrier(MPI_COMM_WORLD);
+            const double t0 = MPI_Wtime();
+            MPI_Allreduce(MPI_IN_PLACE, buf, n, MPI_FLOAT, MPI_SUM, MPI_COMM_WORLD);
+            t[i] = MPI_Wtime() - t0;
+        }
+        MPI_Allreduce(MPI_IN_PLACE, t, r, MPI_DOUBLE, MPI_MAX, MPI_COMM_WORLD); /* the slowest rank's */
+        qsort(t, (size_t)r, sizeof(double), cmp_double);
+        med[s] = t[r / 2];
+        if (rank == 0)
+            printf("%10d %12.2f\n", n, 1e6 * med[s]);
+    }
+    if (rank == 0) { /* least squares over the sizes from 2048 floats on: t = alpha + beta * bytes */
+        double sx = 0, sy = 0, sxx = 0, sxy = 0;
+        int m = 0;
+        for (int s = 2; s < n_sizes; s++, m++) {
+            const double x = 4.0 * sizes[s], y = med[s];
+            sx += x;
+            sy += y;
+            sxx += x * x;
+            sxy += x * y;
+        }
+        const double beta = (m * sxy - sx * sy) / (m * sxx - sx * sx);
+        printf("latency (3 floats) %.2f us; bandwidth (fit over 2048+ floats) %.2f GB/s\n", 1e6 * med[0], 1e-9 / beta);
+    }
+    free(buf);
+    free(t);
+    MPI_Finalize();
+    return 0;
+}
