@@ -2,7 +2,9 @@
  *
  * Every buffer is sized from the config in trainer_create; the loop allocates nothing and creates
  * no oneDNN primitive. Each env has its own env RNG and action RNG, seeded from (run seed, global env
- * index), so trajectories do not depend on thread count or OpenMP schedule. */
+ * index), and a rank's threads are workers with fixed shares (envs for inference and stepping,
+ * minibatch rows for the gradient, parameter ranges for Adam), so a run depends on the seed and the
+ * ranks x threads layout, never on the OpenMP schedule. Every phase charges its time to the clock. */
 #include "ppo/trainer.h"
 
 #include <math.h>
@@ -130,9 +132,12 @@ static int workers_create(trainer *t, char *err, size_t err_len)
         wk->j1 = w < G ? (int)((long long)t->mb * (w + 1) / G) : wk->j0;
         if (!(wk->nn = nn_ctx_create(err, err_len)))
             return -1;
-        if (w < R && (wk->infer_ok = policy_pass_init(&wk->infer, wk->nn, &t->pm, wk->n1 - wk->n0, false, t->params,
-                                                       NULL, err, err_len) == 0) == false)
-            return -1;
+        if (w < R) {
+            wk->infer_ok =
+                policy_pass_init(&wk->infer, wk->nn, &t->pm, wk->n1 - wk->n0, false, t->params, NULL, err, err_len) == 0;
+            if (!wk->infer_ok)
+                return -1;
+        }
         if (w >= G)
             continue;
         wk->owns_grads = w > 0;
@@ -141,8 +146,9 @@ static int workers_create(trainer *t, char *err, size_t err_len)
             snprintf(err, err_len, "out of memory for the gradient of thread %d", w);
             return -1;
         }
-        if ((wk->train_ok = policy_pass_init(&wk->train, wk->nn, &t->pm, wk->j1 - wk->j0, true, t->params, wk->grads,
-                                             err, err_len) == 0) == false)
+        wk->train_ok =
+            policy_pass_init(&wk->train, wk->nn, &t->pm, wk->j1 - wk->j0, true, t->params, wk->grads, err, err_len) == 0;
+        if (!wk->train_ok)
             return -1;
     }
     return 0;
