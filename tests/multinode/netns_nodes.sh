@@ -1,7 +1,8 @@
 #!/bin/bash
 # Two "nodes" on this machine for multi-node tests: two network namespaces joined by a veth pair,
-# each with its own host name (a persistent UTS namespace). The file system is shared, as a
-# cluster's home or scratch is.
+# each with its own host name (a persistent UTS namespace) and its own node-local directory DIR/local
+# (a persistent mount namespace binds DIR/local-NODE there, as /tmp is local on a real node; Slurm's
+# PMIx plugin needs that). Everything else of the file system is shared, as a cluster's home is.
 #
 #   tests/multinode/netns_nodes.sh start DIR [SUBNET]   make node1 (SUBNET.1) and node2 (SUBNET.2)
 #                                                       (SUBNET default 10.213.0; a private /24)
@@ -12,7 +13,7 @@
 #   tests/multinode/netns_nodes.sh pids  DIR NODE       process ids running on NODE
 #   tests/multinode/netns_nodes.sh stop  DIR            kill what runs on the nodes, remove them
 #
-# DIR/nodes lists the nodes: "NAME ADDRESS NETNS UTSFILE". The namespaces are named after DIR's
+# DIR/nodes lists the nodes: "NAME ADDRESS NETNS NSDIR" (NSDIR/uts, NSDIR/mnt: the namespace files). The namespaces are named after DIR's
 # random suffix, so tests running at the same time never share one; the addresses exist only inside
 # them (the veth pair has no end in the machine's own namespace), so nothing outside is touched.
 # Exit status of start: 0 up; 77 namespaces cannot be made here (not root, no ip/nsenter/unshare,
@@ -45,17 +46,25 @@ start_nodes() {
     for t in ip nsenter unshare; do command -v "$t" >/dev/null || cannot "no '$t' (iproute2, util-linux)"; done
     mkdir -p "$dir"
     [ ! -e "$dir/nodes" ] || { say "nodes already started in $dir" >&2; exit 1; }
-    local t i ns uts
+    local t i ns nsd
     t=$(tag)
     : >"$dir/nodes.partial"   # what exists so far, for stop after a failed start
+    # Persistent mount namespaces are bind mounts of /proc/PID/ns/mnt, allowed only below a mount
+    # that does not propagate: make DIR/ns one.
+    mkdir -p "$dir/ns" "$dir/local"
+    mount --bind "$dir/ns" "$dir/ns" 2>"$dir/err" || cannot "mount --bind: $(cat "$dir/err")"
+    mount --make-private "$dir/ns"
     for i in 1 2; do
         ns=$t-n$i
-        uts=$dir/uts-node$i
+        nsd=$dir/ns/node$i
         ip netns add "$ns" 2>"$dir/err" || cannot "ip netns add: $(cat "$dir/err")"
-        echo "node$i $subnet.$i $ns -" >>"$dir/nodes.partial"
-        : >"$uts"
-        unshare --uts="$uts" hostname "node$i" 2>"$dir/err" || cannot "unshare --uts: $(cat "$dir/err")"
-        sed -i "\$s|-\$|$uts|" "$dir/nodes.partial"
+        echo "node$i $subnet.$i $ns $nsd" >>"$dir/nodes.partial"
+        mkdir -p "$nsd" "$dir/local-node$i"
+        : >"$nsd/uts"
+        : >"$nsd/mnt"
+        unshare --uts="$nsd/uts" --mount="$nsd/mnt" --propagation private \
+            sh -c "hostname node$i && mount --bind '$dir/local-node$i' '$dir/local'" 2>"$dir/err" ||
+            cannot "unshare --uts --mount: $(cat "$dir/err")"
         ip -n "$ns" link set lo up
     done
     # One veth pair with an end in each namespace; neither end is ever in the machine's namespace.
@@ -77,11 +86,11 @@ start_nodes() {
     say "up: node1 $subnet.1 (netns $t-n1), node2 $subnet.2 (netns $t-n2)"
 }
 
-enter() {   # NODE CMD...: run CMD in NODE's network and UTS namespaces
-    local name addr ns uts
-    read -r name addr ns uts <<<"$(lookup "$1")"
+enter() {   # NODE CMD...: run CMD in NODE's network, UTS and mount namespaces, in the same directory
+    local name addr ns nsd
+    read -r name addr ns nsd <<<"$(lookup "$1")"
     shift
-    exec nsenter --net="/run/netns/$ns" --uts="$uts" -- "$@"
+    exec nsenter --net="/run/netns/$ns" --uts="$nsd/uts" --mount="$nsd/mnt" --wd="$PWD" -- "$@"
 }
 
 node_pids() { local name addr ns uts; read -r name addr ns uts <<<"$(lookup "$1")"; ip netns pids "$ns" 2>/dev/null || true; }
@@ -90,8 +99,8 @@ stop_nodes() {
     local f=$dir/nodes
     [ -e "$f" ] || f=$dir/nodes.partial
     [ -e "$f" ] || return 0
-    local name addr ns uts pids i
-    while read -r name addr ns uts; do
+    local name addr ns nsd pids i
+    while read -r name addr ns nsd; do
         # Everything in these namespaces was started in them by us (tests, daemons, ranks).
         pids=$(ip netns pids "$ns" 2>/dev/null || true)
         if [ -n "$pids" ]; then
@@ -105,8 +114,11 @@ stop_nodes() {
             [ -z "$pids" ] || kill -9 $pids 2>/dev/null || true
         fi
         ip netns del "$ns" 2>/dev/null || true
-        if [ "$uts" != - ]; then umount "$uts" 2>/dev/null || true; rm -f "$uts"; fi
+        for n in uts mnt; do [ ! -e "$nsd/$n" ] || { umount "$nsd/$n" 2>/dev/null || true; rm -f "$nsd/$n"; }; done
+        rmdir "$nsd" 2>/dev/null || true
     done <"$f"
+    if mountpoint -q "$dir/ns"; then umount "$dir/ns" || true; fi
+    rmdir "$dir/ns" 2>/dev/null || true
     rm -f "$dir/nodes" "$dir/nodes.partial"
     say "stopped"
 }
