@@ -1,8 +1,10 @@
 #!/bin/bash
 # Two "nodes" on this machine for multi-node tests: two network namespaces joined by a veth pair,
-# each with its own host name (a persistent UTS namespace) and its own node-local directory DIR/local
-# (a persistent mount namespace binds DIR/local-NODE there, as /tmp is local on a real node; Slurm's
-# PMIx plugin needs that). Everything else of the file system is shared, as a cluster's home is.
+# each with its own host name (UTS namespace) and its own node-local directory DIR/local (a mount
+# namespace binds DIR/local-NODE there, as /tmp is local on a real node; Slurm's PMIx plugin needs
+# that). Everything else of the file system is shared, as a cluster's home is. A holder process per
+# node (sleep) keeps its UTS and mount namespaces; entering a node is nsenter -t HOLDER, which works
+# from inside another node too (/proc is shared, bind-mounted namespace files would not be).
 #
 #   tests/multinode/netns_nodes.sh start DIR [SUBNET]   make node1 (SUBNET.1) and node2 (SUBNET.2)
 #                                                       (SUBNET default 10.213.0; a private /24)
@@ -13,7 +15,7 @@
 #   tests/multinode/netns_nodes.sh pids  DIR NODE       process ids running on NODE
 #   tests/multinode/netns_nodes.sh stop  DIR            kill what runs on the nodes, remove them
 #
-# DIR/nodes lists the nodes: "NAME ADDRESS NETNS NSDIR" (NSDIR/uts, NSDIR/mnt: the namespace files). The namespaces are named after DIR's
+# DIR/nodes lists the nodes: "NAME ADDRESS NETNS HOLDER-PID". The namespaces are named after DIR's
 # random suffix, so tests running at the same time never share one; the addresses exist only inside
 # them (the veth pair has no end in the machine's own namespace), so nothing outside is touched.
 # Exit status of start: 0 up; 77 namespaces cannot be made here (not root, no ip/nsenter/unshare,
@@ -46,25 +48,29 @@ start_nodes() {
     for t in ip nsenter unshare; do command -v "$t" >/dev/null || cannot "no '$t' (iproute2, util-linux)"; done
     mkdir -p "$dir"
     [ ! -e "$dir/nodes" ] || { say "nodes already started in $dir" >&2; exit 1; }
-    local t i ns nsd
+    local t i ns holder n
     t=$(tag)
     : >"$dir/nodes.partial"   # what exists so far, for stop after a failed start
-    # Persistent mount namespaces are bind mounts of /proc/PID/ns/mnt, allowed only below a mount
-    # that does not propagate: make DIR/ns one.
-    mkdir -p "$dir/ns" "$dir/local"
-    mount --bind "$dir/ns" "$dir/ns" 2>"$dir/err" || cannot "mount --bind: $(cat "$dir/err")"
-    mount --make-private "$dir/ns"
+    mkdir -p "$dir/local"
     for i in 1 2; do
         ns=$t-n$i
-        nsd=$dir/ns/node$i
         ip netns add "$ns" 2>"$dir/err" || cannot "ip netns add: $(cat "$dir/err")"
-        echo "node$i $subnet.$i $ns $nsd" >>"$dir/nodes.partial"
-        mkdir -p "$nsd" "$dir/local-node$i"
-        : >"$nsd/uts"
-        : >"$nsd/mnt"
-        unshare --uts="$nsd/uts" --mount="$nsd/mnt" --propagation private \
-            sh -c "hostname node$i && mount --bind '$dir/local-node$i' '$dir/local'" 2>"$dir/err" ||
-            cannot "unshare --uts --mount: $(cat "$dir/err")"
+        mkdir -p "$dir/local-node$i"
+        # The holder: in the node's network namespace, with new UTS and mount namespaces set up
+        # (host name, node-local directory), then asleep until stop kills it. Detached (setsid, no
+        # open pipes), so no caller waits for it.
+        setsid ip netns exec "$ns" unshare --uts --mount --propagation private sh -c \
+            "hostname node$i && mount --bind '$dir/local-node$i' '$dir/local' && touch '$dir/ready-node$i' && exec sleep infinity" \
+            </dev/null >/dev/null 2>"$dir/err-node$i" &
+        holder=$!
+        echo "node$i $subnet.$i $ns $holder" >>"$dir/nodes.partial"
+        n=0   # bounded: 50 polls of 0.1 s for the holder to be set up
+        until [ -e "$dir/ready-node$i" ]; do
+            n=$((n + 1))
+            { [ $n -lt 50 ] && kill -0 "$holder" 2>/dev/null; } || cannot "unshare --uts --mount: $(cat "$dir/err-node$i")"
+            sleep 0.1
+        done
+        rm -f "$dir/ready-node$i" "$dir/err-node$i"
         ip -n "$ns" link set lo up
     done
     # One veth pair with an end in each namespace; neither end is ever in the machine's namespace.
@@ -87,10 +93,10 @@ start_nodes() {
 }
 
 enter() {   # NODE CMD...: run CMD in NODE's network, UTS and mount namespaces, in the same directory
-    local name addr ns nsd
-    read -r name addr ns nsd <<<"$(lookup "$1")"
+    local name addr ns holder
+    read -r name addr ns holder <<<"$(lookup "$1")"
     shift
-    exec nsenter --net="/run/netns/$ns" --uts="$nsd/uts" --mount="$nsd/mnt" --wd="$PWD" -- "$@"
+    exec nsenter -t "$holder" --net --uts --mount --wd="$PWD" -- "$@"
 }
 
 node_pids() { local name addr ns uts; read -r name addr ns uts <<<"$(lookup "$1")"; ip netns pids "$ns" 2>/dev/null || true; }
@@ -99,12 +105,13 @@ stop_nodes() {
     local f=$dir/nodes
     [ -e "$f" ] || f=$dir/nodes.partial
     [ -e "$f" ] || return 0
-    local name addr ns nsd pids i
-    while read -r name addr ns nsd; do
+    local name addr ns holder pids others i
+    while read -r name addr ns holder; do
         # Everything in these namespaces was started in them by us (tests, daemons, ranks).
         pids=$(ip netns pids "$ns" 2>/dev/null || true)
         if [ -n "$pids" ]; then
-            say "killing what still runs on $name: $(echo $pids)"
+            others=$(echo $pids | tr ' ' '\n' | grep -vx "$holder" | xargs || true)
+            [ -z "$others" ] || say "killing what still runs on $name: $others"
             # shellcheck disable=SC2086
             kill $pids 2>/dev/null || true
             i=0   # bounded: 20 polls of 0.1 s, then SIGKILL
@@ -114,11 +121,7 @@ stop_nodes() {
             [ -z "$pids" ] || kill -9 $pids 2>/dev/null || true
         fi
         ip netns del "$ns" 2>/dev/null || true
-        for n in uts mnt; do [ ! -e "$nsd/$n" ] || { umount "$nsd/$n" 2>/dev/null || true; rm -f "$nsd/$n"; }; done
-        rmdir "$nsd" 2>/dev/null || true
     done <"$f"
-    if mountpoint -q "$dir/ns"; then umount "$dir/ns" || true; fi
-    rmdir "$dir/ns" 2>/dev/null || true
     rm -f "$dir/nodes" "$dir/nodes.partial"
     say "stopped"
 }

@@ -7,9 +7,11 @@
 #    file (PPO_SITE_SETUP) that puts the trainer on PATH: scancel --signal=USR1 --batch -> checkpoint
 #    -> the job requeues itself -> resumes on both nodes -> completes; one log, updates 1..N without
 #    gaps or repeats, /config hostnames node1,node2.
-# 2. The same script with PPO_LAUNCHER=srun (srun --mpi=pmix over both nodes).
-# 3. jobs/sweep_array.sbatch over a grid file (env x seed x lr): one log per point, named after the
-#    swept options, each with its point's options in /config, and the grid beside them.
+# 2. The same script with PPO_LAUNCHER=srun (srun --mpi=pmix over both nodes); a user's
+#    HDF5_USE_FILE_LOCKING is kept.
+# 3. jobs/sweep_array.sbatch over a grid file (env x seed x lr): --list shows its points; one log
+#    per point, named after the swept options, each with its point's options in /config, and the
+#    grid beside them.
 # Exit status: 0 passed, 1 failed, 77 cannot run here (not root, no namespaces, no Slurm packages).
 # All waiting is bounded: one budget of 600 polls of 0.5 s.
 set -eu
@@ -21,7 +23,8 @@ ppo=$(realpath "$1")
 py=/usr/bin/python3
 nodes_sh=$here/netns_nodes.sh
 cluster_sh=$repo/tests/slurm/slurm_cluster.sh
-say() { echo "test_slurm_nodes: $*"; }
+start_time=$(date +%s)
+say() { echo "test_slurm_nodes: [$(($(date +%s) - start_time)) s] $*"; }
 ok=0
 skip() { echo "SKIP: $*"; ok=1; exit 77; }
 
@@ -100,8 +103,8 @@ sb=(sbatch --parsable --chdir="$submit" -t 10)
 
 # ---- 1. USR1 -> checkpoint -> requeue -> resume, over 2 nodes ----
 say "multi_node.sbatch --nodes=2: USR1, checkpoint, requeue, resume"
-# 60 updates of 4 ranks x 2 envs x 32 steps: ~20 s here, long enough to be stopped on the way.
-j1=$(PPO_ENV=CartPole-v1 PPO_SEED=3 PPO_STEPS=15360 on1 "${sb[@]}" --nodes=2 --ntasks-per-node=2 -c 1 "$repo/jobs/multi_node.sbatch") ||
+# 40 updates of 4 ranks x 2 envs x 32 steps, 2 epochs each: long enough to be stopped on the way.
+j1=$(PPO_ENV=CartPole-v1 PPO_SEED=3 PPO_STEPS=10240 PPO_ARGS="$PPO_ARGS --epochs 2" on1 "${sb[@]}" --nodes=2 --ntasks-per-node=2 -c 1 "$repo/jobs/multi_node.sbatch") ||
     fail "sbatch multi_node.sbatch failed"
 log1=$submit/runs/$j1/CartPole-v1_s3.h5
 n_updates() { "$py" -c 'import sys, h5py; print(len(h5py.File(sys.argv[1], "r", swmr=True)["metrics/update"]))' "$1" 2>/dev/null || echo 0; }
@@ -114,7 +117,7 @@ on1 scancel --signal=USR1 --batch "$j1" || fail "scancel --signal=USR1 --batch $
 until [ "$(field "$j1" Restarts)" -ge 1 ] 2>/dev/null; do tick "job $j1 to requeue itself"; done
 n_stop=$(n_updates "$log1")
 say "job $j1 stopped after $n_stop updates and requeued itself"
-[ "$n_stop" -lt 60 ] || fail "the trainer ran to the end instead of stopping on USR1"
+[ "$n_stop" -lt 40 ] || fail "the trainer ran to the end instead of stopping on USR1"
 ls "$submit/runs/$j1"/*ckpt* >/dev/null 2>&1 || fail "no checkpoint in $submit/runs/$j1"
 wait_done "$j1"
 expect_completed "$j1" 1
@@ -127,16 +130,19 @@ check_log "$log1" CartPole-v1 3 hostnames=node1,node2
 
 # ---- 2. srun over both nodes ----
 say "multi_node.sbatch --nodes=2 with PPO_LAUNCHER=srun (--mpi=pmix)"
-j2=$(PPO_LAUNCHER=srun PPO_ENV=Acrobot-v1 PPO_SEED=4 PPO_STEPS=1024 on1 "${sb[@]}" --nodes=2 --ntasks-per-node=2 -c 1 "$repo/jobs/multi_node.sbatch") ||
+j2=$(HDF5_USE_FILE_LOCKING=BEST_EFFORT PPO_LAUNCHER=srun PPO_ENV=Acrobot-v1 PPO_SEED=4 PPO_STEPS=1024 on1 "${sb[@]}" --nodes=2 --ntasks-per-node=2 -c 1 "$repo/jobs/multi_node.sbatch") ||
     fail "sbatch failed"
 wait_done "$j2"
 expect_completed "$j2" 0
 grep -q -- "--mpi=pmix" "$submit/slurm-ppo-multi-$j2.out" || fail "srun without --mpi=pmix"
+grep -q "HDF5_USE_FILE_LOCKING=BEST_EFFORT (yours)" "$submit/slurm-ppo-multi-$j2.out" || fail "the user's HDF5_USE_FILE_LOCKING not kept"
 check_log "$submit/runs/$j2/Acrobot-v1_s4.h5" Acrobot-v1 4 hostnames=node1,node2
 
 # ---- 3. a grid sweep ----
 say "sweep_array.sbatch over a grid file: 1 env x 1 seed x 2 lr"
 printf '# test grid\nenv = CartPole-v1\nseed = 5   # one seed\nlr = 1e-3 3e-4\n' >"$work/grid"
+list=$(PPO_GRID=$work/grid bash "$repo/jobs/sweep_array.sbatch" --list) || fail "sweep_array.sbatch --list failed"
+case $list in *"0: --env CartPole-v1 --seed 5 --lr 1e-3"*"2 points: sbatch --array=0-1 "*) ;; *) fail "--list printed: $list" ;; esac
 j3=$(PPO_GRID=$work/grid PPO_STEPS=512 on1 "${sb[@]}" -n 2 -O --array=0-1 "$repo/jobs/sweep_array.sbatch") || fail "sbatch sweep failed"
 wait_done "${j3}_0"
 wait_done "${j3}_1"
