@@ -56,10 +56,11 @@ start_nodes() {
         ns=$t-n$i
         ip netns add "$ns" 2>"$dir/err" || cannot "ip netns add: $(cat "$dir/err")"
         mkdir -p "$dir/local-node$i"
-        # The holder: in the node's network namespace, with new UTS and mount namespaces set up
+        # The holder (nsenter, not ip netns exec: that remounts /sys without cgroups, which slurmd
+        # needs): in the node's network namespace, with new UTS and mount namespaces set up
         # (host name, node-local directory), then asleep until stop kills it. Detached (setsid, no
         # open pipes), so no caller waits for it.
-        setsid ip netns exec "$ns" unshare --uts --mount --propagation private sh -c \
+        setsid nsenter --net="/run/netns/$ns" unshare --uts --mount --propagation private sh -c \
             "hostname node$i && mount --bind '$dir/local-node$i' '$dir/local' && touch '$dir/ready-node$i' && exec sleep infinity" \
             </dev/null >/dev/null 2>"$dir/err-node$i" &
         holder=$!
