@@ -8,10 +8,11 @@
 #    -> the job requeues itself -> resumes on both nodes -> completes; one log, updates 1..N without
 #    gaps or repeats, /config hostnames node1,node2.
 # 2. The same script with PPO_LAUNCHER=srun (srun --mpi=pmix over both nodes); a user's
-#    HDF5_USE_FILE_LOCKING is kept.
+#    HDF5_USE_FILE_LOCKING is kept. With mpirun and -c 2: one rank per node, 2 threads, bound
+#    with --map-by slot:PE=2.
 # 3. jobs/sweep_array.sbatch over a grid file (env x seed x lr): --list shows its points; one log
 #    per point, named after the swept options, each with its point's options in /config, and the
-#    grid beside them.
+#    grid beside them; ppo-analyze summary reads the sweep's directory.
 # Exit status: 0 passed, 1 failed, 77 cannot run here (not root, no namespaces, no Slurm packages).
 # All waiting is bounded: one budget of 600 polls of 0.5 s.
 set -eu
@@ -138,6 +139,16 @@ grep -q -- "--mpi=pmix" "$submit/slurm-ppo-multi-$j2.out" || fail "srun without 
 grep -q "HDF5_USE_FILE_LOCKING=BEST_EFFORT (yours)" "$submit/slurm-ppo-multi-$j2.out" || fail "the user's HDF5_USE_FILE_LOCKING not kept"
 check_log "$submit/runs/$j2/Acrobot-v1_s4.h5" Acrobot-v1 4 hostnames=node1,node2
 
+say "multi_node.sbatch --nodes=2 --ntasks-per-node=1 -c 2: mpirun --map-by slot:PE=2 --bind-to core"
+j4=$(PPO_ENV=CartPole-v1 PPO_SEED=6 PPO_STEPS=256 on1 "${sb[@]}" --nodes=2 --ntasks-per-node=1 -c 2 "$repo/jobs/multi_node.sbatch") ||
+    fail "sbatch failed"
+wait_done "$j4"
+expect_completed "$j4" 0
+grep -q -- "--map-by slot:PE=2 --bind-to core" "$submit/slurm-ppo-multi-$j4.out" || fail "no --map-by slot:PE=2 in the launch line"
+grep -q "^layout: 2 ranks x 2 threads (OMP_NUM_THREADS=2) on node1,node2" "$submit/slurm-ppo-multi-$j4.out" ||
+    fail "expected 'layout: 2 ranks x 2 threads (OMP_NUM_THREADS=2) on node1,node2'"
+check_log "$submit/runs/$j4/CartPole-v1_s6.h5" CartPole-v1 6 hostnames=node1,node2 threads_per_rank=2
+
 # ---- 3. a grid sweep ----
 say "sweep_array.sbatch over a grid file: 1 env x 1 seed x 2 lr"
 printf '# test grid\nenv = CartPole-v1\nseed = 5   # one seed\nlr = 1e-3 3e-4\n' >"$work/grid"
@@ -151,6 +162,9 @@ expect_completed "${j3}_1" 0
 check_log "$submit/runs/$j3/CartPole-v1_s5_lr-1e-3.h5" CartPole-v1 5 lr=1e-3
 check_log "$submit/runs/$j3/CartPole-v1_s5_lr-3e-4.h5" CartPole-v1 5 lr=3e-4
 grep -qx "lr = 1e-3 3e-4" "$submit/runs/$j3/sweep.grid" || fail "no grid beside the sweep's logs"
+# As jobs/README.md says: read the results from the login node.
+"$py" "$repo/analysis/ppo-analyze" summary -q "$submit/runs/$j3" >"$work/summary.txt" 2>&1 || { cat "$work/summary.txt"; fail "ppo-analyze summary failed"; }
+[ "$(grep -c CartPole-v1 "$work/summary.txt")" -ge 2 ] || { cat "$work/summary.txt"; fail "ppo-analyze summary does not list both sweep runs"; }
 
 say "all checks passed"
 ok=1
