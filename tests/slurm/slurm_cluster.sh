@@ -26,7 +26,7 @@ netns=$here/../multinode/netns_nodes.sh
 nodes=${3:-}
 if [ -z "$nodes" ] && [ -s "$dir/nodes_dir" ]; then nodes=$(cat "$dir/nodes_dir"); fi
 # Runs a command on node NAME: in its namespaces for a multi-node cluster, else right here.
-on_node() { n=$1; shift; if [ -n "$nodes" ]; then "$netns" exec "$nodes" "$n" "$@"; else "$@"; fi; }
+on_node() { local node=$1; shift; if [ -n "$nodes" ]; then "$netns" exec "$nodes" "$node" "$@"; else "$@"; fi; }
 ctl_node() { if [ -n "$nodes" ]; then echo node1; else hostname -s; fi; }
 # "NAME ADDRESS" of every node
 node_list() { if [ -n "$nodes" ]; then awk '{print $1, $2}' "$nodes/nodes"; else echo "$(hostname -s) 127.0.0.1"; fi; }
@@ -155,11 +155,11 @@ start() {
         --seed-file="$dir/munge/munged.seed" || cannot "munged did not start ($dir/log/munged.log)"
 
     say "starting slurmctld on $(ctl_node)"
-    on_node "$(ctl_node)" slurmctld -c -f "$SLURM_CONF" || cannot "slurmctld did not start ($dir/log/slurmctld.log)"
+    on_node "$(ctl_node)" slurmctld -c -f "$SLURM_CONF" || { stop; cannot "slurmctld did not start ($dir/log/slurmctld.log)"; }
     want=0
     while read -r n _; do
         say "starting slurmd on $n"
-        on_node "$n" slurmd -f "$SLURM_CONF" -N "$n" || cannot "slurmd did not start ($dir/log/slurmd-$n.log)"
+        on_node "$n" slurmd -f "$SLURM_CONF" -N "$n" || { stop; cannot "slurmd did not start ($dir/log/slurmd-$n.log)"; }
         want=$((want + 1))
     done <<<"$(node_list)"
 
