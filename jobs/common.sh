@@ -1,3 +1,4 @@
+# shellcheck shell=bash
 # jobs/common.sh: the part every jobs/*.sbatch script shares, sourced by them (not run on its own).
 # It sets the job up (site hook, defaults, checks), builds the trainer's command (resume or a new
 # log, mpirun or srun, threads), runs it with Slurm's signals passed on, and requeues the job after

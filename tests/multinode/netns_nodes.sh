@@ -94,20 +94,20 @@ start_nodes() {
 }
 
 enter() {   # NODE CMD...: run CMD in NODE's network, UTS and mount namespaces, in the same directory
-    local name addr ns holder
-    read -r name addr ns holder <<<"$(lookup "$1")"
+    local holder
+    read -r _ _ _ holder <<<"$(lookup "$1")"
     shift
     exec nsenter -t "$holder" --net --uts --mount --wd="$PWD" -- "$@"
 }
 
-node_pids() { local name addr ns uts; read -r name addr ns uts <<<"$(lookup "$1")"; ip netns pids "$ns" 2>/dev/null || true; }
+node_pids() { local ns; read -r _ _ ns _ <<<"$(lookup "$1")"; ip netns pids "$ns" 2>/dev/null || true; }
 
 stop_nodes() {
     local f=$dir/nodes
     [ -e "$f" ] || f=$dir/nodes.partial
     [ -e "$f" ] || return 0
-    local name addr ns holder pids others i
-    while read -r name addr ns holder; do
+    local name ns holder pids others i
+    while read -r name _ ns holder; do
         # Everything in these namespaces was started in them by us (tests, daemons, ranks).
         pids=$(ip netns pids "$ns" 2>/dev/null || true)
         if [ -n "$pids" ]; then

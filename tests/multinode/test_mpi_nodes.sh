@@ -49,7 +49,7 @@ n2=10.213.0.2
 # to the nodes' subnet. --bind-to none: the ranks of a node share its cores.
 mpi=(mpirun --allow-run-as-root --oversubscribe --bind-to none
     --mca plm_rsh_agent "$nodes agent $work/nodes"
-    --mca pml ob1 --mca btl tcp,vader,self
+    --mca pml ob1 --mca btl "tcp,vader,self"
     --mca btl_tcp_if_include 10.213.0.0/24 --mca oob_tcp_if_include 10.213.0.0/24)
 on() { node=$1; shift; "$nodes" exec "$work/nodes" "$node" "$@"; }
 train() { "$ppo" --env CartPole-v1 --seed 7 --progress lines "$@"; }
