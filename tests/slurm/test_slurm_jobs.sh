@@ -12,7 +12,8 @@
 # "jobs" runs parts 1 and 2, "preemption" part 3 only, and exits 77 (skip) when the trainer has no
 # --resume; "all" runs everything and, without --resume, prints the SKIP line for part 3 and passes.
 # Exit status: 0 passed, 1 failed, 77 cannot run here (not root, no Slurm packages, no h5py, ...).
-# All waiting is bounded: one budget of PPO_SLURM_TEST_POLLS polls (600) of 0.5 s for the whole test.
+# All waiting is bounded: one budget of PPO_SLURM_TEST_POLLS polls (1200) of 0.5 s for the whole test
+# (about 25 s of it on an idle 2-core machine; the rest is for a machine other jobs load).
 # PPO_SLURM_TEST_KEEP=1 keeps the work directory (job outputs, logs, cluster logs) even on success.
 set -eu
 
@@ -23,7 +24,7 @@ case $parts in all | jobs | preemption) ;; *) usage ;; esac
 here=$(cd "$(dirname "$0")" && pwd)
 repo=$(cd "$here/../.." && pwd)
 ppo=$(realpath "$1")
-polls=${PPO_SLURM_TEST_POLLS:-600}
+polls=${PPO_SLURM_TEST_POLLS:-1200}
 py=/usr/bin/python3   # Debian's python3-h5py lives there, not necessarily in the python3 on PATH
 
 say() { echo "test_slurm_jobs: $*"; }
@@ -39,13 +40,25 @@ if [ "$parts" = preemption ] && [ $has_resume = 0 ]; then
     skip "preemption part needs ppo --resume (not built yet)"
 fi
 
-# The three scripts share one block of code; a fix to one must reach the others.
-common() { sed -n '/^# ---- common part/,/^# ---- end of common part/p' "$1"; }
-for s in multi_node sweep_array; do
-    common "$repo/jobs/$s.sbatch" | cmp -s - <(common "$repo/jobs/single_node.sbatch") ||
-        { echo "FAIL: the common part of jobs/$s.sbatch differs from jobs/single_node.sbatch" >&2; exit 1; }
-done
-[ -n "$(common "$repo/jobs/single_node.sbatch")" ] || { echo "FAIL: no common part in jobs/single_node.sbatch" >&2; exit 1; }
+# bash 4.2 (RHEL/CentOS 7) with set -u fails on "${a[@]}" of an empty array: jobs/ expands arrays
+# that may be empty only as ${a[@]+"${a[@]}"}. Arrays that are never empty are listed here.
+never_empty='launch|cmd|vals|ppo_grid_names|ppo_grid_values'
+bare=$(sed -E 's/\$\{([A-Za-z_]+)\[@\]\+"\$\{\1\[@\]\}"\}//g' "$repo"/jobs/common.sh "$repo"/jobs/*.sbatch |
+    grep -nE '\$\{[A-Za-z_]+\[@\]\}' | grep -vE "\\\$\{($never_empty)\[@\]\}" || true)
+[ -z "$bare" ] || { echo "FAIL: arrays that may be empty expanded as \"\${a[@]}\" (bash 4.2 + set -u):" >&2; echo "$bare" >&2; exit 1; }
+
+# Bad set-up fails the job at once with one message and exit 2 (no Slurm needed to see it).
+bad_setup() {   # EXPECTED-MESSAGE SCRIPT [VAR=VALUE ...]
+    want=$1 script=$2; shift 2
+    out=$(env "$@" bash "$repo/jobs/$script" 2>&1) && rc=0 || rc=$?
+    [ $rc -eq 2 ] && [[ $out == *"$want"* ]] || { echo "FAIL: $script with $*: exit $rc, output: $out" >&2; exit 1; }
+}
+printf 'env = CartPole-v1\nseed 1 2\n' >"${TMPDIR:-/tmp}/ppo-bad-grid.$$"
+bad_setup "line 2: expected 'NAME = VALUE ...'" sweep_array.sbatch PPO_GRID="${TMPDIR:-/tmp}/ppo-bad-grid.$$"
+rm -f "${TMPDIR:-/tmp}/ppo-bad-grid.$$"
+bad_setup "no trainer '/nonexistent/ppo'" single_node.sbatch PPO_BIN=/nonexistent/ppo
+bad_setup "PPO_SITE_SETUP=/nonexistent/site.sh is not a readable file" multi_node.sbatch PPO_SITE_SETUP=/nonexistent/site.sh
+bad_setup "PPO_SRUN_MPI must be" single_node.sbatch PPO_BIN="$ppo" PPO_SRUN_MPI="pmix; rm"
 
 work=$(mktemp -d "${TMPDIR:-/tmp}/ppo-slurm-test.XXXXXX")
 cluster=$work/cluster
@@ -92,7 +105,7 @@ job_lines() {
 terminal() { case $1 in COMPLETED | FAILED | CANCELLED | TIMEOUT | NODE_FAIL | PREEMPTED | OUT_OF_MEMORY | BOOT_FAIL | DEADLINE) return 0 ;; esac; return 1; }
 
 # All waits draw on one budget of $polls polls of 0.5 s (PPO_SLURM_TEST_POLLS), so the whole test
-# is bounded (about 5 min of waiting at most with the default) however many waits it has.
+# is bounded (about 10 min of waiting at most with the default) however many waits it has.
 polls_left=$polls
 tick() {   # $1: what we are waiting for
     polls_left=$((polls_left - 1))
