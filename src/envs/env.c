@@ -353,6 +353,15 @@ int env_restore(ppo_env *env, const void *buf)
         env->episode_over = g.episode_over;
         env->was_reset = g.was_reset;
         memcpy(env->state, (const char *)buf + sizeof g, env->cls->state_size);
+        /* the state's values as the class describes them (for classic control: the state itself) must be
+         * finite; the caller discards the env when this fails */
+        float scene[64];
+        if (env->cls->render_state && env->spec.render_dim > 0 && env->spec.render_dim <= 64) {
+            env->cls->render_state(env->state, scene);
+            for (int i = 0; i < env->spec.render_dim; i++)
+                if (!isfinite(scene[i]))
+                    return -1;
+        }
         return 0;
     }
     env_replay_state h; /* its generic fields come first, checked above */

@@ -157,6 +157,7 @@ CASES = [
     ("env_state bool", "run.ckpt.h5", lambda d: poke_env_state(d, 36, 0x7F), [RESUME_CKPT], "env 0"),
     ("env_state bool 2", "run.ckpt.h5", lambda d: poke_env_state(d, 37, 2), [RESUME_CKPT], "env 0"),
     ("env_state elapsed", "run.ckpt.h5", lambda d: poke_env_state(d, 35, 0x80), [RESUME_CKPT], "env 0"),
+    ("env_state NaN", "run.ckpt.h5", lambda d: poke_env_state(d, 46, 0xF8, 0x7F), [RESUME_CKPT], "env 0"),
     # 6. counters out of range or inconsistent
     ("update -5", "run.ckpt.h5", attr_set("run.ckpt.h5", "/train", "update", -5), [RESUME_CKPT, RESUME_AUTO],
      "update"),
@@ -203,10 +204,12 @@ def resize(d, column, n):
         f[column].resize((n,))
 
 
-def poke_env_state(d, offset, value):
+def poke_env_state(d, offset, *values):
+    """Sets bytes of env 0's snapshot (CartPole: RNG 32 bytes, elapsed 4, two flags, padding, then the
+    state's four doubles from byte 40)."""
     with h5py.File(d / "run.ckpt.h5", "r+") as f:
         blob = f["train/env_state"][:]
-        blob[offset] = value
+        blob[offset:offset + len(values)] = values
         f["train/env_state"][...] = blob
 
 
@@ -397,3 +400,22 @@ def test_two_runs_started_together_on_one_log(tmp_path):
     procs = [start(tmp_path, 10 + s) for s in range(2)]
     outs = [p.communicate(timeout=600) for p in procs]
     assert_one_owner(tmp_path, [p.returncode for p in procs], outs, [10, 11])
+
+
+def test_files_from_before_run_ids(base, tmp_path):
+    """Files written before run ids have none: a checkpoint without one resumes into a log without one,
+    and is refused by a log that has one."""
+    def strip(d, files):
+        for name, obj in files:
+            with h5py.File(d / name, "r+") as f:
+                del f[obj].attrs["run_id"]
+    refused(base, tmp_path, lambda d: strip(d, [("run.ckpt.h5", "/")]), [RESUME_CKPT], "another run")
+    refused(base, tmp_path, lambda d: strip(d, [("run.ckpt.h5", "/"), ("run.policy.h5", "/")]), [RESUME_CKPT],
+            "/config")
+    d = tmp_path / "old"
+    shutil.copytree(base, d)
+    strip(d, [("run.ckpt.h5", "/"), ("run.policy.h5", "/"), ("run.h5", "/config")])
+    r = ppo(d, RESUME_CKPT, check=True)
+    assert b"resumed from run.ckpt.h5 after update 6" in r.stdout
+    with h5py.File(d / "run.h5", "r") as log:
+        assert list(log["metrics/update"][:]) == list(range(1, 17))
