@@ -96,8 +96,11 @@ int cmd_eval(const par_layout *par, int argc, char **argv)
             norm.mean = ck.obs_norm_mean;
             norm.var = ck.obs_norm_var;
         }
-        if (eval_policy(&pm, ck.params, ck.obs_norm_dim > 0 ? &norm : NULL, ck.clip_obs, ck.env, ck.env_options, (int)episodes, seed, !stochastic, NULL, &ev, err,
-                        sizeof err)) {
+        const int ev_rc = eval_policy(&pm, ck.params, ck.obs_norm_dim > 0 ? &norm : NULL, ck.clip_obs, ck.env,
+                                      ck.env_options, (int)episodes, seed, !stochastic, NULL, &ev, err, sizeof err);
+        if (ev_rc == -2) { /* the file's policy is unusable: bad input */
+            fprintf(stderr, "ppo: error: checkpoint %s: %s\n", path, err);
+        } else if (ev_rc) {
             fprintf(stderr, "ppo: error: %s\n", err);
             rc = EXIT_FAILURE_RUN;
         } else {

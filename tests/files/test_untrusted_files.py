@@ -419,3 +419,16 @@ def test_files_from_before_run_ids(base, tmp_path):
     assert b"resumed from run.ckpt.h5 after update 6" in r.stdout
     with h5py.File(d / "run.h5", "r") as log:
         assert list(log["metrics/update"][:]) == list(range(1, 17))
+
+
+def test_a_policy_whose_finite_parameters_give_invalid_actions_is_bad_input(tmp_path):
+    """Parameters at the float limit are finite (they load) but overflow to NaN actions: ppo eval says so in
+    one line, exit 2 (the file is bad input), not 1 (a failed run)."""
+    ppo(tmp_path, ["--env", "Pendulum-v1", "--preset", "none", "--envs-per-rank", "2", "--rollout-steps", "32",
+                   "--minibatches", "1", "--epochs", "1", "--total-steps", "128", "--log", "run.h5"], check=True)
+    with h5py.File(tmp_path / "run.policy.h5", "r+") as f:
+        f["params"][...] = np.where(np.arange(len(f["params"])) % 2, 3e38, -3e38).astype("f4")
+    r = ppo(tmp_path, EVAL_POLICY)
+    lines = r.stderr.decode().strip().splitlines()
+    assert r.returncode == 2 and len(lines) == 1 and "run.policy.h5" in lines[0] and "invalid action" in lines[0], \
+        (r.returncode, lines)
