@@ -305,7 +305,8 @@ static int log_trajectories(trainer *tr, const par_layout *par, h5log *log, long
 
 /* Collective: gathers every rank's RNG words on rank 0, which writes the checkpoint atomically. */
 static int write_training_checkpoint(trainer *tr, const par_layout *par, const ppo_config *cfg, const char *path,
-                                     const char *run_id, double wall, long long resumes, char *err, size_t err_len)
+                                     const char *run_id, const h5log *log, bool replace_any, double wall,
+                                     long long resumes, char *err, size_t err_len)
 {
     const size_t words = trainer_rng_words(tr), env_bytes = trainer_env_state_size(tr);
     uint64_t *mine = malloc(words * sizeof *mine);
@@ -323,6 +324,9 @@ static int write_training_checkpoint(trainer *tr, const par_layout *par, const p
     else
         trainer_save_rngs(tr, mine);
     MPI_Gather(mine, (int)words, MPI_UINT64_T, all, (int)words, MPI_UINT64_T, 0, par->comm);
+    if (par->rank == 0 && !err[0] && log && !h5log_is_at(log, cfg->log))
+        snprintf(err, err_len, "log %s was replaced by another run meanwhile (two runs with --force on one --log?); "
+                 "this run stops without writing %s", cfg->log, path);
     if (par->rank == 0 && !err[0]) {
         options_text(cfg, opts, 16384);
         adam_state *adam = trainer_adam(tr);
@@ -354,8 +358,8 @@ static int write_training_checkpoint(trainer *tr, const par_layout *par, const p
             .has_return_stats = rs != NULL,
             .ret_count = rs ? rs->count : 0, .ret_mean = rs ? rs->mean[0] : 0, .ret_var = rs ? rs->var[0] : 0,
         };
-        /* never over another run's file, unless --force */
-        checkpoint_save(path, cfg->force ? CHECKPOINT_REPLACE_ANY : CHECKPOINT_REPLACE_OWN, &ck, &ts, err, err_len);
+        /* never over another run's file (a new run's --force removed the previous run's at its start) */
+        checkpoint_save(path, replace_any ? CHECKPOINT_REPLACE_ANY : CHECKPOINT_REPLACE_OWN, &ck, &ts, err, err_len);
     }
     free(mine);
     free(all);
@@ -485,7 +489,9 @@ static int finish_run(trainer *tr, const par_layout *par, const ppo_config *cfg,
     const ppo_env_spec *spec = trainer_spec(tr);
     const long long total_updates = trainer_updates_total(tr);
     /* the final policy, with its training state so that the run can be extended later */
-    if (write_training_checkpoint(tr, par, cfg, cfg->save, run_id, train_seconds, resumes, err, sizeof err)) {
+    const bool replace_any = cfg->force && start_update > 0; /* --force with --resume: any file at the paths */
+    if (write_training_checkpoint(tr, par, cfg, cfg->save, run_id, log, replace_any, train_seconds, resumes, err,
+                                  sizeof err)) {
         if (par->rank == 0)
             fprintf(stderr, "ppo: error: %s\n", err);
         status = EXIT_FAILURE_RUN;
@@ -799,8 +805,8 @@ int cmd_train(int argc, char **argv)
             MPI_Allreduce(MPI_IN_PLACE, &sig, 1, MPI_INT, MPI_MAX, par.comm);
             const bool periodic = cfg.checkpoint_every > 0 && u % cfg.checkpoint_every == 0;
             if (sig || periodic) {
-                if (write_training_checkpoint(tr, &par, &cfg, cfg.checkpoint, run_id, now_seconds() - t0, resumes, err,
-                                              sizeof err))
+                if (write_training_checkpoint(tr, &par, &cfg, cfg.checkpoint, run_id, log, cfg.force && start_update > 0,
+                                              now_seconds() - t0, resumes, err, sizeof err))
                     par_abort(&par, 5, err);
                 if (par.rank == 0 && (sig || !prog.tty))
                     printf("%scheckpoint: %s after update %lld\n", prog.tty ? "\n" : "", cfg.checkpoint, u);

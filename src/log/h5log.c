@@ -9,6 +9,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 typedef enum { COL_I64, COL_F64, COL_U8 } col_type;
@@ -74,7 +75,28 @@ struct h5log {
     traj_tables traj;
     void *scratch; /* column staging for appends */
     size_t scratch_size;
+    bool have_id;  /* the file's device and inode, to tell whether the path still names it */
+    dev_t dev;
+    ino_t ino;
 };
+
+/* Records which file the log is (through HDF5's own descriptor, not the path, which may change). */
+static void remember_file(h5log *log)
+{
+    void *handle = NULL;
+    struct stat st;
+    if (H5Fget_vfd_handle(log->file, H5P_DEFAULT, &handle) >= 0 && handle && fstat(*(int *)handle, &st) == 0) {
+        log->have_id = true;
+        log->dev = st.st_dev;
+        log->ino = st.st_ino;
+    }
+}
+
+bool h5log_is_at(const h5log *log, const char *path)
+{
+    struct stat st;
+    return !log->have_id || (stat(path, &st) == 0 && st.st_dev == log->dev && st.st_ino == log->ino);
+}
 
 static hid_t native(col_type t)
 {
@@ -268,6 +290,8 @@ h5log *h5log_create(const char *path, bool force, const ppo_config *cfg, const l
         published = 1;
     if (rc == 0 && H5Fstart_swmr_write(log->file) < 0)
         rc = -1;
+    if (rc == 0)
+        remember_file(log);
     if (rc != 0) {
         if (taken)
             snprintf(err, err_len, "log %s was created by another run meanwhile (started with the same --log?); "
@@ -581,6 +605,7 @@ h5log *h5log_reopen(const char *path, const h5log_resume *want, char *err, size_
         h5log_close(log);
         return NULL;
     }
+    remember_file(log);
     return log;
 }
 

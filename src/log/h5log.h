@@ -78,6 +78,8 @@ typedef struct {
  * so the curves have no duplicated updates. Every check is made on a read-only open first, so nothing
  * is changed when it fails (another run's log, a missing or malformed column, too few rows). */
 h5log *h5log_reopen(const char *path, const h5log_resume *want, char *err, size_t err_len);
+/* Whether path still names this log's file (false once another run replaced it, e.g. with --force). */
+bool h5log_is_at(const h5log *log, const char *path);
 int h5log_append_metrics(h5log *log, const log_metrics *m, char *err, size_t err_len);
 /* Appends recorded episodes: rows (sum of lengths, traj_row_width) in episode order. */
 int h5log_append_trajectories(h5log *log, const float *rows, const traj_episode *eps, int n_eps, char *err,

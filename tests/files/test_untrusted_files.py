@@ -432,3 +432,26 @@ def test_a_policy_whose_finite_parameters_give_invalid_actions_is_bad_input(tmp_
     lines = r.stderr.decode().strip().splitlines()
     assert r.returncode == 2 and len(lines) == 1 and "run.policy.h5" in lines[0] and "invalid action" in lines[0], \
         (r.returncode, lines)
+
+
+def test_a_run_whose_log_another_run_replaced_with_force_stops(tmp_path):
+    """Run A is stopped while it trains; run B, started with --force on the same --log, replaces A's log
+    and finishes. A, continued, writes into a file no longer at the path: it must stop at its next
+    checkpoint instead of writing it (and its final policy) over B's, and B's files stay B's."""
+    long = [*OPTS[:-1], "2", "--total-steps", str(400 * 128), "--log", "run.h5"]
+    a = subprocess.Popen([BIN, *long, "--seed", "10"], cwd=tmp_path, env=dict(os.environ, OMP_NUM_THREADS="1"),
+                         stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    polls = 0
+    while not (tmp_path / "run.ckpt.h5").exists() and a.poll() is None and polls < 200000:
+        polls += 1  # A is training once its first checkpoint exists
+    a.send_signal(signal.SIGSTOP)
+    assert a.poll() is None, "run A ended before it could be stopped"
+    ppo(tmp_path, [*OPTS, "--total-steps", "2048", "--log", "run.h5", "--force", "--seed", "11"], check=True)
+    b_files = snapshot(tmp_path)
+    a.send_signal(signal.SIGCONT)
+    out, err = a.communicate(timeout=600)
+    lines = err.decode().strip().splitlines()
+    assert a.returncode not in (0, 2) and "replaced by another run" in err.decode(), (a.returncode, lines[-3:])
+    assert snapshot(tmp_path) == b_files, "run A wrote over run B's files"
+    with h5py.File(tmp_path / "run.h5", "r") as log, h5py.File(tmp_path / "run.policy.h5", "r") as pol:
+        assert log["config"].attrs["seed"] == 11 and log["config"].attrs["run_id"] == pol.attrs["run_id"]
