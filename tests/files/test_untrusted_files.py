@@ -455,3 +455,40 @@ def test_a_run_whose_log_another_run_replaced_with_force_stops(tmp_path):
     assert snapshot(tmp_path) == b_files, "run A wrote over run B's files"
     with h5py.File(tmp_path / "run.h5", "r") as log, h5py.File(tmp_path / "run.policy.h5", "r") as pol:
         assert log["config"].attrs["seed"] == 11 and log["config"].attrs["run_id"] == pol.attrs["run_id"]
+
+
+MPI_CASES = [c for c in CASES if c[0] in ("version array", "params 2^62", "metrics extent 2^61", "env_state bool",
+                                         "update -5", "trajectory widths")]
+MPIRUN = os.environ.get("PPO_MPIRUN", "").split()
+
+
+@pytest.fixture(scope="module")
+def base2(tmp_path_factory):
+    """The base run on 2 ranks."""
+    d = tmp_path_factory.mktemp("base2")
+    r = subprocess.run([*MPIRUN, "-n", "2", BIN, *OPTS, "--total-steps", "2048", "--log", "run.h5"], cwd=d,
+                       env=dict(os.environ, OMP_NUM_THREADS="1"), stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                       timeout=600)
+    assert r.returncode == 0, r.stderr.decode()[-2000:]
+    return d
+
+
+@pytest.mark.skipif(not MPIRUN, reason="PPO_MPIRUN is not set")
+@pytest.mark.parametrize("case", MPI_CASES, ids=[c[0] for c in MPI_CASES])
+def test_crafted_file_is_refused_under_mpirun(base2, tmp_path, case):
+    """The same under mpirun -n 2 (every rank reads the checkpoint, rank 0 the log): exit 2, exactly one
+    `ppo: error:` line (mpirun adds its own report), files unchanged."""
+    name, file, mutate, commands, names = case
+    d = tmp_path / "case"
+    shutil.copytree(base2, d)
+    mutate(d)
+    before = snapshot(d)
+    for args in commands:
+        args = [a if a != "2048" else "4096" for a in args]  # the 2-rank run's batch is twice as large
+        r = subprocess.run([*MPIRUN, "-n", "1" if args[0] == "eval" else "2", BIN, *args], cwd=d,
+                           env=dict(os.environ, OMP_NUM_THREADS="1"), stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                           timeout=300)
+        err = r.stderr.decode(errors="replace")
+        errors = [ln for ln in err.splitlines() if ln.startswith("ppo: error:")]
+        assert r.returncode == 2 and len(errors) == 1 and file in errors[0], (args, r.returncode, err[-2000:])
+        assert snapshot(d) == before
