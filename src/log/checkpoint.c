@@ -85,7 +85,7 @@ static int get_train_attrs(hid_t g, const checkpoint_expect *want, train_state *
     h5io_get_i64(g, "rng_per_rank", 1, MAX_RNG_WORDS, &rpr, e);
     get_f64_bits(g, "wall_time_bits", 0.0, 1e12, &ts->wall_time, e);
     if (options)
-        h5io_get_str(g, "options", options, OPTIONS_LEN, e);
+        h5io_get_lines(g, "options", options, OPTIONS_LEN, e);
     if (!e->failed && want && want->ranks && ranks != want->ranks)
         h5io_fail(e, "attribute 'ranks' of /train",
                   "written by %lld ranks, this run has %d; resume it with mpirun -n %lld (the RNG and env state is "

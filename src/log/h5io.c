@@ -121,13 +121,6 @@ static const char *class_name(H5T_class_t c)
 
 bool h5io_has_attr(hid_t obj, const char *name) { return H5Aexists(obj, name) > 0; }
 
-bool h5io_has_link(hid_t loc, const char *name)
-{
-    H5L_info_t info;
-    return H5Lexists(loc, name, H5P_DEFAULT) > 0 && H5Lget_info(loc, name, &info, H5P_DEFAULT) >= 0 &&
-           info.type == H5L_TYPE_HARD;
-}
-
 /* Checks that name is a hard link (its open, H5Gopen2 or H5Dopen2, then checks the object's kind). */
 static int check_link(hid_t loc, const char *name, const char *what, h5io_err *e)
 {
@@ -187,7 +180,17 @@ static hid_t open_scalar_attr(hid_t obj, const char *name, const char *what, hid
     return a;
 }
 
-int h5io_get_str(hid_t obj, const char *name, char *out, size_t len, h5io_err *e)
+/* Whether a string read from a file is printable text: no control characters (but newlines where
+ * lines are allowed), so that a message quoting it stays one line. */
+static bool is_text(const char *s, bool lines)
+{
+    for (; *s; s++)
+        if (((unsigned char)*s < 0x20 && !(lines && *s == '\n')) || *s == 0x7f)
+            return false;
+    return true;
+}
+
+static int get_str(hid_t obj, const char *name, char *out, size_t len, bool lines, h5io_err *e)
 {
     char what[320];
     attr_what(obj, name, what, sizeof what);
@@ -228,7 +231,19 @@ int h5io_get_str(hid_t obj, const char *name, char *out, size_t len, h5io_err *e
     }
     H5Tclose(ft);
     H5Aclose(a);
+    if (!e->failed && !is_text(out, lines))
+        h5io_fail(e, what, "holds control characters");
     return e->failed ? -1 : 0;
+}
+
+int h5io_get_str(hid_t obj, const char *name, char *out, size_t len, h5io_err *e)
+{
+    return get_str(obj, name, out, len, false, e);
+}
+
+int h5io_get_lines(hid_t obj, const char *name, char *out, size_t len, h5io_err *e)
+{
+    return get_str(obj, name, out, len, true, e);
 }
 
 int h5io_get_i64(hid_t obj, const char *name, int64_t lo, int64_t hi, int64_t *v, h5io_err *e)

@@ -33,16 +33,16 @@ typedef struct {
 /* Records a failure about `what` (printf-style reason) unless one is recorded already; returns -1. */
 int h5io_fail(h5io_err *e, const char *what, const char *fmt, ...);
 
-/* A scalar string attribute (variable or fixed length) that fits in len bytes with its NUL. */
+/* A scalar string attribute (variable or fixed length) that fits in len bytes with its NUL and holds
+ * no control characters (so that an error message quoting it stays one line); _lines allows '\n'. */
 int h5io_get_str(hid_t obj, const char *name, char *out, size_t len, h5io_err *e);
+int h5io_get_lines(hid_t obj, const char *name, char *out, size_t len, h5io_err *e);
 /* A scalar integer attribute within [lo, hi]. */
 int h5io_get_i64(hid_t obj, const char *name, int64_t lo, int64_t hi, int64_t *v, h5io_err *e);
 /* Whether obj has the attribute (false on error). */
 bool h5io_has_attr(hid_t obj, const char *name);
-/* Whether loc has a hard link `name` (a soft or external link, which could lead anywhere, is refused
- * by the readers below and reported by h5io_open_group/h5io_get_array). */
-bool h5io_has_link(hid_t loc, const char *name);
-/* Opens a group reached by a hard link; -1 (e set) when absent or not a group. */
+/* Opens a group reached by a hard link (a soft or external link, which could lead anywhere, is
+ * refused here and by h5io_open_dataset); -1 (e set) when absent or not a group. */
 hid_t h5io_open_group(hid_t loc, const char *name, h5io_err *e);
 /* Opens a dataset reached by a hard link and checks it before any read: its type class (of the
  * memory type `type`), its rank, and dims[0] in [n_min, n_max]. dims receives the extent (rank

@@ -118,6 +118,10 @@ CASES = [
     ("hidden integer", "run.policy.h5", attr_set("run.policy.h5", "/", "hidden", 64), [EVAL_POLICY], "hidden"),
     ("string too long", "run.policy.h5", attr_set("run.policy.h5", "/", "activation", "tanh" * 100), [EVAL_POLICY],
      "activation"),
+    ("string with a newline", "run.policy.h5", attr_set("run.policy.h5", "/", "env", "CartPole-v1\nppo: error: x"),
+     [EVAL_POLICY], "control characters"),
+    ("run id with a newline", "run.ckpt.h5", attr_set("run.ckpt.h5", "/", "run_id", "a\nb"), [RESUME_CKPT, RESUME_AUTO],
+     "run_id"),
     ("empty attribute", "run.policy.h5", attr_set("run.policy.h5", "/", "global_step", np.ones(0, "i8")),
      [EVAL_POLICY], "global_step"),
     # 2. datasets claiming 2^62 (or 2^30) elements: wrapped malloc, or gigabytes before the size check
@@ -369,6 +373,18 @@ def assert_one_owner(d, codes, outs, seeds):
     return lines[0]
 
 
+def stop(p):
+    """SIGSTOP, and wait (a bounded number of polls) until the kernel reports the process stopped."""
+    p.send_signal(signal.SIGSTOP)
+    for _ in range(100000):
+        try:
+            with open(f"/proc/{p.pid}/stat") as fh:
+                if fh.read().rsplit(")", 1)[1].split()[0] in ("T", "t", "Z"):
+                    return
+        except FileNotFoundError:
+            return
+
+
 def test_a_log_created_meanwhile_by_another_run_is_left_to_it(tmp_path):
     """Run A is stopped (SIGSTOP) while its new log exists only under its temporary name, after its checks
     that --log is free; run B then creates the log and finishes; A, continued, must not replace B's log
@@ -380,8 +396,11 @@ def test_a_log_created_meanwhile_by_another_run_is_left_to_it(tmp_path):
         caught = False
         while a.poll() is None and not caught:
             if any(".tmp" in n and n.startswith("run.h5") for n in os.listdir(d)):
-                a.send_signal(signal.SIGSTOP)
+                stop(a)
                 caught = True
+        if caught and (d / "run.h5").exists():  # stopped just after publishing (link, then unlink of tmp)
+            a.send_signal(signal.SIGCONT)
+            caught = False
         if not caught:
             a.communicate()
             continue
@@ -444,7 +463,11 @@ def test_a_run_whose_log_another_run_replaced_with_force_stops(tmp_path):
     polls = 0
     while not (tmp_path / "run.ckpt.h5").exists() and a.poll() is None and polls < 200000:
         polls += 1  # A is training once its first checkpoint exists
-    a.send_signal(signal.SIGSTOP)
+    for _ in range(1000):  # stopped, but not while it writes a checkpoint (its temporary file would go)
+        stop(a)
+        if not [n for n in os.listdir(tmp_path) if ".tmp" in n]:
+            break
+        a.send_signal(signal.SIGCONT)
     assert a.poll() is None, "run A ended before it could be stopped"
     ppo(tmp_path, [*OPTS, "--total-steps", "2048", "--log", "run.h5", "--force", "--seed", "11"], check=True)
     b_files = snapshot(tmp_path)
