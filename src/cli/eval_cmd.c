@@ -63,8 +63,9 @@ int cmd_eval(const par_layout *par, int argc, char **argv)
     }
     if (par->rank != 0)
         return EXIT_OK;
+    /* the attributes first: they give the network, and so the exact size the parameters must have */
     checkpoint ck;
-    if (checkpoint_load(path, &ck, NULL, err, sizeof err)) {
+    if (checkpoint_load_header(path, &ck, NULL, err, sizeof err)) {
         fprintf(stderr, "ppo: error: %s\n", err);
         return EXIT_BAD_INPUT;
     }
@@ -81,12 +82,10 @@ int cmd_eval(const par_layout *par, int argc, char **argv)
     } else if (nh < 1 || policy_model_init(&pm, ppo_env_get_spec(env), hidden, nh, act, ck.shared_trunk, ck.sde, err,
                                            sizeof err)) {
         fprintf(stderr, "ppo: error: checkpoint %s: bad network shape '%s'\n", path, ck.hidden);
-    } else if (pm.n_params != ck.n_params) {
-        fprintf(stderr, "ppo: error: checkpoint %s: %zu parameters, but its network for %s needs %zu (corrupt?)\n", path,
-                ck.n_params, ck.env, pm.n_params);
-    } else if (ck.obs_norm_dim > 0 && ck.obs_norm_dim != ppo_env_get_spec(env)->obs_dim) {
-        fprintf(stderr, "ppo: error: checkpoint %s: observation statistics of size %d, but %s observes %d values (corrupt?)\n",
-                path, ck.obs_norm_dim, ck.env, ppo_env_get_spec(env)->obs_dim);
+    } else if (checkpoint_load(path,
+                               &(checkpoint_expect){.n_params = pm.n_params, .obs_dim = ppo_env_get_spec(env)->obs_dim},
+                               &ck, NULL, err, sizeof err)) {
+        fprintf(stderr, "ppo: error: %s\n", err); /* names the object: wrong size, non-finite values, ... */
     } else {
         eval_result ev;
         const ppo_env_spec *spec = ppo_env_get_spec(env);
@@ -97,8 +96,11 @@ int cmd_eval(const par_layout *par, int argc, char **argv)
             norm.mean = ck.obs_norm_mean;
             norm.var = ck.obs_norm_var;
         }
-        if (eval_policy(&pm, ck.params, ck.obs_norm_dim > 0 ? &norm : NULL, ck.clip_obs, ck.env, ck.env_options, (int)episodes, seed, !stochastic, NULL, &ev, err,
-                        sizeof err)) {
+        const int ev_rc = eval_policy(&pm, ck.params, ck.obs_norm_dim > 0 ? &norm : NULL, ck.clip_obs, ck.env,
+                                      ck.env_options, (int)episodes, seed, !stochastic, NULL, &ev, err, sizeof err);
+        if (ev_rc == -2) { /* the file's policy is unusable: bad input */
+            fprintf(stderr, "ppo: error: checkpoint %s: %s\n", path, err);
+        } else if (ev_rc) {
             fprintf(stderr, "ppo: error: %s\n", err);
             rc = EXIT_FAILURE_RUN;
         } else {

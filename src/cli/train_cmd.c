@@ -93,6 +93,29 @@ static int log_stem_len(const char *log)
     return (int)(n > 3 && !strcmp(log + n - 3, ".h5") ? n - 3 : n);
 }
 
+/* A new run's id: 128 random bits as 32 hex digits, written into its log, checkpoints and policy so a
+ * resume can tell its own log from another run's at the same path. */
+static void new_run_id(char *out, size_t len)
+{
+    unsigned char b[16] = {0};
+    FILE *f = fopen("/dev/urandom", "rb");
+    const bool got = f && fread(b, 1, sizeof b, f) == sizeof b;
+    if (f)
+        fclose(f);
+    if (!got) { /* no /dev/urandom: the time, the pid and a counter, mixed */
+        struct timespec ts;
+        clock_gettime(CLOCK_REALTIME, &ts);
+        uint64_t x = (uint64_t)ts.tv_sec * 1000000007ULL ^ (uint64_t)ts.tv_nsec ^ ((uint64_t)getpid() << 32);
+        for (int i = 0; i < 16; i++) {
+            x = (x ^ (x >> 31)) * 0x9e3779b97f4a7c15ULL + (uint64_t)i;
+            b[i] = (unsigned char)(x >> 56);
+        }
+    }
+    size_t n = 0;
+    for (int i = 0; i < 16 && n + 3 <= len; i++)
+        n += (size_t)snprintf(out + n, len - n, "%02x", b[i]);
+}
+
 /* --resume auto found a log but no checkpoint of it: the log moves to LOG.interrupted-TIME.h5 (never
  * overwritten) and a new run starts. Returns -1 with err when it cannot be moved. */
 static int move_log_aside(const char *log, char *err, size_t err_len)
@@ -285,7 +308,8 @@ static int log_trajectories(trainer *tr, const par_layout *par, h5log *log, long
 
 /* Collective: gathers every rank's RNG words on rank 0, which writes the checkpoint atomically. */
 static int write_training_checkpoint(trainer *tr, const par_layout *par, const ppo_config *cfg, const char *path,
-                                     double wall, long long resumes, char *err, size_t err_len)
+                                     const char *run_id, const h5log *log, bool replace_any, double wall,
+                                     long long resumes, char *err, size_t err_len)
 {
     const size_t words = trainer_rng_words(tr), env_bytes = trainer_env_state_size(tr);
     uint64_t *mine = malloc(words * sizeof *mine);
@@ -303,6 +327,9 @@ static int write_training_checkpoint(trainer *tr, const par_layout *par, const p
     else
         trainer_save_rngs(tr, mine);
     MPI_Gather(mine, (int)words, MPI_UINT64_T, all, (int)words, MPI_UINT64_T, 0, par->comm);
+    if (par->rank == 0 && !err[0] && log && !h5log_is_at(log, cfg->log))
+        snprintf(err, err_len, "log %s was replaced by another run meanwhile (two runs with --force on one --log?); "
+                 "this run stops without writing %s", cfg->log, path);
     if (par->rank == 0 && !err[0]) {
         options_text(cfg, opts, 16384);
         adam_state *adam = trainer_adam(tr);
@@ -311,6 +338,7 @@ static int write_training_checkpoint(trainer *tr, const par_layout *par, const p
         snprintf(ck.env_options, sizeof ck.env_options, "%s", cfg->env_options);
         snprintf(ck.hidden, sizeof ck.hidden, "%s", cfg->hidden);
         snprintf(ck.activation, sizeof ck.activation, "%s", cfg->activation);
+        snprintf(ck.run_id, sizeof ck.run_id, "%s", run_id);
         ck.shared_trunk = cfg->shared_trunk;
         ck.sde = cfg->sde;
         ck.global_step = trainer_update_count(tr) * trainer_steps_per_update(tr);
@@ -333,7 +361,8 @@ static int write_training_checkpoint(trainer *tr, const par_layout *par, const p
             .has_return_stats = rs != NULL,
             .ret_count = rs ? rs->count : 0, .ret_mean = rs ? rs->mean[0] : 0, .ret_var = rs ? rs->var[0] : 0,
         };
-        checkpoint_save(path, true, &ck, &ts, err, err_len);
+        /* never over another run's file (a new run's --force removed the previous run's at its start) */
+        checkpoint_save(path, replace_any ? CHECKPOINT_REPLACE_ANY : CHECKPOINT_REPLACE_OWN, &ck, &ts, err, err_len);
     }
     free(mine);
     free(all);
@@ -344,30 +373,44 @@ static int write_training_checkpoint(trainer *tr, const par_layout *par, const p
 }
 
 /* Collective: loads a training checkpoint on every rank and puts the trainer in its state. Returns the
- * completed updates via *update and the resume count via *resumes. */
+ * completed updates via *update, the resume count via *resumes and the run's id via run_id. The
+ * options are compared first (from the attributes alone); the arrays are then read against the sizes
+ * this run needs, so a crafted file never costs more than the real state would. */
 static int load_training_checkpoint(trainer *tr, const par_layout *par, const ppo_config *cfg, const char *path,
                                     long long *update, long long *resumes, double *wall, bool *exact_envs,
-                                    char *err, size_t err_len)
+                                    char *run_id, size_t run_id_len, char *err, size_t err_len)
 {
     checkpoint ck;
     train_state ts;
     err[0] = 0;
-    if (checkpoint_load(path, &ck, &ts, err, err_len) == 0) {
+    const running_stats *os = trainer_obs_stats(tr);
+    const checkpoint_expect want = {
+        .n_params = (size_t)trainer_param_count(tr), .obs_dim = os ? os->dim : 0, .ranks = par->size,
+        .rng_per_rank = trainer_rng_words(tr), .env_state_per_rank = trainer_env_state_size(tr),
+    };
+    if (checkpoint_load_header(path, &ck, &ts, err, err_len) == 0) {
         if (!ts.present)
             snprintf(err, err_len, "%s is a policy checkpoint without training state; it cannot be resumed", path);
         else if (ts.ranks != par->size)
             snprintf(err, err_len,
                      "checkpoint %s was written by %d ranks; resume it with mpirun -n %d (the RNG and env state is per rank)",
                      path, ts.ranks, ts.ranks);
-        else if (options_mismatch(ts.options, cfg, err, err_len) == 0 && ck.n_params != (size_t)trainer_param_count(tr))
-            snprintf(err, err_len, "checkpoint %s has %zu parameters, this network %d", path, ck.n_params,
-                     trainer_param_count(tr));
-        else if (!err[0] && trainer_obs_stats(tr) && ck.obs_norm_dim != trainer_obs_stats(tr)->dim)
-            snprintf(err, err_len, "checkpoint %s: observation statistics of size %d, the env has %d (corrupt?)", path,
-                     ck.obs_norm_dim, trainer_obs_stats(tr)->dim);
-        else if (!err[0] && ts.rng_per_rank != trainer_rng_words(tr))
-            snprintf(err, err_len, "checkpoint %s: %zu RNG words per rank, this run has %zu (corrupt?)", path,
-                     ts.rng_per_rank, trainer_rng_words(tr));
+        else
+            options_mismatch(ts.options, cfg, err, err_len);
+        train_state_free(&ts);
+    }
+    if (!err[0] && checkpoint_load(path, &want, &ck, &ts, err, err_len) == 0) {
+        if (!ts.present) /* the header said it was there: the file changed meanwhile */
+            snprintf(err, err_len, "%s is a policy checkpoint without training state; it cannot be resumed", path);
+        else if (!os != !ck.obs_norm_dim)
+            snprintf(err, err_len, "checkpoint %s: %s observation statistics, this run %s them (corrupt?)", path,
+                     ck.obs_norm_dim ? "has" : "lacks", os ? "needs" : "does not use");
+        else if (ck.global_step != ts.update * trainer_steps_per_update(tr))
+            snprintf(err, err_len, "checkpoint %s: global_step %lld is not its %lld updates x %lld steps (corrupt?)",
+                     path, ck.global_step, ts.update, trainer_steps_per_update(tr));
+        else if (ts.env_state && !trainer_env_state_size(tr))
+            snprintf(err, err_len, "checkpoint %s: /train/env_state is present, but this env's state is not saved "
+                     "(corrupt?)", path);
         if (!err[0]) {
             adam_state *adam = trainer_adam(tr);
             memcpy(trainer_params(tr), ck.params, ck.n_params * sizeof(float));
@@ -375,11 +418,11 @@ static int load_training_checkpoint(trainer *tr, const par_layout *par, const pp
             memcpy(adam->v, ts.adam_v, ck.n_params * sizeof(float));
             adam->step = ts.adam_step;
             trainer_load_rngs(tr, (const uint64_t *)ts.rng + (size_t)par->rank * ts.rng_per_rank);
-            running_stats *os = trainer_obs_stats(tr), *rs = trainer_return_stats(tr);
-            if (os) {
-                os->count = ck.obs_norm_count;
-                memcpy(os->mean, ck.obs_norm_mean, sizeof(double) * (size_t)os->dim);
-                memcpy(os->var, ck.obs_norm_var, sizeof(double) * (size_t)os->dim);
+            running_stats *obs = trainer_obs_stats(tr), *rs = trainer_return_stats(tr);
+            if (obs) {
+                obs->count = ck.obs_norm_count;
+                memcpy(obs->mean, ck.obs_norm_mean, sizeof(double) * (size_t)obs->dim);
+                memcpy(obs->var, ck.obs_norm_var, sizeof(double) * (size_t)obs->dim);
             }
             if (rs && ts.has_return_stats) {
                 rs->count = ts.ret_count;
@@ -389,7 +432,8 @@ static int load_training_checkpoint(trainer *tr, const par_layout *par, const pp
             *update = ts.update;
             *resumes = ts.resumes + 1;
             *wall = ts.wall_time;
-            const bool exact = ts.env_state && ts.env_state_per_rank == trainer_env_state_size(tr);
+            snprintf(run_id, run_id_len, "%s", ck.run_id);
+            const bool exact = ts.env_state != NULL; /* of this run's size: checkpoint_load checked */
             *exact_envs = exact;
             const int bad = trainer_resume(tr, ts.update, *resumes,
                                            exact ? ts.env_state + (size_t)par->rank * ts.env_state_per_rank : NULL);
@@ -460,15 +504,17 @@ static void progress_print(progress *p, const ppo_config *c, const update_stats 
 
 /* Collective: the end of a completed run — final policy (with training state), summary, optional
  * evaluation, log closed. Returns the exit status, the same on every rank. */
-static int finish_run(trainer *tr, const par_layout *par, const ppo_config *cfg, h5log *log, double train_seconds,
-                      double wall_before, long long start_update, long long resumes, double best)
+static int finish_run(trainer *tr, const par_layout *par, const ppo_config *cfg, h5log *log, const char *run_id,
+                      double train_seconds, double wall_before, long long start_update, long long resumes, double best)
 {
     char err[2048];
     int status = EXIT_OK;
     const ppo_env_spec *spec = trainer_spec(tr);
     const long long total_updates = trainer_updates_total(tr);
     /* the final policy, with its training state so that the run can be extended later */
-    if (write_training_checkpoint(tr, par, cfg, cfg->save, train_seconds, resumes, err, sizeof err)) {
+    const bool replace_any = cfg->force && start_update > 0; /* --force with --resume: any file at the paths */
+    if (write_training_checkpoint(tr, par, cfg, cfg->save, run_id, log, replace_any, train_seconds, resumes, err,
+                                  sizeof err)) {
         if (par->rank == 0)
             fprintf(stderr, "ppo: error: %s\n", err);
         status = EXIT_FAILURE_RUN;
@@ -498,6 +544,28 @@ static int finish_run(trainer *tr, const par_layout *par, const ppo_config *cfg,
     }
     MPI_Bcast(&status, 1, MPI_INT, 0, par->comm);
     return status;
+}
+
+/* Rank 0, a resume without --force: -1 with err when the checkpoint or final policy this run will write
+ * holds another run's file (or an unreadable one), which the run would otherwise replace. */
+static int others_files(const ppo_config *cfg, const char *run_id, char *err, size_t err_len)
+{
+    const char *paths[2] = {cfg->checkpoint, cfg->save};
+    for (int i = 0; i < 2; i++) {
+        long long update;
+        char theirs[CHECKPOINT_RUN_ID], why[1024];
+        const int peek = checkpoint_peek(paths[i], &update, theirs, sizeof theirs, why, sizeof why);
+        if (peek < 0) {
+            snprintf(err, err_len, "%s; this run would replace it: move it away, or use --force", why);
+            return -1;
+        }
+        if (peek == 0 && strcmp(theirs, run_id)) {
+            snprintf(err, err_len, "checkpoint %s belongs to another run (run id %s, this run is %s); move it away, "
+                     "or use --force", paths[i], theirs[0] ? theirs : "(none)", run_id[0] ? run_id : "(none)");
+            return -1;
+        }
+    }
+    return 0;
 }
 
 /* Rank 0, a new run with --force: deletes the checkpoint and final policy of the run it replaces.
@@ -609,29 +677,42 @@ int cmd_train(int argc, char **argv)
     if (cfg.resume[0] && strcmp(cfg.resume, "auto"))
         resume_path = cfg.resume;
     else if (cfg.resume[0]) {
-        int choice = 0; /* 0 new run, 1 checkpoint, 2 final policy, 3 complete */
+        int choice = 0; /* 0 new run, 1 checkpoint, 2 final policy, 3 complete, 4 unreadable */
         if (par.rank == 0) {
-            const long long ck = checkpoint_train_update(cfg.checkpoint), fin = checkpoint_train_update(cfg.save);
+            long long ck = -1, fin = -1;
+            char id[CHECKPOINT_RUN_ID];
+            const int pc = checkpoint_peek(cfg.checkpoint, &ck, id, sizeof id, err, sizeof err);
+            const int pf = pc < 0 ? -1 : checkpoint_peek(cfg.save, &fin, id, sizeof id, err, sizeof err);
             const long long best = ck > fin ? ck : fin;
             choice = best >= trainer_updates_total(tr) ? 3 : best < 0 ? 0 : ck >= fin ? 1 : 2;
+            if ((pc < 0 || pf < 0) && !cfg.force) { /* --force: a new run replaces it */
+                choice = 4;
+                snprintf(err + strlen(err), sizeof err - strlen(err),
+                         "; it cannot be resumed from (move it away, or use --force)");
+            }
             if (choice == 3)
                 printf("ppo: run %s is already complete (%lld of %lld updates in %s); nothing to do\n", cfg.log, best,
                        trainer_updates_total(tr), ck >= fin ? cfg.checkpoint : cfg.save);
             move_aside = choice == 0 && access(cfg.log, F_OK) == 0;
         }
         MPI_Bcast(&choice, 1, MPI_INT, 0, par.comm);
-        if (choice == 3) {
+        if (choice == 3 || choice == 4) {
+            if (choice == 4 && par.rank == 0)
+                fprintf(stderr, "ppo: error: %s\n", err);
             trainer_free(tr);
-            return EXIT_OK;
+            return choice == 3 ? EXIT_OK : EXIT_BAD_INPUT;
         }
         resume_path = choice == 1 ? cfg.checkpoint : choice == 2 ? cfg.save : NULL;
     }
     long long start_update = 0, resumes = 0;
     double wall_before = 0.0;
     bool exact_envs = false;
+    char run_id[CHECKPOINT_RUN_ID] = ""; /* a resume continues its checkpoint's run; else a new run */
+    if (!resume_path && par.rank == 0)
+        new_run_id(run_id, sizeof run_id);
     if (resume_path &&
-        load_training_checkpoint(tr, &par, &cfg, resume_path, &start_update, &resumes, &wall_before, &exact_envs, err,
-                                 sizeof err)) {
+        load_training_checkpoint(tr, &par, &cfg, resume_path, &start_update, &resumes, &wall_before, &exact_envs,
+                                 run_id, sizeof run_id, err, sizeof err)) {
         if (par.rank == 0)
             fprintf(stderr, "ppo: error: %s\n", err);
         trainer_free(tr);
@@ -660,8 +741,16 @@ int cmd_train(int argc, char **argv)
                                                     : "checkpoint %s already exists (continue it with --resume auto, "
                                                       "or use --force)",
                      cfg.checkpoint);
-        else if (resume_path)
-            log = h5log_reopen(cfg.log, start_update, cfg.log_trajectories > 0, err, sizeof err);
+        else if (resume_path && !cfg.force && others_files(&cfg, run_id, err, sizeof err))
+            ; /* err says whose */
+        else if (resume_path) {
+            const h5log_resume want = {
+                .keep_updates = start_update, .run_id = run_id, .global_batch = trainer_steps_per_update(tr),
+                .traj = {spec->obs_dim, spec->action_dim, spec->render_dim},
+                .need_trajectories = cfg.log_trajectories > 0,
+            };
+            log = h5log_reopen(cfg.log, &want, err, sizeof err);
+        }
         else if (default_log && mkdir_parent(cfg.log))
             snprintf(err, sizeof err, "cannot create the directory for log %s", cfg.log);
         else if (!can_create(cfg.log))
@@ -679,7 +768,7 @@ int cmd_train(int argc, char **argv)
                 .action_dim = spec->action_dim, .action_count = spec->action_count,
                 .action_kind = spec->action_kind == PPO_ACTION_DISCRETE ? "discrete" : "continuous",
                 .reward_threshold = spec->has_reward_threshold ? spec->reward_threshold : NAN,
-                .global_batch = trainer_steps_per_update(tr),
+                .global_batch = trainer_steps_per_update(tr), .run_id = run_id,
             };
             const traj_layout tl = {spec->obs_dim, spec->action_dim, spec->render_dim};
             log = h5log_create(cfg.log, cfg.force, &cfg, &ctx, cfg.log_trajectories > 0 ? &tl : NULL, err, sizeof err);
@@ -742,7 +831,8 @@ int cmd_train(int argc, char **argv)
             MPI_Allreduce(MPI_IN_PLACE, &sig, 1, MPI_INT, MPI_MAX, par.comm);
             const bool periodic = cfg.checkpoint_every > 0 && u % cfg.checkpoint_every == 0;
             if (sig || periodic) {
-                if (write_training_checkpoint(tr, &par, &cfg, cfg.checkpoint, now_seconds() - t0, resumes, err, sizeof err))
+                if (write_training_checkpoint(tr, &par, &cfg, cfg.checkpoint, run_id, log, cfg.force && start_update > 0,
+                                              now_seconds() - t0, resumes, err, sizeof err))
                     par_abort(&par, 5, err);
                 if (par.rank == 0 && (sig || !prog.tty))
                     printf("%scheckpoint: %s after update %lld\n", prog.tty ? "\n" : "", cfg.checkpoint, u);
@@ -841,7 +931,7 @@ int cmd_train(int argc, char **argv)
         }
         status = EXIT_STOPPED;
     } else
-        status = finish_run(tr, &par, &cfg, log, train_seconds, wall_before, start_update, resumes, best);
+        status = finish_run(tr, &par, &cfg, log, run_id, train_seconds, wall_before, start_update, resumes, best);
     free(all_eps);
     free(counts);
     free(displs);

@@ -2,6 +2,8 @@
  * The physics lives in the env classes (cartpole.c, lunar_lander.c, ...). */
 #include <errno.h>
 #include <math.h>
+#include <stddef.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -324,8 +326,25 @@ void env_snapshot(const ppo_env *env, void *buf)
     memset(actions + used, 0, env_log_bytes(env) - used);
 }
 
+/* Checks a snapshot's generic fields before any is copied into the env: the flags must be bytes 0 or 1
+ * (loading another value into a bool is undefined), the step counter within the time limit, the RNG
+ * not the all-zero state xoshiro never leaves. Snapshots come from checkpoint files. */
+static bool generic_state_valid(const ppo_env *env, const unsigned char *g)
+{
+    const unsigned char over = g[offsetof(env_generic_state, episode_over)];
+    const unsigned char reset = g[offsetof(env_generic_state, was_reset)];
+    int elapsed;
+    rng_t rng;
+    memcpy(&elapsed, g + offsetof(env_generic_state, elapsed), sizeof elapsed);
+    memcpy(&rng, g + offsetof(env_generic_state, rng), sizeof rng);
+    const int limit = env->spec.max_episode_steps > 0 ? env->spec.max_episode_steps : INT32_MAX;
+    return over <= 1 && reset <= 1 && elapsed >= 0 && elapsed <= limit && (rng.s[0] | rng.s[1] | rng.s[2] | rng.s[3]);
+}
+
 int env_restore(ppo_env *env, const void *buf)
 {
+    if (!generic_state_valid(env, buf))
+        return -1;
     if (env->cls->plain_state) {
         env_generic_state g;
         memcpy(&g, buf, sizeof g);
@@ -334,10 +353,21 @@ int env_restore(ppo_env *env, const void *buf)
         env->episode_over = g.episode_over;
         env->was_reset = g.was_reset;
         memcpy(env->state, (const char *)buf + sizeof g, env->cls->state_size);
+        /* the state's values as the class describes them (for classic control: the state itself) must be
+         * finite; the caller discards the env when this fails */
+        float scene[64];
+        if (env->cls->render_state && env->spec.render_dim > 0 && env->spec.render_dim <= 64) {
+            env->cls->render_state(env->state, scene);
+            for (int i = 0; i < env->spec.render_dim; i++)
+                if (!isfinite(scene[i]))
+                    return -1;
+        }
         return 0;
     }
-    env_replay_state h;
+    env_replay_state h; /* its generic fields come first, checked above */
     memcpy(&h, buf, sizeof h);
+    if (h.generic.was_reset && !(h.reset_rng.s[0] | h.reset_rng.s[1] | h.reset_rng.s[2] | h.reset_rng.s[3]))
+        return -1;
     const char *actions = (const char *)buf + sizeof h;
     if (!h.generic.was_reset) { /* never reset: nothing to replay */
         env->rng = h.generic.rng;
@@ -345,8 +375,6 @@ int env_restore(ppo_env *env, const void *buf)
         env->episode_over = env->was_reset = false;
         return 0;
     }
-    if (h.generic.elapsed < 0 || h.generic.elapsed > env->spec.max_episode_steps)
-        return -1;
     const size_t dim = (size_t)env->spec.action_dim;
     float obs[PPO_ENV_MAX_OBS_DIM], action[PPO_ENV_MAX_ACTION_DIM];
     ppo_step_result r;

@@ -1,9 +1,12 @@
-/* checkpoint: attributes for the network shape and env, one dataset of parameters. */
+/* checkpoint: attributes for the network shape and env, one dataset of parameters; every read of it
+ * goes through h5io's validated reads. */
 #include "log/checkpoint.h"
 
 #include "log/h5io.h"
 
+#include <errno.h>
 #include <hdf5.h>
+#include <math.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -12,6 +15,14 @@
 
 #define CHECKPOINT_FORMAT "ppo-policy"
 #define CHECKPOINT_VERSION 1
+/* Caps for what a reader does not know exactly: far above any real run, far below a wrapped size. */
+#define MAX_PARAMS ((size_t)1 << 28)   /* 7 hidden layers of 4096 are ~2^27 */
+#define MAX_OBS_DIM 4096
+#define MAX_COUNTER ((int64_t)1 << 48) /* updates, resumes, steps */
+#define MAX_RANKS (1 << 20)
+#define MAX_RNG_WORDS ((int64_t)1 << 28)
+#define MAX_ENV_BYTES ((size_t)1 << 32)
+#define OPTIONS_LEN 16384
 
 static int put_train_state(hid_t f, size_t n_params, const train_state *ts)
 {
@@ -41,57 +52,114 @@ static int put_train_state(hid_t f, size_t n_params, const train_state *ts)
     return rc;
 }
 
-static int get_train_state(hid_t f, size_t n_params, train_state *ts)
+/* A double stored bit for bit in an int64 attribute, finite and within [lo, hi]. */
+static int get_f64_bits(hid_t obj, const char *name, double lo, double hi, double *v, h5io_err *e)
+{
+    int64_t bits;
+    if (h5io_get_i64(obj, name, INT64_MIN, INT64_MAX, &bits, e))
+        return -1;
+    double x;
+    memcpy(&x, &bits, sizeof x);
+    if (!(isfinite(x) && x >= lo && x <= hi)) {
+        char path[128] = "/", what[256];
+        H5Iget_name(obj, path, sizeof path);
+        snprintf(what, sizeof what, "attribute '%s' of %s", name, path);
+        return h5io_fail(e, what, "%g is not a finite value in [%g, %g]", x, lo, hi);
+    }
+    *v = x;
+    return 0;
+}
+
+/* The value an expectation asks for (exact) or the cap when it is not known. */
+static size_t want_or(size_t want, size_t cap) { return want ? want : cap; }
+
+/* /train's attributes (the counters, range-checked, and the options) into ts and options. */
+static int get_train_attrs(hid_t g, const checkpoint_expect *want, train_state *ts, char *options, h5io_err *e)
+{
+    int64_t update, resumes, ranks, epr, step, rpr;
+    h5io_get_i64(g, "update", 0, MAX_COUNTER, &update, e);
+    h5io_get_i64(g, "resumes", 0, MAX_COUNTER, &resumes, e);
+    h5io_get_i64(g, "ranks", 1, MAX_RANKS, &ranks, e);
+    h5io_get_i64(g, "envs_per_rank", 1, INT32_MAX, &epr, e);
+    h5io_get_i64(g, "adam_step", 0, INT64_MAX / 2, &step, e);
+    h5io_get_i64(g, "rng_per_rank", 1, MAX_RNG_WORDS, &rpr, e);
+    get_f64_bits(g, "wall_time_bits", 0.0, 1e12, &ts->wall_time, e);
+    if (options)
+        h5io_get_lines(g, "options", options, OPTIONS_LEN, e);
+    if (!e->failed && want && want->ranks && ranks != want->ranks)
+        h5io_fail(e, "attribute 'ranks' of /train",
+                  "written by %lld ranks, this run has %d; resume it with mpirun -n %lld (the RNG and env state is "
+                  "per rank)", (long long)ranks, want->ranks, (long long)ranks);
+    if (!e->failed && want && want->rng_per_rank && (size_t)rpr != want->rng_per_rank)
+        h5io_fail(e, "attribute 'rng_per_rank' of /train", "%lld RNG words per rank, this run has %zu",
+                  (long long)rpr, want->rng_per_rank);
+    if (!e->failed && ranks * rpr > MAX_RNG_WORDS)
+        h5io_fail(e, "/train", "%lld ranks x %lld RNG words is too many", (long long)ranks, (long long)rpr);
+    if (e->failed)
+        return -1;
+    ts->update = update;
+    ts->resumes = resumes;
+    ts->ranks = (int)ranks;
+    ts->envs_per_rank = (int)epr;
+    ts->adam_step = step;
+    ts->rng_per_rank = (size_t)rpr;
+    return 0;
+}
+
+static int get_train_state(hid_t f, size_t n_params, const checkpoint_expect *want, train_state *ts, h5io_err *e)
 {
     memset(ts, 0, sizeof *ts);
     if (H5Lexists(f, "train", H5P_DEFAULT) <= 0)
         return 0;
-    hid_t g = H5Gopen2(f, "train", H5P_DEFAULT);
+    hid_t g = h5io_open_group(f, "train", e);
     if (g < 0)
         return -1;
-    int64_t update, resumes, ranks, epr, step, rpr, wall_bits;
-    char options[16384];
-    int rc = h5io_get_i64(g, "update", &update) | h5io_get_i64(g, "resumes", &resumes) | h5io_get_i64(g, "ranks", &ranks) |
-             h5io_get_i64(g, "envs_per_rank", &epr) | h5io_get_i64(g, "adam_step", &step) | h5io_get_i64(g, "rng_per_rank", &rpr) |
-             h5io_get_i64(g, "wall_time_bits", &wall_bits) | h5io_get_str(g, "options", options, sizeof options);
-    if (rc == 0 && ranks > 0 && rpr > 0) {
-        ts->update = update;
-        ts->resumes = resumes;
-        ts->ranks = (int)ranks;
-        ts->envs_per_rank = (int)epr;
-        ts->adam_step = step;
-        ts->rng_per_rank = (size_t)rpr;
-        memcpy(&ts->wall_time, &wall_bits, sizeof wall_bits);
-        ts->options = strdup(options);
-        ts->adam_m = h5io_get_array(g, "adam_m", H5T_NATIVE_FLOAT, sizeof(float), n_params, NULL);
-        ts->adam_v = h5io_get_array(g, "adam_v", H5T_NATIVE_FLOAT, sizeof(float), n_params, NULL);
-        ts->rng = h5io_get_array(g, "rng", H5T_NATIVE_UINT64, sizeof(uint64_t), (size_t)ranks * (size_t)rpr, NULL);
-        rc = ts->options && ts->adam_m && ts->adam_v && ts->rng ? 0 : -1;
-        if (rc == 0 && H5Lexists(g, "env_state", H5P_DEFAULT) > 0) {
-            size_t len = 0;
-            ts->env_state = h5io_get_array(g, "env_state", H5T_NATIVE_UINT8, 1, 0, &len);
-            ts->env_state_per_rank = len / (size_t)ranks;
-            if (!ts->env_state || len % (size_t)ranks)
-                rc = -1;
+    char *options = malloc(OPTIONS_LEN);
+    if (!options)
+        h5io_fail(e, "/train", "out of memory");
+    get_train_attrs(g, want, ts, options, e);
+    const int64_t ranks = ts->ranks;
+    if (!e->failed) {
+        ts->options = options;
+        options = NULL;
+        const size_t n_rng = (size_t)ranks * ts->rng_per_rank;
+        if ((ts->adam_m = h5io_get_array(g, "adam_m", H5T_NATIVE_FLOAT, n_params, n_params, NULL, e)) &&
+            !h5io_all_finite(ts->adam_m, n_params, sizeof(float)))
+            h5io_fail(e, "/train/adam_m", "holds non-finite values");
+        if ((ts->adam_v = h5io_get_array(g, "adam_v", H5T_NATIVE_FLOAT, n_params, n_params, NULL, e))) {
+            for (size_t i = 0; i < n_params && !e->failed; i++)
+                if (!(isfinite(ts->adam_v[i]) && ts->adam_v[i] >= 0.0f))
+                    h5io_fail(e, "/train/adam_v", "holds negative or non-finite values");
         }
-        if (rc == 0 && H5Lexists(g, "return_stats", H5P_DEFAULT) > 0) {
-            double *r = h5io_get_array(g, "return_stats", H5T_NATIVE_DOUBLE, sizeof(double), 3, NULL);
-            if (r) {
-                ts->has_return_stats = true;
-                ts->ret_count = r[0];
-                ts->ret_mean = r[1];
-                ts->ret_var = r[2];
-                free(r);
-            } else
-                rc = -1;
+        ts->rng = h5io_get_array(g, "rng", H5T_NATIVE_UINT64, n_rng, n_rng, NULL, e);
+    }
+    if (!e->failed && H5Lexists(g, "env_state", H5P_DEFAULT) > 0) {
+        const size_t per = want ? want->env_state_per_rank : 0;
+        const size_t lo = per ? per * (size_t)ranks : 1, hi = per ? lo : MAX_ENV_BYTES;
+        size_t len = 0;
+        ts->env_state = h5io_get_array(g, "env_state", H5T_NATIVE_UINT8, lo, hi, &len, e);
+        if (ts->env_state && len % (size_t)ranks)
+            h5io_fail(e, "/train/env_state", "%zu bytes, not a multiple of %lld ranks", len, (long long)ranks);
+        ts->env_state_per_rank = len / (size_t)ranks;
+    }
+    if (!e->failed && H5Lexists(g, "return_stats", H5P_DEFAULT) > 0) {
+        double *r = h5io_get_array(g, "return_stats", H5T_NATIVE_DOUBLE, 3, 3, NULL, e);
+        if (r && !(h5io_all_finite(r, 3, sizeof(double)) && r[0] >= 0 && r[2] >= 0))
+            h5io_fail(e, "/train/return_stats", "not a finite count >= 0, mean and variance >= 0");
+        else if (r) {
+            ts->has_return_stats = true;
+            ts->ret_count = r[0];
+            ts->ret_mean = r[1];
+            ts->ret_var = r[2];
         }
-        ts->present = rc == 0;
-    } else
-        rc = -1;
+        free(r);
+    }
+    free(options);
     H5Gclose(g);
-    if (rc)
+    ts->present = !e->failed;
+    if (e->failed)
         train_state_free(ts);
-    return rc;
+    return e->failed ? -1 : 0;
 }
 
 void train_state_free(train_state *ts)
@@ -104,13 +172,42 @@ void train_state_free(train_state *ts)
     memset(ts, 0, sizeof *ts);
 }
 
-int checkpoint_save(const char *path, bool force, const checkpoint *ck, const train_state *ts, char *err,
-                    size_t err_len)
+/* Publishes the complete temporary file at path. A new path is claimed with link(), which fails when
+ * the path exists, so two runs can never both create it; an existing file is replaced (rename) only
+ * when it carries the same run id, or with CHECKPOINT_REPLACE_ANY. */
+static int publish(const char *tmp, const char *path, checkpoint_mode mode, const char *run_id, char *err,
+                   size_t err_len)
 {
-    if (!force && access(path, F_OK) == 0) {
-        snprintf(err, err_len, "checkpoint %s already exists (use --force to overwrite)", path);
+    if (mode == CHECKPOINT_REPLACE_ANY) {
+        if (rename(tmp, path) == 0)
+            return 0;
+        snprintf(err, err_len, "cannot move checkpoint %s into place: %s", path, strerror(errno));
         return -1;
     }
+    if (h5io_publish_new(tmp, path) == 0)
+        return 0;
+    if (errno != EEXIST) {
+        snprintf(err, err_len, "cannot move checkpoint %s into place: %s", path, strerror(errno));
+        return -1;
+    }
+    long long update;
+    char theirs[CHECKPOINT_RUN_ID] = "", why[1024];
+    const int peek = checkpoint_peek(path, &update, theirs, sizeof theirs, why, sizeof why);
+    if (peek == 0 && !strcmp(theirs, run_id)) { /* this run's own file: replaced atomically */
+        if (rename(tmp, path) == 0)
+            return 0;
+        snprintf(err, err_len, "cannot move checkpoint %s into place: %s", path, strerror(errno));
+    } else if (peek == 0)
+        snprintf(err, err_len, "checkpoint %s belongs to another run (run id %s, this run is %s); not replaced (use "
+                 "another --save/--checkpoint, or --force)", path, theirs[0] ? theirs : "none", run_id);
+    else
+        snprintf(err, err_len, "checkpoint %s appeared meanwhile and is not this run's; not replaced", path);
+    return -1;
+}
+
+int checkpoint_save(const char *path, checkpoint_mode mode, const checkpoint *ck, const train_state *ts, char *err,
+                    size_t err_len)
+{
     char tmp[2048];
     snprintf(tmp, sizeof tmp, "%s.tmp%d", path, (int)getpid());
     H5Eset_auto2(H5E_DEFAULT, NULL, NULL);
@@ -121,6 +218,7 @@ int checkpoint_save(const char *path, bool force, const checkpoint *ck, const tr
     }
     int rc = h5io_put_str(f, "format", CHECKPOINT_FORMAT);
     rc |= h5io_put_i64(f, "version", CHECKPOINT_VERSION);
+    rc |= h5io_put_str(f, "run_id", ck->run_id);
     rc |= h5io_put_str(f, "env", ck->env);
     rc |= h5io_put_str(f, "env_options", ck->env_options);
     rc |= h5io_put_str(f, "hidden", ck->hidden);
@@ -146,80 +244,170 @@ int checkpoint_save(const char *path, bool force, const checkpoint *ck, const tr
         rc |= put_train_state(f, ck->n_params, ts);
     if (H5Fclose(f) < 0)
         rc = -1;
-    if (rc == 0 && rename(tmp, path) != 0)
-        rc = -1;
     if (rc != 0) {
         unlink(tmp);
         snprintf(err, err_len, "cannot write checkpoint %s (disk full?)", path);
         return -1;
     }
+    if (publish(tmp, path, mode, ck->run_id, err, err_len)) {
+        unlink(tmp);
+        return -1;
+    }
     return 0;
 }
 
-int checkpoint_load(const char *path, checkpoint *ck, train_state *ts, char *err, size_t err_len)
+/* Opens path read-only; -1 with err when it is missing or not HDF5. */
+static hid_t open_checkpoint(const char *path, char *err, size_t err_len)
 {
-    memset(ck, 0, sizeof *ck);
     H5Eset_auto2(H5E_DEFAULT, NULL, NULL);
     if (access(path, R_OK) != 0) {
         snprintf(err, err_len, "checkpoint %s: no such readable file", path);
         return -1;
     }
     hid_t f = H5Fopen(path, H5F_ACC_RDONLY, H5P_DEFAULT);
-    if (f < 0) {
+    if (f < 0)
         snprintf(err, err_len, "checkpoint %s: not an HDF5 file, or corrupt", path);
+    return f;
+}
+
+/* format, version and run id: is this a checkpoint ppo can read? */
+static int get_identity(hid_t f, const char *path, char *run_id, size_t run_id_len, char *err, size_t err_len,
+                        h5io_err *e)
+{
+    char format[64] = {0};
+    int64_t version = 0;
+    h5io_err probe = {0};
+    if (h5io_get_str(f, "format", format, sizeof format, &probe) || strcmp(format, CHECKPOINT_FORMAT)) {
+        snprintf(err, err_len, "checkpoint %s: not a ppo policy checkpoint%s%s", path, probe.failed ? " (" : "",
+                 probe.failed ? probe.msg : "");
+        if (probe.failed)
+            snprintf(err + strlen(err), err_len - strlen(err), ")");
         return -1;
     }
-    char format[64] = {0};
-    int64_t version = 0, shared = 0, step = 0;
-    int rc = 0;
-    if (h5io_get_str(f, "format", format, sizeof format) || strcmp(format, CHECKPOINT_FORMAT)) {
-        snprintf(err, err_len, "checkpoint %s: not a ppo policy checkpoint", path);
-        rc = -1;
-    } else if (h5io_get_i64(f, "version", &version) || version != CHECKPOINT_VERSION) {
+    if (h5io_get_i64(f, "version", INT64_MIN, INT64_MAX, &version, e))
+        return -1;
+    if (version != CHECKPOINT_VERSION) {
         snprintf(err, err_len, "checkpoint %s: version %lld, this ppo reads version %d", path, (long long)version,
                  CHECKPOINT_VERSION);
-        rc = -1;
-    } else if (h5io_get_str(f, "env", ck->env, sizeof ck->env) ||
-               h5io_get_str(f, "env_options", ck->env_options, sizeof ck->env_options) ||
-               h5io_get_str(f, "hidden", ck->hidden, sizeof ck->hidden) ||
-               h5io_get_str(f, "activation", ck->activation, sizeof ck->activation) ||
-               h5io_get_i64(f, "shared_trunk", &shared) || h5io_get_i64(f, "global_step", &step)) {
-        snprintf(err, err_len, "checkpoint %s: missing attributes (corrupt?)", path);
-        rc = -1;
+        return -1;
     }
+    run_id[0] = 0;
+    if (h5io_has_attr(f, "run_id")) /* absent in files from before run ids */
+        h5io_get_str(f, "run_id", run_id, run_id_len, e);
+    return e->failed ? -1 : 0;
+}
+
+/* The attributes: env, network shape, step. */
+static int get_header(hid_t f, checkpoint *ck, h5io_err *e)
+{
+    int64_t shared = 0, sde = 0, step = 0;
+    h5io_get_str(f, "env", ck->env, sizeof ck->env, e);
+    h5io_get_str(f, "env_options", ck->env_options, sizeof ck->env_options, e);
+    h5io_get_str(f, "hidden", ck->hidden, sizeof ck->hidden, e);
+    h5io_get_str(f, "activation", ck->activation, sizeof ck->activation, e);
+    h5io_get_i64(f, "shared_trunk", 0, 1, &shared, e);
+    if (h5io_has_attr(f, "sde")) /* absent in older checkpoints: false */
+        h5io_get_i64(f, "sde", 0, 1, &sde, e);
+    h5io_get_i64(f, "global_step", 0, INT64_MAX / 2, &step, e);
+    ck->shared_trunk = shared != 0;
+    ck->sde = sde != 0;
+    ck->global_step = step;
+    return e->failed ? -1 : 0;
+}
+
+static int get_obs_norm(hid_t f, const checkpoint_expect *want, checkpoint *ck, h5io_err *e)
+{
+    hid_t g = h5io_open_group(f, "obs_norm", e);
+    if (g < 0)
+        return -1;
+    const size_t lo = want && want->obs_dim ? (size_t)want->obs_dim : 1;
+    const size_t hi = want && want->obs_dim ? lo : MAX_OBS_DIM;
+    size_t dim = 0;
+    get_f64_bits(g, "count_bits", 0.0, 1e300, &ck->obs_norm_count, e);
+    get_f64_bits(g, "clip_bits", 1e-300, 1e300, &ck->clip_obs, e);
+    if (!e->failed && (ck->obs_norm_mean = h5io_get_array(g, "mean", H5T_NATIVE_DOUBLE, lo, hi, &dim, e)) &&
+        !h5io_all_finite(ck->obs_norm_mean, dim, sizeof(double)))
+        h5io_fail(e, "/obs_norm/mean", "holds non-finite values");
+    if (!e->failed && (ck->obs_norm_var = h5io_get_array(g, "var", H5T_NATIVE_DOUBLE, dim, dim, NULL, e)))
+        for (size_t i = 0; i < dim && !e->failed; i++)
+            if (!(isfinite(ck->obs_norm_var[i]) && ck->obs_norm_var[i] >= 0))
+                h5io_fail(e, "/obs_norm/var", "holds negative or non-finite values");
+    ck->obs_norm_dim = (int)dim;
+    H5Gclose(g);
+    return e->failed ? -1 : 0;
+}
+
+/* /train's attributes into ts (present when the file has /train; options allocated). */
+static int get_train_header(hid_t f, train_state *ts, h5io_err *e)
+{
+    memset(ts, 0, sizeof *ts);
+    if (H5Lexists(f, "train", H5P_DEFAULT) <= 0)
+        return 0;
+    char *options = malloc(OPTIONS_LEN);
+    hid_t g = options ? h5io_open_group(f, "train", e) : -1;
+    if (!options)
+        h5io_fail(e, "/train", "out of memory");
+    if (g >= 0) {
+        get_train_attrs(g, NULL, ts, options, e);
+        H5Gclose(g);
+    }
+    if (!e->failed && !(ts->options = strdup(options)))
+        h5io_fail(e, "/train", "out of memory");
+    free(options);
+    ts->present = !e->failed;
+    if (e->failed)
+        train_state_free(ts);
+    return e->failed ? -1 : 0;
+}
+
+int checkpoint_load_header(const char *path, checkpoint *ck, train_state *ts, char *err, size_t err_len)
+{
+    memset(ck, 0, sizeof *ck);
+    if (ts)
+        memset(ts, 0, sizeof *ts);
+    hid_t f = open_checkpoint(path, err, err_len);
+    if (f < 0)
+        return -1;
+    h5io_err e = {0};
+    err[0] = 0;
+    int rc = get_identity(f, path, ck->run_id, sizeof ck->run_id, err, err_len, &e);
+    if (rc == 0)
+        rc = get_header(f, ck, &e);
+    if (rc == 0 && ts)
+        rc = get_train_header(f, ts, &e);
+    if (rc && e.failed)
+        snprintf(err, err_len, "checkpoint %s: %s", path, e.msg);
+    H5Fclose(f);
+    return rc;
+}
+
+int checkpoint_load(const char *path, const checkpoint_expect *want, checkpoint *ck, train_state *ts, char *err,
+                    size_t err_len)
+{
+    memset(ck, 0, sizeof *ck);
+    if (ts)
+        memset(ts, 0, sizeof *ts);
+    hid_t f = open_checkpoint(path, err, err_len);
+    if (f < 0)
+        return -1;
+    h5io_err e = {0};
+    err[0] = 0;
+    int rc = get_identity(f, path, ck->run_id, sizeof ck->run_id, err, err_len, &e);
+    if (rc == 0)
+        rc = get_header(f, ck, &e);
     if (rc == 0) {
-        ck->shared_trunk = shared != 0;
-        int64_t sde = 0;
-        if (H5Aexists(f, "sde") > 0 && h5io_get_i64(f, "sde", &sde) == 0)
-            ck->sde = sde != 0;
-        ck->global_step = step;
-        ck->params = h5io_get_array(f, "params", H5T_NATIVE_FLOAT, sizeof(float), 0, &ck->n_params);
-        if (!ck->params) {
-            snprintf(err, err_len, "checkpoint %s: cannot read the parameters (truncated or corrupt?)", path);
-            rc = -1;
-        }
+        const size_t lo = want && want->n_params ? want->n_params : 1, hi = want_or(want ? want->n_params : 0, MAX_PARAMS);
+        ck->params = h5io_get_array(f, "params", H5T_NATIVE_FLOAT, lo, hi, &ck->n_params, &e);
+        if (ck->params && !h5io_all_finite(ck->params, ck->n_params, sizeof(float)))
+            h5io_fail(&e, "/params", "holds non-finite values (NaN or Inf)");
+        rc = e.failed ? -1 : 0;
     }
-    if (rc == 0 && H5Lexists(f, "obs_norm", H5P_DEFAULT) > 0) {
-        hid_t g = H5Gopen2(f, "obs_norm", H5P_DEFAULT);
-        int64_t count_bits = 0, clip_bits = 0;
-        size_t dim = 0;
-        if (g < 0 || h5io_get_i64(g, "count_bits", &count_bits) || h5io_get_i64(g, "clip_bits", &clip_bits) ||
-            !(ck->obs_norm_mean = h5io_get_array(g, "mean", H5T_NATIVE_DOUBLE, sizeof(double), 0, &dim)) ||
-            !(ck->obs_norm_var = h5io_get_array(g, "var", H5T_NATIVE_DOUBLE, sizeof(double), dim, NULL))) {
-            snprintf(err, err_len, "checkpoint %s: its observation statistics are corrupt", path);
-            rc = -1;
-        } else {
-            ck->obs_norm_dim = (int)dim;
-            memcpy(&ck->obs_norm_count, &count_bits, 8);
-            memcpy(&ck->clip_obs, &clip_bits, 8);
-        }
-        if (g >= 0)
-            H5Gclose(g);
-    }
-    if (rc == 0 && ts && get_train_state(f, ck->n_params, ts)) {
-        snprintf(err, err_len, "checkpoint %s: its training state is incomplete or corrupt", path);
-        rc = -1;
-    }
+    if (rc == 0 && H5Lexists(f, "obs_norm", H5P_DEFAULT) > 0)
+        rc = get_obs_norm(f, want, ck, &e);
+    if (rc == 0 && ts)
+        rc = get_train_state(f, ck->n_params, want, ts, &e);
+    if (rc && e.failed)
+        snprintf(err, err_len, "checkpoint %s: %s", path, e.msg);
     H5Fclose(f);
     if (rc)
         checkpoint_free(ck);
@@ -235,20 +423,18 @@ void checkpoint_free(checkpoint *ck)
     ck->obs_norm_mean = ck->obs_norm_var = NULL;
 }
 
-long long checkpoint_train_update(const char *path)
+int checkpoint_peek(const char *path, long long *update, char *run_id, size_t run_id_len, char *err, size_t err_len)
 {
-    if (access(path, R_OK) != 0)
+    *update = -1;
+    if (access(path, F_OK) != 0)
+        return 1;
+    checkpoint ck; /* every attribute, so that a file --resume auto would pick is whole in that much */
+    train_state ts;
+    if (checkpoint_load_header(path, &ck, &ts, err, err_len))
         return -1;
-    H5Eset_auto2(H5E_DEFAULT, NULL, NULL);
-    hid_t f = H5Fopen(path, H5F_ACC_RDONLY, H5P_DEFAULT);
-    if (f < 0)
-        return -1;
-    int64_t update = -1;
-    hid_t g = H5Lexists(f, "train", H5P_DEFAULT) > 0 ? H5Gopen2(f, "train", H5P_DEFAULT) : -1;
-    if (g < 0 || h5io_get_i64(g, "update", &update))
-        update = -1;
-    if (g >= 0)
-        H5Gclose(g);
-    H5Fclose(f);
-    return update;
+    snprintf(run_id, run_id_len, "%s", ck.run_id);
+    if (ts.present)
+        *update = ts.update;
+    train_state_free(&ts);
+    return 0;
 }

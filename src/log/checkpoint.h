@@ -1,7 +1,10 @@
 /* checkpoint: a trained policy on disk (HDF5): the network's flat parameters plus what is needed to
- * rebuild the network and its env. Written to a temporary file and renamed, so a crash never leaves a
- * half-written checkpoint in place. A training checkpoint also holds what resume needs (train_state):
- * Adam's moments and step, the update counter, every rank's RNG states and the resolved options. */
+ * rebuild the network and its env. Written to a temporary file and published by link() (a new file:
+ * never over another) or rename() (a replacement), so a crash never leaves a half-written checkpoint
+ * in place. A training checkpoint also holds what resume needs (train_state): Adam's moments and
+ * step, the update counter, every rank's RNG states and the resolved options. Every file carries the
+ * id of the run that wrote it. Loading validates every attribute and dataset before it reads it
+ * (h5io), so a corrupt or crafted file is refused with one reason, never read out of bounds. */
 #ifndef PPO_LOG_CHECKPOINT_H
 #define PPO_LOG_CHECKPOINT_H
 
@@ -9,6 +12,7 @@
 #include <stddef.h>
 
 #define CHECKPOINT_STR 256
+#define CHECKPOINT_RUN_ID 40 /* a run id: 32 hex digits, and room */
 
 typedef struct {
     char env[CHECKPOINT_STR];
@@ -24,7 +28,24 @@ typedef struct {
     int obs_norm_dim;
     double obs_norm_count, clip_obs;
     double *obs_norm_mean, *obs_norm_var; /* (obs_norm_dim,) */
+    char run_id[CHECKPOINT_RUN_ID];       /* the run that wrote it; "" in files from before run ids */
 } checkpoint;
+
+/* What the reader knows a checkpoint must hold, checked before the arrays are read; 0 = not known,
+ * and then only bounded by caps. */
+typedef struct {
+    size_t n_params;
+    int obs_dim;               /* obs_norm's size, when present */
+    int ranks;
+    size_t rng_per_rank;
+    size_t env_state_per_rank; /* env_state's size per rank, when present */
+} checkpoint_expect;
+
+typedef enum {
+    CHECKPOINT_REPLACE_OWN, /* a new file (refused if one appeared meanwhile) or a replacement of a file
+                               with the same run id: never another run's file */
+    CHECKPOINT_REPLACE_ANY, /* --force: replaces whatever is there */
+} checkpoint_mode;
 
 /* Training state for an exact continuation (with env_state, the envs continue their episodes). */
 typedef struct {
@@ -45,14 +66,20 @@ typedef struct {
 } train_state;
 
 /* ts may be NULL (a policy-only checkpoint). */
-int checkpoint_save(const char *path, bool force, const checkpoint *ck, const train_state *ts, char *err,
+int checkpoint_save(const char *path, checkpoint_mode mode, const checkpoint *ck, const train_state *ts, char *err,
                     size_t err_len);
-/* Reads and checks a checkpoint; -1 with a one-line reason when missing, corrupt or not ours.
- * ts may be NULL; else ts->present tells whether the file holds a training state. */
-int checkpoint_load(const char *path, checkpoint *ck, train_state *ts, char *err, size_t err_len);
+/* Reads and checks a checkpoint; -1 with a one-line reason naming the file and the object when
+ * missing, corrupt, not ours or not what `want` (may be NULL) expects. ts may be NULL; else
+ * ts->present tells whether the file holds a training state. */
+int checkpoint_load(const char *path, const checkpoint_expect *want, checkpoint *ck, train_state *ts, char *err,
+                    size_t err_len);
+/* Reads only the attributes (env, network, run id; and, when ts is not NULL, a training checkpoint's
+ * counters and options, no arrays): what a reader needs to build its expectations. */
+int checkpoint_load_header(const char *path, checkpoint *ck, train_state *ts, char *err, size_t err_len);
 void checkpoint_free(checkpoint *ck);
-/* Updates completed in a training checkpoint at path, or -1 when there is none readable. */
-long long checkpoint_train_update(const char *path);
+/* A quick look at a checkpoint: 1 when there is no file at path; 0 with its run id and the updates
+ * completed (-1 when it holds no training state); -1 with err when it is not a readable checkpoint. */
+int checkpoint_peek(const char *path, long long *update, char *run_id, size_t run_id_len, char *err, size_t err_len);
 void train_state_free(train_state *ts);
 
 #endif

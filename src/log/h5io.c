@@ -1,8 +1,14 @@
-/* h5io: attribute and 1-D dataset helpers over the HDF5 C API. */
+/* h5io: attribute and 1-D dataset helpers over the HDF5 C API; the validated reads check before they read. */
 #include "log/h5io.h"
 
+#include <errno.h>
+#include <fcntl.h>
+#include <math.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
 
 int h5io_put_str(hid_t obj, const char *name, const char *value)
 {
@@ -33,35 +39,6 @@ static int put_scalar(hid_t obj, const char *name, hid_t type, const void *value
 int h5io_put_i64(hid_t obj, const char *name, int64_t v) { return put_scalar(obj, name, H5T_NATIVE_INT64, &v); }
 int h5io_put_f64(hid_t obj, const char *name, double v) { return put_scalar(obj, name, H5T_NATIVE_DOUBLE, &v); }
 
-int h5io_get_str(hid_t obj, const char *name, char *out, size_t len)
-{
-    hid_t a = H5Aopen(obj, name, H5P_DEFAULT);
-    if (a < 0)
-        return -1;
-    hid_t t = H5Tcopy(H5T_C_S1);
-    H5Tset_size(t, H5T_VARIABLE);
-    H5Tset_cset(t, H5T_CSET_UTF8);
-    char *v = NULL;
-    int rc = H5Aread(a, t, &v) >= 0 && v ? 0 : -1;
-    if (rc == 0) {
-        snprintf(out, len, "%s", v);
-        H5free_memory(v);
-    }
-    H5Tclose(t);
-    H5Aclose(a);
-    return rc;
-}
-
-int h5io_get_i64(hid_t obj, const char *name, int64_t *v)
-{
-    hid_t a = H5Aopen(obj, name, H5P_DEFAULT);
-    if (a < 0)
-        return -1;
-    int rc = H5Aread(a, H5T_NATIVE_INT64, v) >= 0 ? 0 : -1;
-    H5Aclose(a);
-    return rc;
-}
-
 int h5io_put_array(hid_t loc, const char *name, hid_t type, size_t n, const void *data)
 {
     hsize_t dims = n;
@@ -74,26 +51,302 @@ int h5io_put_array(hid_t loc, const char *name, hid_t type, size_t n, const void
     return rc;
 }
 
-void *h5io_get_array(hid_t loc, const char *name, hid_t type, size_t elem, size_t n, size_t *len)
+int h5io_publish_new(const char *tmp, const char *path)
 {
+    if (link(tmp, path) == 0) {
+        unlink(tmp);
+        return 0;
+    }
+    if (errno == EEXIST)
+        return -1;
+    int fd = open(path, O_WRONLY | O_CREAT | O_EXCL, 0644); /* no hard links here: claim the name */
+    if (fd < 0)
+        return -1;
+    close(fd);
+    if (rename(tmp, path) == 0)
+        return 0;
+    const int saved = errno;
+    unlink(path);
+    errno = saved;
+    return -1;
+}
+
+/* ---- validated reads ---- */
+
+int h5io_fail(h5io_err *e, const char *what, const char *fmt, ...)
+{
+    if (e->failed)
+        return -1;
+    e->failed = true;
+    char why[384];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(why, sizeof why, fmt, ap);
+    va_end(ap);
+    snprintf(e->msg, sizeof e->msg, "%s: %s", what, why);
+    return -1;
+}
+
+/* "attribute 'name' of /group" or "/group/name", for messages. */
+static void attr_what(hid_t obj, const char *name, char *out, size_t len)
+{
+    char path[256] = "/";
+    if (H5Iget_name(obj, path, sizeof path) <= 0)
+        snprintf(path, sizeof path, "/");
+    snprintf(out, len, "attribute '%.64s' of %s", name, path);
+}
+
+static void link_what(hid_t loc, const char *name, char *out, size_t len)
+{
+    char path[256] = "/";
+    if (H5Iget_name(loc, path, sizeof path) <= 0)
+        snprintf(path, sizeof path, "/");
+    snprintf(out, len, "%s%s%.64s", path, strcmp(path, "/") ? "/" : "", name);
+}
+
+static const char *class_name(H5T_class_t c)
+{
+    switch (c) {
+    case H5T_INTEGER: return "integer";
+    case H5T_FLOAT: return "floating-point";
+    case H5T_STRING: return "string";
+    case H5T_COMPOUND: return "compound";
+    case H5T_ENUM: return "enum";
+    case H5T_ARRAY: return "array-typed";
+    case H5T_VLEN: return "variable-length";
+    case H5T_REFERENCE: return "reference";
+    default: return "unusual";
+    }
+}
+
+bool h5io_has_attr(hid_t obj, const char *name) { return H5Aexists(obj, name) > 0; }
+
+/* Checks that name is a hard link (its open, H5Gopen2 or H5Dopen2, then checks the object's kind). */
+static int check_link(hid_t loc, const char *name, const char *what, h5io_err *e)
+{
+    H5L_info_t info;
+    if (H5Lexists(loc, name, H5P_DEFAULT) <= 0)
+        return h5io_fail(e, what, "missing");
+    if (H5Lget_info(loc, name, &info, H5P_DEFAULT) < 0 || info.type != H5L_TYPE_HARD)
+        return h5io_fail(e, what, "a soft or external link, not an object of this file");
+    return 0;
+}
+
+hid_t h5io_open_group(hid_t loc, const char *name, h5io_err *e)
+{
+    char what[320];
+    link_what(loc, name, what, sizeof what);
+    if (e->failed || check_link(loc, name, what, e))
+        return -1;
+    hid_t g = H5Gopen2(loc, name, H5P_DEFAULT);
+    if (g < 0)
+        h5io_fail(e, what, "not a group, or corrupt");
+    return g;
+}
+
+/* Opens an attribute holding exactly one value; returns it with its file type, or -1 with e set. */
+static hid_t open_scalar_attr(hid_t obj, const char *name, const char *what, hid_t *ftype, h5io_err *e)
+{
+    if (e->failed)
+        return -1;
+    if (H5Aexists(obj, name) <= 0) {
+        h5io_fail(e, what, "missing");
+        return -1;
+    }
+    hid_t a = H5Aopen(obj, name, H5P_DEFAULT);
+    if (a < 0) {
+        h5io_fail(e, what, "cannot be opened (corrupt?)");
+        return -1;
+    }
+    hid_t s = H5Aget_space(a);
+    const H5S_class_t sc = s >= 0 ? H5Sget_simple_extent_type(s) : H5S_NO_CLASS;
+    const hssize_t n = s >= 0 ? H5Sget_simple_extent_npoints(s) : -1;
+    if (s >= 0)
+        H5Sclose(s);
+    *ftype = H5Aget_type(a);
+    if (sc != H5S_SCALAR && !(sc == H5S_SIMPLE && n == 1)) {
+        if (sc == H5S_SIMPLE)
+            h5io_fail(e, what, "%lld values, expected one", (long long)n);
+        else
+            h5io_fail(e, what, "holds no value");
+    } else if (*ftype < 0)
+        h5io_fail(e, what, "unreadable type (corrupt?)");
+    if (e->failed) {
+        if (*ftype >= 0)
+            H5Tclose(*ftype);
+        H5Aclose(a);
+        return -1;
+    }
+    return a;
+}
+
+/* Whether a string read from a file is printable text: no control characters (but newlines where
+ * lines are allowed), so that a message quoting it stays one line. */
+static bool is_text(const char *s, bool lines)
+{
+    for (; *s; s++)
+        if (((unsigned char)*s < 0x20 && !(lines && *s == '\n')) || *s == 0x7f)
+            return false;
+    return true;
+}
+
+static int get_str(hid_t obj, const char *name, char *out, size_t len, bool lines, h5io_err *e)
+{
+    char what[320];
+    attr_what(obj, name, what, sizeof what);
+    hid_t ft;
+    hid_t a = open_scalar_attr(obj, name, what, &ft, e);
+    if (a < 0)
+        return -1;
+    if (H5Tget_class(ft) != H5T_STRING) {
+        h5io_fail(e, what, "a %s value, expected a string", class_name(H5Tget_class(ft)));
+    } else if (H5Tis_variable_str(ft) > 0) {
+        hid_t mt = H5Tcopy(H5T_C_S1);
+        H5Tset_size(mt, H5T_VARIABLE);
+        H5Tset_cset(mt, H5Tget_cset(ft));
+        char *v = NULL;
+        if (H5Aread(a, mt, &v) < 0 || !v)
+            h5io_fail(e, what, "unreadable (corrupt?)");
+        else if (strlen(v) >= len)
+            h5io_fail(e, what, "a string of %zu bytes, at most %zu expected", strlen(v), len - 1);
+        else
+            snprintf(out, len, "%s", v);
+        if (v)
+            H5free_memory(v);
+        H5Tclose(mt);
+    } else {
+        const size_t size = H5Tget_size(ft); /* fixed length: may lack a NUL when full */
+        if (size == 0 || size > 65536)
+            h5io_fail(e, what, "a fixed-length string of %zu bytes", size);
+        else {
+            char *buf = calloc(1, size + 1);
+            if (!buf || H5Aread(a, ft, buf) < 0)
+                h5io_fail(e, what, "unreadable (corrupt?)");
+            else if (strlen(buf) >= len)
+                h5io_fail(e, what, "a string of %zu bytes, at most %zu expected", strlen(buf), len - 1);
+            else
+                snprintf(out, len, "%s", buf);
+            free(buf);
+        }
+    }
+    H5Tclose(ft);
+    H5Aclose(a);
+    if (!e->failed && !is_text(out, lines))
+        h5io_fail(e, what, "holds control characters");
+    return e->failed ? -1 : 0;
+}
+
+int h5io_get_str(hid_t obj, const char *name, char *out, size_t len, h5io_err *e)
+{
+    return get_str(obj, name, out, len, false, e);
+}
+
+int h5io_get_lines(hid_t obj, const char *name, char *out, size_t len, h5io_err *e)
+{
+    return get_str(obj, name, out, len, true, e);
+}
+
+int h5io_get_i64(hid_t obj, const char *name, int64_t lo, int64_t hi, int64_t *v, h5io_err *e)
+{
+    char what[320];
+    attr_what(obj, name, what, sizeof what);
+    hid_t ft;
+    hid_t a = open_scalar_attr(obj, name, what, &ft, e);
+    if (a < 0)
+        return -1;
+    int64_t x = 0;
+    if (H5Tget_class(ft) != H5T_INTEGER)
+        h5io_fail(e, what, "a %s value, expected an integer", class_name(H5Tget_class(ft)));
+    else if (H5Tget_sign(ft) == H5T_SGN_NONE && H5Tget_size(ft) >= 8) {
+        uint64_t u = 0; /* read unsigned so that a value above INT64_MAX is refused, not clipped */
+        if (H5Aread(a, H5T_NATIVE_UINT64, &u) < 0)
+            h5io_fail(e, what, "unreadable (corrupt?)");
+        else if (u > (uint64_t)INT64_MAX)
+            h5io_fail(e, what, "%llu is out of range [%lld, %lld]", (unsigned long long)u, (long long)lo, (long long)hi);
+        x = (int64_t)u;
+    } else if (H5Aread(a, H5T_NATIVE_INT64, &x) < 0)
+        h5io_fail(e, what, "unreadable (corrupt?)");
+    if (!e->failed && (x < lo || x > hi))
+        h5io_fail(e, what, "%lld is out of range [%lld, %lld]", (long long)x, (long long)lo, (long long)hi);
+    H5Tclose(ft);
+    H5Aclose(a);
+    if (e->failed)
+        return -1;
+    *v = x;
+    return 0;
+}
+
+hid_t h5io_open_dataset(hid_t loc, const char *name, hid_t type, int rank, hsize_t n_min, hsize_t n_max,
+                        bool extendible, hsize_t *dims, h5io_err *e)
+{
+    char what[320];
+    link_what(loc, name, what, sizeof what);
+    if (e->failed || check_link(loc, name, what, e))
+        return -1;
     hid_t d = H5Dopen2(loc, name, H5P_DEFAULT);
+    if (d < 0) {
+        h5io_fail(e, what, "not a dataset, or corrupt");
+        return -1;
+    }
+    hid_t ft = H5Dget_type(d), s = H5Dget_space(d), dcpl = H5Dget_create_plist(d);
+    hsize_t maxdims[2] = {0, 0};
+    const H5T_class_t want = H5Tget_class(type), got = ft >= 0 ? H5Tget_class(ft) : H5T_NO_CLASS;
+    const int r = s >= 0 ? H5Sget_simple_extent_ndims(s) : -1;
+    if (got != want)
+        h5io_fail(e, what, "%s values, expected %s ones", class_name(got), class_name(want));
+    else if (r != rank || H5Sget_simple_extent_type(s) != H5S_SIMPLE)
+        h5io_fail(e, what, "of rank %d, expected %d", r, rank);
+    else if (H5Sget_simple_extent_dims(s, dims, maxdims) < 0)
+        h5io_fail(e, what, "unreadable shape (corrupt?)");
+    else if (dims[0] < n_min || dims[0] > n_max) {
+        if (n_min == n_max)
+            h5io_fail(e, what, "%llu values, expected %llu", (unsigned long long)dims[0], (unsigned long long)n_min);
+        else
+            h5io_fail(e, what, "%llu values, expected %llu to %llu", (unsigned long long)dims[0],
+                      (unsigned long long)n_min, (unsigned long long)n_max);
+    } else if (extendible && (dcpl < 0 || H5Pget_layout(dcpl) != H5D_CHUNKED || maxdims[0] != H5S_UNLIMITED))
+        h5io_fail(e, what, "not an extendible (chunked, unlimited) column");
+    if (dcpl >= 0)
+        H5Pclose(dcpl);
+    if (ft >= 0)
+        H5Tclose(ft);
+    if (s >= 0)
+        H5Sclose(s);
+    if (e->failed) {
+        H5Dclose(d);
+        return -1;
+    }
+    return d;
+}
+
+void *h5io_get_array(hid_t loc, const char *name, hid_t type, size_t n_min, size_t n_max, size_t *len, h5io_err *e)
+{
+    const size_t elem = H5Tget_size(type);
+    if (n_max > SIZE_MAX / (elem ? elem : 1)) /* a caller's bound that could not be allocated anyway */
+        n_max = SIZE_MAX / (elem ? elem : 1);
+    hsize_t dims[1] = {0};
+    hid_t d = h5io_open_dataset(loc, name, type, 1, n_min, n_max, false, dims, e);
     if (d < 0)
         return NULL;
-    hid_t s = H5Dget_space(d);
-    hsize_t dims = 0;
-    void *buf = NULL;
-    if (s >= 0 && H5Sget_simple_extent_ndims(s) == 1 && H5Sget_simple_extent_dims(s, &dims, NULL) >= 0 &&
-        dims > 0 && (n == 0 || dims == n) && (buf = malloc(dims * elem)) &&
-        H5Dread(d, type, H5S_ALL, H5S_ALL, H5P_DEFAULT, buf) < 0) {
+    void *buf = malloc((size_t)dims[0] * elem + 1);
+    if (!buf || (dims[0] && H5Dread(d, type, H5S_ALL, H5S_ALL, H5P_DEFAULT, buf) < 0)) {
+        char what[320];
+        link_what(loc, name, what, sizeof what);
+        h5io_fail(e, what, buf ? "unreadable (truncated or corrupt?)" : "out of memory for %llu values",
+                  (unsigned long long)dims[0]);
         free(buf);
         buf = NULL;
     }
-    if (len)
-        *len = dims;
-    if (s >= 0)
-        H5Sclose(s);
     H5Dclose(d);
+    if (buf && len)
+        *len = (size_t)dims[0];
     return buf;
 }
 
-
+bool h5io_all_finite(const void *data, size_t n, size_t elem)
+{
+    for (size_t i = 0; i < n; i++)
+        if (!(elem == 4 ? isfinite(((const float *)data)[i]) : isfinite(((const double *)data)[i])))
+            return false;
+    return true;
+}

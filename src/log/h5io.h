@@ -1,21 +1,60 @@
 /* h5io: small HDF5 helpers shared by the run log and the checkpoints: scalar attributes (UTF-8
- * strings, int64, float64) and whole 1-D datasets. Each returns 0 or -1; none prints. */
+ * strings, int64, float64) and whole 1-D datasets.
+ *
+ * The readers are the one validated-read layer for files ppo did not just write (a checkpoint to
+ * resume or evaluate, a log to resume into): each checks the object's kind, rank, size and type
+ * class, and the value's range, BEFORE anything is allocated or copied, and reports the first
+ * failure in an h5io_err as "what: why" naming the object. None prints. */
 #ifndef PPO_LOG_H5IO_H
 #define PPO_LOG_H5IO_H
 
 #include <hdf5.h>
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
 int h5io_put_str(hid_t obj, const char *name, const char *value);
 int h5io_put_i64(hid_t obj, const char *name, int64_t v);
 int h5io_put_f64(hid_t obj, const char *name, double v);
-int h5io_get_str(hid_t obj, const char *name, char *out, size_t len);
-int h5io_get_i64(hid_t obj, const char *name, int64_t *v);
 /* A fixed-size 1-D dataset of n elements of `type` from data. */
 int h5io_put_array(hid_t loc, const char *name, hid_t type, size_t n, const void *data);
-/* Reads a 1-D dataset of exactly n elements (n == 0: any length, returned in *len) into a new
- * malloc'ed buffer of elem-byte elements; NULL when absent, of another shape, or unreadable. */
-void *h5io_get_array(hid_t loc, const char *name, hid_t type, size_t elem, size_t n, size_t *len);
+
+/* Publishes a complete file written under the temporary name tmp at path, which must not exist:
+ * link() (or an O_EXCL claim where hard links are not supported) fails when it does, so two writers
+ * can never both create path. 0, or -1 with errno (EEXIST: path exists); tmp is left for the caller. */
+int h5io_publish_new(const char *tmp, const char *path);
+
+/* The first failed validated read of a sequence; once set, later reads fail without reading. */
+typedef struct {
+    bool failed;
+    char msg[512]; /* e.g. "attribute 'update' of /train: 1000 values, expected one" */
+} h5io_err;
+
+/* Records a failure about `what` (printf-style reason) unless one is recorded already; returns -1. */
+int h5io_fail(h5io_err *e, const char *what, const char *fmt, ...);
+
+/* A scalar string attribute (variable or fixed length) that fits in len bytes with its NUL and holds
+ * no control characters (so that an error message quoting it stays one line); _lines allows '\n'. */
+int h5io_get_str(hid_t obj, const char *name, char *out, size_t len, h5io_err *e);
+int h5io_get_lines(hid_t obj, const char *name, char *out, size_t len, h5io_err *e);
+/* A scalar integer attribute within [lo, hi]. */
+int h5io_get_i64(hid_t obj, const char *name, int64_t lo, int64_t hi, int64_t *v, h5io_err *e);
+/* Whether obj has the attribute (false on error). */
+bool h5io_has_attr(hid_t obj, const char *name);
+/* Opens a group reached by a hard link (a soft or external link, which could lead anywhere, is
+ * refused here and by h5io_open_dataset); -1 (e set) when absent or not a group. */
+hid_t h5io_open_group(hid_t loc, const char *name, h5io_err *e);
+/* Opens a dataset reached by a hard link and checks it before any read: its type class (of the
+ * memory type `type`), its rank, and dims[0] in [n_min, n_max]. dims receives the extent (rank
+ * values); with extendible, the first dimension must be chunked and unlimited (a log column).
+ * Returns the dataset, or -1 with e set. */
+hid_t h5io_open_dataset(hid_t loc, const char *name, hid_t type, int rank, hsize_t n_min, hsize_t n_max,
+                        bool extendible, hsize_t *dims, h5io_err *e);
+/* Reads a checked 1-D dataset of n elements in [n_min, n_max] into a new malloc'ed buffer of
+ * H5Tget_size(type)-byte elements; *len receives n. NULL with e set on any failure. n_max bounds the
+ * allocation, so callers pass what they expect (n_min == n_max for an exact size). */
+void *h5io_get_array(hid_t loc, const char *name, hid_t type, size_t n_min, size_t n_max, size_t *len, h5io_err *e);
+/* Whether every value of a float (elem 4) or double (elem 8) array is finite. */
+bool h5io_all_finite(const void *data, size_t n, size_t elem);
 
 #endif

@@ -3,11 +3,13 @@
 
 #include "log/h5io.h"
 
+#include <errno.h>
 #include <hdf5.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 typedef enum { COL_I64, COL_F64, COL_U8 } col_type;
@@ -78,7 +80,28 @@ struct h5log {
     traj_tables traj;
     void *scratch; /* column staging for appends */
     size_t scratch_size;
+    bool have_id;  /* the file's device and inode, to tell whether the path still names it */
+    dev_t dev;
+    ino_t ino;
 };
+
+/* Records which file the log is (through HDF5's own descriptor, not the path, which may change). */
+static void remember_file(h5log *log)
+{
+    void *handle = NULL;
+    struct stat st;
+    if (H5Fget_vfd_handle(log->file, H5P_DEFAULT, &handle) >= 0 && handle && fstat(*(int *)handle, &st) == 0) {
+        log->have_id = true;
+        log->dev = st.st_dev;
+        log->ino = st.st_ino;
+    }
+}
+
+bool h5log_is_at(const h5log *log, const char *path)
+{
+    struct stat st;
+    return !log->have_id || (stat(path, &st) == 0 && st.st_dev == log->dev && st.st_ino == log->ino);
+}
 
 static hid_t native(col_type t)
 {
@@ -218,6 +241,7 @@ static int write_config(hid_t file, const ppo_config *cfg, const log_context *ct
     rc |= h5io_put_str(g, "action_kind", ctx->action_kind);
     rc |= h5io_put_f64(g, "reward_threshold", ctx->reward_threshold);
     rc |= h5io_put_i64(g, "global_batch", ctx->global_batch);
+    rc |= h5io_put_str(g, "run_id", ctx->run_id);
     H5Gclose(g);
     return rc;
 }
@@ -261,27 +285,213 @@ h5log *h5log_create(const char *path, bool force, const ppo_config *cfg, const l
     }
     if (rc == 0 && H5Fflush(log->file, H5F_SCOPE_GLOBAL) < 0)
         rc = -1;
-    if (rc == 0 && rename(tmp, path) != 0)
+    /* published: a new log by link(), which fails when a file appeared at path since the check above
+     * (another run started with the same --log); --force replaces with rename() */
+    int taken = 0, published = 0;
+    if (rc == 0 && (force ? rename(tmp, path) : h5io_publish_new(tmp, path)) != 0) {
+        taken = errno == EEXIST;
         rc = -2;
+    } else if (rc == 0)
+        published = 1;
     if (rc == 0 && H5Fstart_swmr_write(log->file) < 0)
         rc = -1;
+    if (rc == 0)
+        remember_file(log);
     if (rc != 0) {
-        snprintf(err, err_len, "cannot %s log %s", rc == -2 ? "move into place the" : "write the layout of the", path);
+        if (taken)
+            snprintf(err, err_len, "log %s was created by another run meanwhile (started with the same --log?); "
+                     "it is left to that run", path);
+        else
+            snprintf(err, err_len, "cannot %s log %s", rc == -2 ? "move into place the" : "write the layout of the",
+                     path);
         h5log_close(log);
-        unlink(rc == -2 ? tmp : path);
+        unlink(published ? path : tmp); /* never a file this call did not write */
         return NULL;
     }
     return log;
 }
 
-/* Opens a table's datasets and counts the rows whose `update` is <= keep into t->rows; changes nothing
- * (table_cut does, once every table of the log has opened). */
-static int table_open_keep(table *t, hid_t file, const char *group, const column *cols, int n, size_t row_size,
-                           long long keep)
+/* Reads rows [start, start + count) of a 1-D int64 column into out. */
+static int read_i64_rows(hid_t d, hsize_t start, hsize_t count, int64_t *out)
+{
+    hid_t fs = H5Dget_space(d), ms = H5Screate_simple(1, &count, NULL);
+    int rc = fs >= 0 && ms >= 0 && H5Sselect_hyperslab(fs, H5S_SELECT_SET, &start, NULL, &count, NULL) >= 0 &&
+                     H5Dread(d, H5T_NATIVE_INT64, ms, fs, H5P_DEFAULT, out) >= 0
+                 ? 0
+                 : -1;
+    if (ms >= 0)
+        H5Sclose(ms);
+    if (fs >= 0)
+        H5Sclose(fs);
+    return rc;
+}
+
+#define SCAN_BLOCK 65536 /* rows of an update column read at a time */
+
+/* Checks a table of a log to resume into, read-only: each column a 1-D extendible dataset of its type,
+ * and counts into *kept the leading rows whose update is <= keep. The update column is read in blocks
+ * and only up to the first row past keep, so a huge extent costs nothing; its kept values must be >= 1
+ * and non-decreasing, at most max_rows of them, and every column must hold them. With every_update
+ * (/metrics: one row per update) they must be exactly 1, 2, ..., keep. */
+static int table_measure(hid_t file, const char *group, const column *cols, int n, long long keep, bool every_update,
+                         hsize_t max_rows, hsize_t *kept, h5io_err *e)
+{
+    hid_t g = h5io_open_group(file, group, e);
+    if (g < 0)
+        return -1;
+    hid_t dsets[MAX_COLS];
+    hsize_t len[MAX_COLS];
+    int upd = 0;
+    for (int i = 0; i < n; i++) {
+        hsize_t dims[1] = {0};
+        dsets[i] = h5io_open_dataset(g, cols[i].name, native(cols[i].type), 1, 0, HSIZE_UNDEF - 1, true, dims, e);
+        len[i] = dims[0];
+        if (!strcmp(cols[i].name, "update"))
+            upd = i;
+    }
+    char what[128];
+    snprintf(what, sizeof what, "/%s/update", group);
+    hsize_t rows = 0;
+    int64_t *buf = e->failed ? NULL : malloc(SCAN_BLOCK * sizeof *buf);
+    if (!e->failed && !buf)
+        h5io_fail(e, what, "out of memory");
+    for (int64_t prev = 0; !e->failed && rows < len[upd];) {
+        const hsize_t count = len[upd] - rows < SCAN_BLOCK ? len[upd] - rows : SCAN_BLOCK;
+        if (read_i64_rows(dsets[upd], rows, count, buf)) {
+            h5io_fail(e, what, "unreadable (truncated or corrupt?)");
+            break;
+        }
+        hsize_t k = 0;
+        for (; k < count && buf[k] <= keep && !e->failed; k++, rows++) {
+            if (buf[k] < 1 || buf[k] < prev || (every_update && buf[k] != prev + 1))
+                h5io_fail(e, what, "row %llu holds update %lld after %lld (out of order: corrupt)",
+                          (unsigned long long)rows, (long long)buf[k], (long long)prev);
+            else if (rows >= max_rows)
+                h5io_fail(e, what, "more than %llu rows up to update %lld (corrupt)", (unsigned long long)max_rows,
+                          keep);
+            prev = buf[k];
+        }
+        if (k < count) /* a row past keep: the rest is dropped unread */
+            break;
+    }
+    free(buf);
+    if (!e->failed && every_update && rows != (hsize_t)keep)
+        h5io_fail(e, what, "the log holds updates 1 to %llu, the checkpoint is at update %lld (not this log's "
+                  "checkpoint, or the log lost rows)", (unsigned long long)rows, keep);
+    for (int i = 0; i < n && !e->failed; i++)
+        if (len[i] < rows) {
+            snprintf(what, sizeof what, "/%s/%s", group, cols[i].name);
+            h5io_fail(e, what, "%llu rows, fewer than the %llu the resume keeps", (unsigned long long)len[i],
+                      (unsigned long long)rows);
+        }
+    for (int i = 0; i < n; i++)
+        if (dsets[i] >= 0)
+            H5Dclose(dsets[i]);
+    H5Gclose(g);
+    *kept = rows;
+    return e->failed ? -1 : 0;
+}
+
+/* Checks /trajectories (if the log has it) against the widths of this run's env and counts the steps of
+ * the episodes recorded up to update keep into tr->rows, their index rows into tr->index.rows. */
+static int traj_measure(hid_t file, const h5log_resume *want, hsize_t max_rows, traj_tables *tr, h5io_err *e)
+{
+    if (H5Lexists(file, "trajectories", H5P_DEFAULT) <= 0)
+        return 0;
+    tr->on = true;
+    tr->layout = want->traj;
+    hid_t g = h5io_open_group(file, "trajectories", e);
+    if (g < 0)
+        return -1;
+    hsize_t steps_len = HSIZE_UNDEF;
+    for (int k = 0; k < TR_COUNT && !e->failed; k++) {
+        const bool flag = k == TR_TERMINATED || k == TR_TRUNCATED;
+        const int rank = (k == TR_OBS || k == TR_ACTIONS || k == TR_RENDER) ? 2 : 1;
+        hsize_t dims[2] = {0, 0};
+        hid_t d = h5io_open_dataset(g, traj_names[k], flag ? H5T_NATIVE_UINT8 : H5T_NATIVE_FLOAT, rank, 0,
+                                    HSIZE_UNDEF - 1, true, dims, e);
+        if (d < 0)
+            break;
+        H5Dclose(d);
+        if (rank == 2 && dims[1] != (hsize_t)traj_width(&want->traj, k)) {
+            char what[64];
+            snprintf(what, sizeof what, "/trajectories/%s", traj_names[k]);
+            h5io_fail(e, what, "rows of %llu values, this run's env has %d", (unsigned long long)dims[1],
+                      traj_width(&want->traj, k));
+        }
+        steps_len = dims[0] < steps_len ? dims[0] : steps_len;
+    }
+    H5Gclose(g);
+    hsize_t kept = 0;
+    if (e->failed || table_measure(file, "trajectories/index", traj_index_cols, N_TCOLS, want->keep_updates, false,
+                                   max_rows, &kept, e))
+        return -1;
+    tr->index.rows = kept;
+    tr->rows = 0;
+    if (kept > 0) { /* kept steps end where the last kept episode does */
+        int64_t last[2] = {0, 0};
+        hsize_t dims[1];
+        hid_t ig = h5io_open_group(file, "trajectories/index", e);
+        for (int c = 0; c < 2 && ig >= 0 && !e->failed; c++) {
+            hid_t d = h5io_open_dataset(ig, c == 0 ? "offset" : "length", H5T_NATIVE_INT64, 1, kept, HSIZE_UNDEF - 1,
+                                        true, dims, e);
+            if (d >= 0 && read_i64_rows(d, kept - 1, 1, &last[c]))
+                h5io_fail(e, c == 0 ? "/trajectories/index/offset" : "/trajectories/index/length", "unreadable");
+            if (d >= 0)
+                H5Dclose(d);
+        }
+        if (ig >= 0)
+            H5Gclose(ig);
+        if (!e->failed && (last[0] < 0 || last[1] < 1 || (hsize_t)last[0] + (hsize_t)last[1] > steps_len))
+            h5io_fail(e, "/trajectories/index", "its last kept episode (offset %lld, length %lld) lies outside the "
+                      "%llu recorded steps", (long long)last[0], (long long)last[1], (unsigned long long)steps_len);
+        tr->rows = (hsize_t)last[0] + (hsize_t)last[1];
+    }
+    return e->failed ? -1 : 0;
+}
+
+/* The whole read-only check of a log to resume into; fills the kept row counts of probe. */
+static int log_measure(hid_t file, const h5log_resume *want, h5log *probe, h5io_err *e)
+{
+    char format[32] = "", run_id[64] = "";
+    int64_t schema = 0;
+    if (h5io_get_str(file, "format", format, sizeof format, e) == 0 && strcmp(format, "ppo-log"))
+        h5io_fail(e, "attribute 'format' of /", "'%s', not a ppo log", format);
+    h5io_get_i64(file, "schema_version", H5LOG_SCHEMA_VERSION, H5LOG_SCHEMA_VERSION, &schema, e);
+    hid_t cfg = h5io_open_group(file, "config", e);
+    if (cfg >= 0) {
+        if (h5io_has_attr(cfg, "run_id")) /* absent in logs from before run ids */
+            h5io_get_str(cfg, "run_id", run_id, sizeof run_id, e);
+        H5Gclose(cfg);
+    }
+    if (!e->failed && strcmp(run_id, want->run_id))
+        h5io_fail(e, "attribute 'run_id' of /config",
+                  "the log belongs to run %s, the checkpoint to run %s: it is another run's log (resume into the "
+                  "checkpoint's own --log, or start a new run)", run_id[0] ? run_id : "(none)",
+                  want->run_id[0] ? want->run_id : "(none)");
+    if (!e->failed && want->need_trajectories && H5Lexists(file, "trajectories", H5P_DEFAULT) <= 0)
+        h5io_fail(e, "/trajectories", "missing (its run started without --log-trajectories)");
+    const long long keep = want->keep_updates;
+    const hsize_t per_update = want->global_batch > 0 ? (hsize_t)want->global_batch : 1;
+    const hsize_t max_eps = keep > 0 && (hsize_t)keep > (HSIZE_UNDEF - 1) / per_update ? HSIZE_UNDEF - 1
+                                                                                         : (hsize_t)keep * per_update;
+    if (!e->failed)
+        table_measure(file, "metrics", metric_cols, N_MCOLS, keep, true, (hsize_t)keep, &probe->metrics.rows, e);
+    if (!e->failed)
+        table_measure(file, "episodes", episode_cols, N_ECOLS, keep, false, max_eps, &probe->episodes.rows, e);
+    if (!e->failed)
+        traj_measure(file, want, max_eps, &probe->traj, e);
+    return e->failed ? -1 : 0;
+}
+
+/* Opens a table's datasets for writing, with the rows log_measure kept. */
+static int table_open(table *t, hid_t file, const char *group, const column *cols, int n, size_t row_size,
+                      hsize_t rows)
 {
     t->cols = cols;
     t->n_cols = n;
     t->row_size = row_size;
+    t->rows = rows;
     hid_t g = H5Gopen2(file, group, H5P_DEFAULT);
     if (g < 0)
         return -1;
@@ -290,30 +500,10 @@ static int table_open_keep(table *t, hid_t file, const char *group, const column
         if ((t->dsets[i] = H5Dopen2(g, cols[i].name, H5P_DEFAULT)) < 0)
             rc = -1;
     H5Gclose(g);
-    if (rc)
-        return -1;
-    int upd = -1;
-    for (int i = 0; i < n; i++)
-        if (!strcmp(cols[i].name, "update"))
-            upd = i;
-    hid_t space = H5Dget_space(t->dsets[upd]);
-    hsize_t len = 0;
-    H5Sget_simple_extent_dims(space, &len, NULL);
-    H5Sclose(space);
-    int64_t *u = malloc((len ? len : 1) * sizeof *u);
-    if (!u || (len && H5Dread(t->dsets[upd], H5T_NATIVE_INT64, H5S_ALL, H5S_ALL, H5P_DEFAULT, u) < 0)) {
-        free(u);
-        return -1;
-    }
-    hsize_t rows = 0; /* rows are in update order */
-    while (rows < len && u[rows] <= keep)
-        rows++;
-    free(u);
-    t->rows = rows;
     return rc;
 }
 
-/* Cuts every column of a table opened by table_open_keep to its kept rows. */
+/* Cuts every column of a table to its kept rows. */
 static int table_cut(table *t)
 {
     int rc = 0;
@@ -323,13 +513,10 @@ static int table_cut(table *t)
     return rc;
 }
 
-/* Reopens /trajectories (if the log has it) and counts the steps of the episodes recorded up to update
- * `keep` into tr->rows; traj_cut drops the rest. */
-static int traj_open_keep(traj_tables *tr, hid_t file, long long keep)
+static int traj_open(traj_tables *tr, hid_t file)
 {
-    if (H5Lexists(file, "trajectories", H5P_DEFAULT) <= 0)
+    if (!tr->on)
         return 0;
-    tr->on = true;
     hid_t g = H5Gopen2(file, "trajectories", H5P_DEFAULT);
     if (g < 0)
         return -1;
@@ -338,40 +525,8 @@ static int traj_open_keep(traj_tables *tr, hid_t file, long long keep)
         if ((tr->steps[k] = H5Dopen2(g, traj_names[k], H5P_DEFAULT)) < 0)
             rc = -1;
     H5Gclose(g);
-    if (rc || table_open_keep(&tr->index, file, "trajectories/index", traj_index_cols, N_TCOLS,
-                              sizeof(traj_index_row), keep))
-        return -1;
-    /* widths from the datasets; kept steps end where the first dropped episode began */
-    hsize_t dims[2];
-    hid_t sp = H5Dget_space(tr->steps[TR_OBS]);
-    H5Sget_simple_extent_dims(sp, dims, NULL);
-    H5Sclose(sp);
-    tr->layout.obs_dim = (int)dims[1];
-    sp = H5Dget_space(tr->steps[TR_ACTIONS]);
-    H5Sget_simple_extent_dims(sp, dims, NULL);
-    H5Sclose(sp);
-    tr->layout.action_dim = (int)dims[1];
-    sp = H5Dget_space(tr->steps[TR_RENDER]);
-    H5Sget_simple_extent_dims(sp, dims, NULL);
-    H5Sclose(sp);
-    tr->layout.render_dim = (int)dims[1];
-    hsize_t steps = 0;
-    if (tr->index.rows > 0) {
-        int64_t last[2];
-        hsize_t start = tr->index.rows - 1, count = 1;
-        for (int c = 0; c < 2; c++) { /* offset and length of the last kept episode */
-            hid_t d = tr->index.dsets[c == 0 ? 1 : 2];
-            hid_t fs = H5Dget_space(d), ms = H5Screate_simple(1, &count, NULL);
-            H5Sselect_hyperslab(fs, H5S_SELECT_SET, &start, NULL, &count, NULL);
-            if (H5Dread(d, H5T_NATIVE_INT64, ms, fs, H5P_DEFAULT, &last[c]) < 0)
-                rc = -1;
-            H5Sclose(ms);
-            H5Sclose(fs);
-        }
-        steps = (hsize_t)(last[0] + last[1]);
-    }
-    tr->rows = steps;
-    return rc;
+    return rc | table_open(&tr->index, file, "trajectories/index", traj_index_cols, N_TCOLS, sizeof(traj_index_row),
+                           tr->index.rows);
 }
 
 static int traj_cut(traj_tables *tr)
@@ -387,45 +542,75 @@ static int traj_cut(traj_tables *tr)
     return rc;
 }
 
-h5log *h5log_reopen(const char *path, long long keep_updates, bool need_trajectories, char *err, size_t err_len)
+/* Opens a log read-only for the checks, also one whose writer was killed (marked open for SWMR
+ * writing, which a plain read-only open refuses). */
+static hid_t open_for_checks(const char *path)
 {
+    hid_t fapl = H5Pcreate(H5P_FILE_ACCESS);
+    H5Pset_libver_bounds(fapl, H5F_LIBVER_LATEST, H5F_LIBVER_LATEST);
+    hid_t f = H5Fopen(path, H5F_ACC_RDONLY | H5F_ACC_SWMR_READ, fapl);
+    if (f < 0)
+        f = H5Fopen(path, H5F_ACC_RDONLY, H5P_DEFAULT);
+    H5Pclose(fapl);
+    return f;
+}
+
+h5log *h5log_reopen(const char *path, const h5log_resume *want, char *err, size_t err_len)
+{
+    H5Eset_auto2(H5E_DEFAULT, NULL, NULL);
+    if (access(path, F_OK) != 0) {
+        snprintf(err, err_len, "cannot reopen log %s to resume into it: no such file", path);
+        return NULL;
+    }
+    /* every check on a read-only open: a log that fails any is left exactly as it was */
+    h5log probe;
+    memset(&probe, 0, sizeof probe);
+    hid_t ro = open_for_checks(path);
+    if (ro < 0) {
+        snprintf(err, err_len, "cannot reopen log %s to resume into it (not HDF5, or corrupt)", path);
+        return NULL;
+    }
+    h5io_err e = {0};
+    log_measure(ro, want, &probe, &e);
+    H5Fclose(ro);
+    if (e.failed) {
+        snprintf(err, err_len, "log %s: cannot prepare it for resuming: %s", path, e.msg);
+        return NULL;
+    }
+
     h5log *log = calloc(1, sizeof *log);
     if (!log) {
         snprintf(err, err_len, "out of memory reopening the log");
         return NULL;
     }
-    H5Eset_auto2(H5E_DEFAULT, NULL, NULL);
     hid_t fapl = H5Pcreate(H5P_FILE_ACCESS);
     H5Pset_libver_bounds(fapl, H5F_LIBVER_LATEST, H5F_LIBVER_LATEST);
-    log->file = access(path, F_OK) == 0 ? H5Fopen(path, H5F_ACC_RDWR, fapl) : -1;
-    if (log->file < 0 && access(path, F_OK) == 0) {
+    log->file = H5Fopen(path, H5F_ACC_RDWR, fapl);
+    if (log->file < 0) {
         /* A writer that was killed (SIGKILL, OOM, MPI_Abort) leaves the superblock marked "open for SWMR
-         * write", and HDF5 refuses to open it again. The run being resumed is that writer, so clear the
-         * mark as h5clear -s does (through the same file-access property) and open it. */
+         * write", and HDF5 refuses to open it again. The run being resumed is that writer (the run id
+         * says so), so clear the mark as h5clear -s does (through the same file-access property). */
         hbool_t clear = 1;
         if (H5Pset(fapl, "clear_status_flags", &clear) >= 0)
             log->file = H5Fopen(path, H5F_ACC_RDWR, fapl);
     }
     H5Pclose(fapl);
     if (log->file < 0) {
-        snprintf(err, err_len, "cannot reopen log %s to resume into it (missing, unwritable or corrupt)", path);
+        snprintf(err, err_len, "cannot reopen log %s to resume into it (unwritable?)", path);
         free(log);
         return NULL;
     }
-    if (need_trajectories && H5Lexists(log->file, "trajectories", H5P_DEFAULT) <= 0) {
-        snprintf(err, err_len, "log %s has no /trajectories (its run started without --log-trajectories)", path);
-        h5log_close(log);
-        return NULL;
-    }
-    /* every table opens and is measured before any is cut: a log that fails half way is left as it was */
-    if (table_open_keep(&log->metrics, log->file, "metrics", metric_cols, N_MCOLS, sizeof(log_metrics), keep_updates) ||
-        table_open_keep(&log->episodes, log->file, "episodes", episode_cols, N_ECOLS, sizeof(log_episode), keep_updates) ||
-        traj_open_keep(&log->traj, log->file, keep_updates) || table_cut(&log->metrics) || table_cut(&log->episodes) ||
+    log->traj = probe.traj;
+    if (table_open(&log->metrics, log->file, "metrics", metric_cols, N_MCOLS, sizeof(log_metrics), probe.metrics.rows) ||
+        table_open(&log->episodes, log->file, "episodes", episode_cols, N_ECOLS, sizeof(log_episode),
+                   probe.episodes.rows) ||
+        traj_open(&log->traj, log->file) || table_cut(&log->metrics) || table_cut(&log->episodes) ||
         traj_cut(&log->traj) || H5Fflush(log->file, H5F_SCOPE_GLOBAL) < 0 || H5Fstart_swmr_write(log->file) < 0) {
-        snprintf(err, err_len, "log %s: cannot prepare it for resuming (not a ppo log, or corrupt)", path);
+        snprintf(err, err_len, "log %s: cannot prepare it for resuming (changed meanwhile, or unwritable)", path);
         h5log_close(log);
         return NULL;
     }
+    remember_file(log);
     return log;
 }
 

@@ -1,6 +1,8 @@
 /* h5log: the run's HDF5 log (docs/log-schema.md), written by rank 0 only; live-readable (SWMR)
- * and flushed after every update, so a killed run leaves every flushed row readable.
- * Not collective: only the writer rank calls these. */
+ * and flushed after every update, so a killed run leaves every flushed row readable. A new log is
+ * published with create-new semantics (two runs can never both create one path); a log reopened for
+ * a resume is validated whole (its run id, every column's type, rank and extent, the kept rows)
+ * before anything in it is changed. Not collective: only the writer rank calls these. */
 #ifndef PPO_LOG_H5LOG_H
 #define PPO_LOG_H5LOG_H
 
@@ -42,6 +44,7 @@ typedef struct {
     const char *action_kind;
     double reward_threshold; /* NaN when none */
     long long global_batch;
+    const char *run_id;      /* the run's id, also in its checkpoints */
 } log_context;
 
 /* /trajectories: the widths of a step row, and one index row per recorded episode. */
@@ -60,13 +63,26 @@ static inline int traj_row_width(const traj_layout *l) { return l->obs_dim + l->
 typedef struct h5log h5log;
 
 /* Creates the log at path: fails (err) if it exists and !force, or if it cannot be written.
- * The file is created under a temporary name and renamed into place once its layout is complete. */
+ * The file is created under a temporary name and published once its layout is complete: by link()
+ * (fails if a file appeared at path meanwhile, e.g. another run's) or, with force, by rename(). */
 h5log *h5log_create(const char *path, bool force, const ppo_config *cfg, const log_context *ctx,
                     const traj_layout *traj, char *err, size_t err_len);
-/* Reopens an existing log to continue a resumed run: rows logged after update `keep_updates` (by a run
- * that went on past its last checkpoint) are dropped, so the curves have no duplicated updates.
- * Nothing is changed when it fails (e.g. need_trajectories and the log has no /trajectories). */
-h5log *h5log_reopen(const char *path, long long keep_updates, bool need_trajectories, char *err, size_t err_len);
+
+/* What a resume expects of the log it continues. */
+typedef struct {
+    long long keep_updates;  /* rows logged after it (by a run that went on past its checkpoint) are dropped */
+    const char *run_id;      /* the checkpoint's run id; the log's /config must carry the same ("" = none) */
+    long long global_batch;  /* steps per update: no update logs more episodes than this */
+    traj_layout traj;        /* the widths /trajectories must have, if the log has it */
+    bool need_trajectories;  /* refuse a log without /trajectories */
+} h5log_resume;
+
+/* Reopens an existing log to continue a resumed run, with its rows after want->keep_updates dropped
+ * so the curves have no duplicated updates. Every check is made on a read-only open first, so nothing
+ * is changed when it fails (another run's log, a missing or malformed column, too few rows). */
+h5log *h5log_reopen(const char *path, const h5log_resume *want, char *err, size_t err_len);
+/* Whether path still names this log's file (false once another run replaced it, e.g. with --force). */
+bool h5log_is_at(const h5log *log, const char *path);
 int h5log_append_metrics(h5log *log, const log_metrics *m, char *err, size_t err_len);
 /* Appends recorded episodes: rows (sum of lengths, traj_row_width) in episode order. */
 int h5log_append_trajectories(h5log *log, const float *rows, const traj_episode *eps, int n_eps, char *err,

@@ -87,7 +87,8 @@ int eval_policy(const policy_model *pm, const float *params, const running_stats
             }
         }
         if (bad) {
-            snprintf(err, err_len, "the policy produced an invalid action (NaN parameters?)");
+            snprintf(err, err_len, "the policy produced an invalid action (NaN or Inf from its parameters)");
+            rc = -2;
             goto out;
         }
     }
