@@ -35,7 +35,7 @@ static const opt_def opts[] = {
     OPT(seed, OPT_LLONG, "run seed: same seed, ranks and threads give the same run"),
     OPT(envs_per_rank, OPT_INT, "environments each MPI rank steps (with OpenMP)"),
     OPT(rollout_steps, OPT_INT, "steps per env per rollout"),
-    OPT(threads, OPT_INT, "OpenMP threads per rank (0: OMP_NUM_THREADS, else cores/ranks on the node)"),
+    OPT(threads, OPT_INT, "OpenMP threads per rank (0: OMP_NUM_THREADS, else cores/ranks on the node; at most 4 x the node's CPUs)"),
     OPT(minibatches, OPT_INT, "minibatches per epoch (global batch / minibatches = minibatch size)"),
     OPT(epochs, OPT_INT, "optimisation epochs per rollout"),
     OPT(lr, OPT_DOUBLE, "Adam learning rate (actor, and critic unless critic_lr is set)"),
