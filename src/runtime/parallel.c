@@ -106,13 +106,37 @@ double par_node_memory_available(const char **source)
         avail = pages > 0 && page > 0 ? (double)pages * (double)page : -1;
         *source = "free pages";
     }
-    /* a container's limit ("max" reads as no number: no limit) */
-    const double limit = read_number_after("/sys/fs/cgroup/memory.max", "");
-    const double used = read_number_after("/sys/fs/cgroup/memory.current", "");
-    if (limit > 0 && used >= 0 && (avail < 0 || limit - used < avail)) {
-        avail = limit > used ? limit - used : 0;
-        *source = "cgroup memory.max - memory.current";
+    /* cgroup limits (a container, a Slurm job): the tightest of this process's memory cgroup and its
+     * ancestors, as Slurm may set the limit on the job and not on the step. v2 ("0::/path", "max" reads
+     * as no number) and v1 ("N:memory:/path", no limit reads as a huge number). */
+    FILE *f = fopen("/proc/self/cgroup", "r");
+    char line[512];
+    while (f && fgets(line, sizeof line, f)) {
+        line[strcspn(line, "\n")] = 0;
+        const bool v2 = !strncmp(line, "0::", 3);
+        const char *v1 = strstr(line, ":memory:");
+        if (!v2 && !v1)
+            continue;
+        char rel[512];
+        snprintf(rel, sizeof rel, "%s", v2 ? line + 3 : v1 + 8);
+        const char *base = v2 ? "/sys/fs/cgroup" : "/sys/fs/cgroup/memory";
+        for (;;) {
+            char max_path[600], cur_path[600];
+            snprintf(max_path, sizeof max_path, "%s%s/%s", base, rel, v2 ? "memory.max" : "memory.limit_in_bytes");
+            snprintf(cur_path, sizeof cur_path, "%s%s/%s", base, rel, v2 ? "memory.current" : "memory.usage_in_bytes");
+            const double limit = read_number_after(max_path, ""), used = read_number_after(cur_path, "");
+            if (limit > 0 && used >= 0 && (avail < 0 || limit - used < avail)) {
+                avail = limit > used ? limit - used : 0;
+                *source = v2 ? "cgroup memory.max - memory.current" : "cgroup memory.limit_in_bytes - usage";
+            }
+            char *slash = strrchr(rel, '/');
+            if (!slash)
+                break;
+            *slash = 0; /* the parent; "" is the root */
+        }
     }
+    if (f)
+        fclose(f);
     return avail;
 }
 
