@@ -55,6 +55,8 @@ class MissingData(AnalysisError):
     exit_code = EXIT_MISSING_DATA
 
 
+MAX_DISCRETE_ACTIONS = 4096  # far above any Gymnasium env's; bounds the heatmap's rows
+
 TRAJECTORY_HINT = ("no /trajectories in this log: run the trainer with --log-trajectories N "
                    "to record episodes")
 
@@ -330,12 +332,20 @@ class RunLog:
             return None
         return None if np.isnan(t) else t
 
+    def config_count(self, key, largest):
+        """A /config count in [0, largest] (0 when absent), or NotPpoLog naming it."""
+        v = self.config.get(key, 0)
+        if isinstance(v, (bool, np.bool_)) or not isinstance(v, (int, np.integer)) or not 0 <= v <= largest:
+            raise NotPpoLog("%s: not a valid ppo log (/config %s is %r, expected an integer in [0, %d])"
+                            % (self.path, key, v, largest))
+        return int(v)
+
     @property
     def action_kind(self):
         kind = self.config.get("action_kind")
         if kind in ("discrete", "continuous"):
             return kind
-        return "discrete" if int(self.config.get("action_count", 0) or 0) > 0 else "continuous"
+        return "discrete" if self.config_count("action_count", MAX_DISCRETE_ACTIONS) > 0 else "continuous"
 
     def require_updates(self):
         if self.n_updates == 0:
@@ -383,6 +393,9 @@ class RunLog:
                     except Exception:
                         pass
                     out[name] = np.asarray(ds[off:off + length])
+                    if name in ("obs", "actions", "rewards", "render") and not np.isfinite(out[name]).all():
+                        raise NotPpoLog("%s: not a valid ppo log (/trajectories/%s holds NaN or inf in "
+                                        "episode %d)" % (self.path, name, episode_id))
         finally:
             f.close()
         return out
@@ -399,6 +412,8 @@ class RunLog:
             acts = np.asarray(_read_dataset(t["actions"]), dtype=np.float64)
         finally:
             f.close()
+        if not np.isfinite(acts).all():  # the trainer stops before it would log one
+            raise NotPpoLog("%s: not a valid ppo log (/trajectories/actions holds NaN or inf)" % self.path)
         if acts.ndim == 1:
             acts = acts[:, None]
         rows, upd = [], []
