@@ -523,7 +523,6 @@ bool cmd_train_help_requested(int argc, char **argv)
 int cmd_train(int argc, char **argv)
 {
     signals_install(); /* first: a SIGUSR1 that arrives during set-up must not kill the rank */
-    signals_set_setup(true);
     int world_rank = 0, mpi_up = 0;
     MPI_Initialized(&mpi_up); /* not for --help typed at a shell (main.c) */
     if (mpi_up)
@@ -665,7 +664,7 @@ int cmd_train(int argc, char **argv)
     const char *fault = getenv("PPO_FAULT_SIGNAL_IN_SETUP"); /* tests: a signal at the end of set-up */
     if (fault && atoi(fault) > 0)
         raise(atoi(fault));
-    signals_set_setup(false); /* from here files are written: a signal asks for a stop and a checkpoint */
+    signals_arm_stop(); /* from here files are written: a signal asks for a stop and a checkpoint */
     if (par.rank == 0) {
         err[0] = 0;
         const char *twice = same_file(cfg.log, cfg.save) || same_file(cfg.log, cfg.checkpoint) ? cfg.log
