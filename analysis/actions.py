@@ -8,6 +8,7 @@ and ± 1 std of the sampled (unclipped) actions per update, with the env's actio
 import numpy as np
 
 from .common import pyplot, save_figure
+from .logfile import MAX_DISCRETE_ACTIONS, NotPpoLog
 from .render import ACTION_NAMES, action_bounds, env_family
 
 
@@ -48,7 +49,11 @@ def figure_for_run(r, args):
         from .logfile import MissingData
         raise MissingData("%s: /trajectories holds no steps" % r.path)
     if r.action_kind == "discrete":
-        n = int(r.config.get("action_count", 0) or 0) or int(np.rint(acts[:, 0]).max()) + 1
+        a = acts[:, 0]
+        n = r.config_count("action_count", MAX_DISCRETE_ACTIONS) or int(np.rint(a.max())) + 1
+        if a.min() < 0 or a.max() > min(n, MAX_DISCRETE_ACTIONS) - 1:
+            raise NotPpoLog("%s: not a valid ppo log (/trajectories/actions holds %g, outside the %d "
+                            "discrete actions)" % (r.path, a.min() if a.min() < 0 else a.max(), n))
         cols, freq, counts = discrete_frequencies(acts, upd, n, args.max_columns)
         fig, ax = plt.subplots(figsize=(max(7, min(16, 3 + 0.35 * len(cols))), 1.6 + 0.7 * n))
         im = ax.imshow(freq, aspect="auto", origin="lower", cmap="viridis", vmin=0, vmax=1,

@@ -142,6 +142,10 @@ def main(argv=None):
         return exc.exit_code
     except KeyboardInterrupt:
         return 130
+    except Exception as exc:  # a log content no check above foresaw: still one line, no traceback
+        print("ppo-analyze: error: internal error while running %s (%s: %s); please report it with the log"
+              % (args.command, type(exc).__name__, str(exc).splitlines()[0] if str(exc) else ""), file=sys.stderr)
+        return 1
     for path in written:
         log("wrote %s" % path)
     return 0

@@ -126,7 +126,8 @@ def run_stats(run, window):
                                if out["wall_time"] and out["wall_time"] > 0 else float("nan"))
     out["final_return"] = float(mean[-1]) if len(mean) else float("nan")
     full = counts >= min(window, total_eps) if total_eps else np.zeros(len(counts), bool)
-    out["best_return"] = float(np.nanmax(mean[full])) if full.any() else float("nan")
+    best = mean[full][~np.isnan(mean[full])]  # all NaN in a damaged log: no best, and no warning
+    out["best_return"] = float(best.max()) if len(best) else float("nan")
     thr = run.threshold
     out["threshold"] = thr
     out["solved"] = False

@@ -24,6 +24,7 @@ import math
 import numpy as np
 
 from .common import group_runs, pyplot, save_figure, seeds_text
+from .logfile import MAX_DISCRETE_ACTIONS
 
 GOOD = "#2ca02c"
 BAD = "#d62728"
@@ -72,7 +73,7 @@ def draw_references(ax, metric, group, ymin, ymax):
         if t:
             ax.axhline(t, color="k", ls="--", lw=1, label="target_kl (%g)" % t)
     if metric == "entropy" and group.runs[0].action_kind == "discrete":
-        n = int(cfg.get("action_count", 0) or 0)
+        n = group.runs[0].config_count("action_count", MAX_DISCRETE_ACTIONS)
         if n > 1:
             ax.axhline(math.log(n), color="gray", ls=":", lw=1.2,
                        label="max (uniform) = ln %d" % n)

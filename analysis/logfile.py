@@ -55,6 +55,8 @@ class MissingData(AnalysisError):
     exit_code = EXIT_MISSING_DATA
 
 
+MAX_DISCRETE_ACTIONS = 4096  # far above any Gymnasium env's; bounds the heatmap's rows
+
 TRAJECTORY_HINT = ("no /trajectories in this log: run the trainer with --log-trajectories N "
                    "to record episodes")
 
@@ -153,16 +155,46 @@ def _read_dataset(ds):
     return ds[()]
 
 
-def _read_columns(group, names):
-    """Reads 1-D datasets of `group` present among `names`; cuts them to a common length."""
+def _numeric(ds, path, ndim=(1,)):
+    """Checks that dataset `ds` holds plain numbers (bool, integer or float) in one of the allowed
+    ranks before it is read; raises NotPpoLog naming it and what it holds instead."""
+    if not isinstance(ds, h5py.Dataset):
+        raise NotPpoLog("%s: not a valid ppo log (%s is a group, expected a dataset)" % (path, ds.name))
+    if ds.dtype.kind not in "biuf" or ds.ndim not in ndim:
+        raise NotPpoLog("%s: not a valid ppo log (%s holds %s of shape %s, expected a %s numeric array)"
+                        % (path, ds.name, ds.dtype, ds.shape, " or ".join("%d-D" % n for n in ndim)))
+
+
+# counters and indices: int64 in the schema, never negative (checked by _index_column)
+INTEGER_COLUMNS = {"update", "global_step", "episodes", "epochs", "rank", "env_index", "length",
+                   "episode_id", "offset"}
+
+
+def _read_columns(group, names, path):
+    """Reads the 1-D numeric datasets of `group` present among `names`; cuts them to a common
+    length. Anything else under one of those names is refused (NotPpoLog naming it), as is a
+    negative or non-integer counter."""
     cols = {}
     for name in names:
-        if name in group and isinstance(group[name], h5py.Dataset):
+        if name in group:
+            _numeric(group[name], path)
             cols[name] = np.asarray(_read_dataset(group[name]))
+            if name in INTEGER_COLUMNS:
+                cols[name] = _index_column(cols[name], "%s/%s" % (group.name, name), path)
     if cols:
         n = min(len(c) for c in cols.values())
         cols = {k: v[:n] for k, v in cols.items()}
     return cols
+
+
+def _index_column(values, name, path):
+    """An index column as int64: integers, none negative (offsets, lengths, ids, updates)."""
+    if values.dtype.kind not in "iu":
+        raise NotPpoLog("%s: not a valid ppo log (%s holds %s, expected integers)" % (path, name, values.dtype))
+    if len(values) and (values.min() < 0 or values.max() > np.iinfo(np.int64).max):
+        bad = values[(values < 0) | (values > np.iinfo(np.int64).max)][0]
+        raise NotPpoLog("%s: not a valid ppo log (%s holds %d, outside [0, 2^63))" % (path, name, int(bad)))
+    return values.astype(np.int64)
 
 
 def _supersede(update, strict):
@@ -223,7 +255,7 @@ class RunLog:
         self.config = {k: _text(v) for k, v in f["config"].attrs.items()}
         if "metrics" not in f or not isinstance(f["metrics"], h5py.Group):
             raise NotPpoLog("%s: not a valid ppo log (no /metrics group)" % path)
-        metrics = _read_columns(f["metrics"], METRIC_COLUMNS)
+        metrics = _read_columns(f["metrics"], METRIC_COLUMNS, path)
         if "update" not in metrics:
             raise NotPpoLog("%s: not a valid ppo log (no /metrics/update)" % path)
         keep = _supersede(metrics["update"], strict=False)
@@ -236,7 +268,7 @@ class RunLog:
 
         self.episodes = {}
         if "episodes" in f and isinstance(f["episodes"], h5py.Group):
-            eps = _read_columns(f["episodes"], EPISODE_COLUMNS)
+            eps = _read_columns(f["episodes"], EPISODE_COLUMNS, path)
             if "update" in eps and "return" in eps:
                 keep = _supersede(eps["update"], strict=True)
                 keep &= np.isin(eps["update"], valid_updates)
@@ -254,7 +286,10 @@ class RunLog:
             self.traj_env = _text(t.attrs["env"]) if "env" in t.attrs else None
             self.render_dim = int(_text(t.attrs["render_dim"])) if "render_dim" in t.attrs else None
             if "index" in t and isinstance(t["index"], h5py.Group):
-                idx = _read_columns(t["index"], INDEX_COLUMNS)
+                idx = _read_columns(t["index"], INDEX_COLUMNS, path)
+                for c in STEP_COLUMNS:
+                    if c in t:  # (steps,) or (steps, width); read on demand, so checked here
+                        _numeric(t[c], path, ndim=(2,) if c in ("obs", "render") else (1, 2) if c == "actions" else (1,))
                 if "offset" in idx and "length" in idx:
                     steps = min(t[c].shape[0] for c in STEP_COLUMNS if c in t) if any(
                         c in t for c in STEP_COLUMNS) else 0
@@ -301,12 +336,20 @@ class RunLog:
             return None
         return None if np.isnan(t) else t
 
+    def config_count(self, key, largest):
+        """A /config count in [0, largest] (0 when absent), or NotPpoLog naming it."""
+        v = self.config.get(key, 0)
+        if isinstance(v, (bool, np.bool_)) or not isinstance(v, (int, np.integer)) or not 0 <= v <= largest:
+            raise NotPpoLog("%s: not a valid ppo log (/config %s is %r, expected an integer in [0, %d])"
+                            % (self.path, key, v, largest))
+        return int(v)
+
     @property
     def action_kind(self):
         kind = self.config.get("action_kind")
         if kind in ("discrete", "continuous"):
             return kind
-        return "discrete" if int(self.config.get("action_count", 0) or 0) > 0 else "continuous"
+        return "discrete" if self.config_count("action_count", MAX_DISCRETE_ACTIONS) > 0 else "continuous"
 
     def require_updates(self):
         if self.n_updates == 0:
@@ -354,6 +397,9 @@ class RunLog:
                     except Exception:
                         pass
                     out[name] = np.asarray(ds[off:off + length])
+                    if name in ("obs", "actions", "rewards", "render") and not np.isfinite(out[name]).all():
+                        raise NotPpoLog("%s: not a valid ppo log (/trajectories/%s holds NaN or inf in "
+                                        "episode %d)" % (self.path, name, episode_id))
         finally:
             f.close()
         return out
@@ -370,6 +416,8 @@ class RunLog:
             acts = np.asarray(_read_dataset(t["actions"]), dtype=np.float64)
         finally:
             f.close()
+        if not np.isfinite(acts).all():  # the trainer stops before it would log one
+            raise NotPpoLog("%s: not a valid ppo log (/trajectories/actions holds NaN or inf)" % self.path)
         if acts.ndim == 1:
             acts = acts[:, None]
         rows, upd = [], []

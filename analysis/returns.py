@@ -3,13 +3,18 @@
 import numpy as np
 
 from .common import group_runs, pyplot, save_figure, seeds_text
+from .logfile import MissingData
 
 
 def last_returns(run, n):
     """Returns of the last n finished episodes of a run, in finishing order (by update)."""
     eps = run.require_episodes()
     order = np.argsort(eps["update"], kind="stable")
-    return eps["return"][order][-n:].astype(float)
+    rets = eps["return"][order].astype(float)
+    rets = rets[np.isfinite(rets)]  # a damaged log's NaN rows cannot be binned
+    if len(rets) == 0:
+        raise MissingData("%s: no finite episode return in /episodes/return" % run.path)
+    return rets[-n:]
 
 
 def figure_for_env(env, groups, args):

@@ -1,5 +1,5 @@
 /* `ppo eval`: load a policy checkpoint, run N episodes on fresh seeds, print mean +- std. */
-#include <errno.h>
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -8,6 +8,7 @@
 #include "log/checkpoint.h"
 #include "ppo/config.h"
 #include "ppo/eval.h"
+#include "util/parse.h"
 
 static void eval_usage(void)
 {
@@ -15,6 +16,28 @@ static void eval_usage(void)
            "Runs the saved policy for N episodes (default 100), episode i seeded with S + i (default S = 12345),\n"
            "greedy by default (argmax / Gaussian mean), and prints the mean +- std return and the fraction of\n"
            "episodes at or above the env's reward threshold.\n");
+}
+
+/* The first non-finite number a loaded policy holds, named in `what`; false when all are finite. A NaN
+ * policy would otherwise evaluate to NaN returns and exit 0, or fail in the env with a NaN action. */
+static bool policy_nonfinite(const checkpoint *ck, char *what, size_t len)
+{
+    for (size_t i = 0; i < ck->n_params; i++)
+        if (!isfinite(ck->params[i])) {
+            snprintf(what, len, "parameter %zu of %zu is %g", i, ck->n_params, (double)ck->params[i]);
+            return true;
+        }
+    for (int i = 0; i < ck->obs_norm_dim; i++)
+        if (!isfinite(ck->obs_norm_mean[i]) || !(isfinite(ck->obs_norm_var[i]) && ck->obs_norm_var[i] >= 0)) {
+            snprintf(what, len, "observation statistic %d is mean %g, variance %g", i, ck->obs_norm_mean[i],
+                     ck->obs_norm_var[i]);
+            return true;
+        }
+    if (ck->obs_norm_dim > 0 && !(isfinite(ck->obs_norm_count) && ck->obs_norm_count >= 0 && isfinite(ck->clip_obs))) {
+        snprintf(what, len, "observation count %g, clip %g", ck->obs_norm_count, ck->clip_obs);
+        return true;
+    }
+    return false;
 }
 
 int cmd_eval(const par_layout *par, int argc, char **argv)
@@ -27,7 +50,6 @@ int cmd_eval(const par_layout *par, int argc, char **argv)
     for (int i = 0; i < argc && !err[0]; i++) {
         const char *a = argv[i];
         const char *v = i + 1 < argc ? argv[i + 1] : NULL;
-        char *end;
         if (!strcmp(a, "--help") || !strcmp(a, "-h")) {
             if (par->rank == 0)
                 eval_usage();
@@ -36,17 +58,18 @@ int cmd_eval(const par_layout *par, int argc, char **argv)
             path = v;
             i++;
         } else if (!strcmp(a, "--episodes") && v) {
-            errno = 0;
-            episodes = strtol(v, &end, 10);
-            if (*end || errno || episodes < 1 || episodes > 100000)
-                snprintf(err, sizeof err, "--episodes: '%s' is not an integer in [1, 100000]", v);
+            long long n;
+            if (parse_integer(v, 1, CONFIG_MAX_EVAL_EPISODES, &n))
+                episodes = (long)n;
+            else
+                snprintf(err, sizeof err, "--episodes: '%s' is not an integer in [1, %d]", v, CONFIG_MAX_EVAL_EPISODES);
             i++;
         } else if (!strcmp(a, "--seed") && v) {
-            errno = 0;
-            long long s = strtoll(v, &end, 10);
-            if (*end || errno || s < 0)
-                snprintf(err, sizeof err, "--seed: '%s' is not a non-negative integer", v);
-            seed = (unsigned long long)s;
+            long long s; /* bounded so that seed + episodes cannot wrap */
+            if (parse_integer(v, 0, 1LL << 62, &s))
+                seed = (unsigned long long)s;
+            else
+                snprintf(err, sizeof err, "--seed: '%s' is not an integer in [0, 2^62]", v);
             i++;
         } else if (!strcmp(a, "--stochastic")) {
             stochastic = true;
@@ -75,7 +98,10 @@ int cmd_eval(const par_layout *par, int argc, char **argv)
     int hidden[16];
     int nh = config_hidden_sizes(ck.hidden, hidden, 7);
     nn_activation act;
-    if (!env) {
+    char what[160];
+    if (policy_nonfinite(&ck, what, sizeof what)) {
+        fprintf(stderr, "ppo: error: checkpoint %s: not a usable policy: %s (a diverged or corrupt run)\n", path, what);
+    } else if (!env) {
         fprintf(stderr, "ppo: error: checkpoint %s: %s\n", path, err);
     } else if (nn_activation_parse(ck.activation, &act)) {
         fprintf(stderr, "ppo: error: checkpoint %s: unknown activation '%s'\n", path, ck.activation);

@@ -31,7 +31,12 @@ int main(int argc, char **argv)
     int rc;
     if (!strcmp(sub, "eval")) {
         par_layout_init(&par, MPI_COMM_WORLD, 0);
-        rc = cmd_eval(&par, argc - 2, argv + 2);
+        if (par.threads_error[0]) {
+            if (par.rank == 0)
+                fprintf(stderr, "ppo: error: %s\n", par.threads_error);
+            rc = EXIT_BAD_INPUT;
+        } else
+            rc = cmd_eval(&par, argc - 2, argv + 2);
     } else if (!strcmp(sub, "envs")) {
         par_layout_init(&par, MPI_COMM_WORLD, 0);
         rc = cmd_envs(par.rank);

@@ -4,7 +4,9 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <limits.h>
+#include <malloc.h>
 #include <math.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -47,6 +49,17 @@ static bool config_agrees(const par_layout *par, const ppo_config *c)
     MPI_Allreduce(MPI_IN_PLACE, &lo, 1, MPI_UINT64_T, MPI_MIN, par->comm);
     MPI_Allreduce(MPI_IN_PLACE, &hi, 1, MPI_UINT64_T, MPI_MAX, par->comm);
     return lo == hi;
+}
+
+/* Bytes the heap has handed out (glibc's mallinfo2), to measure what one env takes; 0 elsewhere. */
+static double heap_bytes(void)
+{
+#if defined(__GLIBC__) && (__GLIBC__ > 2 || (__GLIBC__ == 2 && __GLIBC_MINOR__ >= 33))
+    const struct mallinfo2 m = mallinfo2();
+    return (double)m.uordblks + (double)m.hblkhd;
+#else
+    return 0.0;
+#endif
 }
 
 static int mkdir_parent(const char *path)
@@ -625,6 +638,12 @@ int cmd_train(int argc, char **argv)
     config_finalize(&cfg, &set);
     par_layout par;
     par_layout_init(&par, MPI_COMM_WORLD, cfg.threads);
+    if (!par_all_ok(&par, !par.threads_error[0])) { /* nodes may differ in CPUs: every rank must know */
+        if (par.rank == 0)
+            fprintf(stderr, "ppo: error: %s\n", par.threads_error[0] ? par.threads_error
+                                                                       : "a rank on another node refused the thread count");
+        return EXIT_BAD_INPUT;
+    }
     char preset_desc[1024];
     config_apply_preset(&cfg, &set, par.size, preset_desc, sizeof preset_desc);
     if (config_validate(&cfg, par.size, err, sizeof err)) {
@@ -633,13 +652,33 @@ int cmd_train(int argc, char **argv)
         return EXIT_BAD_INPUT;
     }
     { /* the env id and options are checked before anything is written */
+        const double heap_before = heap_bytes();
         ppo_env *probe = ppo_env_make(cfg.env, cfg.env_options, err, sizeof err);
         if (!probe) {
             if (par.rank == 0)
                 fprintf(stderr, "ppo: error: %s\n", err);
             return EXIT_BAD_INPUT;
         }
+        /* the buffers' size from the options, before they are allocated: a run the node cannot hold is
+         * refused here rather than killed by the OOM killer minutes later */
+        const ppo_env_spec *ps = ppo_env_get_spec(probe);
+        float obs[PPO_ENV_MAX_OBS_DIM];
+        ppo_env_reset(probe, obs); /* a Box2D env builds its bodies here */
+        const double env_bytes = heap_bytes() - heap_before; /* one env (BipedalWalker: ~0.3 MB) */
+        double rollout, minibatch;
+        const double bytes = config_memory_estimate(&cfg, ps->obs_dim, ps->action_dim, ps->render_dim,
+                                                    ps->max_episode_steps, &rollout, &minibatch) +
+                             env_bytes * cfg.envs_per_rank;
         ppo_env_free(probe);
+        char what[200];
+        snprintf(what, sizeof what, "option envs_per_rank x rollout_steps: the envs and training buffers (envs %.2f GB, "
+                 "rollout %.2f GB, minibatch %.2f GB per rank)", env_bytes * cfg.envs_per_rank / 1e9, rollout / 1e9,
+                 minibatch / 1e9);
+        if (par_check_memory(&par, bytes, what, err, sizeof err)) {
+            if (par.rank == 0)
+                fprintf(stderr, "ppo: error: %s\n", err);
+            return EXIT_BAD_INPUT;
+        }
     }
     bool default_log;
     if (resolve_paths(&cfg, &par, &default_log)) {
@@ -726,6 +765,10 @@ int cmd_train(int argc, char **argv)
         return EXIT_OK;
     }
 
+    const char *fault = getenv("PPO_FAULT_SIGNAL_IN_SETUP"); /* tests: a signal at the end of set-up */
+    if (fault && atoi(fault) > 0)
+        raise(atoi(fault));
+    signals_arm_stop(); /* from here files are written: a signal asks for a stop and a checkpoint */
     if (par.rank == 0) {
         err[0] = 0;
         const char *twice = same_file(cfg.log, cfg.save) || same_file(cfg.log, cfg.checkpoint) ? cfg.log

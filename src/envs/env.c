@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "envs/env_class.h"
+#include "util/parse.h"
 
 #define ENV_MAX_OPTIONS 16
 #define ENV_OPTION_LEN 64
@@ -51,18 +52,21 @@ static int options_parse(env_options *opts, const char *text, char *err, size_t 
     if (!text)
         return PPO_ENV_OK;
     const char *p = text;
-    while (*p) {
-        while (*p == ' ' || *p == ',')
+    while (*p == ' ')
+        p++;
+    if (!*p)
+        return PPO_ENV_OK; /* no options */
+    for (;; p++) { /* p: the start of an item; an empty one ("a=1,", ",,") is refused */
+        while (*p == ' ')
             p++;
-        if (!*p)
-            break;
         const char *end = strchr(p, ',');
         size_t n = end ? (size_t)(end - p) : strlen(p);
         const char *eq = memchr(p, '=', n);
         char item[2 * ENV_OPTION_LEN];
         snprintf(item, sizeof item, "%.*s", (int)n, p);
         if (!eq || eq == p) {
-            set_err(err, err_len, "env option '%s' is not of the form key=value%s", item, "");
+            set_err(err, err_len, n ? "env option '%s' is not of the form key=value%s"
+                                    : "env options '%s': an empty item (a stray comma)", n ? item : text, "");
             return PPO_ENV_EINVAL;
         }
         size_t klen = (size_t)(eq - p), vlen = n - klen - 1;
@@ -91,8 +95,9 @@ static int options_parse(env_options *opts, const char *text, char *err, size_t 
         if (slot == opts->count)
             opts->count++;
         p += n;
+        if (!*p)
+            return PPO_ENV_OK;
     }
-    return PPO_ENV_OK;
 }
 
 static const char *options_find(env_options *opts, const char *key)
@@ -110,10 +115,8 @@ int env_options_get_double(env_options *opts, const char *key, double *out, char
     const char *v = options_find(opts, key);
     if (!v)
         return PPO_ENV_OK;
-    char *end;
-    errno = 0;
-    double x = strtod(v, &end);
-    if (*end || errno || !isfinite(x)) {
+    double x;
+    if (!parse_number(v, &x)) {
         set_err(err, err_len, "env option %s=%s is not a finite number", key, v);
         return PPO_ENV_EINVAL;
     }
@@ -126,10 +129,8 @@ int env_options_get_int(env_options *opts, const char *key, int *out, char *err,
     const char *v = options_find(opts, key);
     if (!v)
         return PPO_ENV_OK;
-    char *end;
-    errno = 0;
-    long x = strtol(v, &end, 10);
-    if (*end || errno || x < -2147483647L || x > 2147483647L) {
+    long long x;
+    if (!parse_integer(v, -2147483647LL, 2147483647LL, &x)) {
         set_err(err, err_len, "env option %s=%s is not an integer", key, v);
         return PPO_ENV_EINVAL;
     }

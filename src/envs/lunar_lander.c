@@ -100,10 +100,26 @@ static int lander_init(void *state, ppo_env_spec *spec, env_options *opts, char 
         env_options_get_double(opts, "wind_power", &s->wind_power, err, err_len) ||
         env_options_get_double(opts, "turbulence_power", &s->turbulence_power, err, err_len))
         return PPO_ENV_EINVAL;
-    /* Gymnasium asserts this; wind/turbulence outside [0,20]/[0,2] only warn there, so we accept them. */
-    if (!(s->gravity > -12.0 && s->gravity < 0.0)) {
-        if (err && err_len)
-            snprintf(err, err_len, "env option gravity=%g must satisfy -12 < gravity < 0", s->gravity);
+    /* Gymnasium asserts -12 < gravity < 0, and only warns for wind_power outside [0, 20] and
+     * turbulence_power outside [0, 2] (lunar_lander.py __init__: "recommended" values), so ppo accepts
+     * those too, up to 50 times the recommended maximum: wind_power=1e308 overflowed Box2D's float
+     * force to inf and the state to NaN, while 20 random episodes stayed finite up to wind_power=1e15,
+     * turbulence_power=1e10 (measured; they fly off within ~100 steps). Negative values only flip a
+     * signal that is symmetric already; Gymnasium warns for them too. */
+    const char *bad = NULL;
+    double value = 0.0;
+    if (!(s->gravity > -12.0 && s->gravity < 0.0))
+        bad = "gravity=%g must satisfy -12 < gravity < 0", value = s->gravity;
+    else if (!(s->wind_power >= 0.0 && s->wind_power <= 1000.0))
+        bad = "wind_power=%g must be in [0, 1000] (Gymnasium recommends [0, 20])", value = s->wind_power;
+    else if (!(s->turbulence_power >= 0.0 && s->turbulence_power <= 100.0))
+        bad = "turbulence_power=%g must be in [0, 100] (Gymnasium recommends [0, 2])", value = s->turbulence_power;
+    if (bad) {
+        if (err && err_len) {
+            char msg[96];
+            snprintf(msg, sizeof msg, bad, value);
+            snprintf(err, err_len, "env option %s", msg);
+        }
         return PPO_ENV_EINVAL;
     }
     s->world = b2w_world_create(0.0f, (float)s->gravity, lander_on_contact, s);

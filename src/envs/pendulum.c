@@ -2,6 +2,7 @@
  * Constants and equations from that file (Gymnasium 1.4, HEAD 3f0476a8); see docs/envs.md.
  * Option g (gravity, default 10.0) mirrors the constructor argument; reset(options=x_init/y_init) is not ported. */
 #include <math.h>
+#include <stdio.h>
 
 #include "envs/classic.h"
 
@@ -42,6 +43,14 @@ static int pendulum_init(void *state, ppo_env_spec *spec, env_options *opts, cha
     s->g = PEND_DEFAULT_G;
     if (env_options_get_double(opts, "g", &s->g, err, err_len) != PPO_ENV_OK)
         return PPO_ENV_EINVAL;
+    /* Gymnasium takes any g (pendulum.py: "the default value is g = 10.0"). ppo bounds it so the
+     * dynamics stay finite: 3g/(2l)*sin(th)*dt with g near DBL_MAX overflows to inf, and inf*0 is NaN.
+     * 0..100 covers every planet's surface gravity (Jupiter: 24.8). */
+    if (!(s->g >= 0.0 && s->g <= 100.0)) {
+        if (err && err_len)
+            snprintf(err, err_len, "env option g=%g must be in [0, 100]", s->g);
+        return PPO_ENV_EINVAL;
+    }
     spec->obs_dim = 3;
     const float high[3] = {1.0f, 1.0f, (float)PEND_MAX_SPEED};
     for (int i = 0; i < 3; i++) {

@@ -2,13 +2,17 @@
 #include "ppo/config.h"
 
 #include "nn/mlp.h"
+#include "util/parse.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <ini.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 typedef enum { OPT_INT, OPT_LLONG, OPT_DOUBLE, OPT_BOOL, OPT_STR } opt_type;
 
@@ -31,7 +35,7 @@ static const opt_def opts[] = {
     OPT(seed, OPT_LLONG, "run seed: same seed, ranks and threads give the same run"),
     OPT(envs_per_rank, OPT_INT, "environments each MPI rank steps (with OpenMP)"),
     OPT(rollout_steps, OPT_INT, "steps per env per rollout"),
-    OPT(threads, OPT_INT, "OpenMP threads per rank (0: OMP_NUM_THREADS, else cores/ranks on the node)"),
+    OPT(threads, OPT_INT, "OpenMP threads per rank (0: OMP_NUM_THREADS, else cores/ranks on the node; at most 4 x the node's CPUs)"),
     OPT(minibatches, OPT_INT, "minibatches per epoch (global batch / minibatches = minibatch size)"),
     OPT(epochs, OPT_INT, "optimisation epochs per rollout"),
     OPT(lr, OPT_DOUBLE, "Adam learning rate (actor, and critic unless critic_lr is set)"),
@@ -73,6 +77,7 @@ static const opt_def opts[] = {
     OPT(config, OPT_STR, "INI file to read options from (flags override it)"),
 };
 #define N_OPTS ((int)(sizeof opts / sizeof opts[0]))
+#define CONFIG_FILE_MAX (1 << 20) /* bytes; an options file is a few hundred */
 
 void config_defaults(ppo_config *c)
 {
@@ -124,26 +129,28 @@ static int set_value(ppo_config *c, int i, const char *value, char *err, size_t 
 {
     const opt_def *o = &opts[i];
     void *field = (char *)c + o->offset;
-    char *end = NULL;
-    errno = 0;
     switch (o->type) {
     case OPT_INT: {
-        long v = strtol(value, &end, 10);
-        if (!*value || *end || errno || v < -2147483647L || v > 2147483647L)
+        long long v;
+        if (!parse_integer(value, -2147483647LL, 2147483647LL, &v))
             goto bad;
         *(int *)field = (int)v;
         return 0;
     }
-    case OPT_LLONG: {
-        double d = strtod(value, &end); /* accepts 1e6 as well as 1000000 */
-        if (!*value || *end || errno || d != floor(d) || fabs(d) > 9e18)
+    case OPT_LLONG: { /* digits, or a whole number written like 1e6 */
+        long long v;
+        double d;
+        if (parse_integer(value, -(1LL << 62), 1LL << 62, &v))
+            *(long long *)field = v;
+        else if (parse_number(value, &d) && d == floor(d) && fabs(d) <= 0x1p62)
+            *(long long *)field = (long long)d;
+        else
             goto bad;
-        *(long long *)field = (long long)d;
         return 0;
     }
     case OPT_DOUBLE: {
-        double v = strtod(value, &end);
-        if (!*value || *end || errno || !isfinite(v))
+        double v;
+        if (!parse_number(value, &v))
             goto bad;
         *(double *)field = v;
         return 0;
@@ -202,6 +209,73 @@ static int config_ini_line(void *user, const char *section, const char *name, co
     return 1;
 }
 
+/* The whole INI file, NUL-terminated (caller frees), or NULL with err set. Refuses what is not a small
+ * text file before reading it: a directory, a device (/dev/zero never ends), a FIFO (opened
+ * non-blocking, so no hang), more than CONFIG_FILE_MAX bytes, NUL bytes, and lines longer than
+ * libinih's buffer, which it would split and report as a syntax error on a later line. */
+static char *config_read_file(const char *path, char *err, size_t err_len)
+{
+    err[0] = 0;
+    const int fd = open(path, O_RDONLY | O_NONBLOCK | O_NOCTTY | O_CLOEXEC);
+    if (fd < 0) {
+        snprintf(err, err_len, "config file %s: cannot open it (%s)", path, strerror(errno));
+        return NULL;
+    }
+    struct stat st;
+    char *text = NULL;
+    if (fstat(fd, &st) != 0)
+        snprintf(err, err_len, "config file %s: cannot stat it (%s)", path, strerror(errno));
+    else if (!S_ISREG(st.st_mode))
+        snprintf(err, err_len, "config file %s: not a regular file (%s)", path,
+                 S_ISDIR(st.st_mode) ? "a directory" : "a device, FIFO or socket");
+    else if (st.st_size > CONFIG_FILE_MAX)
+        snprintf(err, err_len, "config file %s: %lld bytes, more than the %d an options file may have", path,
+                 (long long)st.st_size, CONFIG_FILE_MAX);
+    else if (!(text = malloc((size_t)st.st_size + 1)))
+        snprintf(err, err_len, "config file %s: out of memory", path);
+    size_t n = 0;
+    while (text && n < (size_t)st.st_size) { /* the size from fstat bounds the read even if the file grows */
+        const ssize_t r = read(fd, text + n, (size_t)st.st_size - n);
+        if (r < 0 && errno == EINTR)
+            continue;
+        if (r < 0) {
+            snprintf(err, err_len, "config file %s: cannot read it (%s)", path, strerror(errno));
+            free(text);
+            text = NULL;
+        } else if (r == 0)
+            break;
+        else
+            n += (size_t)r;
+    }
+    close(fd);
+    if (!text)
+        return NULL;
+    text[n] = 0;
+    const size_t max_line = INI_MAX_LINE - 3; /* libinih's buffer keeps 3 bytes for '\r', '\n' and the NUL */
+    int line = 1;
+    for (size_t i = 0, start = 0; i <= n; i++) {
+        if (i < n && text[i] == 0) {
+            snprintf(err, err_len, "config file %s: line %d holds a NUL byte (not a text file)", path, line);
+            break;
+        }
+        if (i == n || text[i] == '\n') {
+            const size_t len = i - start - (i > start && text[i - 1] == '\r');
+            if (len > max_line) {
+                snprintf(err, err_len, "config file %s: line %d has %zu characters, more than the %zu a line may have",
+                         path, line, len, max_line);
+                break;
+            }
+            line++;
+            start = i + 1;
+        }
+    }
+    if (err[0]) {
+        free(text);
+        return NULL;
+    }
+    return text;
+}
+
 int config_parse_args(ppo_config *c, config_set *set, int argc, char **argv, char *err, size_t err_len)
 {
     memset(set, 0, sizeof *set);
@@ -215,16 +289,16 @@ int config_parse_args(ppo_config *c, config_set *set, int argc, char **argv, cha
             file = a + 9;
         if (!file)
             continue;
+        char *text = config_read_file(file, err, err_len);
+        if (!text)
+            return -1;
         ini_ctx x = {c, set, err, err_len, 0};
-        int rc = ini_parse(file, config_ini_line, &x);
+        int rc = ini_parse_string(text, config_ini_line, &x);
+        free(text);
         if (x.failed)
             return -1;
-        if (rc < 0) {
-            snprintf(err, err_len, "config file %s: cannot open it", file);
-            return -1;
-        }
-        if (rc > 0) {
-            snprintf(err, err_len, "config file %s: syntax error on line %d", file, rc);
+        if (rc != 0) {
+            snprintf(err, err_len, "config file %s: syntax error on line %d (expected name = value)", file, rc);
             return -1;
         }
         snprintf(c->config, sizeof c->config, "%s", file);
@@ -493,7 +567,8 @@ int config_validate(const ppo_config *c, int ranks, char *err, size_t err_len)
     if (c->sde_sample_freq < -1 || c->sde_sample_freq == 0)
         FAIL("option sde_sample_freq: must be -1 (once per rollout) or positive, got %d", c->sde_sample_freq);
     if (c->log_trajectories < 0) FAIL("option log_trajectories: must be >= 0, got %d", c->log_trajectories);
-    if (c->eval_episodes < 0) FAIL("option eval_episodes: must be >= 0, got %d", c->eval_episodes);
+    if (c->eval_episodes < 0 || c->eval_episodes > CONFIG_MAX_EVAL_EPISODES)
+        FAIL("option eval_episodes: must be in [0, %d], got %d", CONFIG_MAX_EVAL_EPISODES, c->eval_episodes);
     if (!(c->clip_obs > 0)) FAIL("option clip_obs: must be positive, got %g", c->clip_obs);
     if (!(c->clip_reward > 0)) FAIL("option clip_reward: must be positive, got %g", c->clip_reward);
     if (c->checkpoint_every < 0) FAIL("option checkpoint_every: must be >= 0, got %d", c->checkpoint_every);
@@ -510,21 +585,47 @@ int config_validate(const ppo_config *c, int ranks, char *err, size_t err_len)
 int config_hidden_sizes(const char *text, int *sizes, int max)
 {
     int n = 0;
-    const char *p = text;
-    while (*p) {
-        char *end;
-        errno = 0;
-        long v = strtol(p, &end, 10);
-        if (end == p || errno || v < 1 || v > 4096 || n == max)
+    for (const char *p = text;; p++) { /* "64,64": no empty item, so "64," and ",64" are refused */
+        const char *comma = strchr(p, ',');
+        const size_t len = comma ? (size_t)(comma - p) : strlen(p);
+        char item[16];
+        long long v;
+        if (len == 0 || len >= sizeof item || n == max)
+            return -1;
+        memcpy(item, p, len);
+        item[len] = 0;
+        if (!parse_integer(item, 1, 4096, &v))
             return -1;
         sizes[n++] = (int)v;
-        p = end;
-        if (*p == ',')
-            p++;
-        else if (*p)
-            return -1;
+        if (!comma)
+            return n;
+        p = comma;
     }
-    return n > 0 ? n : -1;
+}
+
+double config_memory_estimate(const ppo_config *c, int obs_dim, int action_dim, int render_dim, int max_episode_steps,
+                              double *rollout, double *minibatch)
+{
+    const double samples = (double)c->envs_per_rank * c->rollout_steps, mb = samples / c->minibatches;
+    /* trainer_create: per sample obs and action floats, 6 more floats (log-prob, value, reward,
+     * bootstrap, advantage, return), 2 flag bytes and a permutation index */
+    *rollout = samples * (4.0 * (obs_dim + action_dim + 6) + 2 + 4);
+    /* oneDNN's forward and backward buffers: about 2 floats per hidden unit and sample in each of the
+     * actor and critic (measured: CartPole, 64,64, 1024 envs x 1000 steps used 2.2 GB in one minibatch
+     * and 0.64 GB in four, i.e. ~2140 bytes per minibatch sample and ~65 per rollout sample) */
+    int sizes[16];
+    const int n = config_hidden_sizes(c->hidden, sizes, 7);
+    double units = 0;
+    for (int k = 0; k < n; k++)
+        units += sizes[k];
+    *minibatch = mb * 4.0 * (obs_dim + 2.0 * units * (c->shared_trunk ? 1 : 2));
+    double traj = 0;
+    if (c->log_trajectories > 0) { /* per env a recording of up to one episode, and the finished rows */
+        const double width = obs_dim + action_dim + 5 + render_dim;
+        const double longest = max_episode_steps > 0 ? max_episode_steps : c->rollout_steps;
+        traj = 4.0 * width * c->envs_per_rank * (2 * longest + c->rollout_steps);
+    }
+    return *rollout + *minibatch + traj + 32e6; /* 32 MB: a tiny run's footprint (36 MB measured) */
 }
 
 void config_print_help(const char *prog, const ppo_config *d)

@@ -8,6 +8,7 @@
 
 #define CONFIG_STR 256
 #define CONFIG_PATH 1024
+#define CONFIG_MAX_EVAL_EPISODES 100000 /* --eval-episodes and ppo eval --episodes */
 
 typedef struct {
     /* task */
@@ -96,5 +97,12 @@ void config_option_value(const ppo_config *c, int i, char *buf, size_t len, doub
 
 /* Parses "64,64" into widths; returns the count or -1. */
 int config_hidden_sizes(const char *text, int *sizes, int max);
+
+/* Bytes one rank's training buffers take at least (rollout storage, the minibatch's activations and
+ * gradients, trajectory recording), from the validated options and the env's sizes, so that a run
+ * the node cannot hold is refused before anything is allocated. `rollout` and `minibatch` get the
+ * two largest parts. */
+double config_memory_estimate(const ppo_config *c, int obs_dim, int action_dim, int render_dim, int max_episode_steps,
+                              double *rollout, double *minibatch);
 
 #endif

@@ -32,11 +32,18 @@ void par_layout_init(par_layout *p, MPI_Comm comm, int requested)
     p->affinity_cpus = affinity_cpu_count();
 
     const char *env = getenv("OMP_NUM_THREADS");
-    if (requested > 0) {
+    const long max_threads = (long)PAR_MAX_THREADS_PER_CPU * (p->node_cpus > 0 ? p->node_cpus : 1);
+    const long env_threads = requested <= 0 && env ? atol(env) : 0; /* --threads wins over it */
+    if (requested > max_threads || env_threads > max_threads)
+        snprintf(p->threads_error, sizeof p->threads_error,
+                 "%s %ld is more than the %ld threads per rank allowed on this node (%d x %d online CPUs)",
+                 requested > 0 ? "option threads:" : "OMP_NUM_THREADS:", requested > 0 ? (long)requested : env_threads,
+                 max_threads, PAR_MAX_THREADS_PER_CPU, p->node_cpus);
+    if (requested > 0 && !p->threads_error[0]) {
         p->threads = requested;
         snprintf(p->threads_reason, sizeof p->threads_reason, "--threads %d", requested);
-    } else if (env && atoi(env) > 0) {
-        p->threads = atoi(env);
+    } else if (env_threads > 0 && !p->threads_error[0]) {
+        p->threads = (int)env_threads;
         snprintf(p->threads_reason, sizeof p->threads_reason, "OMP_NUM_THREADS=%d", p->threads);
     } else {
         int share = p->node_cpus / p->node_size;
@@ -70,6 +77,92 @@ void par_layout_init(par_layout *p, MPI_Comm comm, int requested)
         }
         free(all);
     }
+}
+
+/* The first number after `key` in a /proc-style file, or -1. */
+static double read_number_after(const char *path, const char *key)
+{
+    FILE *f = fopen(path, "r");
+    if (!f)
+        return -1;
+    char line[256];
+    double v = -1;
+    const size_t klen = strlen(key);
+    while (v < 0 && fgets(line, sizeof line, f))
+        if (!strncmp(line, key, klen) && sscanf(line + klen, "%lf", &v) != 1)
+            v = -1;
+    fclose(f);
+    return v;
+}
+
+double par_node_memory_available(const char **source)
+{
+    double avail = read_number_after("/proc/meminfo", "MemAvailable:");
+    *source = "MemAvailable";
+    if (avail >= 0)
+        avail *= 1024.0; /* kB */
+    else {
+        const long pages = sysconf(_SC_AVPHYS_PAGES), page = sysconf(_SC_PAGESIZE);
+        avail = pages > 0 && page > 0 ? (double)pages * (double)page : -1;
+        *source = "free pages";
+    }
+    /* cgroup limits (a container, a Slurm job): the tightest of this process's memory cgroup and its
+     * ancestors, as Slurm may set the limit on the job and not on the step. v2 ("0::/path", "max" reads
+     * as no number) and v1 ("N:memory:/path", no limit reads as a huge number). */
+    FILE *f = fopen("/proc/self/cgroup", "r");
+    char line[512];
+    while (f && fgets(line, sizeof line, f)) {
+        line[strcspn(line, "\n")] = 0;
+        const bool v2 = !strncmp(line, "0::", 3);
+        const char *v1 = strstr(line, ":memory:");
+        if (!v2 && !v1)
+            continue;
+        char rel[512];
+        snprintf(rel, sizeof rel, "%s", v2 ? line + 3 : v1 + 8);
+        const char *base = v2 ? "/sys/fs/cgroup" : "/sys/fs/cgroup/memory";
+        for (;;) {
+            char max_path[600], cur_path[600];
+            snprintf(max_path, sizeof max_path, "%s%s/%s", base, rel, v2 ? "memory.max" : "memory.limit_in_bytes");
+            snprintf(cur_path, sizeof cur_path, "%s%s/%s", base, rel, v2 ? "memory.current" : "memory.usage_in_bytes");
+            const double limit = read_number_after(max_path, ""), used = read_number_after(cur_path, "");
+            if (limit > 0 && used >= 0 && (avail < 0 || limit - used < avail)) {
+                avail = limit > used ? limit - used : 0;
+                *source = v2 ? "cgroup memory.max - memory.current" : "cgroup memory.limit_in_bytes - usage";
+            }
+            char *slash = strrchr(rel, '/');
+            if (!slash)
+                break;
+            *slash = 0; /* the parent; "" is the root */
+        }
+    }
+    if (f)
+        fclose(f);
+    return avail;
+}
+
+int par_check_memory(const par_layout *p, double bytes_per_rank, const char *what, char *err, size_t err_len)
+{
+    const char *source = "";
+    const double avail = par_node_memory_available(&source);
+    const double need = bytes_per_rank * p->node_size;
+    struct {
+        double margin;
+        int rank;
+    } mine = {avail < 0 ? 0.0 : avail - need, p->rank}, worst;
+    MPI_Allreduce(&mine, &worst, 1, MPI_DOUBLE_INT, MPI_MINLOC, p->comm);
+    if (worst.margin >= 0)
+        return 0;
+    double fig[3] = {need, avail, (double)p->node_size};
+    MPI_Bcast(fig, 3, MPI_DOUBLE, worst.rank, p->comm);
+    char where[64];
+    snprintf(where, sizeof where, "the node of rank %d", worst.rank);
+    snprintf(err, err_len,
+             "%s need about %.1f GB on %s (%.0f rank%s x %.2f GB), but it has %.1f GB available%s%s%s; "
+             "use fewer envs per rank, shorter rollouts or more minibatches",
+             what, fig[0] / 1e9, worst.rank == p->rank ? "this node" : where, fig[2], fig[2] > 1 ? "s" : "",
+             fig[0] / fig[2] / 1e9, fig[1] / 1e9, worst.rank == p->rank ? " (" : "", worst.rank == p->rank ? source : "",
+             worst.rank == p->rank ? ")" : "");
+    return -1;
 }
 
 bool par_all_ok(const par_layout *p, bool ok)

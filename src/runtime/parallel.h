@@ -14,12 +14,29 @@ typedef struct {
     int affinity_cpus;        /* CPUs this process may run on (mpirun may bind it to fewer) */
     int threads;              /* OpenMP threads this rank uses */
     char threads_reason[160]; /* why that many, for the start-up message */
+    char threads_error[200];  /* non-empty: the requested count was over PAR_MAX_THREADS_PER_CPU x node_cpus
+                                 and was not applied (the caller refuses the run) */
     char hostnames[1024];     /* distinct host names, comma-separated (rank 0 has them) */
 } par_layout;
 
+/* More threads than this many per online CPU only thrash (libgomp spins at its barriers) or exhaust
+ * memory for thread stacks: 100000 crashed in libgomp, 5000 ran without end on 2 cores. */
+#define PAR_MAX_THREADS_PER_CPU 4
+
 /* Collective. Fills the layout and sets omp_set_num_threads: `requested` threads if > 0, else
- * OMP_NUM_THREADS if set, else node_cpus / node_size capped by the affinity mask, at least 1. */
+ * OMP_NUM_THREADS if set, else node_cpus / node_size capped by the affinity mask, at least 1. A
+ * requested or OMP_NUM_THREADS count over PAR_MAX_THREADS_PER_CPU x node_cpus is not applied: it is
+ * described in threads_error and the default count is used instead. */
 void par_layout_init(par_layout *p, MPI_Comm comm, int requested);
+
+/* Bytes of memory this node can still give a process: MemAvailable from /proc/meminfo, lowered to the
+ * room left under a cgroup v2 memory.max; sysconf's available pages where /proc is missing; < 0 if
+ * unknown. `source` names where the figure came from. */
+double par_node_memory_available(const char **source);
+
+/* Collective. Refuses (-1, err on every rank) when the ranks of some node together need more than
+ * that node has: bytes_per_rank x the ranks on the node against par_node_memory_available. */
+int par_check_memory(const par_layout *p, double bytes_per_rank, const char *what, char *err, size_t err_len);
 
 /* Collective: true on every rank when `ok` is true on all of them. */
 bool par_all_ok(const par_layout *p, bool ok);

@@ -1,4 +1,5 @@
-/* signals: the handler only records the signal; everything else happens in the training loop. */
+/* signals: the handler records the signal for the training loop; during set-up SIGTERM/SIGINT keep
+ * their default action (the process ends at once: nothing has been written that a stop would save). */
 #include "runtime/signals.h"
 
 #include <signal.h>
@@ -18,15 +19,26 @@ static void on_signal(int sig)
     stop_signal = sig;
 }
 
-void signals_install(void)
+static void set_action(int sig, void (*handler)(int))
 {
     struct sigaction sa;
     memset(&sa, 0, sizeof sa);
-    sa.sa_handler = on_signal;
+    sa.sa_handler = handler;
     sigemptyset(&sa.sa_mask);
-    sigaction(SIGTERM, &sa, NULL);
-    sigaction(SIGINT, &sa, NULL);
-    sigaction(SIGUSR1, &sa, NULL);
+    sigaction(sig, &sa, NULL);
+}
+
+void signals_install(void)
+{
+    set_action(SIGUSR1, on_signal);
+    set_action(SIGTERM, SIG_DFL);
+    set_action(SIGINT, SIG_DFL);
+}
+
+void signals_arm_stop(void)
+{
+    set_action(SIGTERM, on_signal);
+    set_action(SIGINT, on_signal);
 }
 
 int signals_stop_requested(void) { return stop_signal; }

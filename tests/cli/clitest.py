@@ -25,14 +25,19 @@ def setup():
         sys.exit(77)
 
 
-def run(args, ranks=None, cwd=None, env=None):
-    """Runs ppo ARGS (under mpirun -n RANKS when given); returns (returncode, stdout, stderr)."""
+def run(args, ranks=None, cwd=None, env=None, hang_guard=None):
+    """Runs ppo ARGS (under mpirun -n RANKS when given); returns (returncode, stdout, stderr).
+    hang_guard: seconds after which a run that should end at once is killed and reported (rc None)."""
     cmd = ([*MPIRUN, "-n", str(ranks)] if ranks else []) + [PPO, *args]
     e = dict(os.environ)
     e.setdefault("OMP_NUM_THREADS", "1")
     if env:
         e.update(env)
-    p = subprocess.run(cmd, cwd=cwd, env=e, capture_output=True, text=True, stdin=subprocess.DEVNULL)
+    try:
+        p = subprocess.run(cmd, cwd=cwd, env=e, capture_output=True, text=True, stdin=subprocess.DEVNULL,
+                           timeout=hang_guard)
+    except subprocess.TimeoutExpired as t:
+        return None, t.stdout or "", f"(killed: still running after {hang_guard} s) {t.stderr or ''}"
     return p.returncode, p.stdout, p.stderr
 
 

@@ -38,6 +38,32 @@ CASES = [
     ("bad boolean", ["--norm-adv", "maybe"], r"norm.adv.*maybe", False),
     ("unknown algo", ["--algo", "dqn"], r"algo.*dqn", False),
     ("bad hidden sizes", ["--hidden", "64,,x"], r"hidden", False),
+    # strict numbers: what strtol/strtod would take but a user did not mean
+    ("integer in hex", ["--seed", "0x10"], r"seed.*0x10", False),
+    ("integer with a plus sign", ["--seed", "+8"], r"seed.*\+8", False),
+    ("integer with a leading space", ["--envs-per-rank", " 8"], r"envs.per.rank.* 8", False),
+    ("number in hex", ["--lr", "0x1p-3"], r"\blr\b.*0x1p-3", False),
+    ("hidden sizes with a trailing comma", ["--hidden", "64,"], r"hidden.*64,", False),
+    ("env options that are only commas", ["--env-options", ",,,"], r",,,.*empty", False),
+    ("env options with a trailing comma", ["--env", "Pendulum-v1", "--env-options", "g=9.81,"], r"empty", False),
+    ("env option in hex", ["--env", "Pendulum-v1", "--env-options", "g=0x10"], r"\bg=0x10", False),
+    # env options range-checked as gravity is (docs/envs.md)
+    ("wind_power beyond its range", ["--env", "LunarLander-v3", "--env-options", "wind_power=1e308,enable_wind=1"],
+     r"wind_power.*\[0, 1000\]", True),
+    ("turbulence_power beyond its range", ["--env", "LunarLander-v3", "--env-options", "turbulence_power=1e6"],
+     r"turbulence_power.*\[0, 100\]", False),
+    ("Pendulum g beyond its range", ["--env", "Pendulum-v1", "--env-options", "g=1e308"], r"\bg=.*\[0, 100\]", False),
+    # resources decided before anything is allocated
+    ("threads far over the cores", ["--threads", "100000"], r"threads.*100000.*\d+ threads per rank", True),
+    ("threads over the cap", ["--threads", "5000"], r"threads.*5000.*\d+ threads per rank", False),
+    ("buffers larger than the node", ["--envs-per-rank", "65536", "--rollout-steps", "1500"],
+     r"envs_per_rank.*need about [\d.]+ GB.*[\d.]+ GB available", True),
+    ("eval episodes beyond the bound", ["--eval-episodes", "2147483647"], r"eval.episodes.*2147483647", False),
+    # config files that are not small text files
+    ("config: a directory", ["--config", "."], r"config file \..*directory", False),
+    ("config: /dev/zero", ["--config", "/dev/zero"], r"/dev/zero.*not a regular file", False),
+    ("config: a line longer than libinih's buffer", ["--config", "long_line.ini"],
+     r"long_line\.ini.*line 3 has 250 characters", False),
     None,  # the cases below make or read files: group "files"
     ("log under a missing directory", ["--log", "/nonexistent-ppo-dir/run.h5", *SMALL],
      r"/nonexistent-ppo-dir/run\.h5", False),
@@ -69,6 +95,13 @@ CASES = [
     ("eval: an HDF5 file that is not a checkpoint", ["eval", "--checkpoint", "alog.h5"], r"alog\.h5", False),
     ("eval: zero episodes", ["eval", "--checkpoint", "good.policy.h5", "--episodes", "0"], r"episodes", False),
     ("eval: unknown option", ["eval", "--checkpoint", "good.policy.h5", "--greedy"], r"--greedy", False),
+    ("eval: episodes in hex", ["eval", "--checkpoint", "good.policy.h5", "--episodes", "0x10"], r"episodes.*0x10", False),
+    ("eval: seed with a plus sign", ["eval", "--checkpoint", "good.policy.h5", "--seed", "+8"], r"seed.*\+8", False),
+    ("eval: an all-NaN policy", ["eval", "--checkpoint", "nan.policy.h5"], r"nan\.policy\.h5.*parameter 0 of \d+ is -?nan", True),
+    ("eval: a NaN Pendulum policy", ["eval", "--checkpoint", "nan_pendulum.policy.h5"],
+     r"nan_pendulum\.policy\.h5.*parameter 0 of \d+ is -?nan", False),
+    ("eval: a policy with one infinite parameter", ["eval", "--checkpoint", "inf.policy.h5"],
+     r"inf\.policy\.h5.*parameter 7 of \d+ is inf", False),
 ]
 
 
@@ -84,6 +117,18 @@ def make_fixtures(d, tmp, with_run):
         ct.finish("bad input")
     shutil.copy(os.path.join(fx, "run.policy.h5"), os.path.join(d, "good.policy.h5"))
     shutil.copy(os.path.join(fx, "run.h5"), os.path.join(d, "alog.h5"))
+    rc, out, err = ct.run(["--log", "pend.h5", "--env", "Pendulum-v1", "--seed", "3", *SMALL], cwd=fx)
+    if not ct.check(rc == 0, f"Pendulum fixture run failed ({rc}): {err}"):
+        ct.finish("bad input")
+    import h5py
+    import numpy as np
+    for src, name, poison in (("run", "nan", lambda p: np.full_like(p, np.nan)),
+                              ("pend", "nan_pendulum", lambda p: np.full_like(p, np.nan)),
+                              ("run", "inf", lambda p: np.where(np.arange(p.size) == 7, np.inf, p).astype(p.dtype))):
+        dst = os.path.join(d, f"{name}.policy.h5")
+        shutil.copy(os.path.join(fx, f"{src}.policy.h5"), dst)
+        with h5py.File(dst, "r+") as f:
+            f["params"][...] = poison(f["params"][...])
     with open(os.path.join(fx, "run.policy.h5"), "rb") as f:
         blob = f.read()
     with open(os.path.join(d, "truncated.policy.h5"), "wb") as f:
@@ -101,6 +146,7 @@ def write_files(d):
         "bad_syntax.ini": "[ppo]\nseed = 3\nthis line has no equals sign\n",
         "bad_value.ini": "lr = abc\n",
         "bad_section.ini": "[train]\nlr = 0.1\n",
+        "long_line.ini": "[ppo]\nseed = 3\n# " + "x" * 248 + "\nlr = 0.1\n",
     }
     for name, text in files.items():
         with open(os.path.join(d, name), "w") as f:
@@ -137,7 +183,7 @@ def main():
             label = f"{name}{' (mpirun -n 2)' if ranks else ''}: ppo {' '.join(args)}"
             n_failed = len(ct.failures)
             rc, out, err = ct.run(args, ranks=ranks, cwd=d)
-            ct.check(rc != 0, f"{label}: exit code 0")
+            ct.check(rc == 2, f"{label}: exit code {rc}, not 2 (bad input)")
             ours = [ln for ln in err.splitlines() if ln.startswith("ppo:")]
             lines = ours if ranks else [ln for ln in err.splitlines() if ln.strip()]
             if ct.check(len(lines) == 1, f"{label}: {len(lines)} lines on stderr, not 1: {err!r}"):

@@ -64,6 +64,29 @@ int main(void)
     expect_refused("Pendulum-v1", "g", "g", NULL);
     expect_refused("Pendulum-v1", "g=9.81,foo=2", "foo", NULL);
     expect_refused("Pendulum-v0", NULL, "Pendulum-v0", NULL);
+    /* strict numbers and no empty items */
+    expect_refused("Pendulum-v1", "g=0x10", "g", "0x10");
+    expect_refused("Pendulum-v1", "g=+8", "g", "+8");
+    expect_refused("Pendulum-v1", ",,,", ",,,", "empty");
+    expect_refused("Pendulum-v1", "g=9.81,", "g=9.81,", "empty");
+    expect_refused("Pendulum-v1", ",g=9.81", ",g=9.81", "empty");
+    /* ranges that keep the physics finite (docs/envs.md) */
+    expect_refused("Pendulum-v1", "g=-1", "g", "[0, 100]");
+    expect_refused("Pendulum-v1", "g=1e308", "g", "[0, 100]");
+    expect_refused("LunarLander-v3", "wind_power=1e308,enable_wind=1", "wind_power", "[0, 1000]");
+    expect_refused("LunarLander-v3", "wind_power=1000.5", "wind_power", "[0, 1000]");
+    expect_refused("LunarLander-v3", "wind_power=-1", "wind_power", "[0, 1000]");
+    expect_refused("LunarLander-v3", "turbulence_power=100.5", "turbulence_power", "[0, 100]");
+    expect_refused("LunarLander-v3", "turbulence_power=-0.1", "turbulence_power", "[0, 100]");
+    expect_refused("LunarLander-v3", "gravity=-12", "gravity", NULL);
+    static const char *const edges[] = {"wind_power=0,turbulence_power=0,enable_wind=1",
+                                        "wind_power=1000,turbulence_power=100,enable_wind=1", "gravity=-11.99"};
+    for (size_t i = 0; i < sizeof edges / sizeof edges[0]; i++) {
+        char err[256] = "";
+        ppo_env *env = ppo_env_make("LunarLander-v3", edges[i], err, sizeof err);
+        CHECK(env != NULL, "LunarLander-v3 with '%s' refused: %s", edges[i], err);
+        ppo_env_free(env);
+    }
     CHECK(ppo_env_make("Pendulum-v1", "foo=1", NULL, 0) == NULL, "refusal without an err buffer");
 
     /* Accepted forms; the kick from rest is 3g/2 sin(1) dt, so it scales with g. */

@@ -1,0 +1,66 @@
+"""Set-up limits the option table cannot express: OMP_NUM_THREADS over the thread cap, a FIFO as --config
+(refused without blocking on it), the INI line-length boundary (197 characters pass, 198 are refused with
+their line number), and SIGTERM/SIGINT during set-up (the default action: killed at once, no file written, no
+checkpoint attempted; delivered at the end of set-up through PPO_FAULT_SIGNAL_IN_SETUP so the moment
+is exact)."""
+import os
+import re
+import sys
+import tempfile
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import clitest as ct  # noqa: E402
+
+ct.setup()
+
+SMALL = ["--total-steps", "256", "--envs-per-rank", "2", "--rollout-steps", "32", "--minibatches", "1",
+         "--epochs", "1"]
+
+
+def expect(label, rc, err, code, pattern, d, before):
+    ct.check(rc == code, f"{label}: exit {rc}, not {code}; stderr {err!r}")
+    lines = [ln for ln in err.splitlines() if ln.startswith("ppo:")]
+    if ct.check(len(lines) == 1, f"{label}: {len(lines)} ppo: lines on stderr, not 1: {err!r}"):
+        ct.check(re.search(pattern, lines[0]) is not None, f"{label}: {lines[0]!r} does not match /{pattern}/")
+    ct.check(ct.snapshot(d) == before, f"{label}: the directory changed")
+    print(f"done {label}\n       -> {lines[0] if lines else err!r}", flush=True)
+
+
+def main():
+    with tempfile.TemporaryDirectory(prefix="ppo-setup-limits-") as tmp:
+        d = os.path.join(tmp, "work")
+        os.mkdir(d)
+        fifo = os.path.join(tmp, "config.fifo")  # outside d: snapshotting would open it
+        os.mkfifo(fifo)
+        with open(os.path.join(d, "edge_ok.ini"), "w") as f:
+            f.write("[ppo]\n# " + "x" * 195 + "\nseed = 3\n")  # a 197-character line
+        with open(os.path.join(d, "edge_long.ini"), "w") as f:
+            f.write("[ppo]\n# " + "x" * 196 + "\nseed = 3\n")  # 198
+        before = ct.snapshot(d)
+
+        huge = {"OMP_NUM_THREADS": "100000"}
+        rc, out, err = ct.run(SMALL, cwd=d, env=huge)
+        expect("OMP_NUM_THREADS=100000", rc, err, 2, r"OMP_NUM_THREADS.*100000.*threads per rank", d, before)
+        rc, out, err = ct.run(["eval", "--checkpoint", "missing.h5"], cwd=d, env=huge)
+        expect("eval with OMP_NUM_THREADS=100000", rc, err, 2, r"OMP_NUM_THREADS.*100000", d, before)
+        rc, out, err = ct.run(["--config", fifo, *SMALL], cwd=d, hang_guard=120)  # open() used to block
+        expect("--config FIFO", rc, err, 2, r"config\.fifo.*not a regular file", d, before)
+        rc, out, err = ct.run(["--config", "edge_long.ini", *SMALL], cwd=d)
+        expect("--config with a 198-character line", rc, err, 2, r"edge_long\.ini.*line 2 has 198 characters", d,
+               before)
+        for sig, name, ranks in ((15, "SIGTERM", None), (2, "SIGINT", None), (15, "SIGTERM", 2)):
+            label = f"{name} during set-up{' (mpirun -n 2)' if ranks else ''}"
+            rc, out, err = ct.run(["--log", "run.h5", *SMALL], cwd=d, ranks=ranks,
+                                  env={"PPO_FAULT_SIGNAL_IN_SETUP": str(sig)})
+            # the signal's default action: killed by it (mpirun reports that in its own words)
+            ct.check(rc == -sig if not ranks else rc != 0, f"{label}: exit {rc}, not killed by signal {sig}")
+            ct.check(not [ln for ln in err.splitlines() if ln.startswith("ppo:")], f"{label}: stderr {err!r}")
+            ct.check(ct.snapshot(d) == before, f"{label}: the directory changed")
+            print(f"done {label}: exit {rc}", flush=True)
+        # the counterpart: the 197-character line is read (and the run trains)
+        rc, out, err = ct.run(["--config", "edge_ok.ini", "--log", "ok.h5", *SMALL], cwd=d)
+        ct.check(rc == 0 and os.path.exists(os.path.join(d, "ok.h5")), f"197-character line refused ({rc}): {err}")
+    ct.finish("set-up limits")
+
+
+main()
