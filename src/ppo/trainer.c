@@ -110,6 +110,20 @@ static uint64_t env_seed(const trainer *t, int n)
 /* Rows per thread below which splitting a minibatch over the threads costs more than it saves. */
 enum { GRAD_ROWS_PER_WORKER_MIN = 8 };
 
+/* Runs fn(arg) on the calling thread inside an active parallel region when the rank has threads:
+ * oneDNN runs serially inside one, instead of forking its own threads for a call too small to share
+ * (on 2 cores, CartPole's 8-row inference took 1.7x longer on oneDNN's 2 threads than on one). */
+static void run_unthreaded(void (*fn)(void *), void *arg)
+{
+    if (omp_get_max_threads() == 1) {
+        fn(arg);
+        return;
+    }
+#pragma omp parallel num_threads(2)
+    if (omp_get_thread_num() == 0)
+        fn(arg);
+}
+
 /* The rank's threads as workers: envs split in contiguous slices when the envs are stepped in parallel,
  * minibatch rows split when each thread gets enough of them. Every split depends only on the layout,
  * so a run repeats bit for bit on the same ranks x threads. */
@@ -187,13 +201,40 @@ static void worker_infer(trainer *t, trainer_worker *wk, const float *raw, float
 }
 
 /* Value of each env's raw observation rows (N, od), through the workers' inference: (N,). */
+static void worker_values(trainer *t, trainer_worker *wk, const float *raw)
+{
+    worker_infer(t, wk, raw, NULL);
+    memcpy(t->vals + wk->n0, policy_pass_values(&wk->infer), sizeof(float) * (size_t)(wk->n1 - wk->n0));
+}
+
+typedef struct { /* arguments of a single worker's call, for run_unthreaded */
+    trainer *t;
+    const float *raw;
+    int step;
+    int bad, any_trunc;
+    const int *idx;
+    bool norm;
+    double mean, inv_std;
+} solo_call;
+
+static void solo_values(void *a)
+{
+    solo_call *c = a;
+    worker_values(c->t, &c->t->workers[0], c->raw);
+}
+
+/* Value of each env's raw observation rows (N, od), through the workers' inference: (N,). A single
+ * worker runs through run_unthreaded; never inside an inactive parallel construct, where oneDNN's
+ * threads would form a nested team started anew on every call (CartPole 1 x 2: 4x slower). */
 static const float *infer_values(trainer *t, const float *raw)
 {
-#pragma omp parallel for schedule(static, 1) num_threads(t->n_roll_workers) if (t->n_roll_workers > 1)
-    for (int w = 0; w < t->n_roll_workers; w++) {
-        trainer_worker *wk = &t->workers[w];
-        worker_infer(t, wk, raw, NULL);
-        memcpy(t->vals + wk->n0, policy_pass_values(&wk->infer), sizeof(float) * (size_t)(wk->n1 - wk->n0));
+    const int W = t->n_roll_workers;
+    if (W == 1)
+        run_unthreaded(solo_values, &(solo_call){.t = t, .raw = raw});
+    else {
+#pragma omp parallel for schedule(static, 1) num_threads(W)
+        for (int w = 0; w < W; w++)
+            worker_values(t, &t->workers[w], raw);
     }
     return t->vals;
 }
@@ -472,6 +513,14 @@ static void scale_rewards(trainer *t, size_t row)
     }
 }
 
+static void solo_rollout_step(void *a)
+{
+    solo_call *c = a;
+    trainer *t = c->t;
+    worker_infer(t, &t->workers[0], t->cur_obs, t->obs + (size_t)c->step * t->N * t->od);
+    c->bad = worker_act_and_step(t, &t->workers[0], c->step, &c->any_trunc);
+}
+
 void trainer_rollout(trainer *t)
 {
     const int N = t->N, od = t->od, W = t->n_roll_workers;
@@ -487,10 +536,17 @@ void trainer_rollout(trainer *t)
         }
         int any_trunc = 0;
         /* each thread runs the policy on its envs, then steps them: no barrier between the two */
-#pragma omp parallel for schedule(static, 1) num_threads(W) if (W > 1) reduction(+ : any_trunc, bad_actions)
-        for (int w = 0; w < W; w++) {
-            worker_infer(t, &t->workers[w], t->cur_obs, t->obs + row * od);
-            bad_actions += worker_act_and_step(t, &t->workers[w], s, &any_trunc);
+        if (W == 1) { /* as in infer_values */
+            solo_call c = {.t = t, .step = s};
+            run_unthreaded(solo_rollout_step, &c);
+            bad_actions += c.bad;
+            any_trunc += c.any_trunc;
+        } else {
+#pragma omp parallel for schedule(static, 1) num_threads(W) reduction(+ : any_trunc, bad_actions)
+            for (int w = 0; w < W; w++) {
+                worker_infer(t, &t->workers[w], t->cur_obs, t->obs + row * od);
+                bad_actions += worker_act_and_step(t, &t->workers[w], s, &any_trunc);
+            }
         }
         /* the main thread's inference is the rank's inference time; the rest of the region is stepping */
         clk->sec[PHASE_INFER] += t->workers[0].infer_sec;
@@ -631,6 +687,12 @@ static void normalize_batch_advantages(trainer *t)
     phase_clock_lap(&t->clock, PHASE_GAE);
 }
 
+static void solo_gradient(void *a)
+{
+    solo_call *c = a;
+    worker_gradient(c->t, &c->t->workers[0], c->norm, c->mean, c->inv_std);
+}
+
 /* The rank's gradient of one minibatch into t->grads (the sum of the workers' in worker order, so the
  * result does not depend on the schedule), its loss sums added to ep. Collective when advantages are
  * normalised: their statistics are those of the global minibatch. */
@@ -639,9 +701,13 @@ static void minibatch_gradient(trainer *t, const int *idx, loss_sums *ep)
     phase_clock *clk = &t->clock;
     const int G = t->n_grad_workers;
     const size_t P = t->pm.n_params;
-#pragma omp parallel for schedule(static, 1) num_threads(G) if (G > 1)
-    for (int w = 0; w < G; w++)
-        worker_gather(t, &t->workers[w], idx);
+    if (G == 1)
+        worker_gather(t, &t->workers[0], idx);
+    else {
+#pragma omp parallel for schedule(static, 1) num_threads(G)
+        for (int w = 0; w < G; w++)
+            worker_gather(t, &t->workers[w], idx);
+    }
     double mean = 0.0, inv_std = 1.0;
     const bool norm = t->cfg->norm_adv && !t->cfg->norm_adv_batch; /* per minibatch */
     if (norm) { /* statistics of the global minibatch: (sum, sum of squares, count) */
@@ -655,12 +721,15 @@ static void minibatch_gradient(trainer *t, const int *idx, loss_sums *ep)
         phase_clock_lap(clk, PHASE_COMM);
         adv_moments(s, &mean, &inv_std);
     }
-#pragma omp parallel num_threads(G) if (G > 1)
-    {
+    if (G == 1) /* as in infer_values: a minibatch too small to split is too small for oneDNN's threads */
+        run_unthreaded(solo_gradient, &(solo_call){.t = t, .norm = norm, .mean = mean, .inv_std = inv_std});
+    else {
+#pragma omp parallel num_threads(G)
+        {
 #pragma omp for schedule(static, 1)
-        for (int w = 0; w < G; w++)
-            worker_gradient(t, &t->workers[w], norm, mean, inv_std);
-        if (G > 1) { /* t->grads is worker 0's buffer: add the others', each element in worker order */
+            for (int w = 0; w < G; w++)
+                worker_gradient(t, &t->workers[w], norm, mean, inv_std);
+            /* t->grads is worker 0's buffer: add the others', each element in worker order */
 #pragma omp for schedule(static)
             for (size_t p = 0; p < P; p++) {
                 float g = t->grads[p];
