@@ -307,7 +307,12 @@ size_t env_snapshot_size(const ppo_env *env)
 void env_snapshot(const ppo_env *env, void *buf)
 {
     if (env->cls->plain_state) {
-        env_generic_state g = {env->rng, env->elapsed, env->episode_over, env->was_reset};
+        env_generic_state g;
+        memset(&g, 0, sizeof g); /* padding too: equal states give equal bytes */
+        g.rng = env->rng;
+        g.elapsed = env->elapsed;
+        g.episode_over = env->episode_over;
+        g.was_reset = env->was_reset;
         memcpy(buf, &g, sizeof g);
         memcpy((char *)buf + sizeof g, env->state, env->cls->state_size);
         return;
