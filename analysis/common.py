@@ -7,7 +7,7 @@ import numpy as np
 
 # /config keys that differ between seeds of one experiment without changing it: the seed itself
 # and the run's context (when and where it ran, which files it wrote).
-IGNORED_FOR_GROUPING = {"seed", "start_time", "hostnames", "version", "onednn_isa", "log", "log_trajectories",
+IGNORED_FOR_GROUPING = {"seed", "run_id", "start_time", "hostnames", "version", "onednn_isa", "log", "log_trajectories",
                         "checkpoint", "checkpoint_every", "resume", "run_name", "out", "save",
                         "force", "config", "progress_interval", "eval_episodes", "check_params"}
 

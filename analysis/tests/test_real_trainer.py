@@ -26,6 +26,15 @@ def test_real_log_is_schema_v1(real_logs):
     assert r.env == "CartPole-v1" and r.seed == 1 and not r.resumed
 
 
+def test_real_seeds_group_together(real_logs):
+    # every run has its own /config run_id: it must not split the seeds of one config
+    from analysis.common import group_runs
+    runs = [RunLog(real_logs[k]) for k in ("s1", "s2")]
+    assert runs[0].config["run_id"] != runs[1].config["run_id"]
+    groups = group_runs(runs)
+    assert len(groups) == 1 and len(groups[0].runs) == 2
+
+
 def test_real_summary_matches_datasets(run_cli, real_logs, tmp_path):
     code, out, err = run_cli("summary", real_logs["s1"], real_logs["s2"], "--table", "csv",
                              "--window", 20, "--out", tmp_path)

@@ -97,11 +97,11 @@ CASES = [
     ("eval: unknown option", ["eval", "--checkpoint", "good.policy.h5", "--greedy"], r"--greedy", False),
     ("eval: episodes in hex", ["eval", "--checkpoint", "good.policy.h5", "--episodes", "0x10"], r"episodes.*0x10", False),
     ("eval: seed with a plus sign", ["eval", "--checkpoint", "good.policy.h5", "--seed", "+8"], r"seed.*\+8", False),
-    ("eval: an all-NaN policy", ["eval", "--checkpoint", "nan.policy.h5"], r"nan\.policy\.h5.*parameter 0 of \d+ is -?nan", True),
+    ("eval: an all-NaN policy", ["eval", "--checkpoint", "nan.policy.h5"], r"nan\.policy\.h5.*/params.*non-finite", True),
     ("eval: a NaN Pendulum policy", ["eval", "--checkpoint", "nan_pendulum.policy.h5"],
-     r"nan_pendulum\.policy\.h5.*parameter 0 of \d+ is -?nan", False),
+     r"nan_pendulum\.policy\.h5.*/params.*non-finite", False),
     ("eval: a policy with one infinite parameter", ["eval", "--checkpoint", "inf.policy.h5"],
-     r"inf\.policy\.h5.*parameter 7 of \d+ is inf", False),
+     r"inf\.policy\.h5.*/params.*non-finite", False),
 ]
 
 

@@ -80,6 +80,7 @@ def test_presets_listed(tmp):
     ids = [ln.split()[0] for ln in envs.splitlines()[1:] if ln.strip()]
     ct.check(rc == 0 and rc2 == 0 and len(ids) >= 9, f"--help / envs failed ({rc}, {rc2}) or few envs: {ids}")
     section = out.split("env presets", 1)[1] if "env presets" in out else ""
+    section = section.split("scale presets", 1)[0]  # the auto presets only
     for env in ids:
         lines = [ln for ln in section.splitlines() if ln.startswith(f"  {env}: ")]
         ct.check(len(lines) == 1 and "total_steps=" in lines[0], f"--help shows no preset for {env}")
