@@ -43,10 +43,36 @@ class Group:
         return self.runs[0].threshold
 
 
+def sweep_keys(runs):
+    """The swept options when every run sits beside the same sweep grid (jobs/sweep_array.sbatch
+    writes `sweep.grid`, "option = values" per line, next to its logs): env first, without the seed.
+    None when the runs are not one sweep's."""
+    grids = set()
+    for r in runs:
+        path = os.path.join(os.path.dirname(os.path.abspath(r.path)), "sweep.grid")
+        try:
+            with open(path, encoding="utf-8", errors="replace") as f:
+                grids.add(f.read(1 << 16))
+        except OSError:
+            return None
+    if len(grids) != 1:
+        return None
+    keys = []
+    for line in grids.pop().splitlines():
+        line = line.split("#", 1)[0]
+        if "=" in line:
+            key = line.split("=", 1)[0].strip().lstrip("-").replace("-", "_")
+            if key and key != "seed" and key not in keys:
+                keys.append(key)
+    return ["env"] + [k for k in keys if k != "env"]
+
+
 def group_runs(runs, ignore=(), by=None):
-    """Runs grouped by their config minus the seed (or by the keys `by`), in first-seen order;
-    each group gets a label naming the env and the settings that distinguish it from the other
-    groups of the same env."""
+    """Runs grouped by their config minus the seed (or by the keys `by`; by default, for the runs of
+    one sweep, by its swept options), in first-seen order; each group gets a label naming the env
+    and the settings that distinguish it from the other groups of the same env."""
+    if by is None and not ignore:
+        by = sweep_keys(runs)
     groups = {}
     for r in runs:
         groups.setdefault((r.env, config_key(r, ignore, by)), []).append(r)
