@@ -834,6 +834,9 @@ int cmd_train(int argc, char **argv)
         printf("ppo %s: %s (%s) with %s, %lld steps = %lld updates of %lld steps\n", PPO_VERSION, cfg.env,
                cfg.env_options[0] ? cfg.env_options : "default options", cfg.algo,
                total_updates * trainer_steps_per_update(tr), total_updates, trainer_steps_per_update(tr));
+        if (total_updates * trainer_steps_per_update(tr) != cfg.total_steps)
+            printf("note: --total-steps %lld is not a multiple of the global batch (%lld steps): training %lld steps\n",
+                   cfg.total_steps, trainer_steps_per_update(tr), total_updates * trainer_steps_per_update(tr));
         printf("layout: %d rank%s x %d thread%s (%s) on %s; %d envs/rank x %d steps; %d minibatches x %d epochs; "
                "%d parameters; oneDNN %s kernels\n",
                par.size, par.size > 1 ? "s" : "", par.threads, par.threads > 1 ? "s" : "", par.threads_reason,

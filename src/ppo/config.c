@@ -479,7 +479,7 @@ static const struct {
 static void apply_settings(ppo_config *c, const config_set *set, int ranks, const char *env, const char *source,
                            const char *settings, char *desc, size_t desc_len)
 {
-    char buf[512], applied[512] = "";
+    char buf[512], applied[512] = "", uneven[160] = "";
     snprintf(buf, sizeof buf, "%s", settings);
     for (char *save = NULL, *tok = strtok_r(buf, " ", &save); tok; tok = strtok_r(NULL, " ", &save)) {
         char *eq = strchr(tok, '=');
@@ -489,9 +489,13 @@ static void apply_settings(ppo_config *c, const config_set *set, int ranks, cons
         int i;
         if (!strcmp(tok, "envs")) { /* a global count: split over the ranks */
             i = find_opt("envs_per_rank");
-            int n = atoi(value) / ranks;
-            snprintf(per_rank, sizeof per_rank, "%d", n > 0 ? n : 1);
+            const int global = atoi(value), n = global / ranks > 0 ? global / ranks : 1;
+            snprintf(per_rank, sizeof per_rank, "%d", n);
             value = per_rank;
+            if (n * ranks != global && !set->flag[i])
+                snprintf(uneven, sizeof uneven,
+                         "; note: its %d envs do not split evenly over %d ranks, so this run steps %d per rank, %d in all",
+                         global, ranks, n, n * ranks);
         } else
             i = find_opt(tok);
         if (i < 0 || set->flag[i])
@@ -501,7 +505,7 @@ static void apply_settings(ppo_config *c, const config_set *set, int ranks, cons
         size_t n = strlen(applied);
         snprintf(applied + n, sizeof applied - n, "%s%s=%s", n ? " " : "", opts[i].name, value);
     }
-    snprintf(desc, desc_len, "%s (%s): %s", env, source, applied);
+    snprintf(desc, desc_len, "%s (%s): %s%s", env, source, applied, uneven);
 }
 
 void config_apply_preset(ppo_config *c, const config_set *set, int ranks, char *desc, size_t desc_len)

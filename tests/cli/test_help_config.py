@@ -134,6 +134,24 @@ def test_config_file(tmp):
         ct.check(cfg.get(k) == v, f"flags before --config: {k} = {cfg.get(k)!r}, want {v!r}")
 
 
+def test_rounding_is_announced(tmp):
+    """What a run changes from what was asked is said at start-up: total steps rounded up to whole
+    updates, and a preset's global env count that the ranks do not divide."""
+    rc, out, err = ct.run(["--env", "CartPole-v1", "--total-steps", "1000", "--log", os.path.join(tmp, "r1.h5")],
+                          ranks=1, cwd=tmp)
+    ct.check(rc == 0, f"1-rank run: exit {rc}: {err}")
+    ct.check("note: --total-steps 1000 is not a multiple of the global batch (256 steps): training 1024 steps" in out,
+             f"no note on the rounded total steps in: {out[:600]}")
+    rc, out, err = ct.run(["--env", "CartPole-v1", "--total-steps", "768", "--log", os.path.join(tmp, "r3.h5")],
+                          ranks=3, cwd=tmp)
+    ct.check(rc == 0, f"3-rank run: exit {rc}: {err}")
+    ct.check("its 8 envs do not split evenly over 3 ranks, so this run steps 2 per rank, 6 in all" in out,
+             f"no note on the uneven env split in: {out[:800]}")
+    rc, out, err = ct.run(["--env", "CartPole-v1", "--total-steps", "512", "--log", os.path.join(tmp, "r2.h5")],
+                          ranks=2, cwd=tmp)
+    ct.check(rc == 0 and "note:" not in out, f"a 2-rank run of whole updates printed a note: {out[:600]}")
+
+
 def main():
     with tempfile.TemporaryDirectory(prefix="ppo-help-") as tmp:
         empty = os.path.join(tmp, "empty")
@@ -142,6 +160,7 @@ def main():
         test_presets_listed(empty)
         test_defaults_are_used(tmp, defaults, derived)
         test_config_file(tmp)
+        test_rounding_is_announced(tmp)
     ct.finish("help and config")
 
 
