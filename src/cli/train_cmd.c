@@ -471,6 +471,39 @@ typedef struct {
     double last_print;
 } progress;
 
+/* Rank 0: the returns of the last RECENT_EPISODES finished episodes (all ranks, in gather order), whose
+ * mean is the console's return, as Stable-Baselines3's ep_rew_mean; a resumed run starts it afresh. */
+enum { RECENT_EPISODES = 100 };
+typedef struct {
+    double ret[RECENT_EPISODES];
+    int n, next;
+    double best_full; /* best mean over a full window of RECENT_EPISODES; -inf until there is one */
+    double best_any;  /* best mean over the episodes so far, for runs with fewer */
+} recent_returns;
+
+static void recent_add(recent_returns *r, double ret)
+{
+    r->ret[r->next] = ret;
+    r->next = (r->next + 1) % RECENT_EPISODES;
+    if (r->n < RECENT_EPISODES)
+        r->n++;
+}
+
+/* The window's mean (NaN when empty), and the bests updated with it. */
+static double recent_mean_update(recent_returns *r)
+{
+    if (r->n == 0)
+        return NAN;
+    double s = 0.0;
+    for (int i = 0; i < r->n; i++)
+        s += r->ret[i];
+    const double mean = s / r->n;
+    r->best_any = fmax(r->best_any, mean);
+    if (r->n == RECENT_EPISODES)
+        r->best_full = fmax(r->best_full, mean);
+    return mean;
+}
+
 /* Collective: this rank's phase times since the last call, reduced to mean and max over the ranks on
  * rank 0. The clock's sums restart; its mark stays, so the rest of this update's logging (the row, the
  * progress line) is charged to the next update. */
@@ -484,18 +517,22 @@ static void phase_times_reduce(phase_clock *clk, const par_layout *par, double m
     }
 }
 
+/* ret_recent: the mean of the last RECENT_EPISODES episodes (NaN before the first). */
 static void progress_print(progress *p, const ppo_config *c, const update_stats *st, long long total_updates,
-                           double wall, double sps, int n_eps, double ret_mean, const double *phase_mean, bool last)
+                           double wall, double sps, double ret_recent, const double *phase_mean, bool last)
 {
     const double t = now_seconds();
     if (!last && t - p->last_print < (p->tty ? 0.1 : c->progress_interval))
         return;
     p->last_print = t;
     char ret[32];
-    if (n_eps > 0)
-        snprintf(ret, sizeof ret, "%8.2f", ret_mean);
+    if (!isnan(ret_recent))
+        snprintf(ret, sizeof ret, "%8.2f", ret_recent);
     else
         snprintf(ret, sizeof ret, "%8s", "-");
+    char ppo_only[64] = ""; /* A2C and REINFORCE have no ratio: no KL or clipping to show */
+    if (!strcmp(c->algo, "ppo"))
+        snprintf(ppo_only, sizeof ppo_only, "  kl %.4f  clip %.3f", st->approx_kl, st->clip_fraction);
     double busy = 0.0; /* the update's time, mean over ranks: the phases' shares of it */
     for (int k = 0; k < PHASE_COUNT; k++)
         busy += phase_mean[k];
@@ -504,10 +541,10 @@ static void progress_print(progress *p, const ppo_config *c, const update_stats 
         n += snprintf(split + n, sizeof split - (size_t)n, " %s %.0f", run_phase_names[k], 100.0 * phase_mean[k] / busy);
     char line[384];
     snprintf(line, sizeof line,
-             "update %5lld/%lld  steps %9lld  %6.1fs  %7.0f steps/s  return %s  entropy %.3f  kl %.4f  clip %.3f  ev %5.2f"
+             "update %5lld/%lld  steps %9lld  %6.1fs  %7.0f steps/s  return(100) %s  entropy %.3f%s  ev %5.2f"
              "  time%%%s",
-             st->update, total_updates, st->global_step, wall, sps, ret, st->entropy, st->approx_kl,
-             st->clip_fraction, st->explained_variance, split);
+             st->update, total_updates, st->global_step, wall, sps, ret, st->entropy, ppo_only,
+             st->explained_variance, split);
     if (p->tty)
         printf("\r%s\033[K%s", line, last ? "\n" : "");
     else
@@ -518,7 +555,8 @@ static void progress_print(progress *p, const ppo_config *c, const update_stats 
 /* Collective: the end of a completed run — final policy (with training state), summary, optional
  * evaluation, log closed. Returns the exit status, the same on every rank. */
 static int finish_run(trainer *tr, const par_layout *par, const ppo_config *cfg, h5log *log, const char *run_id,
-                      double train_seconds, double wall_before, long long start_update, long long resumes, double best)
+                      double train_seconds, double wall_before, long long start_update, long long resumes,
+                      const recent_returns *recent)
 {
     char err[2048];
     int status = EXIT_OK;
@@ -534,8 +572,14 @@ static int finish_run(trainer *tr, const par_layout *par, const ppo_config *cfg,
     }
     if (par->rank == 0) {
         const long long trained = (total_updates - start_update) * trainer_steps_per_update(tr);
-        printf("trained %lld steps in %.1f s (%.0f steps/s); best mean return %.2f\n", trained,
-               train_seconds - wall_before, (double)trained / (train_seconds - wall_before), best);
+        printf("trained %lld steps in %.1f s (%.0f steps/s)", trained, train_seconds - wall_before,
+               (double)trained / (train_seconds - wall_before));
+        if (recent->best_full > -INFINITY) /* the best of the console's return(100) */
+            printf("; best mean return over %d consecutive episodes %.2f\n", RECENT_EPISODES, recent->best_full);
+        else if (recent->n > 0)
+            printf("; best mean return %.2f (fewer than %d episodes finished)\n", recent->best_any, RECENT_EPISODES);
+        else
+            printf("; no episode finished\n");
         if (cfg->eval_episodes > 0 && status == EXIT_OK) {
             eval_result ev;
             if (eval_policy(trainer_model(tr), trainer_params(tr), trainer_obs_stats(tr), cfg->clip_obs, cfg->env,
@@ -864,7 +908,7 @@ int cmd_train(int argc, char **argv)
     }
     log_episode *rows = par.rank == 0 ? malloc(sizeof(log_episode) * (size_t)trainer_steps_per_update(tr)) : NULL;
     const double t0 = now_seconds() - wall_before;
-    double best = -INFINITY;
+    recent_returns recent = {.best_full = -INFINITY, .best_any = -INFINITY};
     int status = EXIT_OK;
     int stop_signal = 0;
     long long nonfinite_update = 0;
@@ -950,13 +994,15 @@ int cmd_train(int argc, char **argv)
             m.return_min = lo;
             m.return_max = hi;
             m.length_mean = ls / total_eps;
-            best = fmax(best, m.return_mean);
+            for (int k = 0; k < total_eps; k++)
+                recent_add(&recent, all_eps[k].ret);
         }
+        const double ret_recent = recent_mean_update(&recent);
         if (h5log_append_metrics(log, &m, err, sizeof err) || h5log_append_episodes(log, rows, total_eps, err, sizeof err) ||
             h5log_flush(log, err, sizeof err))
             par_abort(&par, 5, err);
-        progress_print(&prog, &cfg, &st, total_updates, m.wall_time, m.steps_per_second, total_eps, m.return_mean,
-                       phase_mean, u == total_updates - 1);
+        progress_print(&prog, &cfg, &st, total_updates, m.wall_time, m.steps_per_second, ret_recent, phase_mean,
+                       u == total_updates - 1);
     }
     const double train_seconds = now_seconds() - t0;
 
@@ -977,7 +1023,7 @@ int cmd_train(int argc, char **argv)
         }
         status = EXIT_STOPPED;
     } else
-        status = finish_run(tr, &par, &cfg, log, run_id, train_seconds, wall_before, start_update, resumes, best);
+        status = finish_run(tr, &par, &cfg, log, run_id, train_seconds, wall_before, start_update, resumes, &recent);
     free(all_eps);
     free(counts);
     free(displs);

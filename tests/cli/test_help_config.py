@@ -152,6 +152,29 @@ def test_rounding_is_announced(tmp):
     ct.check(rc == 0 and "note:" not in out, f"a 2-rank run of whole updates printed a note: {out[:600]}")
 
 
+def test_console_return(tmp):
+    """The progress line's return(100) is the mean of the last 100 episodes the log holds (in its order),
+    the closing line's best is over full windows of 100, and A2C's line shows no PPO-only KL or clip."""
+    log = os.path.join(tmp, "console.h5")
+    rc, out, err = ct.run(["--env", "CartPole-v1", "--total-steps", "20000", "--progress", "lines", "--log", log],
+                          ranks=2, cwd=tmp)
+    ct.check(rc == 0, f"run: exit {rc}: {err}")
+    last = [ln for ln in out.splitlines() if ln.startswith("update")][-1]
+    shown = float(re.search(r"return\(100\)\s+(-?[0-9.]+)", last).group(1))
+    with h5py.File(log, "r") as f:
+        rets = f["episodes/return"][:]
+    ct.check(len(rets) > 100, f"only {len(rets)} episodes: the window is not full")
+    ct.check(abs(shown - float(rets[-100:].mean())) < 0.006,
+             f"return(100) {shown} is not the mean of the log's last 100 episodes {rets[-100:].mean():.4f}")
+    best = float(re.search(r"best mean return over 100 consecutive episodes (-?[0-9.]+)", out).group(1))
+    ct.check(best >= shown - 0.006, f"best {best} is below the last window's {shown}")
+    rc, out, err = ct.run(["--env", "CartPole-v1", "--algo", "a2c", "--total-steps", "2000", "--progress", "lines",
+                           "--log", os.path.join(tmp, "a2c.h5")], ranks=1, cwd=tmp)
+    lines = [ln for ln in out.splitlines() if ln.startswith("update")]
+    ct.check(rc == 0 and lines and " kl " not in lines[-1] and " clip " not in lines[-1],
+             f"A2C's progress line shows PPO-only metrics: {lines[-1:] or err}")
+
+
 def main():
     with tempfile.TemporaryDirectory(prefix="ppo-help-") as tmp:
         empty = os.path.join(tmp, "empty")
@@ -161,6 +184,7 @@ def main():
         test_defaults_are_used(tmp, defaults, derived)
         test_config_file(tmp)
         test_rounding_is_announced(tmp)
+        test_console_return(tmp)
     ct.finish("help and config")
 
 
