@@ -51,6 +51,11 @@ RANGES = {
 }
 
 
+def algo_title(run):
+    """The algorithm as the run's /config names it (logs from before --algo: PPO)."""
+    return {"ppo": "PPO", "a2c": "A2C", "reinforce": "REINFORCE"}.get(str(run.config.get("algo", "ppo")), "PPO")
+
+
 def _float_cfg(cfg, key):
     try:
         v = float(cfg.get(key))
@@ -136,7 +141,8 @@ def figure_for_group(group, args):
     seeds = [(hh, ll) for hh, ll in zip(h, l) if ll.startswith("seed ")]
     if seeds:
         fig.legend(*zip(*seeds), loc="upper right", ncol=min(6, len(seeds)), fontsize=8)
-    fig.suptitle("%s: PPO diagnostics (%s)" % (group.label, seeds_text(group.runs)), fontsize=13,
+    fig.suptitle("%s: %s diagnostics (%s)" % (group.label, algo_title(group.runs[0]), seeds_text(group.runs)),
+                 fontsize=13,
                  x=0.02, ha="left")
     fig.tight_layout(rect=(0, 0, 1, 0.96))
     return fig, missing

@@ -10,6 +10,7 @@ from PIL import Image
 from analysis import actions as actions_mod
 from analysis import common, curves
 from analysis.logfile import RunLog
+from analysis.tests import synth_log
 from analysis.tests.imgcheck import assert_picture, has_colour
 
 CRIMSON = (220, 20, 60)  # threshold lines
@@ -153,3 +154,13 @@ def test_returns_last_n(synth):
     r = RunLog(synth["cartpole_s3"])
     with h5py.File(synth["cartpole_s3"], "r") as f:
         np.testing.assert_array_equal(last_returns(r, 25), f["episodes/return"][-25:])
+
+
+def test_diagnostics_title_names_the_algorithm(tmp_path):
+    from analysis.diagnostics import algo_title
+    titles = []
+    for algo in ("ppo", "a2c", "reinforce"):
+        p = synth_log.write_log(str(tmp_path / ("%s.h5" % algo)),
+                                synth_log.make_run("CartPole-v1", 1, 10, extra_config={"algo": algo}))
+        titles.append(algo_title(RunLog(p)))
+    assert titles == ["PPO", "A2C", "REINFORCE"]
