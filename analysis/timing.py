@@ -14,6 +14,7 @@ from .logfile import PHASES, MissingData
 COLORS = {"env": "#1f77b4", "infer": "#ff7f0e", "gae": "#8c564b", "grad": "#2ca02c",
           "comm": "#d62728", "optim": "#9467bd", "log": "#7f7f7f"}
 MAX_AREA_PANELS = 6
+MAX_UPDATE_SECONDS = 1e6  # no update lasts 11 days; larger values are a damaged file, and would overflow sums
 
 
 def _layout(run):
@@ -32,8 +33,10 @@ def phase_table(run):
     the first update is left out of the means (it pays the one-off start-up costs)."""
     mean = np.stack([np.asarray(run.metric("time_" + p), dtype=float) for p in PHASES], axis=1)
     top = np.stack([np.asarray(run.metric("time_%s_max" % p), dtype=float) for p in PHASES], axis=1)
-    if not np.isfinite(mean).all() or (mean < 0).any():
-        raise MissingData("%s: /metrics/time_* hold non-finite or negative values" % run.path)
+    for table in (mean, top):  # the file is read as found: refuse what no run writes
+        if not np.isfinite(table).all() or (table < 0).any() or (table > MAX_UPDATE_SECONDS).any():
+            raise MissingData("%s: /metrics/time_* hold values outside [0, %g] s (non-finite, negative or "
+                              "absurd)" % (run.path, MAX_UPDATE_SECONDS))
     return mean, top
 
 

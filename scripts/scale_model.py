@@ -24,6 +24,7 @@ import math
 import os
 import re
 import subprocess
+import sys
 import tempfile
 
 # Between nodes: assumptions, not measured here (no second node): HDR InfiniBand links carry 200 Gb/s
@@ -104,6 +105,43 @@ def calibrate(path):
     print(json.dumps(m, indent=1))
 
 
+COST_KEYS = ("k_inf", "c_inf", "k_grad", "c_grad", "c_opt", "a_node", "bw_node", "a_net", "bw_net")
+
+
+def load_costs(path):
+    """The costs file, checked before use: every cost a finite number >= 0 (bandwidths > 0), c_env a
+    table of the model's envs. Anything else ends with one error line and exit 2."""
+    def fail(msg):
+        print("scale_model: error: %s: %s" % (path, msg), file=sys.stderr)
+        raise SystemExit(2)
+    try:
+        if os.path.getsize(path) > 1 << 20:
+            fail("larger than 1 MiB; not a costs file")
+        with open(path, encoding="utf-8") as f:
+            m = json.load(f)
+    except (OSError, UnicodeDecodeError, ValueError) as exc:
+        fail("cannot read it as JSON (%s)" % str(exc).splitlines()[0])
+    if not isinstance(m, dict):
+        fail("not a JSON object")
+
+    def number(v, name, positive=False):
+        ok = isinstance(v, (int, float)) and not isinstance(v, bool) and math.isfinite(v) and (v > 0 if positive else v >= 0)
+        if not ok:
+            fail("%s is %r, expected a finite number %s 0" % (name, v, ">" if positive else ">="))
+    for k in COST_KEYS:
+        if k not in m:
+            fail("%s is missing (write the file with --calibrate)" % k)
+        number(m[k], k, positive=k.startswith("bw"))
+    envs = m.get("c_env")
+    if not isinstance(envs, dict):
+        fail("c_env is missing or not a table of env -> seconds per step")
+    for env in {s[0] for s in SHAPES.values()}:
+        if env not in envs:
+            fail("c_env has no %s" % env)
+        number(envs[env], "c_env[%s]" % env)
+    return m
+
+
 def allreduce(m, nbytes, p, cores_per_node):
     nodes = max(1, math.ceil(p / cores_per_node))
     local = min(p, cores_per_node)
@@ -159,8 +197,9 @@ def main():
         return
     if not args.costs:
         ap.error("give --costs FILE (from --calibrate)")
-    with open(args.costs) as f:
-        m = json.load(f)
+    if min(args.cores_per_node) < 1:
+        ap.error("--cores-per-node must be at least 1")
+    m = load_costs(args.costs)
     for cpn in args.cores_per_node:
         ps = [1, 2, 4, cpn, 4 * cpn, 16 * cpn, 64 * cpn]
         print("\n### nodes of %d cores, one rank per core\n" % cpn)

@@ -2,6 +2,7 @@
 ordered by ranks x threads, and a log without phase times is refused with the missing column named."""
 
 import os
+import shutil
 import subprocess
 
 import h5py
@@ -54,3 +55,28 @@ def test_timing_needs_phase_columns(run_cli, synth, tmp_path):
     code, _out, err = run_cli("timing", synth["cartpole_s1"], "--out", tmp_path)
     assert code == EXIT_MISSING_DATA
     assert err.count("\n") == 1 and "/metrics/time_env is missing" in err
+
+
+def _replace(path, column, data):
+    with h5py.File(path, "r+") as f:
+        del f["metrics"][column]
+        f["metrics"].create_dataset(column, data=data, maxshape=(None,) + data.shape[1:], chunks=True)
+
+
+@pytest.mark.parametrize("column,make,code", [
+    ("time_log_max", lambda n: np.full(n, np.nan), EXIT_MISSING_DATA),   # the slowest rank's, not only means
+    ("time_optim", lambda n: np.full(n, np.inf), EXIT_MISSING_DATA),
+    ("time_comm", lambda n: -np.ones(n), EXIT_MISSING_DATA),
+    ("time_env", lambda n: np.full(n, 1e308), EXIT_MISSING_DATA),        # finite, but sums overflow
+    ("time_env", lambda n: np.array([b"x"] * n), 4),                     # not numeric: not a valid log
+    ("time_infer", lambda n: np.zeros((n, 2)), 4),                       # not 1-D
+])
+def test_malformed_phase_times(run_cli, real_logs, tmp_path, column, make, code):
+    path = str(tmp_path / "bad.h5")
+    shutil.copy(real_logs["s1"], path)
+    with h5py.File(path, "r") as f:
+        n = len(f["metrics/update"])
+    _replace(path, column, make(n))
+    got, _out, err = run_cli("timing", path, "--out", tmp_path / "out")
+    assert got == code and err.count("\n") == 1 and "Traceback" not in err, err
+    assert not os.path.exists(tmp_path / "out")

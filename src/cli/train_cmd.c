@@ -451,8 +451,8 @@ static int load_training_checkpoint(trainer *tr, const par_layout *par, const pp
             const int bad = trainer_resume(tr, ts.update, *resumes,
                                            exact ? ts.env_state + (size_t)par->rank * ts.env_state_per_rank : NULL);
             if (bad >= 0)
-                snprintf(err, err_len, "checkpoint %s: env %d of rank %d does not replay to its saved state "
-                         "(corrupt, or written by another build of the physics)", path, bad, par->rank);
+                snprintf(err, err_len, "checkpoint %s: env %d of rank %d: its saved state is not valid (corrupt, or "
+                         "written by another build of the physics)", path, bad, par->rank);
         }
         checkpoint_free(&ck);
         train_state_free(&ts);

@@ -958,14 +958,22 @@ int trainer_resume(trainer *t, long long update, long long resumes, const unsign
         }
         if (env_state) {
             const unsigned char *p = env_state + (size_t)n * env_blob_size(t);
-            if (env_restore(t->envs[n], p) && bad < 0)
-                bad = n;
+            const bool restored = env_restore(t->envs[n], p) == 0;
             p += snap;
-            memcpy(t->cur_obs + (size_t)n * t->od, p, sizeof(float) * (size_t)t->od);
+            float *obs = t->cur_obs + (size_t)n * t->od;
+            memcpy(obs, p, sizeof(float) * (size_t)t->od);
             p += sizeof(float) * (size_t)t->od;
             memcpy(&t->ep_return[n], p, sizeof(double));
             memcpy(&t->ret_acc[n], p + sizeof(double), sizeof(double));
             memcpy(&t->ep_len[n], p + 2 * sizeof(double), sizeof(int));
+            /* the trainer's part of the blob, read from a file: a finite observation and returns, and the
+             * episode's length equal to the steps the restored env counts since its reset */
+            bool valid = restored && isfinite(t->ep_return[n]) && isfinite(t->ret_acc[n]) &&
+                         t->ep_len[n] == ppo_env_elapsed_steps(t->envs[n]);
+            for (int d = 0; d < t->od && valid; d++)
+                valid = isfinite(obs[d]);
+            if (!valid && bad < 0)
+                bad = n;
             continue;
         }
         ppo_env_seed(t->envs[n], env_seed(t, n));

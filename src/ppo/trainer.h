@@ -82,8 +82,9 @@ void trainer_save_envs(const trainer *t, unsigned char *out);
 /* Continues after `update` completed updates. With env_state (from trainer_save_envs) every env
  * continues its episode exactly; without (NULL), every env starts a new episode re-seeded from
  * (seed, global env index, resumes): the reset policy for checkpoints without env states. Returns -1,
- * or the index of the first env whose saved state did not restore (a Box2D episode that did not
- * replay to the saved observation). */
+ * or the index of the first env whose saved state is refused: it did not restore (a Box2D episode that
+ * did not replay to the saved observation, a corrupt snapshot), or the trainer's part is not valid (a
+ * non-finite observation or return, an episode length other than the env's step count). */
 int trainer_resume(trainer *t, long long update, long long resumes, const unsigned char *env_state);
 
 /* Collective: a checksum of the parameters compared across ranks; false on a mismatch. */

@@ -162,6 +162,12 @@ CASES = [
     ("env_state bool 2", "run.ckpt.h5", lambda d: poke_env_state(d, 37, 2), [RESUME_CKPT], "env 0"),
     ("env_state elapsed", "run.ckpt.h5", lambda d: poke_env_state(d, 35, 0x80), [RESUME_CKPT], "env 0"),
     ("env_state NaN", "run.ckpt.h5", lambda d: poke_env_state(d, 46, 0xF8, 0x7F), [RESUME_CKPT], "env 0"),
+    # the trainer's tail of env 0's blob: observation (4 floats), return, discounted return, episode length
+    ("env tail obs NaN", "run.ckpt.h5", lambda d: poke_env_tail(d, 0, 0x00, 0x00, 0xC0, 0x7F), [RESUME_CKPT], "env 0"),
+    ("env tail return inf", "run.ckpt.h5", lambda d: poke_env_tail(d, 22, 0xF0, 0x7F), [RESUME_CKPT], "env 0"),
+    ("env tail length -1", "run.ckpt.h5", lambda d: poke_env_tail(d, 32, 0xFF, 0xFF, 0xFF, 0xFF), [RESUME_CKPT],
+     "env 0"),
+    ("env tail length + 1", "run.ckpt.h5", lambda d: bump_env_tail_length(d), [RESUME_CKPT], "env 0"),
     # 6. counters out of range or inconsistent
     ("update -5", "run.ckpt.h5", attr_set("run.ckpt.h5", "/train", "update", -5), [RESUME_CKPT, RESUME_AUTO],
      "update"),
@@ -214,6 +220,33 @@ def poke_env_state(d, offset, *values):
     with h5py.File(d / "run.ckpt.h5", "r+") as f:
         blob = f["train/env_state"][:]
         blob[offset:offset + len(values)] = values
+        f["train/env_state"][...] = blob
+
+
+ENV_TAIL = 4 * 4 + 8 + 8 + 4  # CartPole: obs floats, return, discounted return, episode length (trainer.c)
+
+
+def env_tail_offset(f):
+    """Where env 0's trainer tail starts: after its env snapshot, i.e. one env's blob less the tail."""
+    per_env = f["train/env_state"].shape[0] // (int(f["train"].attrs["ranks"]) * 4)  # 4 envs per rank
+    return per_env - ENV_TAIL
+
+
+def poke_env_tail(d, offset, *values):
+    with h5py.File(d / "run.ckpt.h5", "r+") as f:
+        blob = f["train/env_state"][:]
+        at = env_tail_offset(f) + offset
+        blob[at:at + len(values)] = values
+        f["train/env_state"][...] = blob
+
+
+def bump_env_tail_length(d):
+    """One step more than the env counts: every byte valid on its own, the two disagree."""
+    with h5py.File(d / "run.ckpt.h5", "r+") as f:
+        blob = f["train/env_state"][:]
+        at = env_tail_offset(f) + 32
+        length = int.from_bytes(bytes(blob[at:at + 4]), "little") + 1
+        blob[at:at + 4] = list(length.to_bytes(4, "little"))
         f["train/env_state"][...] = blob
 
 
