@@ -9,120 +9,234 @@
 #include "ppo/loss.h"
 #include "util/rng.h"
 
+struct eval_runner {
+    const policy_model *pm;
+    const float *params;
+    int capacity, od, ad, W;   /* W: a recorded row's floats (0 when not recording) */
+    int max_steps;             /* the env's time limit: the most rows an episode records */
+    ppo_env **envs;            /* (capacity,) */
+    rng_t *rngs;               /* (capacity,) action noise of stochastic evaluation */
+    double *ret;               /* (capacity,) */
+    int *len;                  /* (capacity,) */
+    bool *done;                /* (capacity,) */
+    bool *term;                /* (capacity,) ended by termination, not the time limit */
+    float *obs;                /* (capacity, od) raw observations */
+    float *rec;                /* (capacity, max_steps, W) recorded steps, or NULL */
+    nn_ctx *ctx;
+    policy_pass pass;
+    bool pass_ok;
+};
+
+void eval_runner_free(eval_runner *r)
+{
+    if (!r)
+        return;
+    if (r->pass_ok)
+        policy_pass_destroy(&r->pass);
+    nn_ctx_free(r->ctx);
+    for (int e = 0; r->envs && e < r->capacity; e++)
+        ppo_env_free(r->envs[e]);
+    free(r->envs);
+    free(r->rngs);
+    free(r->ret);
+    free(r->len);
+    free(r->done);
+    free(r->term);
+    free(r->obs);
+    free(r->rec);
+    free(r);
+}
+
+eval_runner *eval_runner_create(const policy_model *pm, const float *params, const char *id, const char *options,
+                                int capacity, bool record, char *err, size_t err_len)
+{
+    eval_runner *r = calloc(1, sizeof *r);
+    const int E = capacity > 0 ? capacity : 1;
+    if (!r || !(r->envs = calloc((size_t)E, sizeof *r->envs)) || !(r->rngs = calloc((size_t)E, sizeof *r->rngs)) ||
+        !(r->ret = calloc((size_t)E, sizeof *r->ret)) || !(r->len = calloc((size_t)E, sizeof *r->len)) ||
+        !(r->done = calloc((size_t)E, sizeof *r->done)) || !(r->term = calloc((size_t)E, sizeof *r->term))) {
+        snprintf(err, err_len, "out of memory for %d evaluation episodes", E);
+        eval_runner_free(r);
+        return NULL;
+    }
+    r->pm = pm;
+    r->params = params;
+    r->capacity = E;
+    for (int e = 0; e < E; e++)
+        if (!(r->envs[e] = ppo_env_make(id, options, err, err_len))) {
+            eval_runner_free(r);
+            return NULL;
+        }
+    const ppo_env_spec *spec = ppo_env_get_spec(r->envs[0]);
+    r->od = spec->obs_dim;
+    r->ad = spec->action_dim;
+    r->max_steps = spec->max_episode_steps > 0 ? spec->max_episode_steps : 1;
+    r->W = record ? r->od + r->ad + 5 + spec->render_dim : 0;
+    if (!(r->obs = calloc((size_t)E * (size_t)r->od, sizeof *r->obs)) ||
+        (record && !(r->rec = malloc(sizeof(float) * (size_t)E * (size_t)r->max_steps * (size_t)r->W)))) {
+        snprintf(err, err_len, "out of memory for %d evaluation episodes%s", E,
+                 record ? " and their recording (fewer episodes?)" : "");
+        eval_runner_free(r);
+        return NULL;
+    }
+    /* the pass only reads params; the cast is for the shared pass constructor */
+    if (!(r->ctx = nn_ctx_create(err, err_len)) ||
+        policy_pass_init(&r->pass, r->ctx, pm, E, false, (float *)params, NULL, err, err_len)) {
+        eval_runner_free(r);
+        return NULL;
+    }
+    r->pass_ok = true;
+    return r;
+}
+
+const ppo_env_spec *eval_runner_spec(const eval_runner *r) { return ppo_env_get_spec(r->envs[0]); }
+int eval_runner_row_width(const eval_runner *r) { return r->W; }
+const float *eval_runner_steps(const eval_runner *r, int i)
+{
+    return r->rec ? r->rec + (size_t)i * (size_t)r->max_steps * (size_t)r->W : NULL;
+}
+
+/* Episode e's next step: sample its action from the pass's outputs, record the row, step the env.
+ * Returns false when the env refused the action. */
+static bool step_episode(eval_runner *r, int e, bool deterministic)
+{
+    const policy_model *pm = r->pm;
+    const int od = r->od, ad = r->ad;
+    const float *log_std = pm->continuous ? r->params + pm->log_std_offset : NULL;
+    float action[PPO_ENV_MAX_ACTION_DIM];
+    double noise[PPO_ENV_MAX_ACTION_DIM];
+    for (int d = 0; d < ad && pm->continuous; d++)
+        noise[d] = rng_normal(&r->rngs[e]);
+    float eff[PPO_ENV_MAX_ACTION_DIM]; /* gSDE: the row's log-std (stochastic eval draws iid noise) */
+    if (pm->sde_latent)
+        policy_sde_log_std(pm->n_out, pm->sde_latent, policy_pass_latent(&r->pass) + (size_t)e * pm->sde_latent,
+                           log_std, eff);
+    const double logp = policy_sample(pm->continuous, pm->n_out, policy_pass_actor_out(&r->pass) + (size_t)e * pm->n_out,
+                                      pm->sde_latent ? eff : log_std, deterministic, rng_uniform(&r->rngs[e]), noise,
+                                      action);
+    float *o = r->obs + (size_t)e * od;
+    float *rec = NULL;
+    if (r->rec && r->len[e] < r->max_steps) {
+        /* row: obs | action | reward, logprob, value, terminated, truncated | render (before the step) */
+        rec = (float *)eval_runner_steps(r, e) + (size_t)r->len[e] * (size_t)r->W;
+        memcpy(rec, o, sizeof(float) * (size_t)od);
+        memcpy(rec + od, action, sizeof(float) * (size_t)ad);
+        ppo_env_render_state(r->envs[e], rec + od + ad + 5);
+    }
+    ppo_step_result s;
+    if (ppo_env_step(r->envs[e], action, o, &s) != PPO_ENV_OK)
+        return false;
+    if (rec) {
+        float *f = rec + od + ad;
+        f[0] = s.reward;
+        f[1] = (float)logp;
+        f[2] = policy_pass_values(&r->pass)[e];
+        f[3] = s.terminated;
+        f[4] = s.truncated;
+    }
+    r->ret[e] += s.reward;
+    r->len[e]++;
+    r->term[e] = s.terminated;
+    if (s.terminated || s.truncated)
+        r->done[e] = true;
+    return true;
+}
+
+int eval_runner_run(eval_runner *r, const running_stats *obs_norm, double clip_obs, const uint64_t *seeds, int n,
+                    bool deterministic, eval_episode *eps, char *err, size_t err_len)
+{
+    if (n < 0 || n > r->capacity) {
+        snprintf(err, err_len, "%d evaluation episodes, room for %d", n, r->capacity);
+        return -1;
+    }
+    const int od = r->od;
+    for (int e = 0; e < r->capacity; e++) { /* rows past n stay zero: inferred, never stepped */
+        r->ret[e] = 0.0;
+        r->len[e] = 0;
+        r->done[e] = e >= n;
+        r->term[e] = false;
+        if (e < n) {
+            ppo_env_seed(r->envs[e], seeds[e]);
+            rng_seed(&r->rngs[e], rng_mix(seeds[e], 0x5eed5eedULL));
+            ppo_env_reset(r->envs[e], r->obs + (size_t)e * od);
+        } else
+            memset(r->obs + (size_t)e * od, 0, sizeof(float) * (size_t)od);
+    }
+    int remaining = n;
+    while (remaining > 0) {
+        if (obs_norm)
+            rs_normalize(obs_norm, r->obs, r->pass.obs, r->capacity, clip_obs);
+        else
+            memcpy(r->pass.obs, r->obs, sizeof(float) * (size_t)r->capacity * od);
+        policy_pass_forward(&r->pass);
+        int bad = 0;
+#pragma omp parallel for schedule(static) reduction(+ : bad)
+        for (int e = 0; e < n; e++) {
+            if (r->done[e])
+                continue;
+            if (!step_episode(r, e, deterministic)) {
+                bad++;
+                r->done[e] = true;
+            }
+        }
+        if (bad) {
+            snprintf(err, err_len, "the policy produced an invalid action (NaN or Inf from its parameters)");
+            return -2;
+        }
+        remaining = 0;
+        for (int e = 0; e < n; e++)
+            remaining += !r->done[e];
+    }
+    for (int e = 0; e < n; e++)
+        eps[e] = (eval_episode){seeds[e], r->ret[e], r->len[e], r->term[e]};
+    return 0;
+}
+
+void eval_summarize(const eval_episode *eps, int n, const ppo_env_spec *spec, eval_result *out)
+{
+    double s = 0, s2 = 0, solved = 0, ls = 0;
+    memset(out, 0, sizeof *out);
+    out->min = INFINITY;
+    out->max = -INFINITY;
+    for (int e = 0; e < n; e++) {
+        s += eps[e].ret;
+        s2 += eps[e].ret * eps[e].ret;
+        ls += eps[e].length;
+        out->min = fmin(out->min, eps[e].ret);
+        out->max = fmax(out->max, eps[e].ret);
+        if (spec->has_reward_threshold && eps[e].ret >= spec->reward_threshold)
+            solved++;
+    }
+    out->episodes = n;
+    out->mean = s / n;
+    out->std = sqrt(fmax(0.0, s2 / n - out->mean * out->mean));
+    out->mean_length = ls / n;
+    out->solved_fraction = spec->has_reward_threshold ? solved / n : NAN;
+}
+
 int eval_policy(const policy_model *pm, const float *params, const running_stats *obs_norm, double clip_obs,
                 const char *id, const char *options, int episodes, unsigned long long seed, bool deterministic,
                 double *returns, eval_result *out, char *err, size_t err_len)
 {
     memset(out, 0, sizeof *out);
-    const int E = episodes;
-    ppo_env **envs = calloc((size_t)E, sizeof *envs);
-    double *ret = calloc((size_t)E, sizeof *ret);
-    int *len = calloc((size_t)E, sizeof *len);
-    bool *done = calloc((size_t)E, sizeof *done);
-    rng_t *rngs = calloc((size_t)E, sizeof *rngs);
-    float *obs = NULL;
-    nn_ctx *ctx = NULL;
-    policy_pass pass = {0};
-    bool pass_ok = false;
+    eval_runner *r = eval_runner_create(pm, params, id, options, episodes, false, err, err_len);
+    uint64_t *seeds = malloc(sizeof *seeds * (size_t)episodes);
+    eval_episode *eps = malloc(sizeof *eps * (size_t)episodes);
     int rc = -1;
-    if (!envs || !ret || !len || !done || !rngs) {
-        snprintf(err, err_len, "out of memory for %d evaluation episodes", E);
-        goto out;
+    if (r && (!seeds || !eps))
+        snprintf(err, err_len, "out of memory for %d evaluation episodes", episodes);
+    else if (r) {
+        for (int e = 0; e < episodes; e++)
+            seeds[e] = seed + (unsigned long long)e;
+        rc = eval_runner_run(r, obs_norm, clip_obs, seeds, episodes, deterministic, eps, err, err_len);
     }
-    for (int e = 0; e < E; e++) {
-        envs[e] = ppo_env_make(id, options, err, err_len);
-        if (!envs[e])
-            goto out;
-        ppo_env_seed(envs[e], seed + (unsigned long long)e);
-        rng_seed(&rngs[e], rng_mix(seed ^ 0x5eed5eedULL, (uint64_t)e));
+    if (rc == 0) {
+        eval_summarize(eps, episodes, eval_runner_spec(r), out);
+        for (int e = 0; returns && e < episodes; e++)
+            returns[e] = eps[e].ret;
     }
-    const ppo_env_spec *spec = ppo_env_get_spec(envs[0]);
-    const int od = spec->obs_dim, ad = spec->action_dim;
-    if (!(obs = calloc((size_t)E * od, sizeof *obs)))
-        goto out;
-    if (!(ctx = nn_ctx_create(err, err_len)))
-        goto out;
-    /* the pass only reads params; the cast is for the shared pass constructor */
-    if (policy_pass_init(&pass, ctx, pm, E, false, (float *)params, NULL, err, err_len))
-        goto out;
-    pass_ok = true;
-    for (int e = 0; e < E; e++)
-        ppo_env_reset(envs[e], obs + (size_t)e * od);
-    const float *log_std = pm->continuous ? params + pm->log_std_offset : NULL;
-    int remaining = E;
-    while (remaining > 0) {
-        if (obs_norm)
-            rs_normalize(obs_norm, obs, pass.obs, E, clip_obs);
-        else
-            memcpy(pass.obs, obs, sizeof(float) * (size_t)E * od);
-        policy_pass_forward(&pass);
-        const float *a_out = policy_pass_actor_out(&pass);
-        int bad = 0;
-#pragma omp parallel for schedule(static) reduction(+ : remaining, bad)
-        for (int e = 0; e < E; e++) {
-            if (done[e])
-                continue;
-            float action[PPO_ENV_MAX_ACTION_DIM];
-            double noise[PPO_ENV_MAX_ACTION_DIM];
-            for (int d = 0; d < ad && pm->continuous; d++)
-                noise[d] = rng_normal(&rngs[e]);
-            float eff[PPO_ENV_MAX_ACTION_DIM]; /* gSDE: the row's log-std (stochastic eval draws iid noise) */
-            if (pm->sde_latent)
-                policy_sde_log_std(pm->n_out, pm->sde_latent, policy_pass_latent(&pass) + (size_t)e * pm->sde_latent,
-                                   log_std, eff);
-            policy_sample(pm->continuous, pm->n_out, a_out + (size_t)e * pm->n_out, pm->sde_latent ? eff : log_std,
-                          deterministic, rng_uniform(&rngs[e]), noise, action);
-            ppo_step_result r;
-            if (ppo_env_step(envs[e], action, obs + (size_t)e * od, &r) != PPO_ENV_OK) {
-                bad++;
-                done[e] = true;
-                remaining--;
-                continue;
-            }
-            ret[e] += r.reward;
-            len[e]++;
-            if (r.terminated || r.truncated) {
-                done[e] = true;
-                remaining--;
-            }
-        }
-        if (bad) {
-            snprintf(err, err_len, "the policy produced an invalid action (NaN or Inf from its parameters)");
-            rc = -2;
-            goto out;
-        }
-    }
-    double s = 0, s2 = 0, solved = 0, ls = 0;
-    out->min = INFINITY;
-    out->max = -INFINITY;
-    for (int e = 0; e < E; e++) {
-        s += ret[e];
-        s2 += ret[e] * ret[e];
-        ls += len[e];
-        out->min = fmin(out->min, ret[e]);
-        out->max = fmax(out->max, ret[e]);
-        if (spec->has_reward_threshold && ret[e] >= spec->reward_threshold)
-            solved++;
-        if (returns)
-            returns[e] = ret[e];
-    }
-    out->episodes = E;
-    out->mean = s / E;
-    out->std = sqrt(fmax(0.0, s2 / E - out->mean * out->mean));
-    out->mean_length = ls / E;
-    out->solved_fraction = spec->has_reward_threshold ? solved / E : NAN;
-    rc = 0;
-out:
-    if (pass_ok)
-        policy_pass_destroy(&pass);
-    nn_ctx_free(ctx);
-    for (int e = 0; envs && e < E; e++)
-        ppo_env_free(envs[e]);
-    free(envs);
-    free(ret);
-    free(len);
-    free(done);
-    free(rngs);
-    free(obs);
+    free(seeds);
+    free(eps);
+    eval_runner_free(r);
     return rc;
 }
