@@ -250,6 +250,9 @@ class RunLog:
 
     def _load(self, f):
         path = self.path
+        # `ppo eval --record` writes a log without training (root content "evaluation"): its
+        # recorded episodes belong to no logged update
+        self.evaluation = _text(f.attrs.get("content", "")) == "evaluation"
         if "config" not in f or not isinstance(f["config"], h5py.Group):
             raise NotPpoLog("%s: not a valid ppo log (no /config group)" % path)
         self.config = {k: _text(v) for k, v in f["config"].attrs.items()}
@@ -295,7 +298,7 @@ class RunLog:
                         c in t for c in STEP_COLUMNS) else 0
                     self.n_steps_logged = steps
                     ok = idx["offset"] + idx["length"] <= steps  # live file: steps not yet there
-                    if "update" in idx:
+                    if "update" in idx and not self.evaluation:
                         ok &= _supersede(idx["update"], strict=True)
                         ok &= np.isin(idx["update"], valid_updates)
                     self.traj_index = {k: v[ok] for k, v in idx.items()}
@@ -474,7 +477,9 @@ def load_runs(inputs, skip_bad=False, warn=None):
     first_error = None
     for p, in_dir in find_logs(inputs):
         try:
-            runs.append(RunLog(p))
+            run = RunLog(p)
+            if not (in_dir and run.evaluation):  # a `ppo eval --record` file beside the logs: no run
+                runs.append(run)
         except NotPpoLog as exc:
             if in_dir and _companion_file(p):
                 continue

@@ -1,21 +1,133 @@
-/* `ppo eval`: load a policy checkpoint, run N episodes on fresh seeds, print mean +- std. */
+/* `ppo eval`: load a policy checkpoint, run N episodes on fresh seeds, print mean +- std; optionally
+ * write the per-episode results (CSV) and a recording of every step for ppo-analyze animate. */
+#include <errno.h>
+#include <fcntl.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
 
 #include "cli/commands.h"
 #include "log/checkpoint.h"
+#include "log/h5io.h"
+#include "log/h5log.h"
 #include "ppo/config.h"
 #include "ppo/eval.h"
 #include "util/parse.h"
 
+#ifndef PPO_VERSION
+#define PPO_VERSION "0.0.0"
+#endif
+
 static void eval_usage(void)
 {
-    printf("usage: ppo eval --checkpoint FILE [--episodes N] [--stochastic] [--seed S]\n\n"
+    printf("usage: ppo eval [--checkpoint] FILE [--episodes N] [--stochastic] [--seed S] [--out FILE.csv]\n"
+           "                [--record FILE.h5]\n\n"
            "Runs the saved policy for N episodes (default 100), episode i seeded with S + i (default S = 12345),\n"
            "greedy by default (argmax / Gaussian mean), and prints the mean +- std return and the fraction of\n"
-           "episodes at or above the env's reward threshold.\n");
+           "episodes at or above the env's reward threshold.\n"
+           "  --out FILE.csv    one line per episode: episode,seed,return,length,terminated\n"
+           "  --record FILE.h5  every step of every episode in a log's /trajectories layout (and the results in\n"
+           "                    /eval): watch them with analysis/ppo-analyze animate FILE.h5 [--episode I]\n"
+           "Neither file is ever overwritten: an existing one is refused before anything runs.\n");
+}
+
+/* Refuses an output path that exists or cannot be created (checked before the evaluation runs). */
+static int output_ok(const char *path, const char *flag, char *err, size_t len)
+{
+    struct stat st;
+    char dir[CONFIG_PATH];
+    snprintf(dir, sizeof dir, "%s", path);
+    char *slash = strrchr(dir, '/');
+    if (slash)
+        slash == dir ? (void)(dir[1] = 0) : (void)(*slash = 0);
+    if (lstat(path, &st) == 0)
+        snprintf(err, len, "%s: %s already exists (ppo eval never overwrites a file; choose another)", flag, path);
+    else if (access(slash ? dir : ".", W_OK) != 0)
+        snprintf(err, len, "%s: cannot create %s (is the directory there and writable?)", flag, path);
+    else
+        return 0;
+    return -1;
+}
+
+/* Writes one CSV line per episode to a temporary file published at path by link() (never over a file). */
+static int write_csv(const char *path, const eval_episode *eps, int n, char *err, size_t len)
+{
+    char tmp[CONFIG_PATH + 32];
+    snprintf(tmp, sizeof tmp, "%s.tmp%d", path, (int)getpid());
+    FILE *f = fopen(tmp, "wx");
+    if (!f) {
+        snprintf(err, len, "--out: cannot create %.900s: %s", tmp, strerror(errno));
+        return -1;
+    }
+    fprintf(f, "episode,seed,return,length,terminated\n");
+    for (int e = 0; e < n; e++)
+        fprintf(f, "%d,%llu,%.10g,%d,%d\n", e, (unsigned long long)eps[e].seed, eps[e].ret, eps[e].length,
+                eps[e].terminated ? 1 : 0);
+    const bool written = fflush(f) == 0 && !ferror(f) && fsync(fileno(f)) == 0;
+    if (fclose(f) != 0 || !written) {
+        snprintf(err, len, "--out: cannot write %s (disk full?)", path);
+        unlink(tmp);
+        return -1;
+    }
+    if (h5io_publish_new(tmp, path) != 0) {
+        snprintf(err, len, "--out: %s was created by someone else meanwhile; it is left as it is", path);
+        unlink(tmp);
+        return -1;
+    }
+    return 0;
+}
+
+/* --record: the episodes' steps and results in a log-layout file that ppo-analyze animate plays. */
+static int write_recording(const char *path, const char *policy, const checkpoint *ck, long long update,
+                           const eval_runner *r, const eval_episode *eps, int n, unsigned long long seed,
+                           bool deterministic, const eval_result *res, char *err, size_t len)
+{
+    const ppo_env_spec *spec = eval_runner_spec(r);
+    const int W = eval_runner_row_width(r);
+    size_t steps = 0;
+    for (int e = 0; e < n; e++)
+        steps += (size_t)eps[e].length;
+    float *rows = malloc(sizeof(float) * (steps ? steps : 1) * (size_t)W);
+    traj_episode *teps = malloc(sizeof *teps * (size_t)n);
+    log_eval_episode *veps = malloc(sizeof *veps * (size_t)n);
+    int rc = -1;
+    if (!rows || !teps || !veps) {
+        snprintf(err, len, "--record: out of memory for %zu steps", steps);
+    } else {
+        size_t at = 0;
+        for (int e = 0; e < n; e++) {
+            memcpy(rows + at * W, eval_runner_steps(r, e), sizeof(float) * (size_t)eps[e].length * W);
+            at += (size_t)eps[e].length;
+            teps[e] = (traj_episode){update, 0, e, eps[e].length, (int64_t)eps[e].seed, eps[e].ret};
+            veps[e] = (log_eval_episode){update, e, (int64_t)eps[e].seed, eps[e].length, eps[e].ret, eps[e].terminated};
+        }
+        char start_time[32];
+        time_t now = time(NULL);
+        strftime(start_time, sizeof start_time, "%Y-%m-%dT%H:%M:%SZ", gmtime(&now));
+        const eval_record_context ctx = {
+            .env = ck->env, .env_options = ck->env_options, .policy = policy, .run_id = ck->run_id,
+            .update = update, .global_step = ck->global_step, .seed = (long long)seed, .episodes = n,
+            .deterministic = deterministic, .version = PPO_VERSION, .start_time = start_time,
+            .obs_dim = spec->obs_dim, .action_dim = spec->action_dim, .action_count = spec->action_count,
+            .action_kind = spec->action_kind == PPO_ACTION_DISCRETE ? "discrete" : "continuous",
+            .reward_threshold = spec->has_reward_threshold ? spec->reward_threshold : NAN,
+        };
+        const log_eval row = {
+            .update = update, .global_step = ck->global_step, .episodes = n, .wall_time = NAN, .seconds = NAN,
+            .return_mean = res->mean, .return_std = res->std, .return_min = res->min, .return_max = res->max,
+            .length_mean = res->mean_length, .new_best = 0,
+        };
+        const traj_layout tl = {spec->obs_dim, spec->action_dim, spec->render_dim};
+        rc = h5log_write_recording(path, &ctx, &tl, &row, veps, rows, teps, n, err, len);
+    }
+    free(rows);
+    free(teps);
+    free(veps);
+    return rc;
 }
 
 /* The first non-finite number a loaded policy holds, named in `what`; false when all are finite. A NaN
@@ -42,7 +154,7 @@ static bool policy_nonfinite(const checkpoint *ck, char *what, size_t len)
 
 int cmd_eval(const par_layout *par, int argc, char **argv)
 {
-    const char *path = NULL;
+    const char *path = NULL, *out_csv = NULL, *record = NULL;
     long episodes = 100;
     unsigned long long seed = 12345;
     bool stochastic = false;
@@ -54,9 +166,17 @@ int cmd_eval(const par_layout *par, int argc, char **argv)
             if (par->rank == 0)
                 eval_usage();
             return EXIT_OK;
-        } else if (!strcmp(a, "--checkpoint") && v) {
+        } else if (!strcmp(a, "--checkpoint") && v && !path) {
             path = v;
             i++;
+        } else if (!strcmp(a, "--out") && v) {
+            out_csv = v;
+            i++;
+        } else if (!strcmp(a, "--record") && v) {
+            record = v;
+            i++;
+        } else if (a[0] != '-' && !path) { /* ppo eval POLICY */
+            path = a;
         } else if (!strcmp(a, "--episodes") && v) {
             long long n;
             if (parse_integer(v, 1, CONFIG_MAX_EVAL_EPISODES, &n))
@@ -78,7 +198,13 @@ int cmd_eval(const par_layout *par, int argc, char **argv)
         }
     }
     if (!err[0] && !path)
-        snprintf(err, sizeof err, "eval: --checkpoint FILE is required");
+        snprintf(err, sizeof err, "eval: the policy file is required (ppo eval FILE, or --checkpoint FILE)");
+    if (!err[0] && out_csv && record && !strcmp(out_csv, record))
+        snprintf(err, sizeof err, "eval: --out and --record must be different files");
+    if (!err[0] && par->rank == 0 && out_csv)
+        output_ok(out_csv, "--out", err, sizeof err);
+    if (!err[0] && par->rank == 0 && record)
+        output_ok(record, "--record", err, sizeof err);
     if (err[0]) {
         if (par->rank == 0)
             fprintf(stderr, "ppo: error: %s\n", err);
@@ -122,14 +248,28 @@ int cmd_eval(const par_layout *par, int argc, char **argv)
             norm.mean = ck.obs_norm_mean;
             norm.var = ck.obs_norm_var;
         }
-        const int ev_rc = eval_policy(&pm, ck.params, ck.obs_norm_dim > 0 ? &norm : NULL, ck.clip_obs, ck.env,
-                                      ck.env_options, (int)episodes, seed, !stochastic, NULL, &ev, err, sizeof err);
+        /* one batch of episodes, seeds S .. S + N - 1, recorded step by step for --record */
+        const int E = (int)episodes;
+        eval_runner *runner = eval_runner_create(&pm, ck.params, ck.env, ck.env_options, E, record != NULL, err,
+                                                 sizeof err);
+        uint64_t *seeds = malloc(sizeof *seeds * (size_t)E);
+        eval_episode *eps = malloc(sizeof *eps * (size_t)E);
+        int ev_rc = -1;
+        if (runner && (!seeds || !eps))
+            snprintf(err, sizeof err, "out of memory for %d evaluation episodes", E);
+        else if (runner) {
+            for (int e = 0; e < E; e++)
+                seeds[e] = seed + (unsigned long long)e;
+            ev_rc = eval_runner_run(runner, ck.obs_norm_dim > 0 ? &norm : NULL, ck.clip_obs, seeds, E, !stochastic, eps,
+                                    err, sizeof err);
+        }
         if (ev_rc == -2) { /* the file's policy is unusable: bad input */
             fprintf(stderr, "ppo: error: checkpoint %s: %s\n", path, err);
         } else if (ev_rc) {
             fprintf(stderr, "ppo: error: %s\n", err);
             rc = EXIT_FAILURE_RUN;
         } else {
+            eval_summarize(eps, E, spec, &ev);
             printf("%s: %d episodes, %s policy, seeds %llu..%llu: return %.2f +- %.2f (min %.2f, max %.2f), "
                    "mean length %.1f",
                    ck.env, ev.episodes, stochastic ? "stochastic" : "greedy", seed, seed + (unsigned long long)episodes - 1,
@@ -138,7 +278,25 @@ int cmd_eval(const par_layout *par, int argc, char **argv)
                 printf(", %.0f%% >= threshold %g", 100.0 * ev.solved_fraction, spec->reward_threshold);
             printf("\n");
             rc = EXIT_OK;
+            long long update = 0;
+            char id[CHECKPOINT_RUN_ID];
+            if (record && checkpoint_peek(path, &update, id, sizeof id, err, sizeof err) != 0)
+                update = 0; /* read a moment ago: only a file changed meanwhile gets here */
+            if (out_csv && write_csv(out_csv, eps, E, err, sizeof err) == 0)
+                printf("episodes: %s\n", out_csv);
+            else if (out_csv)
+                rc = EXIT_FAILURE_RUN;
+            if (record && write_recording(record, path, &ck, update > 0 ? update : 0, runner, eps, E, seed, !stochastic,
+                                          &ev, err, sizeof err) == 0)
+                printf("recording: %s  (watch it: analysis/ppo-analyze animate %s --episode 0)\n", record, record);
+            else if (record)
+                rc = EXIT_FAILURE_RUN;
+            if (rc != EXIT_OK)
+                fprintf(stderr, "ppo: error: %s\n", err);
         }
+        eval_runner_free(runner);
+        free(seeds);
+        free(eps);
     }
     ppo_env_free(env);
     checkpoint_free(&ck);

@@ -39,6 +39,19 @@ static const column episode_cols[] = {
     ECOL(global_step, COL_I64), ECOL(update, COL_I64), ECOL(rank, COL_I64), ECOL(env_index, COL_I64),
     {"return", COL_F64, offsetof(log_episode, ret)}, ECOL(length, COL_I64), ECOL(terminated, COL_U8),
 };
+#define VCOL(f, t) {#f, t, offsetof(log_eval, f)}
+static const column eval_cols[] = {
+    VCOL(update, COL_I64), VCOL(global_step, COL_I64), VCOL(wall_time, COL_F64), VCOL(seconds, COL_F64),
+    VCOL(episodes, COL_I64), VCOL(return_mean, COL_F64), VCOL(return_std, COL_F64), VCOL(return_min, COL_F64),
+    VCOL(return_max, COL_F64), VCOL(length_mean, COL_F64), VCOL(new_best, COL_U8),
+};
+#define WCOL(f, t) {#f, t, offsetof(log_eval_episode, f)}
+static const column eval_episode_cols[] = {
+    WCOL(update, COL_I64), WCOL(episode, COL_I64), WCOL(seed, COL_I64),
+    {"return", COL_F64, offsetof(log_eval_episode, ret)}, WCOL(length, COL_I64), WCOL(terminated, COL_U8),
+};
+#define N_VCOLS (int)(sizeof eval_cols / sizeof eval_cols[0])
+#define N_WCOLS (int)(sizeof eval_episode_cols / sizeof eval_episode_cols[0])
 #define N_MCOLS (int)(sizeof metric_cols / sizeof metric_cols[0])
 #define N_ECOLS (int)(sizeof episode_cols / sizeof episode_cols[0])
 #define MAX_COLS 40
@@ -74,10 +87,18 @@ typedef struct {
     table index;                  /* episode_id and offset are filled by the writer */
 } traj_tables;
 
+/* /eval: one row per evaluation; /eval_episodes: its episodes. */
+typedef struct {
+    bool on;
+    table runs, episodes;
+    double best; /* best kept return_mean (a reopened log), -inf when none */
+} eval_tables;
+
 struct h5log {
     hid_t file;
     table metrics, episodes;
     traj_tables traj;
+    eval_tables eval;
     void *scratch; /* column staging for appends */
     size_t scratch_size;
     bool have_id;  /* the file's device and inode, to tell whether the path still names it */
@@ -211,6 +232,14 @@ static int traj_create(traj_tables *tr, hid_t file, const traj_layout *l)
     return rc;
 }
 
+static int eval_create(eval_tables *ev, hid_t file)
+{
+    ev->on = true;
+    ev->best = -INFINITY;
+    return table_create(&ev->runs, file, "eval", eval_cols, N_VCOLS, sizeof(log_eval)) |
+           table_create(&ev->episodes, file, "eval_episodes", eval_episode_cols, N_WCOLS, sizeof(log_eval_episode));
+}
+
 static int write_config(hid_t file, const ppo_config *cfg, const log_context *ctx)
 {
     hid_t g = H5Gcreate2(file, "config", H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT);
@@ -275,6 +304,8 @@ h5log *h5log_create(const char *path, bool force, const ppo_config *cfg, const l
     rc |= write_config(log->file, cfg, ctx);
     rc |= table_create(&log->metrics, log->file, "metrics", metric_cols, N_MCOLS, sizeof(log_metrics));
     rc |= table_create(&log->episodes, log->file, "episodes", episode_cols, N_ECOLS, sizeof(log_episode));
+    if (cfg->eval_every > 0)
+        rc |= eval_create(&log->eval, log->file);
     if (traj) {
         rc |= traj_create(&log->traj, log->file, traj);
         hid_t g = H5Gopen2(log->file, "trajectories", H5P_DEFAULT);
@@ -309,6 +340,87 @@ h5log *h5log_create(const char *path, bool force, const ppo_config *cfg, const l
         return NULL;
     }
     return log;
+}
+
+static int write_record_config(hid_t file, const eval_record_context *c)
+{
+    hid_t g = H5Gcreate2(file, "config", H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT);
+    if (g < 0)
+        return -1;
+    int rc = h5io_put_str(g, "env", c->env);
+    rc |= h5io_put_str(g, "env_options", c->env_options);
+    rc |= h5io_put_str(g, "policy", c->policy);
+    rc |= h5io_put_str(g, "run_id", c->run_id);
+    rc |= h5io_put_i64(g, "update", c->update);
+    rc |= h5io_put_i64(g, "global_step", c->global_step);
+    rc |= h5io_put_i64(g, "seed", c->seed);
+    rc |= h5io_put_i64(g, "episodes", c->episodes);
+    rc |= h5io_put_str(g, "deterministic", c->deterministic ? "true" : "false");
+    rc |= h5io_put_str(g, "version", c->version);
+    rc |= h5io_put_str(g, "start_time", c->start_time);
+    rc |= h5io_put_i64(g, "obs_dim", c->obs_dim);
+    rc |= h5io_put_i64(g, "action_dim", c->action_dim);
+    rc |= h5io_put_i64(g, "action_count", c->action_count);
+    rc |= h5io_put_str(g, "action_kind", c->action_kind);
+    rc |= h5io_put_f64(g, "reward_threshold", c->reward_threshold);
+    H5Gclose(g);
+    return rc;
+}
+
+int h5log_write_recording(const char *path, const eval_record_context *ctx, const traj_layout *traj, const log_eval *ev,
+                          const log_eval_episode *eps, const float *rows, const traj_episode *teps, int n, char *err,
+                          size_t err_len)
+{
+    if (access(path, F_OK) == 0) {
+        snprintf(err, err_len, "%s already exists (choose another file)", path);
+        return -1;
+    }
+    char tmp[CONFIG_PATH + 32];
+    snprintf(tmp, sizeof tmp, "%s.tmp%d", path, (int)getpid());
+    h5log *log = calloc(1, sizeof *log);
+    if (!log) {
+        snprintf(err, err_len, "out of memory writing %s", path);
+        return -1;
+    }
+    H5Eset_auto2(H5E_DEFAULT, NULL, NULL);
+    hid_t fapl = H5Pcreate(H5P_FILE_ACCESS);
+    H5Pset_libver_bounds(fapl, H5F_LIBVER_LATEST, H5F_LIBVER_LATEST);
+    log->file = H5Fcreate(tmp, H5F_ACC_TRUNC, H5P_DEFAULT, fapl);
+    H5Pclose(fapl);
+    if (log->file < 0) {
+        snprintf(err, err_len, "cannot create %s (is the directory writable?)", path);
+        free(log);
+        return -1;
+    }
+    int rc = h5io_put_str(log->file, "format", "ppo-log");
+    rc |= h5io_put_i64(log->file, "schema_version", H5LOG_SCHEMA_VERSION);
+    rc |= h5io_put_str(log->file, "content", "evaluation");
+    rc |= write_record_config(log->file, ctx);
+    rc |= table_create(&log->metrics, log->file, "metrics", metric_cols, N_MCOLS, sizeof(log_metrics));
+    rc |= table_create(&log->episodes, log->file, "episodes", episode_cols, N_ECOLS, sizeof(log_episode));
+    rc |= eval_create(&log->eval, log->file);
+    rc |= traj_create(&log->traj, log->file, traj);
+    hid_t g = rc ? -1 : H5Gopen2(log->file, "trajectories", H5P_DEFAULT);
+    if (g >= 0) {
+        rc |= h5io_put_str(g, "env", ctx->env);
+        H5Gclose(g);
+    }
+    if (rc)
+        snprintf(err, err_len, "cannot write the layout of %s", path);
+    else
+        rc = h5log_append_eval(log, ev, eps, n, err, err_len) || h5log_append_trajectories(log, rows, teps, n, err, err_len);
+    if (!rc && H5Fflush(log->file, H5F_SCOPE_GLOBAL) < 0) {
+        snprintf(err, err_len, "cannot write %s (disk full?)", path);
+        rc = -1;
+    }
+    h5log_close(log);
+    if (!rc && h5io_publish_new(tmp, path) != 0) {
+        snprintf(err, err_len, errno == EEXIST ? "%s was created by someone else meanwhile; it is left as it is"
+                                               : "cannot move %s into place", path);
+        rc = -1;
+    }
+    unlink(tmp); /* published: the link at path stays */
+    return rc ? -1 : 0;
 }
 
 /* Reads rows [start, start + count) of a 1-D int64 column into out. */
@@ -450,6 +562,44 @@ static int traj_measure(hid_t file, const h5log_resume *want, hsize_t max_rows, 
     return e->failed ? -1 : 0;
 }
 
+/* Checks /eval and /eval_episodes (if the log has them): their rows up to update keep, at most one
+ * evaluation per update and CONFIG_MAX_EVAL_EPISODES episodes per evaluation; the best kept return_mean into ev->best. */
+static int eval_measure(hid_t file, long long keep, eval_tables *ev, h5io_err *e)
+{
+    ev->best = -INFINITY;
+    if (H5Lexists(file, "eval", H5P_DEFAULT) <= 0 && H5Lexists(file, "eval_episodes", H5P_DEFAULT) <= 0)
+        return 0;
+    ev->on = true;
+    const hsize_t max_eps = (hsize_t)keep > (HSIZE_UNDEF - 1) / CONFIG_MAX_EVAL_EPISODES
+                                ? HSIZE_UNDEF - 1
+                                : (hsize_t)keep * CONFIG_MAX_EVAL_EPISODES;
+    if (table_measure(file, "eval", eval_cols, N_VCOLS, keep, false, (hsize_t)keep, &ev->runs.rows, e) ||
+        table_measure(file, "eval_episodes", eval_episode_cols, N_WCOLS, keep, false, max_eps, &ev->episodes.rows, e))
+        return -1;
+    if (ev->runs.rows == 0)
+        return 0;
+    double *mean = malloc(sizeof *mean * (size_t)ev->runs.rows);
+    hid_t d = mean ? H5Dopen2(file, "eval/return_mean", H5P_DEFAULT) : -1;
+    hid_t fs = d >= 0 ? H5Dget_space(d) : -1, ms = H5Screate_simple(1, &ev->runs.rows, NULL);
+    const hsize_t start = 0;
+    if (fs < 0 || ms < 0 || H5Sselect_hyperslab(fs, H5S_SELECT_SET, &start, NULL, &ev->runs.rows, NULL) < 0 ||
+        H5Dread(d, H5T_NATIVE_DOUBLE, ms, fs, H5P_DEFAULT, mean) < 0)
+        h5io_fail(e, "/eval/return_mean", "unreadable (truncated or corrupt?)");
+    for (hsize_t i = 0; !e->failed && i < ev->runs.rows; i++)
+        if (!isfinite(mean[i]))
+            h5io_fail(e, "/eval/return_mean", "row %llu is %g (corrupt)", (unsigned long long)i, mean[i]);
+        else
+            ev->best = fmax(ev->best, mean[i]);
+    if (ms >= 0)
+        H5Sclose(ms);
+    if (fs >= 0)
+        H5Sclose(fs);
+    if (d >= 0)
+        H5Dclose(d);
+    free(mean);
+    return e->failed ? -1 : 0;
+}
+
 /* The whole read-only check of a log to resume into; fills the kept row counts of probe. */
 static int log_measure(hid_t file, const h5log_resume *want, h5log *probe, h5io_err *e)
 {
@@ -481,6 +631,8 @@ static int log_measure(hid_t file, const h5log_resume *want, h5log *probe, h5io_
         table_measure(file, "episodes", episode_cols, N_ECOLS, keep, false, max_eps, &probe->episodes.rows, e);
     if (!e->failed)
         traj_measure(file, want, max_eps, &probe->traj, e);
+    if (!e->failed)
+        eval_measure(file, keep, &probe->eval, e);
     return e->failed ? -1 : 0;
 }
 
@@ -601,7 +753,18 @@ h5log *h5log_reopen(const char *path, const h5log_resume *want, char *err, size_
         return NULL;
     }
     log->traj = probe.traj;
-    if (table_open(&log->metrics, log->file, "metrics", metric_cols, N_MCOLS, sizeof(log_metrics), probe.metrics.rows) ||
+    log->eval = probe.eval;
+    /* /eval and /eval_episodes: cut to the checkpoint like the rest, or created for a run that now evaluates (before
+     * SWMR writing starts, which allows no new objects) */
+    const int eval_rc = probe.eval.on
+                            ? table_open(&log->eval.runs, log->file, "eval", eval_cols, N_VCOLS, sizeof(log_eval),
+                                         probe.eval.runs.rows) |
+                                  table_open(&log->eval.episodes, log->file, "eval_episodes", eval_episode_cols,
+                                             N_WCOLS, sizeof(log_eval_episode), probe.eval.episodes.rows) |
+                                  table_cut(&log->eval.runs) | table_cut(&log->eval.episodes)
+                        : want->eval ? eval_create(&log->eval, log->file)
+                                     : 0;
+    if (eval_rc || table_open(&log->metrics, log->file, "metrics", metric_cols, N_MCOLS, sizeof(log_metrics), probe.metrics.rows) ||
         table_open(&log->episodes, log->file, "episodes", episode_cols, N_ECOLS, sizeof(log_episode),
                    probe.episodes.rows) ||
         traj_open(&log->traj, log->file) || table_cut(&log->metrics) || table_cut(&log->episodes) ||
@@ -701,6 +864,18 @@ int h5log_append_episodes(h5log *log, const log_episode *e, int n, char *err, si
     return 0;
 }
 
+int h5log_append_eval(h5log *log, const log_eval *ev, const log_eval_episode *eps, int n, char *err, size_t err_len)
+{
+    if (!log->eval.on || table_append(log, &log->eval.runs, ev, 1) ||
+        table_append(log, &log->eval.episodes, eps, n)) {
+        snprintf(err, err_len, "cannot append to /eval or /eval_episodes in the log (%s)", log->eval.on ? "disk full?" : "it has none");
+        return -1;
+    }
+    return 0;
+}
+
+double h5log_eval_best(const h5log *log) { return log->eval.on ? log->eval.best : -INFINITY; }
+
 int h5log_flush(h5log *log, char *err, size_t err_len)
 {
     if (H5Fflush(log->file, H5F_SCOPE_LOCAL) < 0) {
@@ -716,6 +891,10 @@ void h5log_close(h5log *log)
         return;
     table_close(&log->metrics);
     table_close(&log->episodes);
+    if (log->eval.on) {
+        table_close(&log->eval.runs);
+        table_close(&log->eval.episodes);
+    }
     if (log->traj.on) {
         table_close(&log->traj.index);
         for (int k = 0; k < TR_COUNT; k++)

@@ -33,6 +33,21 @@ typedef struct {
     uint8_t terminated;
 } log_episode;
 
+/* One /eval row: an evaluation of the greedy policy during training (--eval-every). */
+typedef struct {
+    int64_t update, global_step, episodes;
+    double wall_time, seconds; /* training wall time when it ran; seconds it took */
+    double return_mean, return_std, return_min, return_max, length_mean;
+    uint8_t new_best; /* 1: the best mean so far; the policy was saved as the run's best */
+} log_eval;
+
+/* One /eval_episodes row. */
+typedef struct {
+    int64_t update, episode, seed, length; /* episode: index within its evaluation */
+    double ret;
+    uint8_t terminated;
+} log_eval_episode;
+
 /* Run context stored with the config in /config. */
 typedef struct {
     int ranks, threads_per_rank;
@@ -62,7 +77,8 @@ static inline int traj_row_width(const traj_layout *l) { return l->obs_dim + l->
 
 typedef struct h5log h5log;
 
-/* Creates the log at path: fails (err) if it exists and !force, or if it cannot be written.
+/* Creates the log at path: fails (err) if it exists and !force, or if it cannot be written. It has
+ * /eval when cfg->eval_every > 0.
  * The file is created under a temporary name and published once its layout is complete: by link()
  * (fails if a file appeared at path meanwhile, e.g. another run's) or, with force, by rename(). */
 h5log *h5log_create(const char *path, bool force, const ppo_config *cfg, const log_context *ctx,
@@ -75,6 +91,7 @@ typedef struct {
     long long global_batch;  /* steps per update: no update logs more episodes than this */
     traj_layout traj;        /* the widths /trajectories must have, if the log has it */
     bool need_trajectories;  /* refuse a log without /trajectories */
+    bool eval;               /* this run evaluates (--eval-every): /eval and /eval_episodes are created if the log lacks them */
 } h5log_resume;
 
 /* Reopens an existing log to continue a resumed run, with its rows after want->keep_updates dropped
@@ -88,6 +105,32 @@ int h5log_append_metrics(h5log *log, const log_metrics *m, char *err, size_t err
 int h5log_append_trajectories(h5log *log, const float *rows, const traj_episode *eps, int n_eps, char *err,
                               size_t err_len);
 int h5log_append_episodes(h5log *log, const log_episode *e, int n, char *err, size_t err_len);
+/* Appends an evaluation's row to /eval and its n episodes to /eval_episodes (the log must have them). */
+int h5log_append_eval(h5log *log, const log_eval *ev, const log_eval_episode *eps, int n, char *err, size_t err_len);
+/* The best return_mean of the /eval rows a reopened log kept (-inf when none): a resumed run's best
+ * evaluation so far. */
+double h5log_eval_best(const h5log *log);
+/* What `ppo eval --record` stores about the evaluation in its file's /config. */
+typedef struct {
+    const char *env, *env_options;
+    const char *policy, *run_id; /* the evaluated file and the run that trained it */
+    long long update, global_step; /* the policy's training so far (update 0 when the file does not say) */
+    long long seed;                /* the first episode's seed; episode i has seed + i */
+    int episodes;
+    bool deterministic;
+    const char *version, *start_time;
+    int obs_dim, action_dim, action_count;
+    const char *action_kind;
+    double reward_threshold; /* NaN when none */
+} eval_record_context;
+
+/* Writes an evaluation's recording in a log's layout, so the analysis tools read it as one: root
+ * attribute `content` "evaluation", /config from ctx, empty /metrics and /episodes, the evaluation's
+ * /eval row and its n episodes in /eval_episodes, each recorded whole in /trajectories (rows: sum of the lengths,
+ * traj_row_width). Built under a temporary name and published by link(): never over an existing file. */
+int h5log_write_recording(const char *path, const eval_record_context *ctx, const traj_layout *traj, const log_eval *ev,
+                          const log_eval_episode *eps, const float *rows, const traj_episode *teps, int n, char *err,
+                          size_t err_len);
 /* Makes everything appended so far durable and visible to SWMR readers. */
 int h5log_flush(h5log *log, char *err, size_t err_len);
 void h5log_close(h5log *log);

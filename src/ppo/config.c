@@ -71,6 +71,8 @@ static const opt_def opts[] = {
     OPT(resume, OPT_STR, "continue the run from this checkpoint; auto: the --log's checkpoint if it exists, else start"),
     OPT(log_trajectories, OPT_INT, "record whole episodes (obs, actions, rewards, render state) that start in every N-th update (1: all; 0: off)"),
     OPT(eval_episodes, OPT_INT, "after training, evaluate the greedy policy for this many episodes (0: off)"),
+    OPT(eval_every, OPT_INT, "every N updates, evaluate the greedy policy on separate envs and fresh seeds, log it to /eval and keep the best policy in LOG.best.policy.h5 (0: off)"),
+    OPT(eval_every_episodes, OPT_INT, "episodes of each --eval-every evaluation, spread over the ranks"),
     OPT(check_params, OPT_INT, "debug: every N updates compare a parameter checksum across ranks (0: off)"),
     OPT(progress_interval, OPT_DOUBLE, "seconds between progress lines when not on a terminal"),
     OPT(progress, OPT_STR, "live (one updating line) | lines (periodic lines, for log files) | auto: live on a terminal outside Slurm; mpirun gives ranks a pseudo-terminal, so use lines when redirecting"),
@@ -109,6 +111,7 @@ void config_defaults(ppo_config *c)
     snprintf(c->hidden, sizeof c->hidden, "64,64");
     snprintf(c->activation, sizeof c->activation, "tanh");
     c->sde_sample_freq = -1;
+    c->eval_every_episodes = 10;
     c->progress_interval = 5.0;
     snprintf(c->progress, sizeof c->progress, "auto");
 }
@@ -573,6 +576,11 @@ int config_validate(const ppo_config *c, int ranks, char *err, size_t err_len)
     if (c->log_trajectories < 0) FAIL("option log_trajectories: must be >= 0, got %d", c->log_trajectories);
     if (c->eval_episodes < 0 || c->eval_episodes > CONFIG_MAX_EVAL_EPISODES)
         FAIL("option eval_episodes: must be in [0, %d], got %d", CONFIG_MAX_EVAL_EPISODES, c->eval_episodes);
+    if (c->eval_every < 0)
+        FAIL("option eval_every: must be >= 0 (updates; 0: off), got %d", c->eval_every);
+    if (c->eval_every_episodes < 1 || c->eval_every_episodes > CONFIG_MAX_EVAL_EPISODES)
+        FAIL("option eval_every_episodes: must be in [1, %d], got %d", CONFIG_MAX_EVAL_EPISODES,
+             c->eval_every_episodes);
     if (!(c->clip_obs > 0)) FAIL("option clip_obs: must be positive, got %g", c->clip_obs);
     if (!(c->clip_reward > 0)) FAIL("option clip_reward: must be positive, got %g", c->clip_reward);
     if (c->checkpoint_every < 0) FAIL("option checkpoint_every: must be >= 0, got %d", c->checkpoint_every);

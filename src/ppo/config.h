@@ -61,6 +61,8 @@ typedef struct {
     char checkpoint[CONFIG_PATH];   /* training checkpoint path (default: log path with .ckpt.h5) */
     char resume[CONFIG_PATH];       /* checkpoint to continue from, or "auto" */
     int eval_episodes;
+    int eval_every;          /* evaluate the greedy policy every N updates during training; 0 = off */
+    int eval_every_episodes; /* episodes of each such evaluation, spread over the ranks */
     int log_trajectories; /* record every episode that starts during every N-th update; 0 = off */
     int check_params; /* every N updates compare a parameter checksum across ranks; 0 = off */
     double progress_interval; /* seconds between plain progress lines (non-TTY) */
