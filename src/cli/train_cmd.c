@@ -19,6 +19,7 @@
 #include "log/run_files.h"
 #include "nn/mlp.h"
 #include "ppo/eval.h"
+#include "ppo/eval_schedule.h"
 #include "ppo/run_options.h"
 #include "ppo/trainer.h"
 #include "ppo/trainer_state.h"
@@ -36,6 +37,7 @@ typedef struct {
     par_layout par;
     char preset_desc[1024];
     bool default_log;        /* --log not given: runs/... (its directory is made) */
+    char best[CONFIG_PATH];  /* the log stem + .best.policy.h5: --eval-every's best policy */
     fault_hooks faults;      /* zero except in the test build */
     trainer *tr;
     const char *resume_path; /* NULL: a new run */
@@ -53,9 +55,10 @@ static int fail(const train_run *r, int status)
     return status;
 }
 
-static run_paths paths_of(const ppo_config *c)
+static run_paths paths_of(const train_run *r)
 {
-    return (run_paths){c->log, c->save, c->checkpoint};
+    const ppo_config *c = &r->cfg;
+    return (run_paths){c->log, c->save, c->checkpoint, r->best, c->eval_every > 0};
 }
 
 /* Same options on every rank? The options' hash, compared with min/max. */
@@ -116,10 +119,11 @@ static int resolve_paths(train_run *r)
         fits |= run_files_beside(c->log, ".policy.h5", c->save, sizeof c->save);
     if (!c->checkpoint[0])
         fits |= run_files_beside(c->log, ".ckpt.h5", c->checkpoint, sizeof c->checkpoint);
+    fits |= run_files_beside(c->log, ".best.policy.h5", r->best, sizeof r->best);
     if (fits == 0)
         return CONTINUE;
-    snprintf(r->err, sizeof r->err, "option log: the path is too long to name its .policy.h5 and .ckpt.h5 beside it "
-             "(give --save and --checkpoint)");
+    snprintf(r->err, sizeof r->err, "option log: the path is too long to name its .policy.h5, .ckpt.h5 and "
+             ".best.policy.h5 beside it (a shorter --log, or give --save and --checkpoint)");
     return fail(r, EXIT_BAD_INPUT);
 }
 
@@ -240,7 +244,7 @@ static void open_log(train_run *r, const char *start_time)
 {
     const ppo_config *c = &r->cfg;
     const ppo_env_spec *spec = trainer_spec(r->tr);
-    const run_paths paths = paths_of(c);
+    const run_paths paths = paths_of(r);
     const traj_layout tl = {spec->obs_dim, spec->action_dim, spec->render_dim};
     r->err[0] = 0;
     if (r->resume_path) {
@@ -249,6 +253,7 @@ static void open_log(train_run *r, const char *start_time)
         const h5log_resume want = {
             .keep_updates = r->state.update, .run_id = r->state.run_id,
             .global_batch = trainer_steps_per_update(r->tr), .traj = tl, .need_trajectories = c->log_trajectories > 0,
+            .eval = c->eval_every > 0,
         };
         r->log = h5log_reopen(c->log, &want, r->err, sizeof r->err);
         return;
@@ -374,6 +379,19 @@ static int checkpoint_if_due(train_run *r, long long u, double wall, bool tty)
     return sig;
 }
 
+/* Collective, after update u: --eval-every's evaluation when due, before any checkpoint of update u (a
+ * resume from it keeps its /eval row). Its time is charged to no phase: /eval logs it. */
+static void evaluate_if_due(train_run *r, eval_schedule *evs, long long u, double wall)
+{
+    if (!eval_schedule_due(evs, u))
+        return;
+    phase_clock *clk = trainer_clock(r->tr);
+    phase_clock_lap(clk, PHASE_LOG);
+    if (eval_schedule_after_update(evs, u, wall, r->log, r->err, sizeof r->err))
+        par_abort(&r->par, 5, r->err);
+    phase_clock_skip(clk);
+}
+
 /* Collective: the updates from the resumed one to the last, each logged and reported on rank 0. */
 static void run_updates(train_run *r, loop_end *end)
 {
@@ -385,11 +403,20 @@ static void run_updates(train_run *r, loop_end *end)
     if (run_gather_init(&g, par, trainer_steps_per_update(tr)))
         par_abort(par, 5, "out of memory for the episode gather");
     return_window_init(&end->returns);
+    const eval_schedule_run er = {
+        .best_path = r->best, .run_id = r->state.run_id, .best = par->rank == 0 ? h5log_eval_best(r->log) : -INFINITY,
+        .mode = r->cfg.force && start > 0 ? CHECKPOINT_REPLACE_ANY : CHECKPOINT_REPLACE_OWN, .live = prog.tty,
+    };
+    eval_schedule *evs = eval_schedule_create(tr, par, &r->cfg, &er, r->err, sizeof r->err);
+    if (!evs && r->err[0])
+        par_abort(par, 5, r->err);
     const double t0 = progress_now() - r->state.wall;
     phase_clock *clk = trainer_clock(tr);
     double phase_mean[PHASE_COUNT], phase_max[PHASE_COUNT];
     phase_clock_reset(clk);
     for (long long u = start; u < total_updates; u++) {
+        if (u > start)
+            evaluate_if_due(r, evs, u, progress_now() - t0);
         if (u > start && (end->stop_signal = checkpoint_if_due(r, u, progress_now() - t0, prog.tty)))
             break;
         phase_clock_lap(clk, PHASE_LOG);
@@ -428,7 +455,10 @@ static void run_updates(train_run *r, loop_end *end)
         progress_print(&prog, &r->cfg, &st, total_updates, m.wall_time, m.steps_per_second, ret_recent, phase_mean,
                        u == total_updates - 1);
     }
+    if (!end->stop_signal && !end->nonfinite_update)
+        evaluate_if_due(r, evs, total_updates, progress_now() - t0);
     end->train_seconds = progress_now() - t0;
+    eval_schedule_free(evs);
     run_gather_free(&g);
 }
 

@@ -122,12 +122,15 @@ static bool same_file(const char *a, const char *b)
 
 static int check_distinct(const run_paths *p, char *err, size_t err_len)
 {
+    const bool b = p->writes_best;
     const char *twice = same_file(p->log, p->save) || same_file(p->log, p->checkpoint) ? p->log
                         : same_file(p->save, p->checkpoint)                               ? p->save
+                        : b && (same_file(p->best, p->save) || same_file(p->best, p->checkpoint)) ? p->best
                                                                                           : NULL;
     if (!twice)
         return 0;
-    snprintf(err, err_len, "--log, --save and --checkpoint must be different files, but two are %s", twice);
+    snprintf(err, err_len, "--log, --save, --checkpoint%s must be different files, but two are %s",
+             b ? " and the best policy (LOG stem + .best.policy.h5)" : "", twice);
     return -1;
 }
 
@@ -138,6 +141,8 @@ int run_files_check_new(const run_paths *p, bool force, bool resume_asked, bool 
         return -1;
     if (!force && access(p->save, F_OK) == 0)
         snprintf(err, err_len, "checkpoint %s already exists (use --force to overwrite, or --save)", p->save);
+    else if (!force && p->writes_best && access(p->best, F_OK) == 0)
+        snprintf(err, err_len, "checkpoint %s already exists (use --force to overwrite, or another --log)", p->best);
     else if (!force && access(p->checkpoint, F_OK) == 0)
         snprintf(err, err_len, resume_asked ? "checkpoint %s exists but cannot be resumed from (corrupt?); "
                                               "move it away, or use --force"
@@ -152,6 +157,8 @@ int run_files_check_new(const run_paths *p, bool force, bool resume_asked, bool 
         snprintf(err, err_len, "cannot create checkpoint %s (%s)", p->save, why_not(p->save));
     else if (!can_create(p->checkpoint))
         snprintf(err, err_len, "cannot create checkpoint %s (%s)", p->checkpoint, why_not(p->checkpoint));
+    else if (p->writes_best && !can_create(p->best))
+        snprintf(err, err_len, "cannot create checkpoint %s (%s)", p->best, why_not(p->best));
     else
         return 0;
     return -1;
@@ -163,8 +170,8 @@ int run_files_check_resume(const run_paths *p, bool force, const char *run_id, c
         return -1;
     if (force)
         return 0;
-    const char *paths[2] = {p->checkpoint, p->save};
-    for (int i = 0; i < 2; i++) {
+    const char *paths[3] = {p->checkpoint, p->save, p->best};
+    for (int i = 0; i < (p->writes_best ? 3 : 2); i++) {
         long long update;
         char theirs[CHECKPOINT_RUN_ID], why[1024];
         const int peek = checkpoint_peek(paths[i], &update, theirs, sizeof theirs, why, sizeof why);
@@ -197,8 +204,8 @@ int run_files_move_log_aside(const char *log, char *err, size_t err_len)
 
 int run_files_remove_previous(const run_paths *p, char *err, size_t err_len)
 {
-    const char *paths[2] = {p->checkpoint, p->save};
-    for (int i = 0; i < 2; i++) {
+    const char *paths[3] = {p->checkpoint, p->save, p->best};
+    for (int i = 0; i < 3; i++) {
         if (unlink(paths[i]) == 0)
             printf("ppo: removed %s of the previous run (--force)\n", paths[i]);
         else if (errno != ENOENT) {

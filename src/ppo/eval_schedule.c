@@ -167,10 +167,15 @@ static int record_evaluation(eval_schedule *s, long long update, double wall, do
     return 0;
 }
 
+bool eval_schedule_due(const eval_schedule *s, long long update)
+{
+    return s && update > 0 && update % s->cfg->eval_every == 0;
+}
+
 int eval_schedule_after_update(eval_schedule *s, long long update, double wall, h5log *log, char *err, size_t err_len)
 {
     err[0] = 0;
-    if (!s || update % s->cfg->eval_every != 0)
+    if (!eval_schedule_due(s, update))
         return 0;
     const par_layout *par = s->par;
     const double t0 = omp_get_wtime();

@@ -39,7 +39,10 @@ void eval_schedule_free(eval_schedule *s);
  * seed is drawn from). Not collective. */
 uint64_t eval_schedule_seed(long long run_seed, long long update, int episode);
 
-/* Evaluates after `update` (just completed) when update is a multiple of eval_every; wall: training
+/* Whether an evaluation is due after `update` (a multiple of eval_every; s may be NULL). Not collective. */
+bool eval_schedule_due(const eval_schedule *s, long long update);
+
+/* Evaluates after `update` (just completed) when it is due; wall: training
  * seconds so far. log: rank 0's. Returns 0, or -1 with err (the same on every rank) when an episode
  * failed or the log or the best policy could not be written. */
 int eval_schedule_after_update(eval_schedule *s, long long update, double wall, h5log *log, char *err, size_t err_len);

@@ -22,7 +22,7 @@ bool run_options_may_change(const char *name)
 {
     static const char *const names[] = {"resume", "force", "total_steps", "checkpoint_every", "eval_episodes",
                                         "check_params", "progress_interval", "progress", "config", "threads",
-                                        "preset", "log_trajectories"};
+                                        "preset", "log_trajectories", "eval_every", "eval_every_episodes"};
     for (size_t i = 0; i < sizeof names / sizeof names[0]; i++)
         if (!strcmp(name, names[i]))
             return true;
