@@ -95,9 +95,10 @@ static int check_env_and_memory(train_run *r)
     ppo_env_reset(probe, obs); /* a Box2D env builds its bodies here */
     const double env_bytes = heap_bytes() - heap_before; /* one env (BipedalWalker: ~0.3 MB) */
     double rollout, minibatch;
+    const int eval_envs = c->eval_every > 0 ? (c->eval_every_episodes + r->par.size - 1) / r->par.size : 0;
     const double bytes = config_memory_estimate(c, ps->obs_dim, ps->action_dim, ps->render_dim, ps->max_episode_steps,
                                                 &rollout, &minibatch) +
-                         env_bytes * c->envs_per_rank;
+                         env_bytes * (c->envs_per_rank + eval_envs); /* --eval-every: a rank's share of eval envs */
     ppo_env_free(probe);
     char what[200];
     snprintf(what, sizeof what, "option envs_per_rank x rollout_steps: the envs and training buffers (envs %.2f GB, "

@@ -643,7 +643,7 @@ double config_memory_estimate(const ppo_config *c, int obs_dim, int action_dim, 
 void config_print_help(const char *prog, const ppo_config *d)
 {
     printf("usage: %s [train] [--option value ...]\n"
-           "       %s eval --checkpoint FILE [--episodes N] [--stochastic] [--seed S]\n"
+           "       %s eval FILE [--episodes N] [--stochastic] [--seed S] [--out FILE.csv] [--record FILE.h5]\n"
            "       %s envs\n\n"
            "Trains an agent with PPO (or A2C / REINFORCE). Run it under mpirun for several ranks:\n"
            "  mpirun -n 8 %s --env LunarLander-v3\n"

@@ -5,7 +5,8 @@
   mark the best evaluations, and the best policy is saved beside the log and evaluates;
 - a run resumed from a mid-run checkpoint drops the /eval rows after it and ends with the same /eval
   and /eval_episodes as the uninterrupted run (gap-free), with the best carried over; --eval-every
-  turned on or off at a resume starts /eval there or keeps the rows up to the checkpoint;
+  turned on or off at a resume starts /eval there or keeps the rows up to the checkpoint; a damaged
+  /eval (updates out of order, a NaN mean) is refused with one line and every file left as it was;
 - the best policy file follows the run-file rules (an existing one is refused without --force);
 - `ppo eval POLICY --out CSV --record FILE.h5` writes one CSV line per episode and a recording that
   `ppo-analyze animate` plays (CartPole and LunarLander), and never overwrites either file."""
@@ -147,6 +148,15 @@ def test_resume(tmp):
         ct.check(rc == 0, f"resume with --eval-every turned {name}: exit {rc}: {err.strip()[-400:]}")
         got = columns(log, "eval")["update"].tolist()
         ct.check(got == want, f"resume with --eval-every turned {name}: /eval updates {got}, expected {want}")
+    # a damaged /eval is refused before anything is touched: one error line naming the object, exit 2
+    for name, column, values in (("order", "update", [4, 2, 6]), ("nan", "return_mean", [np.nan, 1.0, 2.0])):
+        log, _, _ = train(tmp, "damaged_" + name, CARTPOLE + EVAL + ["--checkpoint-every", "5"])
+        with h5py.File(log, "r+") as f:
+            f["eval"][column][:] = values
+        before = ct.snapshot(tmp)
+        rc, _, err = ct.run([*CARTPOLE, *EVAL, "--log", log, "--resume", log[:-3] + ".ckpt.h5"], ranks=2, cwd=tmp)
+        ct.check(rc == 2 and f"/eval/{column}" in err and err.count("ppo: error:") == 1 and ct.snapshot(tmp) == before,
+                 f"resume into a log with a damaged /eval/{column}: exit {rc}: {err.strip()[-300:]}")
 
 
 def animate(tmp, rec, label):
