@@ -85,11 +85,15 @@ def check_eval_rows(label, log, updates, episodes):
 
 
 def test_training(tmp):
-    plain, _, _ = train(tmp, "plain", CARTPOLE)
-    evald, out, _ = train(tmp, "evald", CARTPOLE + EVAL)
+    traj = ["--log-trajectories", "1"]  # the training envs' seeds, to compare with the eval seeds
+    plain, _, _ = train(tmp, "plain", CARTPOLE + traj)
+    evald, out, _ = train(tmp, "evald", CARTPOLE + traj + EVAL)
     again, _, _ = train(tmp, "again", CARTPOLE + EVAL)
     same_training("CartPole 2 ranks", plain, evald)
     ev, eps = check_eval_rows("CartPole 2 ranks", evald, [2, 4, 6], 3)
+    train_seeds = set(columns(evald, "trajectories/index")["seed"].tolist())
+    ct.check(len(train_seeds) == 8 and not train_seeds & set(eps["seed"].tolist()),
+             f"eval seeds {eps['seed'].tolist()} vs the training envs' {sorted(train_seeds)}")
     ev2, eps2 = columns(again, "eval"), columns(again, "eval_episodes")
     ct.check(all(same(eps[k], eps2[k]) for k in eps) and same(ev["return_mean"], ev2["return_mean"]),
              "the same run twice evaluates differently")
