@@ -42,16 +42,16 @@ static const column episode_cols[] = {
     ECOL(global_step, COL_I64), ECOL(update, COL_I64), ECOL(rank, COL_I64), ECOL(env_index, COL_I64),
     {"return", COL_F64, offsetof(log_episode, ret), false}, ECOL(length, COL_I64), ECOL(terminated, COL_U8),
 };
-#define VCOL(f, t) {#f, t, offsetof(log_eval, f)}
+#define VCOL(f, t) {#f, t, offsetof(log_eval, f), false}
 static const column eval_cols[] = {
     VCOL(update, COL_I64), VCOL(global_step, COL_I64), VCOL(wall_time, COL_F64), VCOL(seconds, COL_F64),
     VCOL(episodes, COL_I64), VCOL(return_mean, COL_F64), VCOL(return_std, COL_F64), VCOL(return_min, COL_F64),
     VCOL(return_max, COL_F64), VCOL(length_mean, COL_F64), VCOL(new_best, COL_U8),
 };
-#define WCOL(f, t) {#f, t, offsetof(log_eval_episode, f)}
+#define WCOL(f, t) {#f, t, offsetof(log_eval_episode, f), false}
 static const column eval_episode_cols[] = {
     WCOL(update, COL_I64), WCOL(episode, COL_I64), WCOL(seed, COL_I64),
-    {"return", COL_F64, offsetof(log_eval_episode, ret)}, WCOL(length, COL_I64), WCOL(terminated, COL_U8),
+    {"return", COL_F64, offsetof(log_eval_episode, ret), false}, WCOL(length, COL_I64), WCOL(terminated, COL_U8),
 };
 #define N_VCOLS (int)(sizeof eval_cols / sizeof eval_cols[0])
 #define N_WCOLS (int)(sizeof eval_episode_cols / sizeof eval_episode_cols[0])
