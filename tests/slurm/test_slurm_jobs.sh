@@ -197,6 +197,8 @@ j3=$(PPO_LAUNCHER=srun PPO_ENVS="CartPole-v1 Acrobot-v1" PPO_SEEDS=5 submit --ar
 wait_done "$j1"
 expect_completed "$j1" 0
 check_log "$submit/runs/$j1/CartPole-v1_s3.h5" CartPole-v1 3 complete
+want_bash=$("$job_bash" -c 'echo "${BASH_VERSION%%(*}"')
+grep -q "; bash $want_bash) at" "$submit/slurm-ppo-$j1.out" || fail "job $j1 did not run under bash $want_bash"
 wait_done "$j2"
 expect_completed "$j2" 0
 check_log "$submit/runs/$j2/Acrobot-v1_s4.h5" Acrobot-v1 4 complete
