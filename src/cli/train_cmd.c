@@ -353,11 +353,12 @@ static int save_state(train_run *r, const char *path, double wall)
     if (r->par.rank == 0 && r->log && !h5log_is_at(r->log, r->cfg.log))
         snprintf(replaced, sizeof replaced, "log %s was replaced by another run meanwhile (two runs with --force on "
                  "one --log?); this run stops without writing %s", r->cfg.log, path);
-    r->state.wall = wall;
+    trainer_state_info now = r->state; /* r->state stays what the run resumed from */
+    now.wall = wall;
     /* never over another run's file (a new run's --force removed the previous run's at its start) */
     const bool replace_any = r->cfg.force && r->state.update > 0; /* --force with --resume: any file at the paths */
-    return trainer_state_save(r->tr, &r->par, &r->cfg, path, &r->state, replace_any, replaced[0] ? replaced : NULL,
-                              r->err, sizeof r->err);
+    return trainer_state_save(r->tr, &r->par, &r->cfg, path, &now, replace_any, replaced[0] ? replaced : NULL, r->err,
+                              sizeof r->err);
 }
 
 /* Rank 0: the update's /metrics and /episodes rows, flushed. */

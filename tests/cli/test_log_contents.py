@@ -174,6 +174,16 @@ def main():
         with h5py.File(os.path.join(tmp, "run.policy.h5"), "r") as f:
             ct.check(text(f.attrs.get("format")) == "ppo-policy" and f.attrs.get("global_step") == UPDATES * BATCH,
                      f"checkpoint attributes {dict(f.attrs)}")
+            bits = f["train"].attrs.get("wall_time_bits", -1)  # the float64's bits as int64 (exact round trip)
+            saved_wall = float(np.array([bits], dtype=np.int64).view(np.float64)[0])
+        # the summary line's time is the training time the log and the policy file record
+        m = re.search(r"trained (\d+) steps in ([\d.]+) s \(([\d.]+) steps/s\)", out)
+        if ct.check(m is not None, f"no 'trained N steps in T s (R steps/s)' line in {out[-500:]!r}"):
+            steps, secs, rate = int(m.group(1)), float(m.group(2)), float(m.group(3))
+            wall = float(col["wall_time"][-1])
+            ct.check(steps == UPDATES * BATCH and secs > 0 and abs(secs - wall) <= 0.05 + 0.01 * wall
+                     and abs(saved_wall - wall) <= 0.05 + 0.01 * wall and rate > 0 and abs(steps / rate - wall) <= 0.05 + 0.05 * wall,
+                     f"summary says {steps} steps in {secs} s ({rate}/s); wall_time {wall} s, policy file {saved_wall} s")
     ct.finish("log contents")
 
 
