@@ -39,18 +39,20 @@ static void eval_usage(void)
 static int output_ok(const char *path, const char *flag, char *err, size_t len)
 {
     struct stat st;
-    char dir[CONFIG_PATH];
-    snprintf(dir, sizeof dir, "%s", path);
-    char *slash = strrchr(dir, '/');
-    if (slash)
-        slash == dir ? (void)(dir[1] = 0) : (void)(*slash = 0);
-    if (lstat(path, &st) == 0)
+    if (lstat(path, &st) == 0) {
         snprintf(err, len, "%s: %s already exists (ppo eval never overwrites a file; choose another)", flag, path);
-    else if (access(slash ? dir : ".", W_OK) != 0)
-        snprintf(err, len, "%s: cannot create %s (is the directory there and writable?)", flag, path);
-    else
-        return 0;
-    return -1;
+        return -1;
+    }
+    char probe[CONFIG_PATH + 32]; /* a file beside it, removed again: the directory takes new files */
+    snprintf(probe, sizeof probe, "%s.probe%d", path, (int)getpid());
+    const int fd = open(probe, O_WRONLY | O_CREAT | O_EXCL, 0600);
+    if (fd < 0) {
+        snprintf(err, len, "%s: cannot create %s: %s", flag, path, strerror(errno));
+        return -1;
+    }
+    close(fd);
+    unlink(probe);
+    return 0;
 }
 
 /* Writes one CSV line per episode to a temporary file published at path by link() (never over a file). */

@@ -199,6 +199,8 @@ def test_eval_outputs(tmp):
     for flag, path in (("--out", csv_path), ("--record", rec)):
         rc, _, err = ct.run(["eval", pol, "--episodes", "1", flag, path], cwd=tmp)
         ct.check(rc == 2 and "already exists" in err, f"ppo eval {flag} over an existing file: exit {rc}: {err}")
+    rc, _, err = ct.run(["eval", pol, "--episodes", "1", "--record", os.path.join(tmp, "no", "dir.h5")], cwd=tmp)
+    ct.check(rc == 2 and "cannot create" in err, f"ppo eval --record into a missing directory: exit {rc}: {err}")
     ct.check(ct.snapshot(tmp) == before, "a refused ppo eval changed files")
 
     lander, _, _ = train(tmp, "lander_rec", LANDER, ranks=None)
