@@ -420,7 +420,8 @@ int h5log_write_recording(const char *path, const eval_record_context *ctx, cons
     if (rc)
         snprintf(err, err_len, "cannot write the layout of %s", path);
     else
-        rc = h5log_append_eval(log, ev, eps, n, err, err_len) || h5log_append_trajectories(log, rows, teps, n, err, err_len);
+        rc = h5log_append_eval(log, ev, eps, n, err, err_len) ||
+             h5log_append_trajectories(log, rows, teps, n, err, err_len);
     if (!rc && H5Fflush(log->file, H5F_SCOPE_GLOBAL) < 0) {
         snprintf(err, err_len, "cannot write %s (disk full?)", path);
         rc = -1;
@@ -577,7 +578,8 @@ static int traj_measure(hid_t file, const h5log_resume *want, hsize_t max_rows, 
 }
 
 /* Checks /eval and /eval_episodes (if the log has them): their rows up to update keep, at most one
- * evaluation per update and CONFIG_MAX_EVAL_EPISODES episodes per evaluation; the best kept return_mean into ev->best. */
+ * evaluation per update and CONFIG_MAX_EVAL_EPISODES episodes per evaluation; the best kept
+ * return_mean into ev->best. */
 static int eval_measure(hid_t file, long long keep, eval_tables *ev, h5io_err *e)
 {
     ev->best = -INFINITY;
@@ -770,8 +772,8 @@ h5log *h5log_reopen(const char *path, const h5log_resume *want, char *err, size_
     }
     log->traj = probe.traj;
     log->eval = probe.eval;
-    /* /eval and /eval_episodes: cut to the checkpoint like the rest, or created for a run that now evaluates (before
-     * SWMR writing starts, which allows no new objects) */
+    /* /eval and /eval_episodes: cut to the checkpoint like the rest, or created for a run that now
+     * evaluates (before SWMR writing starts, which allows no new objects) */
     const int eval_rc = probe.eval.on
                             ? table_open(&log->eval.runs, log->file, "eval", eval_cols, N_VCOLS, sizeof(log_eval),
                                          probe.eval.runs.rows) |
@@ -780,7 +782,9 @@ h5log *h5log_reopen(const char *path, const h5log_resume *want, char *err, size_
                                   table_cut(&log->eval.runs) | table_cut(&log->eval.episodes)
                         : want->eval ? eval_create(&log->eval, log->file)
                                      : 0;
-    if (eval_rc || table_open(&log->metrics, log->file, "metrics", metric_cols, N_MCOLS, sizeof(log_metrics), probe.metrics.rows) ||
+    if (eval_rc ||
+        table_open(&log->metrics, log->file, "metrics", metric_cols, N_MCOLS, sizeof(log_metrics),
+                   probe.metrics.rows) ||
         table_open(&log->episodes, log->file, "episodes", episode_cols, N_ECOLS, sizeof(log_episode),
                    probe.episodes.rows) ||
         traj_open(&log->traj, log->file) || table_cut(&log->metrics) || table_cut(&log->episodes) ||
@@ -921,7 +925,8 @@ int h5log_append_eval(h5log *log, const log_eval *ev, const log_eval_episode *ep
 {
     if (!log->eval.on || table_append(log, &log->eval.runs, ev, 1) ||
         table_append(log, &log->eval.episodes, eps, n)) {
-        snprintf(err, err_len, "cannot append to /eval or /eval_episodes in the log (%s)", log->eval.on ? "disk full?" : "it has none");
+        snprintf(err, err_len, "cannot append to /eval or /eval_episodes in the log (%s)",
+                 log->eval.on ? "disk full?" : "it has none");
         return -1;
     }
     return 0;

@@ -92,7 +92,7 @@ typedef struct {
     long long global_batch;  /* steps per update: no update logs more episodes than this */
     traj_layout traj;        /* the widths /trajectories must have, if the log has it */
     bool need_trajectories;  /* refuse a log without /trajectories */
-    bool eval;               /* this run evaluates (--eval-every): /eval and /eval_episodes are created if the log lacks them */
+    bool eval;               /* this run evaluates (--eval-every): /eval, /eval_episodes made if absent */
 } h5log_resume;
 
 /* Reopens an existing log to continue a resumed run, with its rows after want->keep_updates dropped

@@ -1,7 +1,8 @@
 /* run_files: where a run's files live and when they may be written. A run has three files — the log
  * (runs/ENV_sSEED_TIME.h5 by default), its training checkpoint (STEM.ckpt.h5) and its final policy
- * (STEM.policy.h5) — and, with --eval-every, a fourth, its best policy (STEM.best.policy.h5); and a random run id written into each, so that no run replaces another's file
- * unless --force says so. Rank 0 only; errors are returned in err. */
+ * (STEM.policy.h5) — and, with --eval-every, a fourth, its best policy (STEM.best.policy.h5); and a
+ * random run id written into each, so that no run replaces another's file unless --force says so.
+ * Rank 0 only; errors are returned in err. */
 #ifndef PPO_LOG_RUN_FILES_H
 #define PPO_LOG_RUN_FILES_H
 

@@ -111,9 +111,9 @@ static bool step_episode(eval_runner *r, int e, bool deterministic)
     if (pm->sde_latent)
         policy_sde_log_std(pm->n_out, pm->sde_latent, policy_pass_latent(&r->pass) + (size_t)e * pm->sde_latent,
                            log_std, eff);
-    const double logp = policy_sample(pm->continuous, pm->n_out, policy_pass_actor_out(&r->pass) + (size_t)e * pm->n_out,
-                                      pm->sde_latent ? eff : log_std, deterministic, rng_uniform(&r->rngs[e]), noise,
-                                      action);
+    const float *out = policy_pass_actor_out(&r->pass) + (size_t)e * pm->n_out;
+    const double logp = policy_sample(pm->continuous, pm->n_out, out, pm->sde_latent ? eff : log_std, deterministic,
+                                      rng_uniform(&r->rngs[e]), noise, action);
     float *o = r->obs + (size_t)e * od;
     float *rec = NULL;
     if (r->rec && r->len[e] < r->max_steps) {
