@@ -2,6 +2,7 @@
 #include "ppo/config.h"
 
 #include "nn/mlp.h"
+#include "ppo/presets.h"
 #include "util/parse.h"
 
 #include <errno.h>
@@ -279,6 +280,11 @@ static char *config_read_file(const char *path, char *err, size_t err_len)
 int config_parse_args(ppo_config *c, config_set *set, int argc, char **argv, char *err, size_t err_len)
 {
     memset(set, 0, sizeof *set);
+    if (config_presets_check(err, err_len)) { /* a bug in presets.c: no run may start with it */
+        const size_t n = strlen(err);
+        snprintf(err + n, err_len - n, " (a bug in ppo's preset table)");
+        return -1;
+    }
     /* the config file first, so flags override it wherever --config appears */
     for (int k = 0; k < argc; k++) {
         const char *a = argv[k];
@@ -380,132 +386,92 @@ void config_finalize(ppo_config *c, const config_set *set)
     }
 }
 
-/* Tuned PPO settings per env. Sources: rl-baselines3-zoo hyperparams/ppo.yml (DLR-RM/rl-baselines3-zoo,
- * commit 00128b5) where it has the env; "envs" is the global env count (zoo's n_envs) and minibatches
- * is zoo's n_steps * n_envs / batch_size (zoo's default batch_size is 64). Zoo's linear schedules
- * (lin_X) map to anneal_lr (we anneal the learning rate only, not the clip range). Zoo runs
- * Stable-Baselines3, whose PPO does not clip the value loss (clip_range_vf=None), so every zoo entry
- * sets clip_vloss=false — with CleanRL's value clipping (our default) the critic of an env with large
- * returns learns slowly: LunarLander-v3 with zoo's values reached 177.9 instead of 247.0 at 1M steps,
- * Pendulum-v1 -963 instead of -163. Zoo's normalize: true is norm_obs + norm_reward. Figures below:
- * greedy eval over 100 episodes after training with 2 ranks. Departures from zoo are noted per entry. */
-static const struct {
-    const char *env;
-    const char *source;
-    const char *settings;
-} presets[] = {
-    /* seeds 1-3: 500.0 each */
-    {"CartPole-v1", "rl-baselines3-zoo ppo.yml",
-     "envs=8 rollout_steps=32 minibatches=1 epochs=20 gamma=0.98 gae_lambda=0.8 ent_coef=0 lr=1e-3 "
-     "anneal_lr=true clip_vloss=false total_steps=100000"},
-    /* seeds 1/2: -75.65 / -69.39 */
-    {"Acrobot-v1", "rl-baselines3-zoo ppo.yml",
-     "envs=16 rollout_steps=256 minibatches=64 epochs=4 gamma=0.99 gae_lambda=0.94 ent_coef=0 "
-     "norm_obs=true norm_reward=true lr=3e-4 anneal_lr=false clip_vloss=false total_steps=1000000"},
-    /* zoo's 1M steps left seeds 1/2/3 at -119.0 / -109.9 / -118.0 (-112.8 / -123.5 for seeds 1/2 without
-     * value clipping); 2M steps: seeds 1-4 -100.9 / -99.8 / -100.3 / -101.1 with value clipping, every
-     * episode under 106 steps (without: seed 1 -106.6), so this entry keeps the clipping. With oneDNN's
-     * AVX-512 kernels seeds 1-4: -115.35 / -99.90 / -99.40 / -101.35 (seed 1 misses the flag in some
-     * episodes) */
-    {"MountainCar-v0", "rl-baselines3-zoo ppo.yml, 1M -> 2M steps, value loss clipped",
-     "envs=16 rollout_steps=16 minibatches=4 epochs=4 gamma=0.99 gae_lambda=0.98 ent_coef=0 "
-     "norm_obs=true norm_reward=true lr=3e-4 anneal_lr=false clip_vloss=true total_steps=2000000"},
-    /* zoo's entry, with gSDE: 100k steps, seeds 1-5: -188.7, -144.3, -143.4, -143.7, -146.0 (the plain
-     * Gaussian in its place: -162.7, -155.7, -141.0, -161.5, -147.3) */
-    {"Pendulum-v1", "rl-baselines3-zoo ppo.yml",
-     "envs=4 rollout_steps=1024 minibatches=64 epochs=10 gamma=0.9 gae_lambda=0.95 ent_coef=0 clip_coef=0.2 "
-     "lr=1e-3 anneal_lr=false sde=true sde_sample_freq=4 clip_vloss=false total_steps=100000"},
-    /* zoo's entry (1 env, 8-step rollouts, gSDE with log_std_init=-3.29, 20k steps) depends on the seed
-     * here: 97.63 for seed 1, -0.03 and -5.40 for seeds 2 and 3 (1 rank, 20 episodes; zoo also swaps
-     * the orthogonal init for PyTorch's default, which ppo does not offer). Exploring with std 1
-     * (log_std_init=0) over 16 envs finds the flag every time: 300k steps, seeds 1/2: 95.64 / 95.77 (with
-     * value clipping, 1 rank, seeds 1-5: 94.7-95.6; 150k steps: 89.3-89.8, not solved). */
-    {"MountainCarContinuous-v0", "ppo's own (zoo's gSDE entry solves 1 seed of 3 here): std 1 exploration, 16 envs",
-     "envs=16 rollout_steps=256 minibatches=16 epochs=10 gamma=0.9999 gae_lambda=0.95 ent_coef=0 clip_coef=0.2 "
-     "lr=3e-4 anneal_lr=true max_grad_norm=0.5 vf_coef=0.5 log_std_init=0 norm_obs=true norm_reward=true "
-     "clip_vloss=false total_steps=300000"},
-    /* zoo's LunarLander-v2 entries (v3 has the same dynamics but for fixed bugs). 1M steps, seeds 1/2/3:
-     * 246.95 / 254.75 / 252.97 (with value clipping: 177.9 for seed 1; it then needed minibatch 512 x 10
-     * epochs x 1.5M steps to reach 221.3 / 253.8 / 252.9); with oneDNN's AVX-512 kernels 247.06 / 250.10 /
-     * 240.52, and 249.53 on 8 ranks */
-    {"LunarLander-v3", "rl-baselines3-zoo ppo.yml (LunarLander-v2)",
-     "envs=16 rollout_steps=1024 minibatches=256 epochs=4 gamma=0.999 gae_lambda=0.98 ent_coef=0.01 lr=3e-4 "
-     "anneal_lr=false clip_vloss=false total_steps=1000000"},
-    /* 1M steps, seeds 1/2/3: 264.49 / 256.95 / 246.90 (with value clipping: 123.1 for seed 1) */
-    {"LunarLanderContinuous-v3", "rl-baselines3-zoo ppo.yml (LunarLanderContinuous-v2)",
-     "envs=16 rollout_steps=1024 minibatches=256 epochs=4 gamma=0.999 gae_lambda=0.98 ent_coef=0.01 lr=3e-4 "
-     "anneal_lr=false clip_vloss=false total_steps=1000000"},
-    /* zoo's values with value clipping plateaued below 300 here (5M steps 283.9, 10M 268.3, seed 1; with
-     * minibatch 256 and lr annealing 10M gave 264.7 while the policy's std grew back above 1). With the
-     * std starting at 0.37 (log_std_init=-1), minibatch 256, lr annealed, 8M steps: 315.4 with value
-     * clipping, and without it (SB3's way, this entry) seeds 1/2/3: 323.10 +- 1.52 (every episode >= 300) /
-     * 314.49 / 324.35.
-     * zoo's own values without value clipping, 5M steps: 293.39 +- 25.65 (best episode 299.2). With
-     * oneDNN's AVX-512 kernels (ONEDNN_MAX_CPU_ISA=ALL: other rounding, other runs) seeds 1/2/3:
-     * 320.59 / 272.40 / 324.31; that seed 2 walks every episode, too slowly for 300 in 1600 steps. */
-    {"BipedalWalker-v3", "rl-baselines3-zoo ppo.yml, minibatch 64 -> 256, lr annealed, log_std_init 0 -> -1, 5M -> 8M steps",
-     "envs=32 rollout_steps=2048 minibatches=256 epochs=10 gamma=0.999 gae_lambda=0.95 ent_coef=0 lr=3e-4 "
-     "clip_coef=0.18 norm_obs=true norm_reward=true anneal_lr=true log_std_init=-1 clip_vloss=false "
-     "total_steps=8000000"},
-    /* zoo's entry with SB3's unclipped value loss; not run here (100M steps) */
-    {"BipedalWalkerHardcore-v3", "rl-baselines3-zoo ppo.yml",
-     "envs=16 rollout_steps=2048 minibatches=512 epochs=10 gamma=0.99 gae_lambda=0.95 ent_coef=0.001 lr=2.5e-4 "
-     "clip_coef=0.2 norm_obs=true norm_reward=true anneal_lr=true clip_vloss=false total_steps=100000000"},
-};
-
-/* --preset scale: for wall-clock speed on many cores. Each rank keeps the per-rank shape of the entry
- * ("envs_per_rank", not a global count), so the global batch and minibatch grow with the ranks, as in
- * DD-PPO (Wijmans et al. 2020, each worker a fixed-length rollout); with 2 ranks an entry is a variant of
- * its auto preset measured to solve. Envs without an entry use their auto preset. */
-static const struct {
-    const char *env;
-    const char *source;
-    const char *settings;
-} scale_presets[] = {
-    /* the auto preset's values with 512-step rollouts of 8 envs per rank and 64-sample minibatches per
-     * rank: half the gradient steps per sample; 2 ranks, 800k steps, seeds 1/2/3: 219.50 / 230.70 / 228.98 */
-    {"LunarLander-v3", "ppo's own, from zoo's LunarLander-v2 values: 8 envs x 512 steps and 64-sample minibatches per rank",
-     "envs_per_rank=8 rollout_steps=512 minibatches=64 epochs=4 gamma=0.999 gae_lambda=0.98 ent_coef=0.01 lr=3e-4 "
-     "anneal_lr=false clip_vloss=false total_steps=800000"},
-    /* with 2 ranks exactly the auto preset (16 envs x 2048 steps and 128-sample minibatches per rank) */
-    {"BipedalWalker-v3", "the auto preset's shape with 2 ranks, kept per rank",
-     "envs_per_rank=16 rollout_steps=2048 minibatches=256 epochs=10 gamma=0.999 gae_lambda=0.95 ent_coef=0 "
-     "lr=3e-4 clip_coef=0.18 norm_obs=true norm_reward=true anneal_lr=true log_std_init=-1 clip_vloss=false "
-     "total_steps=8000000"},
-};
-
-/* Applies one preset's "name=value" settings to the options not given; "envs" is a global env count,
- * split over the ranks. Describes what it set in desc. */
-static void apply_settings(ppo_config *c, const config_set *set, int ranks, const char *env, const char *source,
-                           const char *settings, char *desc, size_t desc_len)
+/* The option a preset setting names, by its field's offset; -1 if none. */
+static int find_opt_at(size_t offset)
 {
-    char buf[512], applied[512] = "", uneven[160] = "";
-    snprintf(buf, sizeof buf, "%s", settings);
-    for (char *save = NULL, *tok = strtok_r(buf, " ", &save); tok; tok = strtok_r(NULL, " ", &save)) {
-        char *eq = strchr(tok, '=');
-        *eq = 0;
-        const char *value = eq + 1;
-        char per_rank[32];
-        int i;
-        if (!strcmp(tok, "envs")) { /* a global count: split over the ranks */
-            i = find_opt("envs_per_rank");
-            const int global = atoi(value), n = global / ranks > 0 ? global / ranks : 1;
-            snprintf(per_rank, sizeof per_rank, "%d", n);
-            value = per_rank;
-            if (n * ranks != global && !set->flag[i])
-                snprintf(uneven, sizeof uneven,
-                         "; note: its %d envs do not split evenly over %d ranks, so this run steps %d per rank, %d in all",
-                         global, ranks, n, n * ranks);
-        } else
-            i = find_opt(tok);
-        if (i < 0 || set->flag[i])
-            continue;
-        char ignored[256];
-        set_value(c, i, value, ignored, sizeof ignored);
-        size_t n = strlen(applied);
-        snprintf(applied + n, sizeof applied - n, "%s%s=%s", n ? " " : "", opts[i].name, value);
+    for (int i = 0; i < N_OPTS; i++)
+        if (opts[i].offset == offset)
+            return i;
+    return -1;
+}
+
+/* Stores a preset's number into option i after checking it fits the option's type. */
+static int set_number(ppo_config *c, int i, double v, char *err, size_t err_len)
+{
+    void *field = (char *)c + opts[i].offset;
+    switch (opts[i].type) {
+    case OPT_INT:
+        if (v != floor(v) || fabs(v) > 2147483647.0)
+            break;
+        *(int *)field = (int)v;
+        return 0;
+    case OPT_LLONG:
+        if (v != floor(v) || fabs(v) > 0x1p62)
+            break;
+        *(long long *)field = (long long)v;
+        return 0;
+    case OPT_DOUBLE:
+        if (!isfinite(v))
+            break;
+        *(double *)field = v;
+        return 0;
+    case OPT_BOOL:
+        if (v != 0 && v != 1)
+            break;
+        *(bool *)field = v == 1;
+        return 0;
+    case OPT_STR:
+        snprintf(err, err_len, "option %s: a text option, which a preset cannot set", opts[i].name);
+        return -1;
     }
-    snprintf(desc, desc_len, "%s (%s): %s%s", env, source, applied, uneven);
+    snprintf(err, err_len, "option %s: %g is not a valid %s", opts[i].name, v,
+             opts[i].type == OPT_BOOL ? "boolean (0/1)" : opts[i].type == OPT_DOUBLE ? "number" : "integer");
+    return -1;
+}
+
+/* A preset setting as "name=value" text. */
+static void format_setting(const preset_setting *s, char *buf, size_t len)
+{
+    const int i = find_opt_at(s->offset);
+    if (i >= 0 && opts[i].type == OPT_BOOL)
+        snprintf(buf, len, "%s=%s", s->name, s->value ? "true" : "false");
+    else
+        snprintf(buf, len, "%s=%.10g", s->name, s->value);
+}
+
+/* Applies a preset's settings to the options not given; envs (a global count) is split over the
+ * ranks. Describes what it set in desc. The preset passed config_presets_check, so it cannot fail. */
+static int apply_preset(ppo_config *c, const config_set *set, int ranks, const ppo_preset *p, char *desc,
+                        size_t desc_len, char *err, size_t err_len)
+{
+    char applied[768] = "", uneven[160] = "";
+    const int epr = find_opt("envs_per_rank");
+    if (p->envs > 0 && !set->flag[epr]) {
+        const int n = p->envs / ranks > 0 ? p->envs / ranks : 1;
+        c->envs_per_rank = n;
+        snprintf(applied, sizeof applied, "envs_per_rank=%d", n);
+        if (n * ranks != p->envs)
+            snprintf(uneven, sizeof uneven,
+                     "; note: its %d envs do not split evenly over %d ranks, so this run steps %d per rank, %d in all",
+                     p->envs, ranks, n, n * ranks);
+    }
+    for (const preset_setting *s = p->settings; s < p->settings + PRESET_MAX_SETTINGS && s->name; s++) {
+        const int i = find_opt_at(s->offset);
+        if (i < 0) {
+            snprintf(err, err_len, "preset %s: %s is not an option", p->env, s->name);
+            return -1;
+        }
+        if (set->flag[i])
+            continue;
+        if (set_number(c, i, s->value, err, err_len))
+            return -1;
+        char text[96];
+        format_setting(s, text, sizeof text);
+        size_t n = strlen(applied);
+        snprintf(applied + n, sizeof applied - n, "%s%s", n ? " " : "", text);
+    }
+    snprintf(desc, desc_len, "%s (%s): %s%s", p->env, p->source, applied, uneven);
+    return 0;
 }
 
 void config_apply_preset(ppo_config *c, const config_set *set, int ranks, char *desc, size_t desc_len)
@@ -513,23 +479,66 @@ void config_apply_preset(ppo_config *c, const config_set *set, int ranks, char *
     desc[0] = 0;
     if ((strcmp(c->preset, "auto") && strcmp(c->preset, "scale")) || strcmp(c->algo, "ppo"))
         return;
-    if (!strcmp(c->preset, "scale"))
-        for (size_t k = 0; k < sizeof scale_presets / sizeof scale_presets[0]; k++)
-            if (!strcmp(scale_presets[k].env, c->env)) {
-                apply_settings(c, set, ranks, c->env, scale_presets[k].source, scale_presets[k].settings, desc,
-                               desc_len);
-                return;
-            }
-    for (size_t k = 0; k < sizeof presets / sizeof presets[0]; k++) {
-        if (strcmp(presets[k].env, c->env))
-            continue;
-        apply_settings(c, set, ranks, c->env, presets[k].source, presets[k].settings, desc, desc_len);
-        if (!strcmp(c->preset, "scale")) {
-            size_t n = strlen(desc);
-            snprintf(desc + n, desc_len - n, " (no scale preset for %s: its auto preset)", c->env);
-        }
+    const ppo_preset *p = presets_find(c->preset, c->env);
+    const bool fallback = !p && !strcmp(c->preset, "scale");
+    if (fallback)
+        p = presets_find("auto", c->env);
+    char err[256];
+    if (!p || apply_preset(c, set, ranks, p, desc, desc_len, err, sizeof err))
         return;
+    if (fallback) {
+        size_t n = strlen(desc);
+        snprintf(desc + n, desc_len - n, " (no scale preset for %s: its auto preset)", c->env);
     }
+}
+
+int config_preset_check(const ppo_preset *p, char *err, size_t err_len)
+{
+    ppo_config c;
+    config_set set;
+    config_defaults(&c);
+    memset(&set, 0, sizeof set);
+    snprintf(c.env, sizeof c.env, "%s", p->env);
+    char desc[1024], why[512];
+    if (p->envs < 0) {
+        snprintf(err, err_len, "preset %s: envs %d is negative", p->env, p->envs);
+        return -1;
+    }
+    for (int a = 0; a < PRESET_MAX_SETTINGS && p->settings[a].name; a++) {
+        const int i = find_opt_at(p->settings[a].offset);
+        if (i >= 0 && strcmp(opts[i].name, p->settings[a].name)) { /* PRESET_SET makes these agree */
+            snprintf(err, err_len, "preset %s: setting %s names option %s", p->env, p->settings[a].name, opts[i].name);
+            return -1;
+        }
+        for (int b = 0; b < a; b++)
+            if (p->settings[b].offset == p->settings[a].offset) {
+                snprintf(err, err_len, "preset %s: %s is set twice", p->env, p->settings[a].name);
+                return -1;
+            }
+        if (p->envs > 0 && i == find_opt("envs_per_rank")) {
+            snprintf(err, err_len, "preset %s: sets both envs and envs_per_rank", p->env);
+            return -1;
+        }
+    }
+    /* on one rank (envs = envs_per_rank), as a run would validate it */
+    if (apply_preset(&c, &set, 1, p, desc, sizeof desc, why, sizeof why) || config_validate(&c, 1, why, sizeof why)) {
+        snprintf(err, err_len, "preset %s: %s", p->env, why);
+        return -1;
+    }
+    return 0;
+}
+
+int config_presets_check(char *err, size_t err_len)
+{
+    const char *kinds[] = {"auto", "scale"};
+    for (int k = 0; k < 2; k++) {
+        int n;
+        const ppo_preset *table = presets_table(kinds[k], &n);
+        for (int j = 0; j < n; j++)
+            if (config_preset_check(&table[j], err, err_len))
+                return -1;
+    }
+    return 0;
 }
 
 int config_validate(const ppo_config *c, int ranks, char *err, size_t err_len)
@@ -653,13 +662,28 @@ void config_print_help(const char *prog, const ppo_config *d)
                 *q = '-';
         printf("  %-22s %s (%s)\n", flag, opts[i].help, val[0] ? val : "none");
     }
-    printf("\nenv presets (--preset auto applies them to the options not given; envs is the global count, split "
-           "over the ranks):\n");
-    for (size_t k = 0; k < sizeof presets / sizeof presets[0]; k++)
-        printf("  %s: %s\n      (%s)\n", presets[k].env, presets[k].settings, presets[k].source);
-    printf("\nscale presets (--preset scale; envs_per_rank is per rank, so the batch grows with the ranks):\n");
-    for (size_t k = 0; k < sizeof scale_presets / sizeof scale_presets[0]; k++)
-        printf("  %s: %s\n      (%s)\n", scale_presets[k].env, scale_presets[k].settings, scale_presets[k].source);
+    const char *kinds[] = {"auto", "scale"};
+    const char *titles[] = {"env presets (--preset auto applies them to the options not given; envs is the global "
+                            "count, split over the ranks)",
+                            "scale presets (--preset scale; envs_per_rank is per rank, so the batch grows with the "
+                            "ranks)"};
+    for (int k = 0; k < 2; k++) {
+        printf("\n%s:\n", titles[k]);
+        int n;
+        const ppo_preset *table = presets_table(kinds[k], &n);
+        for (int j = 0; j < n; j++) {
+            printf("  %s:", table[j].env);
+            if (table[j].envs > 0)
+                printf(" envs=%d", table[j].envs);
+            for (const preset_setting *s = table[j].settings; s < table[j].settings + PRESET_MAX_SETTINGS && s->name;
+                 s++) {
+                char text[96];
+                format_setting(s, text, sizeof text);
+                printf(" %s", text);
+            }
+            printf("\n      (%s)\n", table[j].source);
+        }
+    }
 }
 
 int config_option_count(void) { return N_OPTS; }

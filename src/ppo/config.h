@@ -85,6 +85,12 @@ void config_finalize(ppo_config *c, const config_set *set);
  * (the preset fixes the global env count; envs_per_rank = envs / ranks). Writes a description of what
  * it did into desc (empty when no preset applies). */
 void config_apply_preset(ppo_config *c, const config_set *set, int ranks, char *desc, size_t desc_len);
+/* Checks one preset (presets.h): each value fits its option's type, nothing is set twice, and the
+ * options it gives validate on one rank; -1 with a message naming the preset and the option.
+ * config_presets_check checks every preset; config_parse_args calls it, so a bad table stops every run. */
+struct ppo_preset;
+int config_preset_check(const struct ppo_preset *p, char *err, size_t err_len);
+int config_presets_check(char *err, size_t err_len);
 /* Checks every field; -1 with a message naming the bad one. `ranks` for batch divisibility. */
 int config_validate(const ppo_config *c, int ranks, char *err, size_t err_len);
 void config_print_help(const char *prog, const ppo_config *defaults);
