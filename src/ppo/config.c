@@ -114,16 +114,114 @@ void config_defaults(ppo_config *c)
     snprintf(c->progress, sizeof c->progress, "auto");
 }
 
+/* Other trainers' names for ppo's options, accepted where they mean the same thing: CleanRL's ppo.py
+ * flags (vwxyzjn/cleanrl, cleanrl/ppo.py Args) and Stable-Baselines3's PPO/A2C arguments. A name
+ * with a note instead of an option is not the same thing here: the note says what to use. */
+static const struct {
+    const char *alias, *option, *note;
+} aliases[] = {
+    {"env_id", "env", NULL},
+    {"total_timesteps", "total_steps", NULL},
+    {"learning_rate", "lr", NULL},
+    {"num_steps", "rollout_steps", NULL},
+    {"num_minibatches", "minibatches", NULL},
+    {"update_epochs", "epochs", NULL},
+    {"local_num_envs", "envs_per_rank", NULL}, /* CleanRL's multi-GPU scripts: envs per process */
+    {"n_steps", "rollout_steps", NULL},
+    {"n_epochs", "epochs", NULL},
+    {"clip_range", "clip_coef", NULL},
+    {"normalize_advantage", "norm_adv", NULL},
+    {"rms_prop_eps", "adam_eps", NULL},
+    {"num_envs", NULL,
+     "CleanRL's num_envs counts every env of the run; ppo's envs_per_rank counts one MPI rank's (the run steps "
+     "envs_per_rank x ranks envs), so give envs_per_rank = num_envs / ranks"},
+    {"n_envs", NULL, "Stable-Baselines3's n_envs counts every env of the run; ppo's envs_per_rank counts one MPI "
+                     "rank's (the run steps envs_per_rank x ranks envs), so give envs_per_rank = n_envs / ranks"},
+    {"batch_size", NULL,
+     "Stable-Baselines3's batch_size is the minibatch size of the run; give minibatches = envs_per_rank x ranks x "
+     "rollout_steps / batch_size"},
+};
+#define N_ALIASES ((int)(sizeof aliases / sizeof aliases[0]))
+
+/* a == b, where '-' in b stands for '_' (--envs-per-rank == --envs_per_rank) */
+static bool same_name(const char *a, const char *b)
+{
+    while (*a && (*a == *b || (*a == '_' && *b == '-')))
+        a++, b++;
+    return !*a && !*b;
+}
+
 static int find_opt(const char *name)
 {
-    for (int i = 0; i < N_OPTS; i++) {
-        const char *a = opts[i].name, *b = name;
-        while (*a && (*a == *b || (*a == '_' && *b == '-'))) /* --envs-per-rank == --envs_per_rank */
-            a++, b++;
-        if (!*a && !*b)
+    for (int i = 0; i < N_OPTS; i++)
+        if (same_name(opts[i].name, name))
             return i;
-    }
+    for (int k = 0; k < N_ALIASES; k++)
+        if (aliases[k].option && same_name(aliases[k].alias, name))
+            return find_opt(aliases[k].option);
     return -1;
+}
+
+/* Levenshtein distance, '-' and '_' alike; names are short (< 64 characters). */
+static int edit_distance(const char *a, const char *b)
+{
+    int prev[64], cur[64];
+    const int na = (int)strlen(a), nb = (int)strlen(b);
+    if (na >= 63 || nb >= 63)
+        return 99;
+    for (int j = 0; j <= nb; j++)
+        prev[j] = j;
+    for (int i = 1; i <= na; i++) {
+        cur[0] = i;
+        for (int j = 1; j <= nb; j++) {
+            const char x = a[i - 1] == '-' ? '_' : a[i - 1], y = b[j - 1] == '-' ? '_' : b[j - 1];
+            const int sub = prev[j - 1] + (x != y), del = prev[j] + 1, ins = cur[j - 1] + 1;
+            cur[j] = sub < del ? (sub < ins ? sub : ins) : (del < ins ? del : ins);
+        }
+        memcpy(prev, cur, sizeof(int) * (size_t)(nb + 1));
+    }
+    return prev[nb];
+}
+
+/* "--learning-rate" (dash) or "learning_rate" for an option or alias name. */
+static void config_option_flag(const char *name, bool dash, char *buf, size_t len)
+{
+    snprintf(buf, len, "%s%s", dash ? "--" : "", name);
+    for (char *q = buf; *q && dash; q++)
+        if (*q == '_')
+            *q = '-';
+}
+
+/* Why `name` is not an option and what to use: an alias's note, else the nearest option or alias
+ * ("did you mean"), else nothing. `dash`: spell names as flags (--learning-rate), not INI keys. */
+static void unknown_hint(const char *name, bool dash, char *buf, size_t len)
+{
+    buf[0] = 0;
+    for (int k = 0; k < N_ALIASES; k++)
+        if (!aliases[k].option && same_name(aliases[k].alias, name)) {
+            snprintf(buf, len, ": %s", aliases[k].note);
+            return;
+        }
+    const char *best = NULL;
+    int best_d = 99;
+    for (int k = 0; k < N_OPTS + N_ALIASES; k++) {
+        const char *cand = k < N_OPTS ? opts[k].name : aliases[k - N_OPTS].alias;
+        const int d = edit_distance(name, cand);
+        if (d < best_d)
+            best = cand, best_d = d;
+    }
+    const int n = (int)strlen(name), allowed = n < 6 ? 1 : n < 12 ? 2 : 3;
+    if (!best || best_d > allowed || !strcmp(best, "config"))
+        return;
+    const int canon = find_opt(best);
+    char shown[64], same[80] = "";
+    config_option_flag(best, dash, shown, sizeof shown);
+    if (strcmp(opts[canon].name, best)) { /* an alias: name ppo's option too */
+        char own[64];
+        config_option_flag(opts[canon].name, dash, own, sizeof own);
+        snprintf(same, sizeof same, " (ppo's %s)", own);
+    }
+    snprintf(buf, len, "; did you mean %s%s?", shown, same);
 }
 
 static int set_value(ppo_config *c, int i, const char *value, char *err, size_t err_len)
@@ -181,32 +279,56 @@ bad:
 typedef struct {
     ppo_config *c;
     config_set *set;
+    const char *path;
+    const char *text; /* the rest of the file, read line by line */
+    int line;         /* the line libinih is handling */
     char *err;
     size_t err_len;
     int failed;
 } ini_ctx;
+
+/* libinih's reader (fgets-like) over the file's text; it counts lines so an error can name its line
+ * (Debian's libinih is built without INI_HANDLER_LINENO). config_read_file refused over-long lines. */
+static char *config_ini_reader(char *str, int num, void *stream)
+{
+    ini_ctx *x = stream;
+    if (!*x->text)
+        return NULL;
+    int n = 0;
+    while (n < num - 1 && x->text[n] && (n == 0 || x->text[n - 1] != '\n'))
+        n++;
+    memcpy(str, x->text, (size_t)n);
+    str[n] = 0;
+    x->text += n;
+    x->line++;
+    return str;
+}
 
 static int config_ini_line(void *user, const char *section, const char *name, const char *value)
 {
     ini_ctx *x = user;
     if (x->failed)
         return 0;
+    x->failed = 1;
+    char why[512];
     if (section[0] && strcmp(section, "ppo")) {
-        snprintf(x->err, x->err_len, "config file: unknown section [%s] (use [ppo] or none)", section);
-        x->failed = 1;
+        snprintf(x->err, x->err_len, "config file %s, line %d: %s is in the unknown section [%s] (use [ppo] or none)",
+                 x->path, x->line, name, section);
         return 0;
     }
     int i = find_opt(name);
     if (i < 0 || !strcmp(name, "config")) {
-        snprintf(x->err, x->err_len, "config file: unknown option '%s'", name);
-        x->failed = 1;
+        char hint[320];
+        unknown_hint(name, false, hint, sizeof hint);
+        snprintf(x->err, x->err_len, "config file %s, line %d: unknown option '%s'%s", x->path, x->line, name, hint);
         return 0;
     }
-    if (set_value(x->c, i, value, x->err, x->err_len)) {
-        x->failed = 1;
+    if (set_value(x->c, i, value, why, sizeof why)) {
+        snprintf(x->err, x->err_len, "config file %s, line %d: %s", x->path, x->line, why);
         return 0;
     }
     x->set->flag[i] = true;
+    x->failed = 0;
     return 1;
 }
 
@@ -298,15 +420,15 @@ int config_parse_args(ppo_config *c, config_set *set, int argc, char **argv, cha
         char *text = config_read_file(file, err, err_len);
         if (!text)
             return -1;
-        ini_ctx x = {c, set, err, err_len, 0};
-        int rc = ini_parse_string(text, config_ini_line, &x);
+        ini_ctx x = {c, set, file, text, 0, err, err_len, 0};
+        int rc = ini_parse_stream(config_ini_reader, &x, config_ini_line, &x);
         free(text);
-        if (x.failed)
-            return -1;
-        if (rc != 0) {
-            snprintf(err, err_len, "config file %s: syntax error on line %d (expected name = value)", file, rc);
+        if (rc != 0 && (!x.failed || rc < x.line)) { /* libinih returns the first bad line, ours or its own */
+            snprintf(err, err_len, "config file %s, line %d: syntax error (expected name = value)", file, rc);
             return -1;
         }
+        if (x.failed)
+            return -1;
         snprintf(c->config, sizeof c->config, "%s", file);
     }
     for (int k = 0; k < argc; k++) {
@@ -326,7 +448,9 @@ int config_parse_args(ppo_config *c, config_set *set, int argc, char **argv, cha
         if (i < 0 && !strncmp(name, "no-", 3) && (i = find_opt(name + 3)) >= 0 && opts[i].type == OPT_BOOL)
             negated = true;
         else if (i < 0 || (i >= 0 && !strncmp(name, "no-", 3))) {
-            snprintf(err, err_len, "unknown option --%s (see --help)", name);
+            char hint[320];
+            unknown_hint(name, true, hint, sizeof hint);
+            snprintf(err, err_len, "unknown option --%s%s", name, hint[0] ? hint : " (see --help)");
             return -1;
         }
         if (negated) {
@@ -645,23 +769,38 @@ void config_print_help(const char *prog, const ppo_config *d)
 {
     printf("usage: %s [train] [--option value ...]\n"
            "       %s eval --checkpoint FILE [--episodes N] [--stochastic] [--seed S]\n"
-           "       %s envs\n\n"
+           "       %s envs\n"
+           "       %s --version\n\n"
            "Trains an agent with PPO (or A2C / REINFORCE). Run it under mpirun for several ranks:\n"
            "  mpirun -n 8 %s --env LunarLander-v3\n"
            "Options may also come from an INI file (--config FILE, keys as below, optional [ppo] section);\n"
            "flags override the file. Booleans take true/false or --no-NAME.\n\noptions (default):\n",
-           prog, prog, prog, prog);
+           prog, prog, prog, prog, prog);
     for (int i = 0; i < N_OPTS; i++) {
         char val[CONFIG_PATH + 8];
         double num;
         config_option_value(d, i, val, sizeof val, &num);
         char flag[64];
-        snprintf(flag, sizeof flag, "--%s", opts[i].name);
-        for (char *q = flag + 2; *q; q++)
-            if (*q == '_')
-                *q = '-';
+        config_option_flag(opts[i].name, true, flag, sizeof flag);
         printf("  %-22s %s (%s)\n", flag, opts[i].help, val[0] ? val : "none");
     }
+    printf("\naliases (CleanRL's ppo.py and Stable-Baselines3's names for the same options, in flags and the INI "
+           "file):\n");
+    for (int k = 0; k < N_ALIASES; k++) {
+        if (!aliases[k].option)
+            continue;
+        char a[64], o[64];
+        config_option_flag(aliases[k].alias, true, a, sizeof a);
+        config_option_flag(aliases[k].option, true, o, sizeof o);
+        printf("  %-22s = %s\n", a, o);
+    }
+    printf("not the same here, so refused with what to give instead:\n");
+    for (int k = 0; k < N_ALIASES; k++)
+        if (!aliases[k].option) {
+            char a[64];
+            config_option_flag(aliases[k].alias, true, a, sizeof a);
+            printf("  %-22s %s\n", a, aliases[k].note);
+        }
     const char *kinds[] = {"auto", "scale"};
     const char *titles[] = {"env presets (--preset auto applies them to the options not given; envs is the global "
                             "count, split over the ranks)",
