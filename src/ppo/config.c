@@ -42,7 +42,8 @@ static const opt_def opts[] = {
     OPT(lr, OPT_DOUBLE, "Adam learning rate (actor, and critic unless critic_lr is set)"),
     OPT(critic_lr, OPT_DOUBLE, "critic learning rate (0: same as lr)"),
     OPT(anneal_lr, OPT_BOOL, "anneal learning rates linearly to 0"),
-    OPT(adam_eps, OPT_DOUBLE, "Adam epsilon"),
+    OPT(adam_eps, OPT_DOUBLE, "the optimizer's epsilon (Adam's, or RMSprop's with --optimizer rmsprop)"),
+    OPT(optimizer, OPT_STR, "adam | rmsprop (torch.optim.RMSprop, alpha 0.99: Stable-Baselines3's A2C optimizer, --algo a2c's default)"),
     OPT(max_grad_norm, OPT_DOUBLE, "clip the global gradient norm to this (0: off)"),
     OPT(target_kl, OPT_DOUBLE, "stop the epochs early when the mean approx KL exceeds this (0: off)"),
     OPT(gamma, OPT_DOUBLE, "discount factor"),
@@ -96,6 +97,7 @@ void config_defaults(ppo_config *c)
     c->lr = 2.5e-4;
     c->anneal_lr = true;
     c->adam_eps = 1e-5;
+    snprintf(c->optimizer, sizeof c->optimizer, "adam");
     c->max_grad_norm = 0.5;
     c->gamma = 0.99;
     c->gae_lambda = 0.95;
@@ -688,6 +690,8 @@ int config_validate(const ppo_config *c, int ranks, char *err, size_t err_len)
     if (!(c->lr > 0)) FAIL("option lr: must be positive, got %g", c->lr);
     if (c->critic_lr < 0) FAIL("option critic_lr: must be >= 0, got %g", c->critic_lr);
     if (!(c->adam_eps > 0)) FAIL("option adam_eps: must be positive, got %g", c->adam_eps);
+    if (strcmp(c->optimizer, "adam") && strcmp(c->optimizer, "rmsprop"))
+        FAIL("option optimizer: '%s' is not adam or rmsprop", c->optimizer);
     if (c->max_grad_norm < 0) FAIL("option max_grad_norm: must be >= 0, got %g", c->max_grad_norm);
     if (c->target_kl < 0) FAIL("option target_kl: must be >= 0, got %g", c->target_kl);
     if (!(c->gamma >= 0 && c->gamma <= 1)) FAIL("option gamma: must be in [0, 1], got %g", c->gamma);

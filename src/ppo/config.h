@@ -28,7 +28,8 @@ typedef struct {
     double lr;
     double critic_lr; /* 0: same as lr */
     bool anneal_lr;
-    double adam_eps;
+    double adam_eps; /* the optimizer's epsilon, Adam's or RMSprop's */
+    char optimizer[16]; /* adam | rmsprop */
     double max_grad_norm; /* 0: no clipping */
     double target_kl;     /* 0: no early stop */
     /* PPO loss */
