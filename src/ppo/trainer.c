@@ -90,7 +90,7 @@ struct trainer {
 
     /* start-of-update copies, restored when the update meets a non-finite gradient */
     float *snap_params, *snap_m, *snap_v;
-    long long fault_nan_update;  /* test hook (PPO_FAULT_NAN_AT_UPDATE): poison this update's gradient */
+    long long fault_nan_update;  /* test seam (trainer_poison_update): poison this update's gradient; 0: none */
 
     /* minibatch scratch */
     int *perm;                 /* (B,) */
@@ -315,8 +315,6 @@ trainer *trainer_create(const ppo_config *cfg, const par_layout *par, char *err,
              ALLOC(t->mb_ret, t->mb) && ALLOC(t->mb_values, t->mb) && ALLOC(t->ret_acc, t->N) && ALLOC(t->vals, t->N) &&
              ALLOC(t->snap_params, t->pm.n_params) && ALLOC(t->snap_m, t->pm.n_params) &&
              ALLOC(t->snap_v, t->pm.n_params) && ALLOC(t->sde_mat, (size_t)t->N * t->pm.log_std_count);
-        const char *fault = getenv("PPO_FAULT_NAN_AT_UPDATE");
-        t->fault_nan_update = fault ? atoll(fault) : 0;
         t->traj_every = cfg->log_trajectories;
         if (ok && t->traj_every > 0) {
             t->traj_w = t->od + t->ad + 5 + t->spec.render_dim;
@@ -366,6 +364,11 @@ trainer *trainer_create(const ppo_config *cfg, const par_layout *par, char *err,
     t->n_norm_parts = t->n_grad_workers;
     MPI_Allreduce(MPI_IN_PLACE, &t->n_norm_parts, 1, MPI_INT, MPI_MIN, par->comm);
     return t;
+}
+
+void trainer_poison_update(trainer *t, long long update)
+{
+    t->fault_nan_update = update;
 }
 
 void trainer_free(trainer *t)

@@ -18,8 +18,12 @@ BATCH = 2 * 4 * 32  # 2 ranks x 4 envs x 32 steps: the CartPole preset's global 
 pytestmark = pytest.mark.skipif(not os.access(BIN, os.X_OK), reason="PPO_BIN is not set to the ppo binary")
 
 
-def ppo(tmp, *args, ranks=2, env=None, check=True):
-    cmd = MPIRUN + ["-n", str(ranks), BIN, "--seed", "3"] + [str(a) for a in args]
+FAULTS_BIN = os.environ.get("PPO_FAULTS_BIN") or os.path.join(os.path.dirname(BIN), "ppo-faults")
+
+
+def ppo(tmp, *args, ranks=2, env=None, check=True, binary=None):
+    """binary: FAULTS_BIN for the test build with fault hooks (src/cli/fault_hooks.h)."""
+    cmd = MPIRUN + ["-n", str(ranks), binary or BIN, "--seed", "3"] + [str(a) for a in args]
     e = dict(os.environ, OMP_NUM_THREADS="1", **(env or {}))
     r = subprocess.run(cmd, cwd=tmp, env=e, stdout=subprocess.PIPE, stderr=subprocess.PIPE, timeout=900)
     if check and r.returncode != 0:
@@ -218,7 +222,7 @@ def test_eval_refuses_observation_statistics_of_the_wrong_size(tmp_path):
 
 def test_nonfinite_gradient_stops_without_applying_the_update(tmp_path):
     r = ppo(tmp_path, "--total-steps", 50 * BATCH, "--log", "run.h5", "--checkpoint-every", 5, check=False,
-            env={"PPO_FAULT_NAN_AT_UPDATE": "13"})
+            env={"PPO_FAULT_NAN_AT_UPDATE": "13"}, binary=FAULTS_BIN)
     assert r.returncode == 6
     assert b"update 13" in r.stderr and b"non-finite" in r.stderr
     assert list(metrics(tmp_path / "run.h5")["update"]) == list(range(1, 13))
@@ -226,6 +230,11 @@ def test_nonfinite_gradient_stops_without_applying_the_update(tmp_path):
         assert c["train"].attrs["update"] == 10
         assert np.all(np.isfinite(c["params"][:]))
     assert not (tmp_path / "run.policy.h5").exists()
+
+
+def test_the_users_binary_has_no_fault_hooks(tmp_path):
+    r = ppo(tmp_path, "--total-steps", 15 * BATCH, "--log", "run.h5", env={"PPO_FAULT_NAN_AT_UPDATE": "13"})
+    assert list(metrics(tmp_path / "run.h5")["update"]) == list(range(1, 16))
 
 
 def test_a_dead_rank_brings_the_job_down(tmp_path):
