@@ -834,6 +834,38 @@ void config_print_help(const char *prog, const ppo_config *d)
 }
 
 int config_option_count(void) { return N_OPTS; }
+
+int config_option_find(const char *name)
+{
+    const int i = find_opt(name);
+    return i >= 0 && !strcmp(opts[i].name, name) ? i : -1;
+}
+
+int config_option_set(ppo_config *c, int i, const char *value, char *err, size_t err_len)
+{
+    return set_value(c, i, value, err, err_len);
+}
+
+void config_option_copy(ppo_config *dst, const ppo_config *src, int i)
+{
+    const size_t size = opts[i].type == OPT_STR     ? opts[i].size
+                        : opts[i].type == OPT_INT   ? sizeof(int)
+                        : opts[i].type == OPT_LLONG ? sizeof(long long)
+                        : opts[i].type == OPT_BOOL  ? sizeof(bool)
+                                                    : sizeof(double);
+    memcpy((char *)dst + opts[i].offset, (const char *)src + opts[i].offset, size);
+}
+
+bool config_option_equal(const ppo_config *a, const ppo_config *b, int i)
+{
+    char ta[CONFIG_PATH + 8], tb[CONFIG_PATH + 8];
+    double na, nb;
+    config_option_value(a, i, ta, sizeof ta, &na);
+    config_option_value(b, i, tb, sizeof tb, &nb);
+    if (opts[i].type == OPT_DOUBLE) /* older checkpoints wrote 6 digits */
+        return na == nb || fabs(na - nb) <= 1e-6 * fmax(fabs(na), fabs(nb));
+    return !strcmp(ta, tb);
+}
 const char *config_option_name(int i) { return opts[i].name; }
 
 char config_option_kind(int i)
@@ -854,7 +886,17 @@ void config_option_value(const ppo_config *c, int i, char *buf, size_t len, doub
     switch (opts[i].type) {
     case OPT_INT: *num = *(const int *)field; snprintf(buf, len, "%d", *(const int *)field); break;
     case OPT_LLONG: *num = (double)*(const long long *)field; snprintf(buf, len, "%lld", *(const long long *)field); break;
-    case OPT_DOUBLE: *num = *(const double *)field; snprintf(buf, len, "%g", *(const double *)field); break;
+    case OPT_DOUBLE: { /* the shortest of 6, 15 or 17 digits that reads back as the same double */
+        const double v = *(const double *)field;
+        *num = v;
+        const int digits[3] = {6, 15, 17};
+        for (int k = 0; k < 3; k++) {
+            snprintf(buf, len, "%.*g", digits[k], v);
+            if (strtod(buf, NULL) == v)
+                break;
+        }
+        break;
+    }
     case OPT_BOOL: *num = *(const bool *)field; snprintf(buf, len, "%s", *(const bool *)field ? "true" : "false"); break;
     case OPT_STR: snprintf(buf, len, "%s", (const char *)field); break;
     }

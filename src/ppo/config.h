@@ -101,6 +101,13 @@ int config_option_count(void);
 const char *config_option_name(int i);
 char config_option_kind(int i);
 void config_option_value(const ppo_config *c, int i, char *buf, size_t len, double *num);
+/* For options read back from a checkpoint: the index of option `name` (its own name, not an alias;
+ * -1 if none); set option i from text (-1 with err as a flag's value would get); copy option i; and
+ * whether option i is the same in a and b (numbers within 1e-6 relative: older checkpoints kept 6 digits). */
+int config_option_find(const char *name);
+int config_option_set(ppo_config *c, int i, const char *value, char *err, size_t err_len);
+void config_option_copy(ppo_config *dst, const ppo_config *src, int i);
+bool config_option_equal(const ppo_config *a, const ppo_config *b, int i);
 
 /* Parses "64,64" into widths; returns the count or -1. */
 int config_hidden_sizes(const char *text, int *sizes, int max);
