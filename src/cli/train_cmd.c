@@ -355,8 +355,9 @@ static void print_start(const train_run *r)
     const ppo_config *c = &r->cfg;
     const par_layout *par = &r->par;
     const long long total = trainer_updates_total(r->tr), batch = trainer_steps_per_update(r->tr);
-    printf("ppo %s: %s (%s) with %s, %lld steps = %lld updates of %lld steps\n", PPO_VERSION, c->env,
-           c->env_options[0] ? c->env_options : "default options", c->algo, total * batch, total, batch);
+    printf("ppo %s: %s (%s) with %s and %s, %lld steps = %lld updates of %lld steps\n", PPO_VERSION, c->env,
+           c->env_options[0] ? c->env_options : "default options", c->algo,
+           strcmp(c->optimizer, "rmsprop") ? "Adam" : "RMSprop", total * batch, total, batch);
     if (total * batch != c->total_steps)
         printf("note: --total-steps %lld is not a multiple of the global batch (%lld steps): training %lld steps\n",
                c->total_steps, batch, total * batch);

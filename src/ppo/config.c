@@ -39,7 +39,7 @@ static const opt_def opts[] = {
     OPT(threads, OPT_INT, "OpenMP threads per rank (0: OMP_NUM_THREADS, else cores/ranks on the node; at most 4 x the node's CPUs)"),
     OPT(minibatches, OPT_INT, "minibatches per epoch (global batch / minibatches = minibatch size)"),
     OPT(epochs, OPT_INT, "optimisation epochs per rollout"),
-    OPT(lr, OPT_DOUBLE, "Adam learning rate (actor, and critic unless critic_lr is set)"),
+    OPT(lr, OPT_DOUBLE, "learning rate (actor, and critic unless critic_lr is set)"),
     OPT(critic_lr, OPT_DOUBLE, "critic learning rate (0: same as lr)"),
     OPT(anneal_lr, OPT_BOOL, "anneal learning rates linearly to 0"),
     OPT(adam_eps, OPT_DOUBLE, "the optimizer's epsilon (Adam's, or RMSprop's with --optimizer rmsprop)"),
