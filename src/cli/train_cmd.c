@@ -43,7 +43,8 @@ typedef struct {
     trainer_state_info state;
     char saved_from[CONFIG_PATH]; /* a resume: the checkpoint whose saved options the run took ("": none) */
     char given[512];              /* options given that differ from the saved ones (those that may change) */
-    h5log *log; /* rank 0 */
+    h5log *log;                   /* rank 0 */
+    return_window returns;        /* rank 0: the last 100 episodes, continued across a resume */
     char err[2048];
 } train_run;
 
@@ -312,6 +313,25 @@ static int load_state(train_run *r)
     return CONTINUE;
 }
 
+/* Rank 0, a resume: the return window (and its bests) as the run had it after its kept updates, from the
+ * log's kept episodes fed in the order and update by update as the run fed them. */
+static int restore_returns(train_run *r)
+{
+    int64_t *update;
+    double *ret;
+    const long long n = h5log_kept_returns(r->log, &update, &ret, r->err, sizeof r->err);
+    if (n < 0)
+        return -1;
+    for (long long k = 0; k < n; k++) {
+        return_window_add(&r->returns, ret[k]);
+        if (k == n - 1 || update[k + 1] != update[k])
+            return_window_mean(&r->returns);
+    }
+    free(update);
+    free(ret);
+    return 0;
+}
+
 /* Rank 0: checks the run's paths, then reopens the log of a resumed run or creates a new one. */
 static void open_log(train_run *r, const char *start_time)
 {
@@ -328,6 +348,10 @@ static void open_log(train_run *r, const char *start_time)
             .global_batch = trainer_steps_per_update(r->tr), .traj = tl, .need_trajectories = c->log_trajectories > 0,
         };
         r->log = h5log_reopen(c->log, &want, r->err, sizeof r->err);
+        if (r->log && restore_returns(r)) {
+            h5log_close(r->log);
+            r->log = NULL;
+        }
         return;
     }
     if (run_files_check_new(&paths, c->force, c->resume[0] != 0, r->default_log, r->err, sizeof r->err) ||
@@ -433,7 +457,6 @@ typedef struct {
     int stop_signal;            /* stopped by this signal after a checkpoint */
     long long nonfinite_update; /* stopped before applying this update's non-finite gradient */
     double train_seconds;
-    return_window returns; /* rank 0 */
 } loop_end;
 
 /* Collective, before update u: a checkpoint when one is due or a stop was asked for. Returns the signal
@@ -462,7 +485,6 @@ static void run_updates(train_run *r, loop_end *end)
     run_gather g;
     if (run_gather_init(&g, par, trainer_steps_per_update(tr)))
         par_abort(par, 5, "out of memory for the episode gather");
-    return_window_init(&end->returns);
     const double t0 = progress_now() - r->state.wall;
     phase_clock *clk = trainer_clock(tr);
     double phase_mean[PHASE_COUNT], phase_max[PHASE_COUNT];
@@ -499,8 +521,8 @@ static void run_updates(train_run *r, loop_end *end)
         m.steps_per_second = (double)trainer_steps_per_update(tr) / (now - tu);
         metrics_set_times(&m, phase_mean, phase_max);
         for (int k = 0; k < g.total; k++)
-            return_window_add(&end->returns, g.all[k].ret);
-        const double ret_recent = return_window_mean(&end->returns);
+            return_window_add(&r->returns, g.all[k].ret);
+        const double ret_recent = m.return_recent = return_window_mean(&r->returns);
         if (log_update(r, &g, &m))
             par_abort(par, 5, r->err);
         progress_print(&prog, &r->cfg, &st, total_updates, m.wall_time, m.steps_per_second, ret_recent, phase_mean,
@@ -545,7 +567,7 @@ static int finish_run(train_run *r, const loop_end *end)
         const long long trained = (trainer_updates_total(r->tr) - r->state.update) * trainer_steps_per_update(r->tr);
         const double seconds = end->train_seconds - r->state.wall;
         printf("trained %lld steps in %.1f s (%.0f steps/s)", trained, seconds, (double)trained / seconds);
-        progress_print_best(&end->returns);
+        progress_print_best(&r->returns);
         if (c->eval_episodes > 0 && status == EXIT_OK && evaluate_final(r))
             status = EXIT_FAILURE_RUN;
         h5log_close(r->log);
@@ -601,6 +623,7 @@ int cmd_train(int argc, char **argv)
         return EXIT_FAILURE_RUN;
     }
     fault_hooks_read(&r->faults);
+    return_window_init(&r->returns);
     int status = set_up(r, argc, argv);
     if (status == CONTINUE)
         status = choose_resume(r);

@@ -21,7 +21,7 @@ RANKS, ENVS, STEPS, UPDATES, SEED, EPOCHS = 2, 4, 64, 6, 21, 2
 BATCH = RANKS * ENVS * STEPS
 METRICS = {"update", "global_step", "wall_time", "steps_per_second", "episodes", "return_mean", "return_min",
            "return_max", "length_mean", "policy_loss", "value_loss", "entropy", "approx_kl", "clip_fraction",
-           "explained_variance", "grad_norm", "learning_rate", "epochs"}
+           "explained_variance", "grad_norm", "learning_rate", "epochs", "return_recent"}
 PHASES = ("env", "infer", "gae", "grad", "comm", "optim", "log")
 METRICS |= {f"time_{p}" for p in PHASES} | {f"time_{p}_max" for p in PHASES}
 EPISODES = {"global_step", "update", "rank", "env_index", "return", "length", "terminated"}
@@ -128,6 +128,13 @@ def check_episodes(f, col):
     ct.check(set(ep["rank"].tolist()) == {0, 1}, f"/episodes ranks {sorted(set(ep['rank'].tolist()))}, want 0 and 1")
     ct.check(np.all((ep["env_index"] >= 0) & (ep["env_index"] < ENVS)), "/episodes env_index out of range")
     ct.check(np.all(ep["return"] == ep["length"]), "CartPole: an episode's return differs from its length")
+    # return_recent: the mean of the last 100 episodes finished up to each update, in /episodes order
+    want = []
+    for u in col["update"]:
+        done = ep["return"][ep["update"] <= u]
+        want.append(done[-100:].mean() if len(done) else np.nan)
+    ct.check(np.allclose(col["return_recent"], want, rtol=1e-12, equal_nan=True),
+             f"/metrics/return_recent {col['return_recent']}, the last 100 episodes' means are {want}")
     ct.check(np.all((ep["length"] >= 1) & (ep["length"] <= 500)), "episode length out of [1, 500]")
     ct.check(set(ep["terminated"].tolist()) <= {0, 1}, "terminated not 0/1")
     ct.check(np.all((ep["terminated"] == 1) | (ep["length"] == 500)), "an episode was truncated before 500 steps")

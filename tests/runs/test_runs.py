@@ -2,6 +2,7 @@
 bad checkpoints, trajectories. Run by ctest (PPO_BIN, PPO_MPIRUN set there) with Debian's python3."""
 import hashlib
 import os
+import re
 import shlex
 import signal
 import subprocess
@@ -74,7 +75,7 @@ def assert_same_run(full_log, resumed_log, updates):
 def test_resume_continues_the_same_run(tmp_path):
     K = 12
     common = ["--no-anneal-lr", "--checkpoint-every", K]
-    ppo(tmp_path, "--total-steps", 2 * K * BATCH, "--log", "full.h5", *common)
+    full = ppo(tmp_path, "--total-steps", 2 * K * BATCH, "--log", "full.h5", *common)
     ppo(tmp_path, "--total-steps", K * BATCH, "--log", "half.h5", *common)
     # the first run's checkpoint after update K equals the second run's final state, bit for bit
     with h5py.File(tmp_path / "full.ckpt.h5", "r") as a, h5py.File(tmp_path / "half.policy.h5", "r") as b:
@@ -82,10 +83,32 @@ def test_resume_continues_the_same_run(tmp_path):
         assert np.array_equal(a["params"][:], b["params"][:])
         assert np.array_equal(a["train/adam_m"][:], b["train/adam_m"][:])
         assert np.array_equal(a["train/rng"][:], b["train/rng"][:])
-    ppo(tmp_path, "--total-steps", 2 * K * BATCH, "--log", "half.h5", "--resume", "half.policy.h5", "--force", *common)
-    # CartPole's state is saved exactly, so the resumed run is the same run, bit for bit
+    r = ppo(tmp_path, "--total-steps", 2 * K * BATCH, "--log", "half.h5", "--resume", "half.policy.h5", "--force",
+            *common)
+    # CartPole's state is saved exactly, so the resumed run is the same run, bit for bit (return_recent too:
+    # the resume rebuilt its window of 100 episodes from the log)
     resumed = assert_same_run(tmp_path / "full.h5", tmp_path / "half.h5", 2 * K)
+    assert np.isfinite(resumed["return_recent"][K]) and metrics(tmp_path / "full.h5")["episodes"][:K].sum() > 100
+    best = [re.search(rb"best mean return over 100 consecutive episodes (\S+)", x.stdout) for x in (full, r)]
+    assert best[0] and best[1] and best[0].group(1) == best[1].group(1), "the best window survives the resume"
     assert np.all(np.diff(resumed["wall_time"]) >= 0), "wall time continues across the resume"
+
+
+def test_a_log_from_before_the_added_columns_resumes(tmp_path):
+    """Logs written before /metrics/time_* and return_recent existed resume: the columns are added, NaN in the
+    rows logged before, filled after."""
+    K = 4
+    ppo(tmp_path, "--total-steps", K * BATCH, "--log", "run.h5")
+    added = [c for c in metrics(tmp_path / "run.h5") if c.startswith("time_")] + ["return_recent"]
+    assert len(added) == 15
+    with h5py.File(tmp_path / "run.h5", "a") as f:
+        for c in added:
+            del f["metrics"][c]
+    ppo(tmp_path, "--total-steps", 2 * K * BATCH, "--log", "run.h5", "--resume", "run.policy.h5")
+    m = metrics(tmp_path / "run.h5")
+    assert list(m["update"]) == list(range(1, 2 * K + 1))
+    for c in added:
+        assert np.all(np.isnan(m[c][:K])) and np.all(np.isfinite(m[c][K:])), c
 
 
 @pytest.mark.parametrize("env_id", ["LunarLander-v3", "LunarLanderContinuous-v3", "BipedalWalker-v3"])
