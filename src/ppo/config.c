@@ -79,6 +79,7 @@ static const opt_def opts[] = {
     OPT(config, OPT_STR, "INI file to read options from (flags override it)"),
 };
 #define N_OPTS ((int)(sizeof opts / sizeof opts[0]))
+_Static_assert(sizeof opts / sizeof opts[0] <= sizeof((config_set *)0)->flag, "config_set.flag is too short");
 #define CONFIG_FILE_MAX (1 << 20) /* bytes; an options file is a few hundred */
 
 void config_defaults(ppo_config *c)
