@@ -205,23 +205,22 @@ static void unknown_hint(const char *name, bool dash, char *buf, size_t len)
             snprintf(buf, len, ": %s", aliases[k].note);
             return;
         }
-    const char *best = NULL;
-    int best_d = 99;
+    int best = -1, best_d = 99; /* an option (< N_OPTS) or an alias (N_OPTS + k) */
     for (int k = 0; k < N_OPTS + N_ALIASES; k++) {
-        const char *cand = k < N_OPTS ? opts[k].name : aliases[k - N_OPTS].alias;
-        const int d = edit_distance(name, cand);
+        const int d = edit_distance(name, k < N_OPTS ? opts[k].name : aliases[k - N_OPTS].alias);
         if (d < best_d)
-            best = cand, best_d = d;
+            best = k, best_d = d;
     }
     const int n = (int)strlen(name), allowed = n < 6 ? 1 : n < 12 ? 2 : 3;
-    if (!best || best_d > allowed || !strcmp(best, "config"))
+    if (best < 0 || best_d > allowed || (!dash && best < N_OPTS && !strcmp(opts[best].name, "config")))
         return;
-    const int canon = find_opt(best);
-    char shown[64], same[80] = "";
-    config_option_flag(best, dash, shown, sizeof shown);
-    if (strcmp(opts[canon].name, best)) { /* an alias: name ppo's option too */
+    char shown[64], same[320] = "";
+    config_option_flag(best < N_OPTS ? opts[best].name : aliases[best - N_OPTS].alias, dash, shown, sizeof shown);
+    if (best >= N_OPTS && !aliases[best - N_OPTS].option) /* a name ppo refuses: what to give instead */
+        snprintf(same, sizeof same, " (%s)", aliases[best - N_OPTS].note);
+    else if (best >= N_OPTS) { /* an alias: name ppo's option too */
         char own[64];
-        config_option_flag(opts[canon].name, dash, own, sizeof own);
+        config_option_flag(aliases[best - N_OPTS].option, dash, own, sizeof own);
         snprintf(same, sizeof same, " (ppo's %s)", own);
     }
     snprintf(buf, len, "; did you mean %s%s?", shown, same);
@@ -321,7 +320,7 @@ static int config_ini_line(void *user, const char *section, const char *name, co
     }
     int i = find_opt(name);
     if (i < 0 || !strcmp(name, "config")) {
-        char hint[320];
+        char hint[512];
         unknown_hint(name, false, hint, sizeof hint);
         snprintf(x->err, x->err_len, "config file %s, line %d: unknown option '%s'%s", x->path, x->line, name, hint);
         return 0;
@@ -451,7 +450,7 @@ int config_parse_args(ppo_config *c, config_set *set, int argc, char **argv, cha
         if (i < 0 && !strncmp(name, "no-", 3) && (i = find_opt(name + 3)) >= 0 && opts[i].type == OPT_BOOL)
             negated = true;
         else if (i < 0 || (i >= 0 && !strncmp(name, "no-", 3))) {
-            char hint[320];
+            char hint[512];
             unknown_hint(name, true, hint, sizeof hint);
             snprintf(err, err_len, "unknown option --%s%s", name, hint[0] ? hint : " (see --help)");
             return -1;

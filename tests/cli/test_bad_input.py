@@ -25,6 +25,7 @@ CASES = [
     ("unknown option", ["--no-such-option", "1"], r"--no-such-option", False),
     ("misspelt option", ["--learning-rat", "0.1"], r"--learning-rat\b.*did you mean --learning-rate\b.*--lr\b", False),
     ("CleanRL's --num-envs (not per rank)", ["--num-envs", "4"], r"--num-envs.*envs_per_rank", False),
+    ("near a refused alias", ["--num-env", "4"], r"--num-env\b.*did you mean --num-envs\b.*envs_per_rank", False),
     ("stray argument", ["frobnicate"], r"frobnicate", False),
     ("option without its value", ["--lr"], r"\blr\b", False),
     ("malformed number", ["--lr", "abc"], r"\blr\b.*abc", True),
