@@ -232,8 +232,10 @@ static int set_up(train_run *r, int argc, char **argv)
     if (r->saved_from[0])
         snprintf(r->preset_desc, sizeof r->preset_desc, "none: the options saved in %.600s%s%.300s%s", r->saved_from,
                  r->given[0] ? " (given here: " : "", r->given, r->given[0] ? ")" : "");
-    if (config_validate(c, r->par.size, r->err, sizeof r->err))
+    if (config_validate(c, r->par.size, r->err, sizeof r->err)) {
+        config_error_source(c, &set, r->err, sizeof r->err);
         return fail(r, EXIT_BAD_INPUT);
+    }
     int step = check_env_and_memory(r);
     if (step == CONTINUE)
         step = resolve_paths(r);

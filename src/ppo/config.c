@@ -330,6 +330,7 @@ static int config_ini_line(void *user, const char *section, const char *name, co
         return 0;
     }
     x->set->flag[i] = true;
+    x->set->ini_line[i] = x->line;
     x->failed = 0;
     return 1;
 }
@@ -476,6 +477,7 @@ int config_parse_args(ppo_config *c, config_set *set, int argc, char **argv, cha
         if (set_value(c, i, value, err, err_len))
             return -1;
         set->flag[i] = true;
+        set->ini_line[i] = 0; /* a flag overrides the file */
     }
     return 0;
 }
@@ -725,6 +727,17 @@ int config_validate(const ppo_config *c, int ranks, char *err, size_t err_len)
     if (!(c->progress_interval > 0)) FAIL("option progress_interval: must be positive, got %g", c->progress_interval);
     return 0;
 #undef FAIL
+}
+
+void config_error_source(const ppo_config *c, const config_set *set, char *err, size_t err_len)
+{
+    char name[64];
+    if (sscanf(err, "option %63[a-z_0-9]:", name) != 1)
+        return;
+    const int i = config_option_find(name);
+    const size_t n = strlen(err);
+    if (i >= 0 && set->ini_line[i] > 0)
+        snprintf(err + n, err_len - n, " (config file %s, line %d)", c->config, set->ini_line[i]);
 }
 
 int config_hidden_sizes(const char *text, int *sizes, int max)

@@ -75,6 +75,7 @@ void config_defaults(ppo_config *c);
  * parsing; `set` marks user-set options (config_parse_args fills it). */
 typedef struct {
     bool flag[64];
+    int ini_line[64]; /* the --config file's line that set the option; 0: not the file */
 } config_set;
 
 /* Parses argv (after the subcommand), first loading --config FILE if present, then flags.
@@ -94,6 +95,9 @@ int config_preset_check(const struct ppo_preset *p, char *err, size_t err_len);
 int config_presets_check(char *err, size_t err_len);
 /* Checks every field; -1 with a message naming the bad one. `ranks` for batch divisibility. */
 int config_validate(const ppo_config *c, int ranks, char *err, size_t err_len);
+/* After a failed config_validate: when the option its message names ("option NAME: ...") came from the
+ * --config file, appends that file and line. */
+void config_error_source(const ppo_config *c, const config_set *set, char *err, size_t err_len);
 void config_print_help(const char *prog, const ppo_config *defaults);
 
 /* Iteration over options for logging: name, and the value formatted as text; kind 'i', 'f', 's', 'b'. */

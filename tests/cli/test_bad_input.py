@@ -91,6 +91,7 @@ CASES = [
     ("config: syntax error", ["--config", "bad_syntax.ini"], r"bad_syntax\.ini, line 3: syntax", False),
     ("config: missing file", ["--config", "missing.ini"], r"missing\.ini", False),
     ("config: malformed value", ["--config", "bad_value.ini"], r"bad_value\.ini, line 1\b.*\blr\b.*abc", False),
+    ("config: a value out of range", ["--config", "bad_range.ini"], r"gamma.*1\.5.*bad_range\.ini, line 3\b", False),
     ("config: unknown section", ["--config", "bad_section.ini"], r"bad_section\.ini, line 2\b.*section \[train\]", False),
     ("eval without --checkpoint", ["eval"], r"checkpoint", False),
     ("eval: missing checkpoint", ["eval", "--checkpoint", "missing.policy.h5"], r"missing\.policy\.h5", False),
@@ -149,6 +150,7 @@ def write_files(d):
         "bad_key.ini": "[ppo]\nseed = 3\ngae_lamda = 0.9\n",
         "bad_syntax.ini": "[ppo]\nseed = 3\nthis line has no equals sign\n",
         "bad_value.ini": "lr = abc\n",
+        "bad_range.ini": "[ppo]\nseed = 3\ngamma = 1.5\n",
         "bad_section.ini": "[train]\nlr = 0.1\n",
         "long_line.ini": "[ppo]\nseed = 3\n# " + "x" * 248 + "\nlr = 0.1\n",
     }
