@@ -1,5 +1,7 @@
-/* ppo: command-line entry point — train (default), eval, envs. */
+/* ppo: command-line entry point — train (default), eval, envs, --version. */
+#include <hdf5.h>
 #include <mpi.h>
+#include <oneapi/dnnl/dnnl.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -7,16 +9,51 @@
 
 #include "cli/commands.h"
 
+#ifndef PPO_VERSION
+#define PPO_VERSION "0.0.0"
+#endif
+
 /* Set by mpirun (OpenMPI) or srun (PMIx, PMI) in every rank's environment. */
 static bool started_by_launcher(void)
 {
     return getenv("OMPI_COMM_WORLD_SIZE") || getenv("PMIX_RANK") || getenv("PMI_RANK");
 }
 
+/* The rank a launcher gave this process (0 when started alone). */
+static int launcher_rank(void)
+{
+    const char *vars[] = {"OMPI_COMM_WORLD_RANK", "PMIX_RANK", "PMI_RANK"};
+    for (int k = 0; k < 3; k++)
+        if (getenv(vars[k]))
+            return atoi(getenv(vars[k]));
+    return 0;
+}
+
+/* `ppo --version`: ppo's version and the libraries it runs with (the run-time ones, which may differ
+ * from those it was built against). Needs no MPI start: MPI_Get_library_version may be called before
+ * MPI_Init. Under a launcher only rank 0 prints. */
+static int print_version(void)
+{
+    if (launcher_rank() != 0)
+        return EXIT_OK;
+    const dnnl_version_t *dnnl = dnnl_version();
+    unsigned h5[3] = {0, 0, 0};
+    H5get_libversion(&h5[0], &h5[1], &h5[2]);
+    char mpi[MPI_MAX_LIBRARY_VERSION_STRING] = "";
+    int len = 0;
+    MPI_Get_library_version(mpi, &len);
+    mpi[strcspn(mpi, ",\n")] = 0; /* "Open MPI v4.1.6, package: ...": the name and version */
+    printf("ppo %s\noneDNN %d.%d.%d\nHDF5 %u.%u.%u\n%s\n", PPO_VERSION, dnnl->major, dnnl->minor, dnnl->patch, h5[0],
+           h5[1], h5[2], mpi[0] ? mpi : "MPI (version unknown)");
+    return EXIT_OK;
+}
+
 int main(int argc, char **argv)
 {
     const char *sub = argc > 1 ? argv[1] : "";
     const int skip = !strcmp(sub, "train") ? 2 : 1;
+    if (!strcmp(sub, "--version") || (skip == 2 && argc > 2 && !strcmp(argv[2], "--version")))
+        return print_version();
     /* `ppo --help` and `ppo envs` typed at a shell print without starting MPI: a singleton MPI start
      * costs half a second, and some login nodes refuse it. Under a launcher every rank initialises
      * MPI and rank 0 prints. */

@@ -43,8 +43,10 @@ typedef struct {
     const char *resume_path; /* NULL: a new run */
     bool move_aside;         /* rank 0, --resume auto: a log without checkpoint, moved aside once checks pass */
     trainer_state_info state;
-    h5log *log;            /* rank 0 */
-    return_window returns; /* rank 0: the last 100 episodes, continued across a resume */
+    char saved_from[CONFIG_PATH]; /* a resume: the checkpoint whose saved options the run took ("": none) */
+    char given[512];              /* options given that differ from the saved ones (those that may change) */
+    h5log *log;                   /* rank 0 */
+    return_window returns;        /* rank 0: the last 100 episodes, continued across a resume */
     char err[2048];
 } train_run;
 
@@ -129,6 +131,73 @@ static int resolve_paths(train_run *r)
     return fail(r, EXIT_BAD_INPUT);
 }
 
+/* Rank 0: the file a resume takes its options from: --resume's, or for auto the newer of the --log's
+ * checkpoint and final policy (as choose_resume decides); NULL when there is none. */
+static const char *saved_options_file(const ppo_config *c, char *buf, char *buf2, size_t len)
+{
+    if (!c->resume[0] || strcmp(c->resume, "auto"))
+        return c->resume[0] ? c->resume : NULL;
+    if ((!c->checkpoint[0] && run_files_beside(c->log, ".ckpt.h5", buf, len)) ||
+        (!c->save[0] && run_files_beside(c->log, ".policy.h5", buf2, len)))
+        return NULL;
+    const char *ckpt = c->checkpoint[0] ? c->checkpoint : buf, *policy = c->save[0] ? c->save : buf2;
+    long long ck = -1, fin = -1;
+    char id[CHECKPOINT_RUN_ID], ignored[512];
+    checkpoint_peek(ckpt, &ck, id, sizeof id, ignored, sizeof ignored);
+    checkpoint_peek(policy, &fin, id, sizeof id, ignored, sizeof ignored);
+    return ck < 0 && fin < 0 ? NULL : ck >= fin ? ckpt : policy;
+}
+
+/* Collective (MPI_COMM_WORLD, before the layout exists): a resume takes the options its checkpoint saved
+ * (run_options_take_saved), so --resume FILE alone continues the run as it was started. Rank 0 reads
+ * them and broadcasts them. A file that cannot be read leaves the options as given: the resume's own
+ * checks then refuse it with their reason. The checkpoint's rank count is checked here first, since a
+ * different count changes the per-rank options too. */
+static int take_saved_options(train_run *r, config_set *set, int world_rank)
+{
+    ppo_config *c = &r->cfg;
+    int world = 1, len = -1; /* -1: nothing to take; -2: an error in r->err */
+    MPI_Comm_size(MPI_COMM_WORLD, &world);
+    char *text = NULL;
+    if (world_rank == 0) {
+        char b1[CONFIG_PATH], b2[CONFIG_PATH], why[512];
+        const char *path = saved_options_file(c, b1, b2, sizeof b1);
+        checkpoint ck;
+        train_state ts;
+        if (path && checkpoint_load_header(path, &ck, &ts, why, sizeof why) == 0) {
+            if (ts.present && ts.options && ts.ranks != world) {
+                snprintf(r->err, sizeof r->err, "checkpoint %s was written by %d ranks; resume it with mpirun -n %d "
+                         "(the RNG and env state is per rank)", path, ts.ranks, ts.ranks);
+                len = -2;
+            } else if (ts.present && ts.options && (text = strdup(ts.options))) {
+                len = (int)strlen(text) + 1;
+                snprintf(r->saved_from, sizeof r->saved_from, "%s", path);
+            }
+            train_state_free(&ts);
+        }
+    }
+    MPI_Bcast(&len, 1, MPI_INT, 0, MPI_COMM_WORLD);
+    if (len == -2) {
+        if (world_rank == 0)
+            fprintf(stderr, "ppo: error: %s\n", r->err);
+        return EXIT_BAD_INPUT;
+    }
+    if (len < 0)
+        return CONTINUE;
+    if (world_rank != 0 && !(text = malloc((size_t)len)))
+        MPI_Abort(MPI_COMM_WORLD, 5);
+    MPI_Bcast(text, len, MPI_CHAR, 0, MPI_COMM_WORLD);
+    MPI_Bcast(r->saved_from, sizeof r->saved_from, MPI_CHAR, 0, MPI_COMM_WORLD);
+    const int rc = run_options_take_saved(c, set, text, r->saved_from, r->given, sizeof r->given, r->err,
+                                          sizeof r->err);
+    free(text);
+    if (rc == 0)
+        return CONTINUE;
+    if (world_rank == 0)
+        fprintf(stderr, "ppo: error: %s\n", r->err);
+    return EXIT_BAD_INPUT;
+}
+
 /* Options, layout, preset, env, memory, paths: everything that can be refused before a file is touched. */
 static int set_up(train_run *r, int argc, char **argv)
 {
@@ -152,6 +221,11 @@ static int set_up(train_run *r, int argc, char **argv)
             fprintf(stderr, "ppo: error: %s\n", r->err);
         return EXIT_BAD_INPUT;
     }
+    if (mpi_up) {
+        const int taken = take_saved_options(r, &set, world_rank);
+        if (taken != CONTINUE)
+            return taken;
+    }
     config_finalize(c, &set);
     par_layout_init(&r->par, MPI_COMM_WORLD, c->threads);
     if (!par_all_ok(&r->par, !r->par.threads_error[0])) { /* nodes may differ in CPUs: every rank must know */
@@ -160,8 +234,13 @@ static int set_up(train_run *r, int argc, char **argv)
         return fail(r, EXIT_BAD_INPUT);
     }
     config_apply_preset(c, &set, r->par.size, r->preset_desc, sizeof r->preset_desc);
-    if (config_validate(c, r->par.size, r->err, sizeof r->err))
+    if (r->saved_from[0])
+        snprintf(r->preset_desc, sizeof r->preset_desc, "none: the options saved in %.600s%s%.300s%s", r->saved_from,
+                 r->given[0] ? " (given here: " : "", r->given, r->given[0] ? ")" : "");
+    if (config_validate(c, r->par.size, r->err, sizeof r->err)) {
+        config_error_source(c, &set, r->err, sizeof r->err);
         return fail(r, EXIT_BAD_INPUT);
+    }
     int step = check_env_and_memory(r);
     if (step == CONTINUE)
         step = resolve_paths(r);
@@ -308,8 +387,9 @@ static void print_start(const train_run *r)
     const ppo_config *c = &r->cfg;
     const par_layout *par = &r->par;
     const long long total = trainer_updates_total(r->tr), batch = trainer_steps_per_update(r->tr);
-    printf("ppo %s: %s (%s) with %s, %lld steps = %lld updates of %lld steps\n", PPO_VERSION, c->env,
-           c->env_options[0] ? c->env_options : "default options", c->algo, total * batch, total, batch);
+    printf("ppo %s: %s (%s) with %s and %s, %lld steps = %lld updates of %lld steps\n", PPO_VERSION, c->env,
+           c->env_options[0] ? c->env_options : "default options", c->algo,
+           strcmp(c->optimizer, "rmsprop") ? "Adam" : "RMSprop", total * batch, total, batch);
     if (total * batch != c->total_steps)
         printf("note: --total-steps %lld is not a multiple of the global batch (%lld steps): training %lld steps\n",
                c->total_steps, batch, total * batch);

@@ -1,4 +1,5 @@
-/* adam: bias-corrected moments, as torch.optim.Adam (eps added to sqrt(v_hat)). */
+/* adam: bias-corrected moments, as torch.optim.Adam (eps added to sqrt(v_hat)); RMSprop as
+ * torch.optim.RMSprop (eps added to sqrt(v), no bias correction). */
 #include "ppo/adam.h"
 
 #include <math.h>
@@ -13,7 +14,15 @@ int adam_init(adam_state *a, size_t n, double beta1, double beta2, double eps)
     a->beta1 = beta1;
     a->beta2 = beta2;
     a->eps = eps;
+    a->rmsprop = false;
     return a->m && a->v ? 0 : -1;
+}
+
+int adam_init_rmsprop(adam_state *a, size_t n, double alpha, double eps)
+{
+    const int rc = adam_init(a, n, 0.0, alpha, eps);
+    a->rmsprop = true;
+    return rc;
 }
 
 void adam_free(adam_state *a)
@@ -26,6 +35,14 @@ void adam_free(adam_state *a)
 adam_coef adam_begin(adam_state *a, size_t split, double lr_policy, double lr_critic)
 {
     a->step++;
+    if (a->rmsprop)
+        return (adam_coef){
+            .b2 = (float)a->beta2,
+            .eps_hat = (float)a->eps,
+            .k = {(float)lr_policy, (float)lr_critic},
+            .split = split < a->n ? split : a->n,
+            .rmsprop = true,
+        };
     const double c1 = 1.0 - pow(a->beta1, (double)a->step);
     const double c2 = 1.0 - pow(a->beta2, (double)a->step);
     /* p -= lr * (m / c1) / (sqrt(v / c2) + eps), rewritten as p -= k * m / (sqrt(v) + eps * sqrt(c2))
@@ -47,6 +64,13 @@ void adam_apply(adam_state *a, const adam_coef *c, float *params, const float *g
         const float k = c->k[r];
         float *restrict m = a->m, *restrict v = a->v, *restrict p = params;
         const float *restrict g = grads;
+        if (c->rmsprop) {
+            for (size_t i = ranges[r][0]; i < ranges[r][1]; i++) {
+                v[i] = b2 * v[i] + (1.0f - b2) * g[i] * g[i];
+                p[i] -= k * g[i] / (sqrtf(v[i]) + eps_hat);
+            }
+            continue;
+        }
         for (size_t i = ranges[r][0]; i < ranges[r][1]; i++) {
             m[i] = b1 * m[i] + (1.0f - b1) * g[i];
             v[i] = b2 * v[i] + (1.0f - b2) * g[i] * g[i];

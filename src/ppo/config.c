@@ -2,6 +2,7 @@
 #include "ppo/config.h"
 
 #include "nn/mlp.h"
+#include "ppo/presets.h"
 #include "util/parse.h"
 
 #include <errno.h>
@@ -38,10 +39,11 @@ static const opt_def opts[] = {
     OPT(threads, OPT_INT, "OpenMP threads per rank (0: OMP_NUM_THREADS, else cores/ranks on the node; at most 4 x the node's CPUs)"),
     OPT(minibatches, OPT_INT, "minibatches per epoch (global batch / minibatches = minibatch size)"),
     OPT(epochs, OPT_INT, "optimisation epochs per rollout"),
-    OPT(lr, OPT_DOUBLE, "Adam learning rate (actor, and critic unless critic_lr is set)"),
+    OPT(lr, OPT_DOUBLE, "learning rate (actor, and critic unless critic_lr is set)"),
     OPT(critic_lr, OPT_DOUBLE, "critic learning rate (0: same as lr)"),
     OPT(anneal_lr, OPT_BOOL, "anneal learning rates linearly to 0"),
-    OPT(adam_eps, OPT_DOUBLE, "Adam epsilon"),
+    OPT(adam_eps, OPT_DOUBLE, "the optimizer's epsilon (Adam's, or RMSprop's with --optimizer rmsprop)"),
+    OPT(optimizer, OPT_STR, "adam | rmsprop (torch.optim.RMSprop, alpha 0.99: Stable-Baselines3's A2C optimizer, --algo a2c's default)"),
     OPT(max_grad_norm, OPT_DOUBLE, "clip the global gradient norm to this (0: off)"),
     OPT(target_kl, OPT_DOUBLE, "stop the epochs early when the mean approx KL exceeds this (0: off)"),
     OPT(gamma, OPT_DOUBLE, "discount factor"),
@@ -79,6 +81,7 @@ static const opt_def opts[] = {
     OPT(config, OPT_STR, "INI file to read options from (flags override it)"),
 };
 #define N_OPTS ((int)(sizeof opts / sizeof opts[0]))
+_Static_assert(sizeof opts / sizeof opts[0] <= sizeof((config_set *)0)->flag, "config_set.flag is too short");
 #define CONFIG_FILE_MAX (1 << 20) /* bytes; an options file is a few hundred */
 
 void config_defaults(ppo_config *c)
@@ -97,6 +100,7 @@ void config_defaults(ppo_config *c)
     c->lr = 2.5e-4;
     c->anneal_lr = true;
     c->adam_eps = 1e-5;
+    snprintf(c->optimizer, sizeof c->optimizer, "adam");
     c->max_grad_norm = 0.5;
     c->gamma = 0.99;
     c->gae_lambda = 0.95;
@@ -116,16 +120,113 @@ void config_defaults(ppo_config *c)
     snprintf(c->progress, sizeof c->progress, "auto");
 }
 
+/* Other trainers' names for ppo's options, accepted where they mean the same thing: CleanRL's ppo.py
+ * flags (vwxyzjn/cleanrl, cleanrl/ppo.py Args) and Stable-Baselines3's PPO/A2C arguments. A name
+ * with a note instead of an option is not the same thing here: the note says what to use. */
+static const struct {
+    const char *alias, *option, *note;
+} aliases[] = {
+    {"env_id", "env", NULL},
+    {"total_timesteps", "total_steps", NULL},
+    {"learning_rate", "lr", NULL},
+    {"num_steps", "rollout_steps", NULL},
+    {"num_minibatches", "minibatches", NULL},
+    {"update_epochs", "epochs", NULL},
+    {"local_num_envs", "envs_per_rank", NULL}, /* CleanRL's multi-GPU scripts: envs per process */
+    {"n_steps", "rollout_steps", NULL},
+    {"n_epochs", "epochs", NULL},
+    {"clip_range", "clip_coef", NULL},
+    {"normalize_advantage", "norm_adv", NULL},
+    {"rms_prop_eps", "adam_eps", NULL},
+    {"num_envs", NULL,
+     "CleanRL's num_envs counts every env of the run; ppo's envs_per_rank counts one MPI rank's (the run steps "
+     "envs_per_rank x ranks envs), so give envs_per_rank = num_envs / ranks"},
+    {"n_envs", NULL, "Stable-Baselines3's n_envs counts every env of the run; ppo's envs_per_rank counts one MPI "
+                     "rank's (the run steps envs_per_rank x ranks envs), so give envs_per_rank = n_envs / ranks"},
+    {"batch_size", NULL,
+     "Stable-Baselines3's batch_size is the minibatch size of the run; give minibatches = envs_per_rank x ranks x "
+     "rollout_steps / batch_size"},
+};
+#define N_ALIASES ((int)(sizeof aliases / sizeof aliases[0]))
+
+/* a == b, where '-' in b stands for '_' (--envs-per-rank == --envs_per_rank) */
+static bool same_name(const char *a, const char *b)
+{
+    while (*a && (*a == *b || (*a == '_' && *b == '-')))
+        a++, b++;
+    return !*a && !*b;
+}
+
 static int find_opt(const char *name)
 {
-    for (int i = 0; i < N_OPTS; i++) {
-        const char *a = opts[i].name, *b = name;
-        while (*a && (*a == *b || (*a == '_' && *b == '-'))) /* --envs-per-rank == --envs_per_rank */
-            a++, b++;
-        if (!*a && !*b)
+    for (int i = 0; i < N_OPTS; i++)
+        if (same_name(opts[i].name, name))
             return i;
-    }
+    for (int k = 0; k < N_ALIASES; k++)
+        if (aliases[k].option && same_name(aliases[k].alias, name))
+            return find_opt(aliases[k].option);
     return -1;
+}
+
+/* Levenshtein distance, '-' and '_' alike; names are short (< 64 characters). */
+static int edit_distance(const char *a, const char *b)
+{
+    int prev[64], cur[64];
+    const int na = (int)strlen(a), nb = (int)strlen(b);
+    if (na >= 63 || nb >= 63)
+        return 99;
+    for (int j = 0; j <= nb; j++)
+        prev[j] = j;
+    for (int i = 1; i <= na; i++) {
+        cur[0] = i;
+        for (int j = 1; j <= nb; j++) {
+            const char x = a[i - 1] == '-' ? '_' : a[i - 1], y = b[j - 1] == '-' ? '_' : b[j - 1];
+            const int sub = prev[j - 1] + (x != y), del = prev[j] + 1, ins = cur[j - 1] + 1;
+            cur[j] = sub < del ? (sub < ins ? sub : ins) : (del < ins ? del : ins);
+        }
+        memcpy(prev, cur, sizeof(int) * (size_t)(nb + 1));
+    }
+    return prev[nb];
+}
+
+/* "--learning-rate" (dash) or "learning_rate" for an option or alias name. */
+static void config_option_flag(const char *name, bool dash, char *buf, size_t len)
+{
+    snprintf(buf, len, "%s%s", dash ? "--" : "", name);
+    for (char *q = buf; *q && dash; q++)
+        if (*q == '_')
+            *q = '-';
+}
+
+/* Why `name` is not an option and what to use: an alias's note, else the nearest option or alias
+ * ("did you mean"), else nothing. `dash`: spell names as flags (--learning-rate), not INI keys. */
+static void unknown_hint(const char *name, bool dash, char *buf, size_t len)
+{
+    buf[0] = 0;
+    for (int k = 0; k < N_ALIASES; k++)
+        if (!aliases[k].option && same_name(aliases[k].alias, name)) {
+            snprintf(buf, len, ": %s", aliases[k].note);
+            return;
+        }
+    int best = -1, best_d = 99; /* an option (< N_OPTS) or an alias (N_OPTS + k) */
+    for (int k = 0; k < N_OPTS + N_ALIASES; k++) {
+        const int d = edit_distance(name, k < N_OPTS ? opts[k].name : aliases[k - N_OPTS].alias);
+        if (d < best_d)
+            best = k, best_d = d;
+    }
+    const int n = (int)strlen(name), allowed = n < 6 ? 1 : n < 12 ? 2 : 3;
+    if (best < 0 || best_d > allowed || (!dash && best < N_OPTS && !strcmp(opts[best].name, "config")))
+        return;
+    char shown[64], same[320] = "";
+    config_option_flag(best < N_OPTS ? opts[best].name : aliases[best - N_OPTS].alias, dash, shown, sizeof shown);
+    if (best >= N_OPTS && !aliases[best - N_OPTS].option) /* a name ppo refuses: what to give instead */
+        snprintf(same, sizeof same, " (%s)", aliases[best - N_OPTS].note);
+    else if (best >= N_OPTS) { /* an alias: name ppo's option too */
+        char own[64];
+        config_option_flag(aliases[best - N_OPTS].option, dash, own, sizeof own);
+        snprintf(same, sizeof same, " (ppo's %s)", own);
+    }
+    snprintf(buf, len, "; did you mean %s%s?", shown, same);
 }
 
 static int set_value(ppo_config *c, int i, const char *value, char *err, size_t err_len)
@@ -183,32 +284,57 @@ bad:
 typedef struct {
     ppo_config *c;
     config_set *set;
+    const char *path;
+    const char *text; /* the rest of the file, read line by line */
+    int line;         /* the line libinih is handling */
     char *err;
     size_t err_len;
     int failed;
 } ini_ctx;
+
+/* libinih's reader (fgets-like) over the file's text; it counts lines so an error can name its line
+ * (Debian's libinih is built without INI_HANDLER_LINENO). config_read_file refused over-long lines. */
+static char *config_ini_reader(char *str, int num, void *stream)
+{
+    ini_ctx *x = stream;
+    if (!*x->text)
+        return NULL;
+    int n = 0;
+    while (n < num - 1 && x->text[n] && (n == 0 || x->text[n - 1] != '\n'))
+        n++;
+    memcpy(str, x->text, (size_t)n);
+    str[n] = 0;
+    x->text += n;
+    x->line++;
+    return str;
+}
 
 static int config_ini_line(void *user, const char *section, const char *name, const char *value)
 {
     ini_ctx *x = user;
     if (x->failed)
         return 0;
+    x->failed = 1;
+    char why[512];
     if (section[0] && strcmp(section, "ppo")) {
-        snprintf(x->err, x->err_len, "config file: unknown section [%s] (use [ppo] or none)", section);
-        x->failed = 1;
+        snprintf(x->err, x->err_len, "config file %s, line %d: %s is in the unknown section [%s] (use [ppo] or none)",
+                 x->path, x->line, name, section);
         return 0;
     }
     int i = find_opt(name);
     if (i < 0 || !strcmp(name, "config")) {
-        snprintf(x->err, x->err_len, "config file: unknown option '%s'", name);
-        x->failed = 1;
+        char hint[512];
+        unknown_hint(name, false, hint, sizeof hint);
+        snprintf(x->err, x->err_len, "config file %s, line %d: unknown option '%s'%s", x->path, x->line, name, hint);
         return 0;
     }
-    if (set_value(x->c, i, value, x->err, x->err_len)) {
-        x->failed = 1;
+    if (set_value(x->c, i, value, why, sizeof why)) {
+        snprintf(x->err, x->err_len, "config file %s, line %d: %s", x->path, x->line, why);
         return 0;
     }
     x->set->flag[i] = true;
+    x->set->ini_line[i] = x->line;
+    x->failed = 0;
     return 1;
 }
 
@@ -282,6 +408,11 @@ static char *config_read_file(const char *path, char *err, size_t err_len)
 int config_parse_args(ppo_config *c, config_set *set, int argc, char **argv, char *err, size_t err_len)
 {
     memset(set, 0, sizeof *set);
+    if (config_presets_check(err, err_len)) { /* a bug in presets.c: no run may start with it */
+        const size_t n = strlen(err);
+        snprintf(err + n, err_len - n, " (a bug in ppo's preset table)");
+        return -1;
+    }
     /* the config file first, so flags override it wherever --config appears */
     for (int k = 0; k < argc; k++) {
         const char *a = argv[k];
@@ -295,15 +426,15 @@ int config_parse_args(ppo_config *c, config_set *set, int argc, char **argv, cha
         char *text = config_read_file(file, err, err_len);
         if (!text)
             return -1;
-        ini_ctx x = {c, set, err, err_len, 0};
-        int rc = ini_parse_string(text, config_ini_line, &x);
+        ini_ctx x = {c, set, file, text, 0, err, err_len, 0};
+        int rc = ini_parse_stream(config_ini_reader, &x, config_ini_line, &x);
         free(text);
-        if (x.failed)
-            return -1;
-        if (rc != 0) {
-            snprintf(err, err_len, "config file %s: syntax error on line %d (expected name = value)", file, rc);
+        if (rc != 0 && (!x.failed || rc < x.line)) { /* libinih returns the first bad line, ours or its own */
+            snprintf(err, err_len, "config file %s, line %d: syntax error (expected name = value)", file, rc);
             return -1;
         }
+        if (x.failed)
+            return -1;
         snprintf(c->config, sizeof c->config, "%s", file);
     }
     for (int k = 0; k < argc; k++) {
@@ -323,7 +454,9 @@ int config_parse_args(ppo_config *c, config_set *set, int argc, char **argv, cha
         if (i < 0 && !strncmp(name, "no-", 3) && (i = find_opt(name + 3)) >= 0 && opts[i].type == OPT_BOOL)
             negated = true;
         else if (i < 0 || (i >= 0 && !strncmp(name, "no-", 3))) {
-            snprintf(err, err_len, "unknown option --%s (see --help)", name);
+            char hint[512];
+            unknown_hint(name, true, hint, sizeof hint);
+            snprintf(err, err_len, "unknown option --%s%s", name, hint[0] ? hint : " (see --help)");
             return -1;
         }
         if (negated) {
@@ -347,6 +480,7 @@ int config_parse_args(ppo_config *c, config_set *set, int argc, char **argv, cha
         if (set_value(c, i, value, err, err_len))
             return -1;
         set->flag[i] = true;
+        set->ini_line[i] = 0; /* a flag overrides the file */
     }
     return 0;
 }
@@ -355,9 +489,13 @@ static bool is_set(const config_set *set, const char *name) { return set->flag[f
 
 void config_finalize(ppo_config *c, const config_set *set)
 {
-    /* A2C (Mnih et al. 2016) as Stable-Baselines3 configures it: 5-step rollouts, one gradient step per
-     * rollout on the whole batch, no ratio clipping, no advantage normalisation, lambda 1, lr 7e-4. */
+    /* A2C (Mnih et al. 2016) as Stable-Baselines3 configures it (stable_baselines3/a2c/a2c.py): 5-step
+     * rollouts, one gradient step per rollout on the whole batch, no ratio clipping, no advantage
+     * normalisation, lambda 1, lr 7e-4, and RMSprop (use_rms_prop=True: torch.optim.RMSprop with
+     * alpha 0.99, eps 1e-5), the optimizer of the A3C paper. CartPole-v1, 2 ranks, 200k steps, seeds
+     * 1/2/3, greedy eval over 100 episodes: RMSprop 500.0 / 500.0 / 500.0, Adam 500.0 / 464.2 / 500.0. */
     if (!strcmp(c->algo, "a2c")) {
+        if (!is_set(set, "optimizer")) snprintf(c->optimizer, sizeof c->optimizer, "rmsprop");
         if (!is_set(set, "rollout_steps")) c->rollout_steps = 5;
         if (!is_set(set, "epochs")) c->epochs = 1;
         if (!is_set(set, "minibatches")) c->minibatches = 1;
@@ -383,132 +521,92 @@ void config_finalize(ppo_config *c, const config_set *set)
     }
 }
 
-/* Tuned PPO settings per env. Sources: rl-baselines3-zoo hyperparams/ppo.yml (DLR-RM/rl-baselines3-zoo,
- * commit 00128b5) where it has the env; "envs" is the global env count (zoo's n_envs) and minibatches
- * is zoo's n_steps * n_envs / batch_size (zoo's default batch_size is 64). Zoo's linear schedules
- * (lin_X) map to anneal_lr (we anneal the learning rate only, not the clip range). Zoo runs
- * Stable-Baselines3, whose PPO does not clip the value loss (clip_range_vf=None), so every zoo entry
- * sets clip_vloss=false — with CleanRL's value clipping (our default) the critic of an env with large
- * returns learns slowly: LunarLander-v3 with zoo's values reached 177.9 instead of 247.0 at 1M steps,
- * Pendulum-v1 -963 instead of -163. Zoo's normalize: true is norm_obs + norm_reward. Figures below:
- * greedy eval over 100 episodes after training with 2 ranks. Departures from zoo are noted per entry. */
-static const struct {
-    const char *env;
-    const char *source;
-    const char *settings;
-} presets[] = {
-    /* seeds 1-3: 500.0 each */
-    {"CartPole-v1", "rl-baselines3-zoo ppo.yml",
-     "envs=8 rollout_steps=32 minibatches=1 epochs=20 gamma=0.98 gae_lambda=0.8 ent_coef=0 lr=1e-3 "
-     "anneal_lr=true clip_vloss=false total_steps=100000"},
-    /* seeds 1/2: -75.65 / -69.39 */
-    {"Acrobot-v1", "rl-baselines3-zoo ppo.yml",
-     "envs=16 rollout_steps=256 minibatches=64 epochs=4 gamma=0.99 gae_lambda=0.94 ent_coef=0 "
-     "norm_obs=true norm_reward=true lr=3e-4 anneal_lr=false clip_vloss=false total_steps=1000000"},
-    /* zoo's 1M steps left seeds 1/2/3 at -119.0 / -109.9 / -118.0 (-112.8 / -123.5 for seeds 1/2 without
-     * value clipping); 2M steps: seeds 1-4 -100.9 / -99.8 / -100.3 / -101.1 with value clipping, every
-     * episode under 106 steps (without: seed 1 -106.6), so this entry keeps the clipping. With oneDNN's
-     * AVX-512 kernels seeds 1-4: -115.35 / -99.90 / -99.40 / -101.35 (seed 1 misses the flag in some
-     * episodes) */
-    {"MountainCar-v0", "rl-baselines3-zoo ppo.yml, 1M -> 2M steps, value loss clipped",
-     "envs=16 rollout_steps=16 minibatches=4 epochs=4 gamma=0.99 gae_lambda=0.98 ent_coef=0 "
-     "norm_obs=true norm_reward=true lr=3e-4 anneal_lr=false clip_vloss=true total_steps=2000000"},
-    /* zoo's entry, with gSDE: 100k steps, seeds 1-5: -188.7, -144.3, -143.4, -143.7, -146.0 (the plain
-     * Gaussian in its place: -162.7, -155.7, -141.0, -161.5, -147.3) */
-    {"Pendulum-v1", "rl-baselines3-zoo ppo.yml",
-     "envs=4 rollout_steps=1024 minibatches=64 epochs=10 gamma=0.9 gae_lambda=0.95 ent_coef=0 clip_coef=0.2 "
-     "lr=1e-3 anneal_lr=false sde=true sde_sample_freq=4 clip_vloss=false total_steps=100000"},
-    /* zoo's entry (1 env, 8-step rollouts, gSDE with log_std_init=-3.29, 20k steps) depends on the seed
-     * here: 97.63 for seed 1, -0.03 and -5.40 for seeds 2 and 3 (1 rank, 20 episodes; zoo also swaps
-     * the orthogonal init for PyTorch's default, which ppo does not offer). Exploring with std 1
-     * (log_std_init=0) over 16 envs finds the flag every time: 300k steps, seeds 1/2: 95.64 / 95.77 (with
-     * value clipping, 1 rank, seeds 1-5: 94.7-95.6; 150k steps: 89.3-89.8, not solved). */
-    {"MountainCarContinuous-v0", "ppo's own (zoo's gSDE entry solves 1 seed of 3 here): std 1 exploration, 16 envs",
-     "envs=16 rollout_steps=256 minibatches=16 epochs=10 gamma=0.9999 gae_lambda=0.95 ent_coef=0 clip_coef=0.2 "
-     "lr=3e-4 anneal_lr=true max_grad_norm=0.5 vf_coef=0.5 log_std_init=0 norm_obs=true norm_reward=true "
-     "clip_vloss=false total_steps=300000"},
-    /* zoo's LunarLander-v2 entries (v3 has the same dynamics but for fixed bugs). 1M steps, seeds 1/2/3:
-     * 246.95 / 254.75 / 252.97 (with value clipping: 177.9 for seed 1; it then needed minibatch 512 x 10
-     * epochs x 1.5M steps to reach 221.3 / 253.8 / 252.9); with oneDNN's AVX-512 kernels 247.06 / 250.10 /
-     * 240.52, and 249.53 on 8 ranks */
-    {"LunarLander-v3", "rl-baselines3-zoo ppo.yml (LunarLander-v2)",
-     "envs=16 rollout_steps=1024 minibatches=256 epochs=4 gamma=0.999 gae_lambda=0.98 ent_coef=0.01 lr=3e-4 "
-     "anneal_lr=false clip_vloss=false total_steps=1000000"},
-    /* 1M steps, seeds 1/2/3: 264.49 / 256.95 / 246.90 (with value clipping: 123.1 for seed 1) */
-    {"LunarLanderContinuous-v3", "rl-baselines3-zoo ppo.yml (LunarLanderContinuous-v2)",
-     "envs=16 rollout_steps=1024 minibatches=256 epochs=4 gamma=0.999 gae_lambda=0.98 ent_coef=0.01 lr=3e-4 "
-     "anneal_lr=false clip_vloss=false total_steps=1000000"},
-    /* zoo's values with value clipping plateaued below 300 here (5M steps 283.9, 10M 268.3, seed 1; with
-     * minibatch 256 and lr annealing 10M gave 264.7 while the policy's std grew back above 1). With the
-     * std starting at 0.37 (log_std_init=-1), minibatch 256, lr annealed, 8M steps: 315.4 with value
-     * clipping, and without it (SB3's way, this entry) seeds 1/2/3: 323.10 +- 1.52 (every episode >= 300) /
-     * 314.49 / 324.35.
-     * zoo's own values without value clipping, 5M steps: 293.39 +- 25.65 (best episode 299.2). With
-     * oneDNN's AVX-512 kernels (ONEDNN_MAX_CPU_ISA=ALL: other rounding, other runs) seeds 1/2/3:
-     * 320.59 / 272.40 / 324.31; that seed 2 walks every episode, too slowly for 300 in 1600 steps. */
-    {"BipedalWalker-v3", "rl-baselines3-zoo ppo.yml, minibatch 64 -> 256, lr annealed, log_std_init 0 -> -1, 5M -> 8M steps",
-     "envs=32 rollout_steps=2048 minibatches=256 epochs=10 gamma=0.999 gae_lambda=0.95 ent_coef=0 lr=3e-4 "
-     "clip_coef=0.18 norm_obs=true norm_reward=true anneal_lr=true log_std_init=-1 clip_vloss=false "
-     "total_steps=8000000"},
-    /* zoo's entry with SB3's unclipped value loss; not run here (100M steps) */
-    {"BipedalWalkerHardcore-v3", "rl-baselines3-zoo ppo.yml",
-     "envs=16 rollout_steps=2048 minibatches=512 epochs=10 gamma=0.99 gae_lambda=0.95 ent_coef=0.001 lr=2.5e-4 "
-     "clip_coef=0.2 norm_obs=true norm_reward=true anneal_lr=true clip_vloss=false total_steps=100000000"},
-};
-
-/* --preset scale: for wall-clock speed on many cores. Each rank keeps the per-rank shape of the entry
- * ("envs_per_rank", not a global count), so the global batch and minibatch grow with the ranks, as in
- * DD-PPO (Wijmans et al. 2020, each worker a fixed-length rollout); with 2 ranks an entry is a variant of
- * its auto preset measured to solve. Envs without an entry use their auto preset. */
-static const struct {
-    const char *env;
-    const char *source;
-    const char *settings;
-} scale_presets[] = {
-    /* the auto preset's values with 512-step rollouts of 8 envs per rank and 64-sample minibatches per
-     * rank: half the gradient steps per sample; 2 ranks, 800k steps, seeds 1/2/3: 219.50 / 230.70 / 228.98 */
-    {"LunarLander-v3", "ppo's own, from zoo's LunarLander-v2 values: 8 envs x 512 steps and 64-sample minibatches per rank",
-     "envs_per_rank=8 rollout_steps=512 minibatches=64 epochs=4 gamma=0.999 gae_lambda=0.98 ent_coef=0.01 lr=3e-4 "
-     "anneal_lr=false clip_vloss=false total_steps=800000"},
-    /* with 2 ranks exactly the auto preset (16 envs x 2048 steps and 128-sample minibatches per rank) */
-    {"BipedalWalker-v3", "the auto preset's shape with 2 ranks, kept per rank",
-     "envs_per_rank=16 rollout_steps=2048 minibatches=256 epochs=10 gamma=0.999 gae_lambda=0.95 ent_coef=0 "
-     "lr=3e-4 clip_coef=0.18 norm_obs=true norm_reward=true anneal_lr=true log_std_init=-1 clip_vloss=false "
-     "total_steps=8000000"},
-};
-
-/* Applies one preset's "name=value" settings to the options not given; "envs" is a global env count,
- * split over the ranks. Describes what it set in desc. */
-static void apply_settings(ppo_config *c, const config_set *set, int ranks, const char *env, const char *source,
-                           const char *settings, char *desc, size_t desc_len)
+/* The option a preset setting names, by its field's offset; -1 if none. */
+static int find_opt_at(size_t offset)
 {
-    char buf[512], applied[512] = "", uneven[160] = "";
-    snprintf(buf, sizeof buf, "%s", settings);
-    for (char *save = NULL, *tok = strtok_r(buf, " ", &save); tok; tok = strtok_r(NULL, " ", &save)) {
-        char *eq = strchr(tok, '=');
-        *eq = 0;
-        const char *value = eq + 1;
-        char per_rank[32];
-        int i;
-        if (!strcmp(tok, "envs")) { /* a global count: split over the ranks */
-            i = find_opt("envs_per_rank");
-            const int global = atoi(value), n = global / ranks > 0 ? global / ranks : 1;
-            snprintf(per_rank, sizeof per_rank, "%d", n);
-            value = per_rank;
-            if (n * ranks != global && !set->flag[i])
-                snprintf(uneven, sizeof uneven,
-                         "; note: its %d envs do not split evenly over %d ranks, so this run steps %d per rank, %d in all",
-                         global, ranks, n, n * ranks);
-        } else
-            i = find_opt(tok);
-        if (i < 0 || set->flag[i])
-            continue;
-        char ignored[256];
-        set_value(c, i, value, ignored, sizeof ignored);
-        size_t n = strlen(applied);
-        snprintf(applied + n, sizeof applied - n, "%s%s=%s", n ? " " : "", opts[i].name, value);
+    for (int i = 0; i < N_OPTS; i++)
+        if (opts[i].offset == offset)
+            return i;
+    return -1;
+}
+
+/* Stores a preset's number into option i after checking it fits the option's type. */
+static int set_number(ppo_config *c, int i, double v, char *err, size_t err_len)
+{
+    void *field = (char *)c + opts[i].offset;
+    switch (opts[i].type) {
+    case OPT_INT:
+        if (v != floor(v) || fabs(v) > 2147483647.0)
+            break;
+        *(int *)field = (int)v;
+        return 0;
+    case OPT_LLONG:
+        if (v != floor(v) || fabs(v) > 0x1p62)
+            break;
+        *(long long *)field = (long long)v;
+        return 0;
+    case OPT_DOUBLE:
+        if (!isfinite(v))
+            break;
+        *(double *)field = v;
+        return 0;
+    case OPT_BOOL:
+        if (v != 0 && v != 1)
+            break;
+        *(bool *)field = v == 1;
+        return 0;
+    case OPT_STR:
+        snprintf(err, err_len, "option %s: a text option, which a preset cannot set", opts[i].name);
+        return -1;
     }
-    snprintf(desc, desc_len, "%s (%s): %s%s", env, source, applied, uneven);
+    snprintf(err, err_len, "option %s: %g is not a valid %s", opts[i].name, v,
+             opts[i].type == OPT_BOOL ? "boolean (0/1)" : opts[i].type == OPT_DOUBLE ? "number" : "integer");
+    return -1;
+}
+
+/* A preset setting as "name=value" text. */
+static void format_setting(const preset_setting *s, char *buf, size_t len)
+{
+    const int i = find_opt_at(s->offset);
+    if (i >= 0 && opts[i].type == OPT_BOOL)
+        snprintf(buf, len, "%s=%s", s->name, s->value ? "true" : "false");
+    else
+        snprintf(buf, len, "%s=%.10g", s->name, s->value);
+}
+
+/* Applies a preset's settings to the options not given; envs (a global count) is split over the
+ * ranks. Describes what it set in desc. The preset passed config_presets_check, so it cannot fail. */
+static int apply_preset(ppo_config *c, const config_set *set, int ranks, const ppo_preset *p, char *desc,
+                        size_t desc_len, char *err, size_t err_len)
+{
+    char applied[768] = "", uneven[160] = "";
+    const int epr = find_opt("envs_per_rank");
+    if (p->envs > 0 && !set->flag[epr]) {
+        const int n = p->envs / ranks > 0 ? p->envs / ranks : 1;
+        c->envs_per_rank = n;
+        snprintf(applied, sizeof applied, "envs_per_rank=%d", n);
+        if (n * ranks != p->envs)
+            snprintf(uneven, sizeof uneven,
+                     "; note: its %d envs do not split evenly over %d ranks, so this run steps %d per rank, %d in all",
+                     p->envs, ranks, n, n * ranks);
+    }
+    for (const preset_setting *s = p->settings; s < p->settings + PRESET_MAX_SETTINGS && s->name; s++) {
+        const int i = find_opt_at(s->offset);
+        if (i < 0) {
+            snprintf(err, err_len, "preset %s: %s is not an option", p->env, s->name);
+            return -1;
+        }
+        if (set->flag[i])
+            continue;
+        if (set_number(c, i, s->value, err, err_len))
+            return -1;
+        char text[96];
+        format_setting(s, text, sizeof text);
+        size_t n = strlen(applied);
+        snprintf(applied + n, sizeof applied - n, "%s%s", n ? " " : "", text);
+    }
+    snprintf(desc, desc_len, "%s (%s): %s%s", p->env, p->source, applied, uneven);
+    return 0;
 }
 
 void config_apply_preset(ppo_config *c, const config_set *set, int ranks, char *desc, size_t desc_len)
@@ -516,23 +614,66 @@ void config_apply_preset(ppo_config *c, const config_set *set, int ranks, char *
     desc[0] = 0;
     if ((strcmp(c->preset, "auto") && strcmp(c->preset, "scale")) || strcmp(c->algo, "ppo"))
         return;
-    if (!strcmp(c->preset, "scale"))
-        for (size_t k = 0; k < sizeof scale_presets / sizeof scale_presets[0]; k++)
-            if (!strcmp(scale_presets[k].env, c->env)) {
-                apply_settings(c, set, ranks, c->env, scale_presets[k].source, scale_presets[k].settings, desc,
-                               desc_len);
-                return;
-            }
-    for (size_t k = 0; k < sizeof presets / sizeof presets[0]; k++) {
-        if (strcmp(presets[k].env, c->env))
-            continue;
-        apply_settings(c, set, ranks, c->env, presets[k].source, presets[k].settings, desc, desc_len);
-        if (!strcmp(c->preset, "scale")) {
-            size_t n = strlen(desc);
-            snprintf(desc + n, desc_len - n, " (no scale preset for %s: its auto preset)", c->env);
-        }
+    const ppo_preset *p = presets_find(c->preset, c->env);
+    const bool fallback = !p && !strcmp(c->preset, "scale");
+    if (fallback)
+        p = presets_find("auto", c->env);
+    char err[256];
+    if (!p || apply_preset(c, set, ranks, p, desc, desc_len, err, sizeof err))
         return;
+    if (fallback) {
+        size_t n = strlen(desc);
+        snprintf(desc + n, desc_len - n, " (no scale preset for %s: its auto preset)", c->env);
     }
+}
+
+int config_preset_check(const ppo_preset *p, char *err, size_t err_len)
+{
+    ppo_config c;
+    config_set set;
+    config_defaults(&c);
+    memset(&set, 0, sizeof set);
+    snprintf(c.env, sizeof c.env, "%s", p->env);
+    char desc[1024], why[512];
+    if (p->envs < 0) {
+        snprintf(err, err_len, "preset %s: envs %d is negative", p->env, p->envs);
+        return -1;
+    }
+    for (int a = 0; a < PRESET_MAX_SETTINGS && p->settings[a].name; a++) {
+        const int i = find_opt_at(p->settings[a].offset);
+        if (i >= 0 && strcmp(opts[i].name, p->settings[a].name)) { /* PRESET_SET makes these agree */
+            snprintf(err, err_len, "preset %s: setting %s names option %s", p->env, p->settings[a].name, opts[i].name);
+            return -1;
+        }
+        for (int b = 0; b < a; b++)
+            if (p->settings[b].offset == p->settings[a].offset) {
+                snprintf(err, err_len, "preset %s: %s is set twice", p->env, p->settings[a].name);
+                return -1;
+            }
+        if (p->envs > 0 && i == find_opt("envs_per_rank")) {
+            snprintf(err, err_len, "preset %s: sets both envs and envs_per_rank", p->env);
+            return -1;
+        }
+    }
+    /* on one rank (envs = envs_per_rank), as a run would validate it */
+    if (apply_preset(&c, &set, 1, p, desc, sizeof desc, why, sizeof why) || config_validate(&c, 1, why, sizeof why)) {
+        snprintf(err, err_len, "preset %s: %s", p->env, why);
+        return -1;
+    }
+    return 0;
+}
+
+int config_presets_check(char *err, size_t err_len)
+{
+    const char *kinds[] = {"auto", "scale"};
+    for (int k = 0; k < 2; k++) {
+        int n;
+        const ppo_preset *table = presets_table(kinds[k], &n);
+        for (int j = 0; j < n; j++)
+            if (config_preset_check(&table[j], err, err_len))
+                return -1;
+    }
+    return 0;
 }
 
 int config_validate(const ppo_config *c, int ranks, char *err, size_t err_len)
@@ -558,6 +699,8 @@ int config_validate(const ppo_config *c, int ranks, char *err, size_t err_len)
     if (!(c->lr > 0)) FAIL("option lr: must be positive, got %g", c->lr);
     if (c->critic_lr < 0) FAIL("option critic_lr: must be >= 0, got %g", c->critic_lr);
     if (!(c->adam_eps > 0)) FAIL("option adam_eps: must be positive, got %g", c->adam_eps);
+    if (strcmp(c->optimizer, "adam") && strcmp(c->optimizer, "rmsprop"))
+        FAIL("option optimizer: '%s' is not adam or rmsprop", c->optimizer);
     if (c->max_grad_norm < 0) FAIL("option max_grad_norm: must be >= 0, got %g", c->max_grad_norm);
     if (c->target_kl < 0) FAIL("option target_kl: must be >= 0, got %g", c->target_kl);
     if (!(c->gamma >= 0 && c->gamma <= 1)) FAIL("option gamma: must be in [0, 1], got %g", c->gamma);
@@ -592,6 +735,17 @@ int config_validate(const ppo_config *c, int ranks, char *err, size_t err_len)
     if (!(c->progress_interval > 0)) FAIL("option progress_interval: must be positive, got %g", c->progress_interval);
     return 0;
 #undef FAIL
+}
+
+void config_error_source(const ppo_config *c, const config_set *set, char *err, size_t err_len)
+{
+    char name[64];
+    if (sscanf(err, "option %63[a-z_0-9]:", name) != 1)
+        return;
+    const int i = config_option_find(name);
+    const size_t n = strlen(err);
+    if (i >= 0 && set->ini_line[i] > 0)
+        snprintf(err + n, err_len - n, " (config file %s, line %d)", c->config, set->ini_line[i]);
 }
 
 int config_hidden_sizes(const char *text, int *sizes, int max)
@@ -644,33 +798,95 @@ void config_print_help(const char *prog, const ppo_config *d)
 {
     printf("usage: %s [train] [--option value ...]\n"
            "       %s eval FILE [--episodes N] [--stochastic] [--seed S] [--out FILE.csv] [--record FILE.h5]\n"
-           "       %s envs\n\n"
+           "       %s envs\n"
+           "       %s --version\n\n"
            "Trains an agent with PPO (or A2C / REINFORCE). Run it under mpirun for several ranks:\n"
            "  mpirun -n 8 %s --env LunarLander-v3\n"
            "Options may also come from an INI file (--config FILE, keys as below, optional [ppo] section);\n"
            "flags override the file. Booleans take true/false or --no-NAME.\n\noptions (default):\n",
-           prog, prog, prog, prog);
+           prog, prog, prog, prog, prog);
     for (int i = 0; i < N_OPTS; i++) {
         char val[CONFIG_PATH + 8];
         double num;
         config_option_value(d, i, val, sizeof val, &num);
         char flag[64];
-        snprintf(flag, sizeof flag, "--%s", opts[i].name);
-        for (char *q = flag + 2; *q; q++)
-            if (*q == '_')
-                *q = '-';
+        config_option_flag(opts[i].name, true, flag, sizeof flag);
         printf("  %-22s %s (%s)\n", flag, opts[i].help, val[0] ? val : "none");
     }
-    printf("\nenv presets (--preset auto applies them to the options not given; envs is the global count, split "
-           "over the ranks):\n");
-    for (size_t k = 0; k < sizeof presets / sizeof presets[0]; k++)
-        printf("  %s: %s\n      (%s)\n", presets[k].env, presets[k].settings, presets[k].source);
-    printf("\nscale presets (--preset scale; envs_per_rank is per rank, so the batch grows with the ranks):\n");
-    for (size_t k = 0; k < sizeof scale_presets / sizeof scale_presets[0]; k++)
-        printf("  %s: %s\n      (%s)\n", scale_presets[k].env, scale_presets[k].settings, scale_presets[k].source);
+    printf("\naliases (CleanRL's ppo.py and Stable-Baselines3's names for the same options, in flags and the INI "
+           "file):\n");
+    for (int k = 0; k < N_ALIASES; k++) {
+        if (!aliases[k].option)
+            continue;
+        char a[64], o[64];
+        config_option_flag(aliases[k].alias, true, a, sizeof a);
+        config_option_flag(aliases[k].option, true, o, sizeof o);
+        printf("  %-22s = %s\n", a, o);
+    }
+    printf("not the same here, so refused with what to give instead:\n");
+    for (int k = 0; k < N_ALIASES; k++)
+        if (!aliases[k].option) {
+            char a[64];
+            config_option_flag(aliases[k].alias, true, a, sizeof a);
+            printf("  %-22s %s\n", a, aliases[k].note);
+        }
+    const char *kinds[] = {"auto", "scale"};
+    const char *titles[] = {"env presets (--preset auto applies them to the options not given; envs is the global "
+                            "count, split over the ranks)",
+                            "scale presets (--preset scale; envs_per_rank is per rank, so the batch grows with the "
+                            "ranks)"};
+    for (int k = 0; k < 2; k++) {
+        printf("\n%s:\n", titles[k]);
+        int n;
+        const ppo_preset *table = presets_table(kinds[k], &n);
+        for (int j = 0; j < n; j++) {
+            printf("  %s:", table[j].env);
+            if (table[j].envs > 0)
+                printf(" envs=%d", table[j].envs);
+            for (const preset_setting *s = table[j].settings; s < table[j].settings + PRESET_MAX_SETTINGS && s->name;
+                 s++) {
+                char text[96];
+                format_setting(s, text, sizeof text);
+                printf(" %s", text);
+            }
+            printf("\n      (%s)\n", table[j].source);
+        }
+    }
 }
 
 int config_option_count(void) { return N_OPTS; }
+
+int config_option_find(const char *name)
+{
+    const int i = find_opt(name);
+    return i >= 0 && !strcmp(opts[i].name, name) ? i : -1;
+}
+
+int config_option_set(ppo_config *c, int i, const char *value, char *err, size_t err_len)
+{
+    return set_value(c, i, value, err, err_len);
+}
+
+void config_option_copy(ppo_config *dst, const ppo_config *src, int i)
+{
+    const size_t size = opts[i].type == OPT_STR     ? opts[i].size
+                        : opts[i].type == OPT_INT   ? sizeof(int)
+                        : opts[i].type == OPT_LLONG ? sizeof(long long)
+                        : opts[i].type == OPT_BOOL  ? sizeof(bool)
+                                                    : sizeof(double);
+    memcpy((char *)dst + opts[i].offset, (const char *)src + opts[i].offset, size);
+}
+
+bool config_option_equal(const ppo_config *a, const ppo_config *b, int i)
+{
+    char ta[CONFIG_PATH + 8], tb[CONFIG_PATH + 8];
+    double na, nb;
+    config_option_value(a, i, ta, sizeof ta, &na);
+    config_option_value(b, i, tb, sizeof tb, &nb);
+    if (opts[i].type == OPT_DOUBLE) /* older checkpoints wrote 6 digits */
+        return na == nb || fabs(na - nb) <= 1e-6 * fmax(fabs(na), fabs(nb));
+    return !strcmp(ta, tb);
+}
 const char *config_option_name(int i) { return opts[i].name; }
 
 char config_option_kind(int i)
@@ -691,7 +907,17 @@ void config_option_value(const ppo_config *c, int i, char *buf, size_t len, doub
     switch (opts[i].type) {
     case OPT_INT: *num = *(const int *)field; snprintf(buf, len, "%d", *(const int *)field); break;
     case OPT_LLONG: *num = (double)*(const long long *)field; snprintf(buf, len, "%lld", *(const long long *)field); break;
-    case OPT_DOUBLE: *num = *(const double *)field; snprintf(buf, len, "%g", *(const double *)field); break;
+    case OPT_DOUBLE: { /* the shortest of 6, 15 or 17 digits that reads back as the same double */
+        const double v = *(const double *)field;
+        *num = v;
+        const int digits[3] = {6, 15, 17};
+        for (int k = 0; k < 3; k++) {
+            snprintf(buf, len, "%.*g", digits[k], v);
+            if (strtod(buf, NULL) == v)
+                break;
+        }
+        break;
+    }
     case OPT_BOOL: *num = *(const bool *)field; snprintf(buf, len, "%s", *(const bool *)field ? "true" : "false"); break;
     case OPT_STR: snprintf(buf, len, "%s", (const char *)field); break;
     }

@@ -28,7 +28,8 @@ typedef struct {
     double lr;
     double critic_lr; /* 0: same as lr */
     bool anneal_lr;
-    double adam_eps;
+    double adam_eps; /* the optimizer's epsilon, Adam's or RMSprop's */
+    char optimizer[16]; /* adam | rmsprop */
     double max_grad_norm; /* 0: no clipping */
     double target_kl;     /* 0: no early stop */
     /* PPO loss */
@@ -76,6 +77,7 @@ void config_defaults(ppo_config *c);
  * parsing; `set` marks user-set options (config_parse_args fills it). */
 typedef struct {
     bool flag[64];
+    int ini_line[64]; /* the --config file's line that set the option; 0: not the file */
 } config_set;
 
 /* Parses argv (after the subcommand), first loading --config FILE if present, then flags.
@@ -87,8 +89,17 @@ void config_finalize(ppo_config *c, const config_set *set);
  * (the preset fixes the global env count; envs_per_rank = envs / ranks). Writes a description of what
  * it did into desc (empty when no preset applies). */
 void config_apply_preset(ppo_config *c, const config_set *set, int ranks, char *desc, size_t desc_len);
+/* Checks one preset (presets.h): each value fits its option's type, nothing is set twice, and the
+ * options it gives validate on one rank; -1 with a message naming the preset and the option.
+ * config_presets_check checks every preset; config_parse_args calls it, so a bad table stops every run. */
+struct ppo_preset;
+int config_preset_check(const struct ppo_preset *p, char *err, size_t err_len);
+int config_presets_check(char *err, size_t err_len);
 /* Checks every field; -1 with a message naming the bad one. `ranks` for batch divisibility. */
 int config_validate(const ppo_config *c, int ranks, char *err, size_t err_len);
+/* After a failed config_validate: when the option its message names ("option NAME: ...") came from the
+ * --config file, appends that file and line. */
+void config_error_source(const ppo_config *c, const config_set *set, char *err, size_t err_len);
 void config_print_help(const char *prog, const ppo_config *defaults);
 
 /* Iteration over options for logging: name, and the value formatted as text; kind 'i', 'f', 's', 'b'. */
@@ -96,6 +107,13 @@ int config_option_count(void);
 const char *config_option_name(int i);
 char config_option_kind(int i);
 void config_option_value(const ppo_config *c, int i, char *buf, size_t len, double *num);
+/* For options read back from a checkpoint: the index of option `name` (its own name, not an alias;
+ * -1 if none); set option i from text (-1 with err as a flag's value would get); copy option i; and
+ * whether option i is the same in a and b (numbers within 1e-6 relative: older checkpoints kept 6 digits). */
+int config_option_find(const char *name);
+int config_option_set(ppo_config *c, int i, const char *value, char *err, size_t err_len);
+void config_option_copy(ppo_config *dst, const ppo_config *src, int i);
+bool config_option_equal(const ppo_config *a, const ppo_config *b, int i);
 
 /* Parses "64,64" into widths; returns the count or -1. */
 int config_hidden_sizes(const char *text, int *sizes, int max);

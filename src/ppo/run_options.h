@@ -26,4 +26,14 @@ bool run_options_saved_value(const char *saved, const char *name, char *out, siz
  * they agree. An option missing from saved (newer than the checkpoint) counts as its default. */
 int run_options_mismatch(const char *saved, const ppo_config *c, char *err, size_t err_len);
 
+/* A resume's options: c holds what the command line (and --config) gave, `set` which of them. Every
+ * option not given takes its value from the checkpoint's saved lines (one newer than the checkpoint:
+ * its default); a given option that may change keeps its value (listed in `given` when it differs from
+ * the saved one); a given option that may not change must equal the saved value, else -1 with err
+ * naming the option, the saved and the given value. resume, force and config are never taken from
+ * the checkpoint. Marks every option as set, so no algorithm default or preset replaces a saved value.
+ * `from` names the checkpoint in messages. */
+int run_options_take_saved(ppo_config *c, config_set *set, const char *saved, const char *from, char *given,
+                           size_t given_len, char *err, size_t err_len);
+
 #endif

@@ -283,7 +283,9 @@ trainer *trainer_create(const ppo_config *cfg, const par_layout *par, char *err,
         t->K = t->pm.n_out;
     }
     if (ok && !(ALLOC(t->params, t->pm.n_params) && ALLOC(t->grads, t->pm.n_params) &&
-                adam_init(&t->adam, t->pm.n_params, 0.9, 0.999, cfg->adam_eps) == 0)) {
+                (strcmp(cfg->optimizer, "rmsprop")
+                     ? adam_init(&t->adam, t->pm.n_params, 0.9, 0.999, cfg->adam_eps)
+                     : adam_init_rmsprop(&t->adam, t->pm.n_params, 0.99, cfg->adam_eps)) == 0)) {
         ok = false;
         snprintf(err, err_len, "out of memory for the network");
     }

@@ -134,6 +134,33 @@ def test_config_file(tmp):
         ct.check(cfg.get(k) == v, f"flags before --config: {k} = {cfg.get(k)!r}, want {v!r}")
 
 
+def test_aliases_and_version(tmp):
+    """CleanRL's and SB3's names for the same options set them (flags and the INI file); --help lists
+    them; --version exits 0 with the libraries' versions, without starting MPI or writing a file."""
+    ini = os.path.join(tmp, "alias.ini")
+    with open(ini, "w") as f:
+        f.write("[ppo]\nlearning_rate = 0.004\nnum_minibatches = 2\n")
+    cfg, updates = run_log(tmp, "alias.h5", ["--config", ini, "--total-timesteps", "128", "--num-steps", "16",
+                                             "--local-num-envs", "4", "--update-epochs", "2", "--clip-range", "0.3",
+                                             "--no-normalize-advantage", "--preset", "none"])
+    want = {"lr": 0.004, "minibatches": 2, "total_steps": 128, "rollout_steps": 16, "envs_per_rank": 4,
+            "epochs": 2, "clip_coef": 0.3, "norm_adv": "false"}
+    for k, v in want.items():
+        ct.check(cfg.get(k) == v, f"aliases: {k} = {cfg.get(k)!r}, want {v!r}")
+    ct.check(updates == 2, f"aliases: {updates} updates, want 128 / (4 x 16) = 2")
+    rc, out, _ = ct.run(["--help"], cwd=tmp)
+    ct.check("--learning-rate" in out and "= --lr" in out and "--num-envs" in out, "--help lists no aliases")
+    empty = os.path.join(tmp, "version")
+    os.mkdir(empty)
+    for args in (["--version"], ["train", "--version"]):
+        rc, out, err = ct.run(args, cwd=empty, env={"OMPI_MCA_pml": "no_such_pml"})
+        lines = out.splitlines()
+        ct.check(rc == 0 and len(lines) == 4 and re.fullmatch(r"ppo \d+\.\d+\.\d+", lines[0]) is not None
+                 and lines[1].startswith("oneDNN ") and lines[2].startswith("HDF5 ") and "MPI" in lines[3],
+                 f"ppo {' '.join(args)}: exit {rc}: {out!r} {err!r}")
+    ct.check(os.listdir(empty) == [], f"--version wrote files: {os.listdir(empty)}")
+
+
 def test_rounding_is_announced(tmp):
     """What a run changes from what was asked is said at start-up: total steps rounded up to whole
     updates, and a preset's global env count that the ranks do not divide."""
@@ -173,6 +200,10 @@ def test_console_return(tmp):
     lines = [ln for ln in out.splitlines() if ln.startswith("update")]
     ct.check(rc == 0 and lines and " kl " not in lines[-1] and " clip " not in lines[-1],
              f"A2C's progress line shows PPO-only metrics: {lines[-1:] or err}")
+    if rc == 0:
+        with h5py.File(os.path.join(tmp, "a2c.h5"), "r") as f:
+            opt = attr_text(f["config"].attrs.get("optimizer", b""))
+        ct.check(opt == "rmsprop", f"A2C ran with optimizer {opt!r}, not Stable-Baselines3's rmsprop")
 
 
 def main():
@@ -183,6 +214,7 @@ def main():
         test_presets_listed(empty)
         test_defaults_are_used(tmp, defaults, derived)
         test_config_file(tmp)
+        test_aliases_and_version(tmp)
         test_rounding_is_announced(tmp)
         test_console_return(tmp)
     ct.finish("help and config")

@@ -157,6 +157,44 @@ def start(tmp, *args, ranks=2, env=None):
                             stdout=subprocess.PIPE, stderr=subprocess.PIPE)
 
 
+def test_resume_takes_the_options_the_checkpoint_saved(tmp_path):
+    """--resume FILE alone continues the run with its saved options: the same final parameters as a
+    resume that repeats every option and as the uninterrupted run; --total-steps extends a finished
+    run (also through --resume auto); an option that may not change is refused with its name and both
+    values, and nothing is written."""
+    K = 6
+    opts = ["--no-anneal-lr", "--lr", "0.002", "--ent-coef", "0.02", "--gamma", "0.97", "--checkpoint-every", K]
+    ppo(tmp_path, "--total-steps", 2 * K * BATCH, "--log", "full.h5", *opts)
+    for d in ("bare", "repeated"):
+        (tmp_path / d).mkdir()
+        ppo(tmp_path / d, "--total-steps", K * BATCH, "--log", "half.h5", *opts)
+    before = {f: sha(tmp_path / "bare" / f) for f in ("half.h5", "half.policy.h5")}
+    r = ppo(tmp_path / "bare", "--resume", "half.policy.h5", "--total-steps", 2 * K * BATCH, "--gamma", "0.99",
+            check=False)
+    assert r.returncode == 2 and b"option gamma" in r.stderr and b"gamma=0.97" in r.stderr \
+        and b"gamma=0.99" in r.stderr, r.stderr
+    assert before == {f: sha(tmp_path / "bare" / f) for f in before}, "a refused resume wrote a file"
+    r = ppo(tmp_path / "bare", "--resume", "half.policy.h5", "--total-steps", 2 * K * BATCH)
+    assert b"the options saved in half.policy.h5 (given here: total_steps=" in r.stdout, r.stdout
+    ppo(tmp_path / "repeated", "--resume", "half.policy.h5", "--total-steps", 2 * K * BATCH, "--log", "half.h5",
+        *opts)
+    with h5py.File(tmp_path / "full.policy.h5", "r") as full, \
+            h5py.File(tmp_path / "bare" / "half.policy.h5", "r") as bare, \
+            h5py.File(tmp_path / "repeated" / "half.policy.h5", "r") as rep:
+        assert bare["train"].attrs["update"] == rep["train"].attrs["update"] == 2 * K
+        assert np.array_equal(bare["params"][:], rep["params"][:]), "bare and repeated resumes differ"
+        assert np.array_equal(bare["params"][:], full["params"][:]), "the resume is not the uninterrupted run"
+    assert_same_run(tmp_path / "full.h5", tmp_path / "bare" / "half.h5", 2 * K)
+    # the run is complete; --resume auto with a larger --total-steps extends it with the saved options
+    r = ppo(tmp_path / "bare", "--resume", "auto", "--log", "half.h5")
+    assert b"already complete" in r.stdout, r.stdout
+    ppo(tmp_path / "bare", "--resume", "auto", "--log", "half.h5", "--total-steps", 3 * K * BATCH)
+    m = metrics(tmp_path / "bare" / "half.h5")
+    assert list(m["update"]) == list(range(1, 3 * K + 1)) and m["global_step"][-1] == 3 * K * BATCH
+    with h5py.File(tmp_path / "bare" / "half.h5", "r") as f:
+        assert f["config"].attrs["gamma"] == 0.97
+
+
 def test_sigusr1_checkpoints_and_resume_auto_finishes(tmp_path):
     total = 400 * BATCH
     p = start(tmp_path, "--total-steps", total, "--log", "run.h5")

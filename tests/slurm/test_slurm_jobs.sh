@@ -80,6 +80,7 @@ submit=$work/submit
 mkdir -p "$submit"
 cleanup() {
     "$here/slurm_cluster.sh" stop "$cluster" || true
+    if mountpoint -q "$work/fuse" 2>/dev/null; then umount "$work/fuse" || true; fi
     if [ "$ok" = 1 ] && [ -z "${PPO_SLURM_TEST_KEEP:-}" ]; then rm -rf "$work"; else say "kept $work for a look"; fi
     [ "$jobs" = "$repo/jobs" ] || rm -rf "$jobs"
 }
@@ -225,6 +226,22 @@ wait_done "$j4"
 expect_completed "$j4" 1
 check_log "$log4" CartPole-v1 6 partial   # the first attempt's log, left as it was
 check_log "$submit/runs/$j4/CartPole-v1_s6.restart1.h5" CartPole-v1 6 complete
+
+# ---- a run directory on a FUSE file system: HDF5 file locking is turned off, the run works ----
+fuse_mnt=$work/fuse
+if command -v bindfs >/dev/null && [ -c /dev/fuse ] && mkdir -p "$work/fuse-src" "$fuse_mnt" &&
+    bindfs "$work/fuse-src" "$fuse_mnt" 2>/dev/null; then
+    step "run directory on FUSE ($(stat -f -c %T "$fuse_mnt"), bindfs)"
+    j6=$(PPO_SEED=9 PPO_RUN_DIR="$fuse_mnt/runs" submit "$jobs/single_node.sbatch")
+    wait_done "$j6"
+    expect_completed "$j6" 0
+    grep -q "is on fuse.*: HDF5_USE_FILE_LOCKING=FALSE" "$submit/slurm-ppo-$j6.out" ||
+        fail "job $j6 on FUSE did not turn HDF5 file locking off"
+    check_log "$fuse_mnt/runs/$j6/CartPole-v1_s9.h5" CartPole-v1 9 complete
+    umount "$fuse_mnt" || fail "cannot unmount $fuse_mnt"
+else
+    say "SKIP FUSE part: needs bindfs and /dev/fuse (apt-get install bindfs)"
+fi
 
 fi   # parts 1 and 2
 
