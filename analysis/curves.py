@@ -5,7 +5,7 @@ import warnings
 
 import numpy as np
 
-from .common import group_runs, pyplot, rolling_return, save_figure, seeds_text
+from .common import claim_figure, group_runs, pyplot, rolling_return, save_figure, seeds_text
 
 GRID_POINTS = 300
 
@@ -90,6 +90,7 @@ def run(args, runs, log):
     for g in groups:
         if g.env not in envs:
             envs.append(g.env)
+    paths = {env: claim_figure(args, "curves_%s" % env) for env in envs}
     written = []
     for env in envs:
         gs = [g for g in groups if g.env == env]
@@ -103,7 +104,7 @@ def run(args, runs, log):
         if fig is None:
             log("%s: no finished episodes yet, no curve to draw" % env)
             continue
-        written += save_figure(fig, args.out, "curves_%s" % env, args.formats)
+        written += save_figure(fig, args.outputs, paths[env])
     if not written:
         from .logfile import MissingData
         raise MissingData("no run has a finished episode yet: nothing to plot")
