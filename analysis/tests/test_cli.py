@@ -45,20 +45,16 @@ def test_script_and_module_entry_points(synth, tmp_path):
     assert res.stdout == ""
 
 
-def test_installed_ppo_analyze_from_another_directory(synth, tmp_path):
+def test_installed_ppo_analyze_from_another_directory(synth, installed, tmp_path):
     """analysis/install.sh (what scripts/build.sh runs after cmake --install) puts a working
     ppo-analyze on PATH: run by name from an unrelated directory, with relative log and --out
     paths, it writes where asked and names the files by absolute paths."""
-    prefix = tmp_path / "prefix"
-    res = subprocess.run([os.path.join(REPO, "analysis", "install.sh"), str(prefix)], cwd="/",
-                         capture_output=True, text=True, timeout=120)
-    assert res.returncode == 0, res.stderr
+    prefix, env = installed["prefix"], installed["env"]
     lib = prefix / "lib" / "ppo" / "analysis"
     assert (lib / "cli.py").is_file() and not (lib / "tests").exists()
     work = tmp_path / "elsewhere" / "work"
     work.mkdir(parents=True)
     log = os.path.relpath(synth["cartpole_s1"], str(work))
-    env = dict(os.environ, PATH="%s:/usr/bin:/bin" % (prefix / "bin"), PYTHONPATH="")
     for cmd in (["returns", log], ["export", log]):
         res = subprocess.run(["ppo-analyze"] + cmd + ["--out", "figs"], cwd=str(work), env=env,
                              capture_output=True, text=True, timeout=120)

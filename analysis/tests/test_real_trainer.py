@@ -137,3 +137,29 @@ def test_real_interrupted_and_resumed_run(run_cli, real_logs, tmp_path):
     for cmd_name in ("summary", "curves", "diagnostics", "returns"):
         code, _o, e = run_cli(cmd_name, log, "--out", tmp_path / cmd_name)
         assert code == 0, (cmd_name, e)
+
+
+def test_trainer_hint_works_from_any_directory(real_logs, installed, tmp_path):
+    """The trainer's closing hint ('look at it: ppo-analyze summary LOG; curves: ...') names the
+    installed command and the log's absolute path, so it runs as printed from another directory,
+    also when --log was relative."""
+    import re
+    import subprocess
+    work = tmp_path / "train"
+    (work / "runs").mkdir(parents=True)
+    cmd = real_trainer.trainer_command(real_logs["binary"], "runs/hint.h5", seed=7, trajectories=False,
+                                       total_steps=2048)
+    proc = subprocess.run(cmd, cwd=str(work), stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+                          timeout=600)
+    out = proc.stdout.decode(errors="replace")
+    assert proc.returncode == 0, out[-2000:]
+    m = re.search(r"look at it: (ppo-analyze summary \S+); curves: (ppo-analyze curves \S+)\)", out)
+    assert m, out[-1000:]
+    assert m.group(1) == "ppo-analyze summary %s" % (work / "runs" / "hint.h5")
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    for hint in m.groups():
+        res = subprocess.run(hint.split(), cwd=str(elsewhere), env=installed["env"], capture_output=True,
+                             text=True, timeout=120)
+        assert res.returncode == 0, (hint, res.stderr)
+        assert "wrote %s" % (elsewhere / "ppo-analysis") in res.stderr

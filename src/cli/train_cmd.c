@@ -596,8 +596,10 @@ static int finish_run(trainer *tr, const par_layout *par, const ppo_config *cfg,
             }
         }
         h5log_close(log);
-        printf("policy: %s\nlog: %s  (look at it: analysis/ppo-analyze summary %s; curves: analysis/ppo-analyze curves %s)\n",
-               cfg->save, cfg->log, cfg->log, cfg->log);
+        char abs_log[PATH_MAX]; /* the hint works from any directory (ppo-analyze: installed by scripts/build.sh) */
+        const char *shown = realpath(cfg->log, abs_log) ? abs_log : cfg->log;
+        printf("policy: %s\nlog: %s  (look at it: ppo-analyze summary %s; curves: ppo-analyze curves %s)\n",
+               cfg->save, cfg->log, shown, shown);
     }
     MPI_Bcast(&status, 1, MPI_INT, 0, par->comm);
     return status;
