@@ -1,9 +1,10 @@
 """Shared pieces: grouping runs by config, rolling returns, figure saving."""
 
 import os
-import re
 
 import numpy as np
+
+from .outputs import figure_labels
 
 # /config keys that differ between seeds of one experiment without changing it: the seed itself
 # and the run's context (when and where it ran, which files it wrote).
@@ -213,10 +214,6 @@ def pyplot():
     return plt
 
 
-def slug(text):
-    return re.sub(r"[^A-Za-z0-9._-]+", "_", str(text)).strip("_") or "run"
-
-
 def claim_figure(args, stem):
     """The paths a figure will be saved to (one per --formats), claimed in args.outputs."""
     return args.outputs.claim(stem, args.formats)
@@ -226,7 +223,6 @@ def save_figure(fig, outputs, paths, tight=False):
     """Writes fig to each claimed path (format from the extension) and closes it; returns the
     paths. Figures lay themselves out (tight_layout); tight=True also crops to the drawn area."""
     import matplotlib.pyplot as plt
-    from .outputs import figure_labels
     try:
         for p in paths:
             fmt = os.path.splitext(p)[1][1:]

@@ -8,6 +8,7 @@ absolute, so the `wrote ...` lines are valid from any directory."""
 
 import hashlib
 import os
+import re
 import tempfile
 
 from .logfile import AnalysisError
@@ -28,8 +29,7 @@ def _exists_error(path):
 def file_stem(text):
     """A file-name-safe stem for `text`; long ones are cut and keep a hash of the whole text, so
     different long labels stay different."""
-    from .common import slug
-    s = slug(text)
+    s = re.sub(r"[^A-Za-z0-9._-]+", "_", str(text)).strip("_") or "run"
     if len(s) > MAX_STEM:
         s = s[:MAX_STEM - 9] + "_" + hashlib.sha1(str(text).encode("utf-8")).hexdigest()[:8]
     return s
