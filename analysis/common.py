@@ -1,6 +1,7 @@
 """Shared pieces: grouping runs by config, rolling returns, figure saving."""
 
 import os
+import textwrap
 
 import numpy as np
 
@@ -142,6 +143,24 @@ def unique_run_names(runs):
     for r, n in zip(runs, names):
         r.name = n
     return runs
+
+
+def wrap_label(text, width=64):
+    """A long label on several lines, broken between options only (so no option is split)."""
+    return "\n".join(textwrap.wrap(text, width, break_long_words=False, break_on_hyphens=False)) or text
+
+
+def lay_out_with_legend(fig, ax, handles, labels):
+    """tight_layout, and the legend: inside `ax` where it fits best, or, when a label is wrapped
+    (many differing options), below the panels, where it hides no data (save with tight=True so the
+    figure grows to hold it)."""
+    if any("\n" in label for label in labels):
+        fig.tight_layout()
+        fig.legend(handles, labels, loc="upper center", bbox_to_anchor=(0.5, 0.0), ncol=2,
+                   fontsize="small")
+    else:
+        ax.legend(handles, labels, loc="best", fontsize="small")
+        fig.tight_layout()
 
 
 def seeds_text(runs):

@@ -23,7 +23,7 @@ import math
 
 import numpy as np
 
-from .common import claim_figure, group_runs, pyplot, save_figure, seeds_text
+from .common import claim_figure, group_runs, pyplot, save_figure, seeds_text, wrap_label
 from .logfile import MAX_DISCRETE_ACTIONS
 
 GOOD = "#2ca02c"
@@ -148,7 +148,8 @@ def figure_for_group(group, args):
     seeds = [(hh, ll) for hh, ll in zip(h, l) if ll.startswith("seed ")]
     if seeds:
         fig.legend(*zip(*seeds), loc="upper right", ncol=min(6, len(seeds)), fontsize=8)
-    fig.suptitle("%s: %s diagnostics (%s)" % (group.label, algo_title(group.runs[0]), seeds_text(group.runs)),
+    fig.suptitle(wrap_label("%s: %s diagnostics (%s)" % (group.label, algo_title(group.runs[0]),
+                                                        seeds_text(group.runs)), 110),
                  fontsize=13,
                  x=0.02, ha="left")
     fig.tight_layout(rect=(0, 0, 1, 0.96))

@@ -62,6 +62,11 @@ def analyze(*argv):
     return code, record
 
 
+def _flat(texts):
+    """Drawn texts with their line breaks undone (long labels are wrapped between options)."""
+    return [t.replace("\n", " ") for t in texts]
+
+
 def _paths(record):
     return [p for r in record for p in r["paths"]]
 
@@ -84,7 +89,7 @@ def test_curves_legend(runs_dir, tmp_path):
     code, record = analyze("curves", runs_dir, "--out", tmp_path, "--window", 5)
     assert code == 0
     (fig,) = record
-    legend = fig["legend"]
+    legend = _flat(fig["legend"])
     assert "%s (2 seeds), mean" % LABELS["b1"] in legend
     assert "%s (seed 1)" % LABELS["b0"] in legend
     assert "%s (seed 1)" % LABELS["ppo"] in legend
@@ -97,7 +102,7 @@ def test_returns_legend(runs_dir, tmp_path):
     assert code == 0
     (fig,) = record
     for key, seeds in (("ppo", "seed 1"), ("b1", "2 seeds"), ("b0", "seed 1")):
-        assert [t for t in fig["legend"] if t.startswith("%s (%s, " % (LABELS[key], seeds))], fig["legend"]
+        assert [t for t in _flat(fig["legend"]) if t.startswith("%s (%s, " % (LABELS[key], seeds))], fig["legend"]
     assert len(fig["legend"]) == len(set(fig["legend"]))
 
 
@@ -105,13 +110,13 @@ def test_diagnostics_one_file_per_group(runs_dir, tmp_path):
     code, record = analyze("diagnostics", runs_dir, "--out", tmp_path)
     assert code == 0
     assert len(record) == 3
-    titles = sorted(r["titles"][0] for r in record)  # the suptitle names the group
+    titles = sorted(_flat(r["titles"])[0] for r in record)  # the suptitle names the group
     assert titles == sorted(["%s: PPO diagnostics (seed 1)" % LABELS["ppo"],
                              "%s: REINFORCE diagnostics (2 seeds)" % LABELS["b1"],
                              "%s: REINFORCE diagnostics (seed 1)" % LABELS["b0"]])
     _assert_distinct_files(record, str(tmp_path))
     assert len(_paths(record)) == 3
-    b1 = [r for r in record if r["titles"][0].startswith(LABELS["b1"])][0]
+    b1 = [r for r in record if _flat(r["titles"])[0].startswith(LABELS["b1"])][0]
     assert "seed 1" in b1["legend"] and "seed 2" in b1["legend"]
 
 
@@ -140,7 +145,7 @@ def test_per_run_commands_keep_same_named_logs_apart(same_names, tmp_path):
             assert [n for n in names if "a_run" in n] and [n for n in names if "b_run" in n], names
     # timing's bars name each run in full
     code, record = analyze("timing", *same_names, "--out", tmp_path / "t2")
-    ticks = [t.replace("\n", " ") for t in record[0]["xticklabels"]]
+    ticks = _flat(record[0]["xticklabels"])
     assert "2 x 1 a_run" in ticks and "2 x 1 b_run" in ticks
 
 
