@@ -102,10 +102,10 @@ def group_runs(runs, ignore=(), by=None):
             g.label = env + (" " + g.options if g.options else "")
     seen = {}
     for g in out:  # values that print alike (1 and "1"): still two labels
-        seen[g.label] = seen.get(g.label, 0) + 1
-        if seen[g.label] > 1:
-            g.label += " #%d" % seen[g.label]
-            g.options = ("%s #%d" % (g.options, seen[g.label])).strip()
+        n = seen[g.label] = seen.get(g.label, 0) + 1
+        if n > 1:
+            g.label += " #%d" % n
+            g.options = ("%s #%d" % (g.options, n)).strip()
     return out
 
 

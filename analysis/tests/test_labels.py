@@ -208,16 +208,22 @@ def test_claims_unique_within_an_invocation(tmp_path):
     assert all(os.path.isabs(p) for p in a + b + [p1, p2])
 
 
+class _Config:
+    """Just what grouping reads from a run."""
+
+    def __init__(self, name, **config):
+        self.config, self.name, self.path = dict(env="CartPole-v1", seed=1, **config), name, name
+
+    env = property(lambda self: self.config["env"])
+
+
 def test_labels_keep_floats_apart():
-    a = synth_log.make_run("CartPole-v1", 1, 4, trajectories=False, lr=3e-4)
-    b = synth_log.make_run("CartPole-v1", 1, 4, trajectories=False, lr=3.0000001e-4)
-
-    class Fake:
-        def __init__(self, run, name):
-            self.config, self.name, self.path = run["config"], name, name
-
-        env = property(lambda self: self.config["env"])
-
-    groups = common.group_runs([Fake(a, "a"), Fake(b, "b")])
+    groups = common.group_runs([_Config("a", lr=3e-4), _Config("b", lr=3.0000001e-4)])
     assert sorted(g.label for g in groups) == ["CartPole-v1 lr=0.0003", "CartPole-v1 lr=0.00030000001"]
+
+
+def test_labels_of_values_that_print_alike():
+    groups = common.group_runs([_Config("a", hidden=64), _Config("b", hidden="64")])
+    assert [g.label for g in groups] == ["CartPole-v1 hidden=64", "CartPole-v1 hidden=64 #2"]
+    assert [g.options for g in groups] == ["hidden=64", "hidden=64 #2"]
 

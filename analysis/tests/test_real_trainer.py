@@ -163,3 +163,28 @@ def test_trainer_hint_works_from_any_directory(real_logs, installed, tmp_path):
                              text=True, timeout=120)
         assert res.returncode == 0, (hint, res.stderr)
         assert "wrote %s" % (elsewhere / "ppo-analysis") in res.stderr
+
+
+def test_real_runs_differing_past_the_third_option(real_logs, tmp_path):
+    """Issue 13 item 6 with the real trainer: PPO (the fixture's seed 1) beside two REINFORCE runs
+    that differ only in --baseline, which comes 4th among the options that differ: three
+    diagnostics files, each title naming its baseline."""
+    from analysis import cli
+    import subprocess
+    logs = [real_logs["s1"]]
+    for flag in ("true", "false"):
+        path = str(tmp_path / ("reinforce_baseline_%s.h5" % flag))
+        cmd = real_trainer.trainer_command(real_logs["binary"], path, seed=1, trajectories=False,
+                                           total_steps=8000) + ["--algo", "reinforce", "--baseline", flag]
+        proc = subprocess.run(cmd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, timeout=600)
+        assert proc.returncode == 0, proc.stdout.decode(errors="replace")[-2000:]
+        logs.append(path)
+    record = []
+    assert cli.main(["diagnostics"] + logs + ["--out", str(tmp_path / "o"), "-q"], record=record) == 0
+    paths = [p for r in record for p in r["paths"]]
+    assert len(paths) == 3 and len(set(paths)) == 3 and len(os.listdir(tmp_path / "o")) == 3
+    titles = sorted(r["titles"][0].replace("\n", " ") for r in record)
+    assert [("baseline=false" in t, "baseline=true" in t) for t in titles[1:]] == [(True, False), (False, True)], titles
+    assert titles[0].startswith("CartPole-v1 algo=ppo ") and "REINFORCE diagnostics" in titles[2]
+    options = titles[2].split(":")[0].split()[1:]
+    assert options.index("baseline=true") >= 3, options  # the option the 3-key cut dropped
