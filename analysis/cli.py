@@ -25,7 +25,8 @@ SUBCOMMANDS = {
                "side, drawn from the logged render states",
     "export": "CSV files per run: the /metrics columns (one row per update) and the finished "
               "episodes (return, length, the step and update they ended in). CSV only: Debian 12 "
-              "packages no TensorBoard event writer (no python3-tensorboard), so no event files",
+              "packages no TensorBoard event writer (no python3-tensorboard), so no event files; "
+              "read them with e.g. pandas.read_csv (empty cells: NaN)",
 }
 
 EPILOG = """exit codes: 0 ok, 2 bad usage, 3 file missing or unreadable, 4 not a ppo log,
