@@ -31,7 +31,7 @@ SUBCOMMANDS = {
 
 EPILOG = """exit codes: 0 ok, 2 bad usage, 3 file missing or unreadable, 4 not a ppo log,
 5 unsupported schema version, 6 the log lacks data this command needs,
-7 an output file exists (nothing was written; --force overwrites)"""
+7 an output file exists (nothing was written; --force overwrites), or --out cannot take the files"""
 
 
 def _formats(text):

@@ -13,16 +13,18 @@ import tempfile
 
 from .logfile import AnalysisError
 
-EXIT_OUTPUT_EXISTS = 7
+EXIT_OUTPUT = 7
 MAX_STEM = 120  # file names stay well under the usual 255-byte limit, with room for suffixes
 
 
-class OutputExists(AnalysisError):
-    exit_code = EXIT_OUTPUT_EXISTS
+class OutputError(AnalysisError):
+    """An output file is there already, or --out cannot take the files (not a directory, not
+    writable, disk full): exit 7, with the path and the cause."""
+    exit_code = EXIT_OUTPUT
 
 
 def _exists_error(path):
-    return OutputExists("%s exists (from an earlier run?); pass --force to overwrite it, or choose another "
+    return OutputError("%s exists (from an earlier run?); pass --force to overwrite it, or choose another "
                         "--out" % path)
 
 
@@ -47,8 +49,10 @@ class Outputs:
 
     def claim(self, stem, exts):
         """Paths DIR/STEM.EXT for each ext, STEM made unique within this invocation (a second
-        output with the same stem gets _2, _3, ...). Raises OutputExists when one is already on
+        output with the same stem gets _2, _3, ...). Raises OutputError when one is already on
         disk and --force was not given."""
+        if os.path.exists(self.dir) and not os.path.isdir(self.dir):
+            raise OutputError("%s: --out is not a directory" % self.dir)
         base = file_stem(stem)
         n = 1
         while True:
@@ -68,10 +72,13 @@ class Outputs:
         directory, which then becomes `path`."""
         if path not in self.claimed:
             raise AssertionError("unclaimed output path %s" % path)  # a command's bug
-        os.makedirs(self.dir, exist_ok=True)
         ext = os.path.splitext(path)[1]
-        fd, tmp = tempfile.mkstemp(prefix=".%s." % os.path.basename(path), suffix=ext, dir=self.dir)
-        os.close(fd)
+        try:
+            os.makedirs(self.dir, exist_ok=True)
+            fd, tmp = tempfile.mkstemp(prefix=".%s." % os.path.basename(path), suffix=ext, dir=self.dir)
+            os.close(fd)
+        except OSError as exc:
+            raise OutputError("%s: cannot write it (%s)" % (path, exc.strerror or exc)) from None
         try:
             write(tmp)
             os.chmod(tmp, 0o666 & ~_umask())
@@ -86,6 +93,8 @@ class Outputs:
                     if os.path.lexists(path):
                         raise _exists_error(path) from None
                     os.rename(tmp, path)
+        except OSError as exc:  # full disk, quota, permissions: name the file and the cause
+            raise OutputError("%s: cannot write it (%s)" % (path, exc.strerror or exc)) from None
         finally:
             if os.path.lexists(tmp):
                 os.unlink(tmp)

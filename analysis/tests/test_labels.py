@@ -11,7 +11,7 @@ import pytest
 
 from analysis import cli, common
 from analysis.logfile import PHASES, RunLog
-from analysis.outputs import EXIT_OUTPUT_EXISTS, Outputs
+from analysis.outputs import EXIT_OUTPUT, Outputs
 from analysis.tests import synth_log
 
 # PPO beside two REINFORCE configs that differ only in `baseline`, which sorts 4th among the
@@ -172,7 +172,7 @@ def test_earlier_files_are_not_overwritten(runs_dir, tmp_path, cmd, capsys):
     capsys.readouterr()
     code, _ = analyze(cmd, log, "--out", out, *extra)
     err = capsys.readouterr().err.strip().splitlines()
-    assert code == EXIT_OUTPUT_EXISTS
+    assert code == EXIT_OUTPUT
     assert len(err) == 1 and err[0].startswith("ppo-analyze: error: %s/" % out) and "--force" in err[0]
     assert {p: open(p, "rb").read() for p in before} == before
     assert os.stat(_paths(record)[0]).st_mtime == 1  # untouched
@@ -191,7 +191,7 @@ def test_refusal_comes_before_any_write(runs_dir, tmp_path):
     for p in _paths(record)[:-1]:
         os.unlink(p)
     code, _ = analyze("diagnostics", runs_dir, "--out", out)
-    assert code == EXIT_OUTPUT_EXISTS
+    assert code == EXIT_OUTPUT
     assert os.listdir(out) == [os.path.basename(keep)]
 
 
@@ -227,3 +227,15 @@ def test_labels_of_values_that_print_alike():
     assert [g.label for g in groups] == ["CartPole-v1 hidden=64", "CartPole-v1 hidden=64 #2"]
     assert [g.options for g in groups] == ["hidden=64", "hidden=64 #2"]
 
+
+
+def test_unwritable_out_is_one_line(tmp_path, capsys):
+    plain = tmp_path / "plain"
+    plain.write_text("not a directory")
+    log = synth_log.write_log(str(tmp_path / "x.h5"), synth_log.make_run(updates=4, trajectories=False))
+    for out, why in ((plain, "%s: --out is not a directory" % plain),
+                     (plain / "sub", "%s: cannot write it (Not a directory)" % (plain / "sub" / "x_metrics.csv"))):
+        code, _ = analyze("export", log, "--out", out)
+        err = capsys.readouterr().err.strip().splitlines()
+        assert code == EXIT_OUTPUT and err == ["ppo-analyze: error: %s" % why]
+    assert plain.read_text() == "not a directory"
