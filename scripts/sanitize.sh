@@ -1,7 +1,8 @@
 #!/bin/sh
 # The sanitizer job of the test suite: builds ppo with AddressSanitizer and UBSan in build-asan/ and runs
-# the C tests (envs, Box2D, network, PPO maths, the 1-vs-2-rank equivalence) and a few short real runs
-# (the log contents and reproducibility tests) under it. Any sanitizer report fails the test it is in.
+# the C tests (envs, Box2D, network, PPO maths, the 1-vs-2-rank equivalence, HDF5 errors, the policy API)
+# and a few short real runs (the log contents and reproducibility tests) under it. Any sanitizer
+# report fails the test it is in.
 # Usage: scripts/sanitize.sh   (scripts/test.sh runs it after the main suite)
 set -eu
 cd "$(dirname "$0")/.."

@@ -5,6 +5,7 @@ observation normalisation), then checks that
   - examples/run_policy.c (built by ctest) drives greedy episodes whose returns and lengths equal what
     `ppo eval --episodes 1 --seed S` reports for the same seeds,
   - sampled episodes through the API equal `ppo eval --stochastic` ones (the same random stream),
+  - a training checkpoint (.ckpt.h5) loads and acts as `ppo eval` evaluates it,
   - test_policy_api checks: batches vs rows, sampling, values, bad files and bad calls,
 and that README.md quotes examples/run_policy.c exactly (so the README's example cannot rot).
 Usage: test_policy_api.py --ppo PPO --example RUN_POLICY --checks TEST_POLICY_API --source-dir DIR"""
@@ -56,16 +57,18 @@ def main():
     readme_example()
     d = tempfile.mkdtemp(prefix="ppo_policy_api_")
     try:
-        trains = {"cartpole": ["--env", "CartPole-v1", "--total-steps", "16384", "--seed", "3"],
+        # CartPole also keeps a training checkpoint (after update 32 of 64), which the API loads too
+        trains = {"cartpole": ["--env", "CartPole-v1", "--total-steps", "16384", "--seed", "3", "--checkpoint-every", "32"],
                   "pendulum": ["--env", "Pendulum-v1", "--total-steps", "4096", "--seed", "1"]}
         for name, opts in trains.items():
             rc, out, err = run([PPO, *opts, "--norm-obs", "true", "--log", f"{name}.h5", "--progress", "lines"], cwd=d)
             check(rc == 0 and os.path.exists(os.path.join(d, f"{name}.policy.h5")), f"train {name}: rc {rc} {err}")
         if failures:
             return
-        for name in trains:
-            policy = os.path.join(d, f"{name}.policy.h5")
-            for seed in (7, 8, 9):
+        cases = [(name, os.path.join(d, f"{name}.policy.h5"), (7, 8, 9)) for name in trains]
+        cases.append(("cartpole checkpoint", os.path.join(d, "cartpole.ckpt.h5"), (7,)))
+        for name, policy, seeds in cases:
+            for seed in seeds:
                 want = eval_return(policy, seed)
                 rc, out, err = run([EXAMPLE, policy, str(seed)])
                 m = re.search(r"greedy return (-?[\d.]+) in (\d+) steps", out)
