@@ -1,6 +1,7 @@
 /* test_policy_api: the public policy API (include/ppo/policy.h) on policies the real `ppo` trained
  * (tests/api/test_policy_api.py trains them and drives this program).
- *   test_policy_api episode POLICY SEED greedy|sample   one episode as `ppo eval --episodes 1 --seed SEED
+ *   test_policy_api episode POLICY SEED greedy|sample-xor|sample-mix
+ *                                                      one episode as `ppo eval --episodes 1 --seed SEED
  *                                                      [--stochastic]` runs it; prints its return
  *   test_policy_api checks DISCRETE CONTINUOUS NOT_A_POLICY TRUNCATED
  *                                                      batches, sampling, values, bad inputs */
@@ -26,16 +27,19 @@ static ppo_policy *load_or_die(const char *path)
     return p;
 }
 
-/* One episode of the policy's env seeded with seed; sampled actions use eval_policy's stream for
- * episode 0 (src/ppo/eval.c seeds it with rng_mix(seed ^ 0x5eed5eed, episode)). */
-static int episode(const char *path, unsigned long long seed, bool sample)
+/* One episode of the policy's env seeded with seed; sampled actions draw from the stream eval_policy
+ * gives episode 0. src/ppo/eval.c seeds it with rng_mix(seed ^ 0x5eed5eed, 0) ("xor", main up to
+ * 8844793) or, after the evalrun branch's fb64862, rng_mix(seed, 0x5eed5eed) ("mix"); the driver accepts
+ * either (drop "xor" once both are merged). */
+static int episode(const char *path, unsigned long long seed, const char *mode)
 {
+    const bool sample = strcmp(mode, "greedy") != 0;
     ppo_policy *p = load_or_die(path);
     const ppo_policy_info *info = ppo_policy_get_info(p);
     ppo_env *env = check_make_env(info->env_id, info->env_options);
     ppo_rng rng;
     rng_t r;
-    rng_seed(&r, rng_mix(seed ^ 0x5eed5eedULL, 0));
+    rng_seed(&r, !strcmp(mode, "sample-xor") ? rng_mix(seed ^ 0x5eed5eedULL, 0) : rng_mix(seed, 0x5eed5eedULL));
     memcpy(rng.s, r.s, sizeof rng.s);
     ppo_env_seed(env, seed);
     float obs[PPO_ENV_MAX_OBS_DIM], action[PPO_ENV_MAX_ACTION_DIM];
@@ -183,7 +187,7 @@ static void check_bad_input(const char *good, const char *not_policy, const char
 int main(int argc, char **argv)
 {
     if (argc == 5 && !strcmp(argv[1], "episode"))
-        return episode(argv[2], strtoull(argv[3], NULL, 10), !strcmp(argv[4], "sample"));
+        return episode(argv[2], strtoull(argv[3], NULL, 10), argv[4]);
     if (argc != 6 || strcmp(argv[1], "checks")) {
         fprintf(stderr, "usage: see the file's opening comment\n");
         return 2;
