@@ -6,6 +6,7 @@
  *   test_policy_api checks DISCRETE CONTINUOUS NOT_A_POLICY TRUNCATED
  *                                                      batches, sampling, values, bad inputs */
 #include <math.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -134,6 +135,54 @@ static void check_batches(const char *path, const char *env_id, int action_dim)
     ppo_policy_free(p);
 }
 
+/* Threads: each loads its own policy and acts on the same rows; every result must equal the serial one. */
+typedef struct {
+    const char *path;
+    const float *obs;
+    float act[ROWS * PPO_ENV_MAX_ACTION_DIM], val[ROWS];
+    int rc;
+} thread_job;
+
+static void *thread_act(void *arg)
+{
+    thread_job *j = arg;
+    char err[512];
+    ppo_policy *p = ppo_policy_load(j->path, err, sizeof err);
+    j->rc = p ? 0 : -1;
+    for (int k = 0; p && k < 50 && !j->rc; k++)
+        j->rc = ppo_policy_act(p, j->obs, ROWS, ppo_policy_get_info(p)->obs_dim, PPO_POLICY_GREEDY, NULL, j->act,
+                               j->val, err, sizeof err);
+    ppo_policy_free(p);
+    return NULL;
+}
+
+static void check_threads(const char *path)
+{
+    ppo_policy *p = load_or_die(path);
+    const int od = ppo_policy_get_info(p)->obs_dim, ad = ppo_policy_get_info(p)->action_dim;
+    float obs[ROWS * PPO_ENV_MAX_OBS_DIM];
+    collect_obs(p, obs);
+    thread_job serial = {.path = path, .obs = obs}, jobs[4];
+    char err[512];
+    CHECK(ppo_policy_act(p, obs, ROWS, od, PPO_POLICY_GREEDY, NULL, serial.act, serial.val, err, sizeof err) == 0,
+          "%s", err);
+    ppo_policy_free(p);
+    pthread_t t[4];
+    for (int i = 0; i < 4; i++) {
+        jobs[i] = (thread_job){.path = path, .obs = obs};
+        pthread_create(&t[i], NULL, thread_act, &jobs[i]);
+    }
+    int same = 0;
+    for (int i = 0; i < 4; i++) {
+        pthread_join(t[i], NULL);
+        same += jobs[i].rc == 0 && !memcmp(jobs[i].act, serial.act, sizeof(float) * ROWS * ad) &&
+                !memcmp(jobs[i].val, serial.val, sizeof serial.val);
+    }
+    printf("%s: 4 threads, one policy each, 50 calls of %d rows: %d of 4 equal the serial result\n", path, ROWS,
+           same);
+    CHECK(same == 4, "threads: %d of 4 equal", same);
+}
+
 /* Bad input: one clear error, nothing written, no crash. */
 static void check_bad_input(const char *good, const char *not_policy, const char *truncated)
 {
@@ -194,6 +243,7 @@ int main(int argc, char **argv)
     }
     check_batches(argv[2], "CartPole-v1", 1);
     check_batches(argv[3], "Pendulum-v1", 1);
+    check_threads(argv[3]);
     check_bad_input(argv[2], argv[4], argv[5]);
     return CHECK_DONE();
 }
