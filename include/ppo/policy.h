@@ -5,7 +5,9 @@
  * observation statistics it was trained with, through the same validated readers as `ppo eval`, and
  * runs the same network code: greedy actions are those `ppo eval` takes for the same observations.
  * One ppo_policy is not thread-safe (it owns the network's scratch buffers); distinct policies, even
- * loaded from the same file, may act concurrently from different threads. No global state.
+ * loaded from the same file, may act concurrently from different threads. No global state of its own;
+ * like `ppo`, the first load caps oneDNN's kernels at AVX2 for the process (unless ONEDNN_MAX_CPU_ISA is
+ * set), since kernels of other instruction sets round differently and would not reproduce ppo eval.
  *
  *     char err[512];
  *     ppo_policy *pol = ppo_policy_load("runs/run.policy.h5", err, sizeof err);
