@@ -63,7 +63,7 @@ TRAJECTORY_HINT = ("no /trajectories in this log: run the trainer with --log-tra
 METRIC_COLUMNS = ("update", "global_step", "wall_time", "steps_per_second", "episodes",
                   "return_mean", "return_min", "return_max", "length_mean", "policy_loss",
                   "value_loss", "entropy", "approx_kl", "clip_fraction", "explained_variance",
-                  "grad_norm", "learning_rate", "epochs")
+                  "grad_norm", "learning_rate", "epochs", "return_recent")
 # Phases of an update (src/runtime/phase_clock.h): /metrics/time_<phase> (mean over ranks) and
 # time_<phase>_max (the slowest rank), seconds; logs from before 2026-12-01 have none.
 PHASES = ("env", "infer", "gae", "grad", "comm", "optim", "log")

@@ -96,7 +96,7 @@ ppo_job_run() {
     esac
     local cmd=("${launch[@]}" "$PPO_BIN" "$@" --total-steps "$PPO_STEPS" --log "$log"
         ${resume_args[@]+"${resume_args[@]}"} ${extra[@]+"${extra[@]}"})
-    echo "ppo-job: job ${SLURM_JOB_ID:-?} restart $restarts on $(hostname) (nodes ${SLURM_JOB_NODELIST:-?}) at $(date -Is); resume=$resume log=$log"
+    echo "ppo-job: job ${SLURM_JOB_ID:-?} restart $restarts on $(hostname) (nodes ${SLURM_JOB_NODELIST:-?}; bash ${BASH_VERSION%%(*}) at $(date -Is); resume=$resume log=$log"
     echo "ppo-job: ${cmd[*]}"
 
     # The early warning (--signal=B:USR1@120) comes to this shell only; pass it on to mpirun or srun,

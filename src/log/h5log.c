@@ -18,9 +18,11 @@ typedef struct {
     const char *name;
     col_type type;
     size_t offset;
+    bool added; /* float64, added to the schema later: a log without it is resumed with NaN in its kept rows */
 } column;
 
-#define MCOL(f, t) {#f, t, offsetof(log_metrics, f)}
+#define MCOL(f, t) {#f, t, offsetof(log_metrics, f), false}
+#define MCOL_ADDED(f) {#f, COL_F64, offsetof(log_metrics, f), true}
 static const column metric_cols[] = {
     MCOL(update, COL_I64), MCOL(global_step, COL_I64), MCOL(wall_time, COL_F64),
     MCOL(steps_per_second, COL_F64), MCOL(episodes, COL_I64), MCOL(return_mean, COL_F64),
@@ -28,16 +30,17 @@ static const column metric_cols[] = {
     MCOL(policy_loss, COL_F64), MCOL(value_loss, COL_F64), MCOL(entropy, COL_F64),
     MCOL(approx_kl, COL_F64), MCOL(clip_fraction, COL_F64), MCOL(explained_variance, COL_F64),
     MCOL(grad_norm, COL_F64), MCOL(learning_rate, COL_F64), MCOL(epochs, COL_I64),
-    MCOL(time_env, COL_F64), MCOL(time_infer, COL_F64), MCOL(time_gae, COL_F64), MCOL(time_grad, COL_F64),
-    MCOL(time_comm, COL_F64), MCOL(time_optim, COL_F64), MCOL(time_log, COL_F64),
-    MCOL(time_env_max, COL_F64), MCOL(time_infer_max, COL_F64), MCOL(time_gae_max, COL_F64),
-    MCOL(time_grad_max, COL_F64), MCOL(time_comm_max, COL_F64), MCOL(time_optim_max, COL_F64),
-    MCOL(time_log_max, COL_F64),
+    /* 2026-12-01: phase times, the last-100 return */
+    MCOL_ADDED(time_env), MCOL_ADDED(time_infer), MCOL_ADDED(time_gae), MCOL_ADDED(time_grad),
+    MCOL_ADDED(time_comm), MCOL_ADDED(time_optim), MCOL_ADDED(time_log),
+    MCOL_ADDED(time_env_max), MCOL_ADDED(time_infer_max), MCOL_ADDED(time_gae_max),
+    MCOL_ADDED(time_grad_max), MCOL_ADDED(time_comm_max), MCOL_ADDED(time_optim_max),
+    MCOL_ADDED(time_log_max), MCOL_ADDED(return_recent),
 };
-#define ECOL(f, t) {#f, t, offsetof(log_episode, f)}
+#define ECOL(f, t) {#f, t, offsetof(log_episode, f), false}
 static const column episode_cols[] = {
     ECOL(global_step, COL_I64), ECOL(update, COL_I64), ECOL(rank, COL_I64), ECOL(env_index, COL_I64),
-    {"return", COL_F64, offsetof(log_episode, ret)}, ECOL(length, COL_I64), ECOL(terminated, COL_U8),
+    {"return", COL_F64, offsetof(log_episode, ret), false}, ECOL(length, COL_I64), ECOL(terminated, COL_U8),
 };
 #define N_MCOLS (int)(sizeof metric_cols / sizeof metric_cols[0])
 #define N_ECOLS (int)(sizeof episode_cols / sizeof episode_cols[0])
@@ -59,10 +62,10 @@ typedef struct { /* one /trajectories/index row as written */
     int64_t episode_id, offset, length, rank, env_index, update, seed;
     double ret;
 } traj_index_row;
-#define TCOL(f) {#f, COL_I64, offsetof(traj_index_row, f)}
+#define TCOL(f) {#f, COL_I64, offsetof(traj_index_row, f), false}
 static const column traj_index_cols[] = {
     TCOL(episode_id), TCOL(offset), TCOL(length), TCOL(rank), TCOL(env_index),
-    TCOL(update), TCOL(seed), {"return", COL_F64, offsetof(traj_index_row, ret)},
+    TCOL(update), TCOL(seed), {"return", COL_F64, offsetof(traj_index_row, ret), false},
 };
 #define N_TCOLS (int)(sizeof traj_index_cols / sizeof traj_index_cols[0])
 
@@ -111,6 +114,23 @@ static hid_t native(col_type t)
 
 static size_t col_size(col_type t) { return t == COL_U8 ? 1 : 8; }
 
+/* A column's dataset in group g: 1-D, extendible, chunked, rows long; a float64 column's unwritten rows
+ * read as NaN (a column added to an older log on resume). */
+static hid_t column_create(hid_t g, const column *col, hsize_t rows)
+{
+    hsize_t maxdims = H5S_UNLIMITED, chunk = 256;
+    hid_t space = H5Screate_simple(1, &rows, &maxdims);
+    hid_t dcpl = H5Pcreate(H5P_DATASET_CREATE);
+    H5Pset_chunk(dcpl, 1, &chunk);
+    const double nan = NAN;
+    if (col->type == COL_F64)
+        H5Pset_fill_value(dcpl, H5T_NATIVE_DOUBLE, &nan);
+    hid_t d = H5Dcreate2(g, col->name, native(col->type), space, H5P_DEFAULT, dcpl, H5P_DEFAULT);
+    H5Pclose(dcpl);
+    H5Sclose(space);
+    return d;
+}
+
 static int table_create(table *t, hid_t file, const char *group, const column *cols, int n, size_t row_size,
                         h5io_err *e)
 {
@@ -123,19 +143,12 @@ static int table_create(table *t, hid_t file, const char *group, const column *c
     hid_t g = H5Gcreate2(file, group, H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT);
     if (g < 0)
         return h5io_fail_call(e, group, "H5Gcreate2");
-    hsize_t dims = 0, maxdims = H5S_UNLIMITED, chunk = 256;
-    hid_t space = H5Screate_simple(1, &dims, &maxdims);
-    hid_t dcpl = H5Pcreate(H5P_DATASET_CREATE);
-    H5Pset_chunk(dcpl, 1, &chunk);
     for (int i = 0; i < n; i++) {
         char what[320];
         h5io_link_name(g, cols[i].name, what, sizeof what);
-        t->dsets[i] = H5Dcreate2(g, cols[i].name, native(cols[i].type), space, H5P_DEFAULT, dcpl, H5P_DEFAULT);
-        if (t->dsets[i] < 0)
+        if ((t->dsets[i] = column_create(g, &cols[i], 0)) < 0)
             h5io_fail_call(e, what, "H5Dcreate2");
     }
-    H5Pclose(dcpl);
-    H5Sclose(space);
     H5Gclose(g);
     return e->failed ? -1 : 0;
 }
@@ -369,8 +382,10 @@ static int table_measure(hid_t file, const char *group, const column *cols, int 
     int upd = 0;
     for (int i = 0; i < n; i++) {
         hsize_t dims[1] = {0};
-        dsets[i] = h5io_open_dataset(g, cols[i].name, native(cols[i].type), 1, 0, HSIZE_UNDEF - 1, true, dims, e);
-        len[i] = dims[0];
+        const bool absent = cols[i].added && !e->failed && H5Lexists(g, cols[i].name, H5P_DEFAULT) <= 0;
+        dsets[i] = absent ? -1 : h5io_open_dataset(g, cols[i].name, native(cols[i].type), 1, 0, HSIZE_UNDEF - 1, true,
+                                                    dims, e);
+        len[i] = absent ? HSIZE_UNDEF - 1 : dims[0]; /* table_open adds it */
         if (!strcmp(cols[i].name, "update"))
             upd = i;
     }
@@ -536,10 +551,20 @@ static int table_open(table *t, hid_t file, const char *group, const column *col
     t->n_cols = n;
     t->row_size = row_size;
     t->rows = rows;
-    const char *names[MAX_COLS];
-    for (int i = 0; i < n; i++)
-        names[i] = cols[i].name;
-    return open_datasets(file, group, names, n, t->dsets, e);
+    if (e->failed)
+        return -1;
+    hid_t g = H5Gopen2(file, group, H5P_DEFAULT);
+    if (g < 0)
+        return h5io_fail_call(e, group, "H5Gopen2");
+    for (int i = 0; i < n; i++) { /* a column added to the schema later is created, NaN before these rows */
+        char what[320];
+        h5io_link_name(g, cols[i].name, what, sizeof what);
+        const bool absent = cols[i].added && H5Lexists(g, cols[i].name, H5P_DEFAULT) <= 0;
+        if ((t->dsets[i] = absent ? column_create(g, &cols[i], rows) : H5Dopen2(g, cols[i].name, H5P_DEFAULT)) < 0)
+            h5io_fail_call(e, what, absent ? "H5Dcreate2" : "H5Dopen2");
+    }
+    H5Gclose(g);
+    return e->failed ? -1 : 0;
 }
 
 /* Sets a dataset's extent, recording the failure with the dataset's name. */
@@ -663,6 +688,43 @@ h5log *h5log_reopen(const char *path, const h5log_resume *want, char *err, size_
     }
     remember_file(log);
     return log;
+}
+
+long long h5log_kept_returns(h5log *log, int64_t **update, double **ret, char *err, size_t err_len)
+{
+    const table *t = &log->episodes;
+    const hsize_t n = t->rows;
+    *update = malloc(sizeof **update * (size_t)(n ? n : 1));
+    *ret = malloc(sizeof **ret * (size_t)(n ? n : 1));
+    int c_upd = -1, c_ret = -1;
+    for (int c = 0; c < t->n_cols; c++) {
+        if (!strcmp(t->cols[c].name, "update"))
+            c_upd = c;
+        if (!strcmp(t->cols[c].name, "return"))
+            c_ret = c;
+    }
+    int rc = *update && *ret ? 0 : -1;
+    if (rc == 0 && n > 0) {
+        const hsize_t start = 0;
+        rc = read_i64_rows(t->dsets[c_upd], 0, n, *update);
+        hid_t fs = H5Dget_space(t->dsets[c_ret]), ms = H5Screate_simple(1, &n, NULL);
+        if (rc || fs < 0 || ms < 0 || H5Sselect_hyperslab(fs, H5S_SELECT_SET, &start, NULL, &n, NULL) < 0 ||
+            H5Dread(t->dsets[c_ret], H5T_NATIVE_DOUBLE, ms, fs, H5P_DEFAULT, *ret) < 0)
+            rc = -1;
+        if (ms >= 0)
+            H5Sclose(ms);
+        if (fs >= 0)
+            H5Sclose(fs);
+    }
+    if (rc) {
+        snprintf(err, err_len, "cannot read the kept /episodes rows of the log (%llu rows)", (unsigned long long)n);
+        free(*update);
+        free(*ret);
+        *update = NULL;
+        *ret = NULL;
+        return -1;
+    }
+    return (long long)n;
 }
 
 int h5log_append_metrics(h5log *log, const log_metrics *m, char *err, size_t err_len)

@@ -24,6 +24,7 @@ typedef struct {
     /* seconds of the update per phase (runtime/phase_clock.h): mean over ranks and the slowest rank */
     double time_env, time_infer, time_gae, time_grad, time_comm, time_optim, time_log;
     double time_env_max, time_infer_max, time_gae_max, time_grad_max, time_comm_max, time_optim_max, time_log_max;
+    double return_recent; /* mean return of the last 100 episodes (all ranks, so far); NaN before the first */
 } log_metrics;
 
 /* One /episodes row. */
@@ -83,6 +84,10 @@ typedef struct {
 h5log *h5log_reopen(const char *path, const h5log_resume *want, char *err, size_t err_len);
 /* Whether path still names this log's file (false once another run replaced it, e.g. with --force). */
 bool h5log_is_at(const h5log *log, const char *path);
+/* A reopened log's kept /episodes rows, update and return columns (malloc'd; the caller frees them),
+ * so that what a run derives from its past episodes (the last-100 return) continues across a resume.
+ * Returns the row count, or -1 with err. */
+long long h5log_kept_returns(h5log *log, int64_t **update, double **ret, char *err, size_t err_len);
 int h5log_append_metrics(h5log *log, const log_metrics *m, char *err, size_t err_len);
 /* Appends recorded episodes: rows (sum of lengths, traj_row_width) in episode order. */
 int h5log_append_trajectories(h5log *log, const float *rows, const traj_episode *eps, int n_eps, char *err,

@@ -90,7 +90,7 @@ struct trainer {
 
     /* start-of-update copies, restored when the update meets a non-finite gradient */
     float *snap_params, *snap_m, *snap_v;
-    long long fault_nan_update;  /* test hook (PPO_FAULT_NAN_AT_UPDATE): poison this update's gradient */
+    long long fault_nan_update;  /* test seam (trainer_poison_update): poison this update's gradient; 0: none */
 
     /* minibatch scratch */
     int *perm;                 /* (B,) */
@@ -313,8 +313,6 @@ trainer *trainer_create(const ppo_config *cfg, const par_layout *par, char *err,
              ALLOC(t->mb_ret, t->mb) && ALLOC(t->mb_values, t->mb) && ALLOC(t->ret_acc, t->N) && ALLOC(t->vals, t->N) &&
              ALLOC(t->snap_params, t->pm.n_params) && ALLOC(t->snap_m, t->pm.n_params) &&
              ALLOC(t->snap_v, t->pm.n_params) && ALLOC(t->sde_mat, (size_t)t->N * t->pm.log_std_count);
-        const char *fault = getenv("PPO_FAULT_NAN_AT_UPDATE");
-        t->fault_nan_update = fault ? atoll(fault) : 0;
         t->traj_every = cfg->log_trajectories;
         if (ok && t->traj_every > 0) {
             t->traj_w = t->od + t->ad + 5 + t->spec.render_dim;
@@ -364,6 +362,11 @@ trainer *trainer_create(const ppo_config *cfg, const par_layout *par, char *err,
     t->n_norm_parts = t->n_grad_workers;
     MPI_Allreduce(MPI_IN_PLACE, &t->n_norm_parts, 1, MPI_INT, MPI_MIN, par->comm);
     return t;
+}
+
+void trainer_poison_update(trainer *t, long long update)
+{
+    t->fault_nan_update = update;
 }
 
 void trainer_free(trainer *t)
@@ -521,51 +524,55 @@ static void solo_rollout_step(void *a)
     c->bad = worker_act_and_step(t, &t->workers[0], c->step, &c->any_trunc);
 }
 
-void trainer_rollout(trainer *t)
+/* Rollout step s: every env takes one action from the policy; truncated episodes get their bootstrap
+ * value. Returns the count of invalid actions (a NaN policy). */
+static int rollout_step(trainer *t, int s)
 {
     const int N = t->N, od = t->od, W = t->n_roll_workers;
+    const size_t row = (size_t)s * N;
     phase_clock *clk = &t->clock;
-    memset(t->ep_count, 0, sizeof(int) * (size_t)N);
-    t->traj_n_rows = t->traj_n_eps = 0;
-    int bad_actions = 0;
-    for (int s = 0; s < t->T; s++) {
-        const size_t row = (size_t)s * N;
-        if (t->norm_obs) {
-            rs_accumulate(&t->obs_rs, t->cur_obs, N);
-            phase_clock_lap(clk, PHASE_INFER);
-        }
-        int any_trunc = 0;
-        /* each thread runs the policy on its envs, then steps them: no barrier between the two */
-        if (W == 1) { /* as in infer_values */
-            solo_call c = {.t = t, .step = s};
-            run_unthreaded(solo_rollout_step, &c);
-            bad_actions += c.bad;
-            any_trunc += c.any_trunc;
-        } else {
+    if (t->norm_obs) {
+        rs_accumulate(&t->obs_rs, t->cur_obs, N);
+        phase_clock_lap(clk, PHASE_INFER);
+    }
+    int any_trunc = 0, bad_actions = 0;
+    /* each thread runs the policy on its envs, then steps them: no barrier between the two */
+    if (W == 1) { /* as in infer_values */
+        solo_call c = {.t = t, .step = s};
+        run_unthreaded(solo_rollout_step, &c);
+        bad_actions += c.bad;
+        any_trunc += c.any_trunc;
+    } else {
 #pragma omp parallel for schedule(static, 1) num_threads(W) reduction(+ : any_trunc, bad_actions)
-            for (int w = 0; w < W; w++) {
-                worker_infer(t, &t->workers[w], t->cur_obs, t->obs + row * od);
-                bad_actions += worker_act_and_step(t, &t->workers[w], s, &any_trunc);
-            }
-        }
-        /* the main thread's inference is the rank's inference time; the rest of the region is stepping */
-        clk->sec[PHASE_INFER] += t->workers[0].infer_sec;
-        clk->mark += t->workers[0].infer_sec;
-        if (t->traj_every > 0)
-            collect_recordings(t);
-        if (t->norm_reward)
-            scale_rewards(t, row);
-        phase_clock_lap(clk, PHASE_ENV);
-        if (any_trunc) { /* bootstrap truncated episodes from the value of their last observation */
-            const float *fv = infer_values(t, t->final_obs);
-            for (int n = 0; n < N; n++)
-                if (t->trunc[row + (size_t)n])
-                    t->boot[row + (size_t)n] = fv[n];
-            phase_clock_lap(clk, PHASE_INFER);
+        for (int w = 0; w < W; w++) {
+            worker_infer(t, &t->workers[w], t->cur_obs, t->obs + row * od);
+            bad_actions += worker_act_and_step(t, &t->workers[w], s, &any_trunc);
         }
     }
-    if (bad_actions)
-        par_abort(t->par, 3, "the policy produced invalid actions (NaN parameters?); stopping");
+    /* the main thread's inference is the rank's inference time; the rest of the region is stepping */
+    clk->sec[PHASE_INFER] += t->workers[0].infer_sec;
+    clk->mark += t->workers[0].infer_sec;
+    if (t->traj_every > 0)
+        collect_recordings(t);
+    if (t->norm_reward)
+        scale_rewards(t, row);
+    phase_clock_lap(clk, PHASE_ENV);
+    if (any_trunc) { /* bootstrap truncated episodes from the value of their last observation */
+        const float *fv = infer_values(t, t->final_obs);
+        for (int n = 0; n < N; n++)
+            if (t->trunc[row + (size_t)n])
+                t->boot[row + (size_t)n] = fv[n];
+        phase_clock_lap(clk, PHASE_INFER);
+    }
+    return bad_actions;
+}
+
+/* After the last step: the values to bootstrap from, the normalisers merged over the ranks, the finished
+ * episodes compacted, the advantages. Collective. */
+static void rollout_close(trainer *t)
+{
+    const int N = t->N;
+    phase_clock *clk = &t->clock;
     memcpy(t->last_values, infer_values(t, t->cur_obs), sizeof(float) * (size_t)N);
     phase_clock_lap(clk, PHASE_INFER);
     /* collective: every rank folds this rollout into the same statistics */
@@ -581,6 +588,18 @@ void trainer_rollout(trainer *t)
             t->ep_done[t->n_done++] = t->ep_done[(size_t)n * t->T + (size_t)k];
     trainer_compute_advantages(t);
     phase_clock_lap(clk, PHASE_GAE);
+}
+
+void trainer_rollout(trainer *t)
+{
+    memset(t->ep_count, 0, sizeof(int) * (size_t)t->N);
+    t->traj_n_rows = t->traj_n_eps = 0;
+    int bad_actions = 0;
+    for (int s = 0; s < t->T; s++)
+        bad_actions += rollout_step(t, s);
+    if (bad_actions)
+        par_abort(t->par, 3, "the policy produced invalid actions (NaN parameters?); stopping");
+    rollout_close(t);
 }
 
 void trainer_compute_advantages(trainer *t)

@@ -21,6 +21,9 @@ typedef struct trainer trainer;
  * returns NULL on every rank with the reason in err (same text everywhere). */
 trainer *trainer_create(const ppo_config *cfg, const par_layout *par, char *err, size_t err_len);
 void trainer_free(trainer *t);
+/* Test seam: makes the gradient of update `update` (1-based) NaN after its reduction, as a diverging run
+ * would; only the test build of the CLI (cli/fault_hooks.h) calls it. */
+void trainer_poison_update(trainer *t, long long update);
 
 /* Per-update figures, identical on every rank after trainer_update. */
 typedef struct {

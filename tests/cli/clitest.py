@@ -25,10 +25,16 @@ def setup():
         sys.exit(77)
 
 
-def run(args, ranks=None, cwd=None, env=None, hang_guard=None):
+def faults_binary():
+    """The test build with fault hooks (ppo-faults, beside ppo in the build; PPO_FAULTS_BIN overrides)."""
+    return os.environ.get("PPO_FAULTS_BIN") or os.path.join(os.path.dirname(PPO), "ppo-faults")
+
+
+def run(args, ranks=None, cwd=None, env=None, hang_guard=None, binary=None):
     """Runs ppo ARGS (under mpirun -n RANKS when given); returns (returncode, stdout, stderr).
-    hang_guard: seconds after which a run that should end at once is killed and reported (rc None)."""
-    cmd = ([*MPIRUN, "-n", str(ranks)] if ranks else []) + [PPO, *args]
+    hang_guard: seconds after which a run that should end at once is killed and reported (rc None).
+    binary: another build of the command (faults_binary()) instead of ppo."""
+    cmd = ([*MPIRUN, "-n", str(ranks)] if ranks else []) + [binary or PPO, *args]
     e = dict(os.environ)
     e.setdefault("OMP_NUM_THREADS", "1")
     if env:

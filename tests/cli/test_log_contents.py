@@ -21,7 +21,7 @@ RANKS, ENVS, STEPS, UPDATES, SEED, EPOCHS = 2, 4, 64, 6, 21, 2
 BATCH = RANKS * ENVS * STEPS
 METRICS = {"update", "global_step", "wall_time", "steps_per_second", "episodes", "return_mean", "return_min",
            "return_max", "length_mean", "policy_loss", "value_loss", "entropy", "approx_kl", "clip_fraction",
-           "explained_variance", "grad_norm", "learning_rate", "epochs"}
+           "explained_variance", "grad_norm", "learning_rate", "epochs", "return_recent"}
 PHASES = ("env", "infer", "gae", "grad", "comm", "optim", "log")
 METRICS |= {f"time_{p}" for p in PHASES} | {f"time_{p}_max" for p in PHASES}
 EPISODES = {"global_step", "update", "rank", "env_index", "return", "length", "terminated"}
@@ -128,6 +128,13 @@ def check_episodes(f, col):
     ct.check(set(ep["rank"].tolist()) == {0, 1}, f"/episodes ranks {sorted(set(ep['rank'].tolist()))}, want 0 and 1")
     ct.check(np.all((ep["env_index"] >= 0) & (ep["env_index"] < ENVS)), "/episodes env_index out of range")
     ct.check(np.all(ep["return"] == ep["length"]), "CartPole: an episode's return differs from its length")
+    # return_recent: the mean of the last 100 episodes finished up to each update, in /episodes order
+    want = []
+    for u in col["update"]:
+        done = ep["return"][ep["update"] <= u]
+        want.append(done[-100:].mean() if len(done) else np.nan)
+    ct.check(np.allclose(col["return_recent"], want, rtol=1e-12, equal_nan=True),
+             f"/metrics/return_recent {col['return_recent']}, the last 100 episodes' means are {want}")
     ct.check(np.all((ep["length"] >= 1) & (ep["length"] <= 500)), "episode length out of [1, 500]")
     ct.check(set(ep["terminated"].tolist()) <= {0, 1}, "terminated not 0/1")
     ct.check(np.all((ep["terminated"] == 1) | (ep["length"] == 500)), "an episode was truncated before 500 steps")
@@ -167,6 +174,16 @@ def main():
         with h5py.File(os.path.join(tmp, "run.policy.h5"), "r") as f:
             ct.check(text(f.attrs.get("format")) == "ppo-policy" and f.attrs.get("global_step") == UPDATES * BATCH,
                      f"checkpoint attributes {dict(f.attrs)}")
+            bits = f["train"].attrs.get("wall_time_bits", -1)  # the float64's bits as int64 (exact round trip)
+            saved_wall = float(np.array([bits], dtype=np.int64).view(np.float64)[0])
+        # the summary line's time is the training time the log and the policy file record
+        m = re.search(r"trained (\d+) steps in ([\d.]+) s \(([\d.]+) steps/s\)", out)
+        if ct.check(m is not None, f"no 'trained N steps in T s (R steps/s)' line in {out[-500:]!r}"):
+            steps, secs, rate = int(m.group(1)), float(m.group(2)), float(m.group(3))
+            wall = float(col["wall_time"][-1])
+            ct.check(steps == UPDATES * BATCH and secs > 0 and abs(secs - wall) <= 0.05 + 0.01 * wall
+                     and abs(saved_wall - wall) <= 0.05 + 0.01 * wall and rate > 0 and abs(steps / rate - wall) <= 0.05 + 0.05 * wall,
+                     f"summary says {steps} steps in {secs} s ({rate}/s); wall_time {wall} s, policy file {saved_wall} s")
     ct.finish("log contents")
 
 

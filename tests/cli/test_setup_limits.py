@@ -1,8 +1,8 @@
 """Set-up limits the option table cannot express: OMP_NUM_THREADS over the thread cap, a FIFO as --config
 (refused without blocking on it), the INI line-length boundary (197 characters pass, 198 are refused with
 their line number), and SIGTERM/SIGINT during set-up (the default action: killed at once, no file written, no
-checkpoint attempted; delivered at the end of set-up through PPO_FAULT_SIGNAL_IN_SETUP so the moment
-is exact)."""
+checkpoint attempted; delivered at the end of set-up through PPO_FAULT_SIGNAL_IN_SETUP of the test build ppo-faults, so the
+moment is exact; the ppo users run ignores it).."""
 import os
 import re
 import sys
@@ -51,12 +51,17 @@ def main():
         for sig, name, ranks in ((15, "SIGTERM", None), (2, "SIGINT", None), (15, "SIGTERM", 2)):
             label = f"{name} during set-up{' (mpirun -n 2)' if ranks else ''}"
             rc, out, err = ct.run(["--log", "run.h5", *SMALL], cwd=d, ranks=ranks,
-                                  env={"PPO_FAULT_SIGNAL_IN_SETUP": str(sig)})
+                                  env={"PPO_FAULT_SIGNAL_IN_SETUP": str(sig)}, binary=ct.faults_binary())
             # the signal's default action: killed by it (mpirun reports that in its own words)
             ct.check(rc == -sig if not ranks else rc != 0, f"{label}: exit {rc}, not killed by signal {sig}")
             ct.check(not [ln for ln in err.splitlines() if ln.startswith("ppo:")], f"{label}: stderr {err!r}")
             ct.check(ct.snapshot(d) == before, f"{label}: the directory changed")
             print(f"done {label}: exit {rc}", flush=True)
+        # the hook is the test build's only: the ppo users run ignores the variable and trains
+        rc, out, err = ct.run(["--log", "hooked.h5", *SMALL], cwd=d, env={"PPO_FAULT_SIGNAL_IN_SETUP": "15"})
+        ct.check(rc == 0 and os.path.exists(os.path.join(d, "hooked.h5")),
+                 f"ppo (not ppo-faults) obeyed PPO_FAULT_SIGNAL_IN_SETUP: exit {rc}")
+        before = ct.snapshot(d)
         # the counterpart: the 197-character line is read (and the run trains)
         rc, out, err = ct.run(["--config", "edge_ok.ini", "--log", "ok.h5", *SMALL], cwd=d)
         ct.check(rc == 0 and os.path.exists(os.path.join(d, "ok.h5")), f"197-character line refused ({rc}): {err}")

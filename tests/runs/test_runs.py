@@ -2,6 +2,7 @@
 bad checkpoints, trajectories. Run by ctest (PPO_BIN, PPO_MPIRUN set there) with Debian's python3."""
 import hashlib
 import os
+import re
 import shlex
 import signal
 import subprocess
@@ -18,8 +19,12 @@ BATCH = 2 * 4 * 32  # 2 ranks x 4 envs x 32 steps: the CartPole preset's global 
 pytestmark = pytest.mark.skipif(not os.access(BIN, os.X_OK), reason="PPO_BIN is not set to the ppo binary")
 
 
-def ppo(tmp, *args, ranks=2, env=None, check=True):
-    cmd = MPIRUN + ["-n", str(ranks), BIN, "--seed", "3"] + [str(a) for a in args]
+FAULTS_BIN = os.environ.get("PPO_FAULTS_BIN") or os.path.join(os.path.dirname(BIN), "ppo-faults")
+
+
+def ppo(tmp, *args, ranks=2, env=None, check=True, binary=None):
+    """binary: FAULTS_BIN for the test build with fault hooks (src/cli/fault_hooks.h)."""
+    cmd = MPIRUN + ["-n", str(ranks), binary or BIN, "--seed", "3"] + [str(a) for a in args]
     e = dict(os.environ, OMP_NUM_THREADS="1", **(env or {}))
     r = subprocess.run(cmd, cwd=tmp, env=e, stdout=subprocess.PIPE, stderr=subprocess.PIPE, timeout=900)
     if check and r.returncode != 0:
@@ -70,7 +75,7 @@ def assert_same_run(full_log, resumed_log, updates):
 def test_resume_continues_the_same_run(tmp_path):
     K = 12
     common = ["--no-anneal-lr", "--checkpoint-every", K]
-    ppo(tmp_path, "--total-steps", 2 * K * BATCH, "--log", "full.h5", *common)
+    full = ppo(tmp_path, "--total-steps", 2 * K * BATCH, "--log", "full.h5", *common)
     ppo(tmp_path, "--total-steps", K * BATCH, "--log", "half.h5", *common)
     # the first run's checkpoint after update K equals the second run's final state, bit for bit
     with h5py.File(tmp_path / "full.ckpt.h5", "r") as a, h5py.File(tmp_path / "half.policy.h5", "r") as b:
@@ -78,10 +83,32 @@ def test_resume_continues_the_same_run(tmp_path):
         assert np.array_equal(a["params"][:], b["params"][:])
         assert np.array_equal(a["train/adam_m"][:], b["train/adam_m"][:])
         assert np.array_equal(a["train/rng"][:], b["train/rng"][:])
-    ppo(tmp_path, "--total-steps", 2 * K * BATCH, "--log", "half.h5", "--resume", "half.policy.h5", "--force", *common)
-    # CartPole's state is saved exactly, so the resumed run is the same run, bit for bit
+    r = ppo(tmp_path, "--total-steps", 2 * K * BATCH, "--log", "half.h5", "--resume", "half.policy.h5", "--force",
+            *common)
+    # CartPole's state is saved exactly, so the resumed run is the same run, bit for bit (return_recent too:
+    # the resume rebuilt its window of 100 episodes from the log)
     resumed = assert_same_run(tmp_path / "full.h5", tmp_path / "half.h5", 2 * K)
+    assert np.isfinite(resumed["return_recent"][K]) and metrics(tmp_path / "full.h5")["episodes"][:K].sum() > 100
+    best = [re.search(rb"best mean return over 100 consecutive episodes (\S+)", x.stdout) for x in (full, r)]
+    assert best[0] and best[1] and best[0].group(1) == best[1].group(1), "the best window survives the resume"
     assert np.all(np.diff(resumed["wall_time"]) >= 0), "wall time continues across the resume"
+
+
+def test_a_log_from_before_the_added_columns_resumes(tmp_path):
+    """Logs written before /metrics/time_* and return_recent existed resume: the columns are added, NaN in the
+    rows logged before, filled after."""
+    K = 4
+    ppo(tmp_path, "--total-steps", K * BATCH, "--log", "run.h5")
+    added = [c for c in metrics(tmp_path / "run.h5") if c.startswith("time_")] + ["return_recent"]
+    assert len(added) == 15
+    with h5py.File(tmp_path / "run.h5", "a") as f:
+        for c in added:
+            del f["metrics"][c]
+    ppo(tmp_path, "--total-steps", 2 * K * BATCH, "--log", "run.h5", "--resume", "run.policy.h5")
+    m = metrics(tmp_path / "run.h5")
+    assert list(m["update"]) == list(range(1, 2 * K + 1))
+    for c in added:
+        assert np.all(np.isnan(m[c][:K])) and np.all(np.isfinite(m[c][K:])), c
 
 
 @pytest.mark.parametrize("env_id", ["LunarLander-v3", "LunarLanderContinuous-v3", "BipedalWalker-v3"])
@@ -218,7 +245,7 @@ def test_eval_refuses_observation_statistics_of_the_wrong_size(tmp_path):
 
 def test_nonfinite_gradient_stops_without_applying_the_update(tmp_path):
     r = ppo(tmp_path, "--total-steps", 50 * BATCH, "--log", "run.h5", "--checkpoint-every", 5, check=False,
-            env={"PPO_FAULT_NAN_AT_UPDATE": "13"})
+            env={"PPO_FAULT_NAN_AT_UPDATE": "13"}, binary=FAULTS_BIN)
     assert r.returncode == 6
     assert b"update 13" in r.stderr and b"non-finite" in r.stderr
     assert list(metrics(tmp_path / "run.h5")["update"]) == list(range(1, 13))
@@ -226,6 +253,11 @@ def test_nonfinite_gradient_stops_without_applying_the_update(tmp_path):
         assert c["train"].attrs["update"] == 10
         assert np.all(np.isfinite(c["params"][:]))
     assert not (tmp_path / "run.policy.h5").exists()
+
+
+def test_the_users_binary_has_no_fault_hooks(tmp_path):
+    r = ppo(tmp_path, "--total-steps", 15 * BATCH, "--log", "run.h5", env={"PPO_FAULT_NAN_AT_UPDATE": "13"})
+    assert list(metrics(tmp_path / "run.h5")["update"]) == list(range(1, 16))
 
 
 def test_a_dead_rank_brings_the_job_down(tmp_path):

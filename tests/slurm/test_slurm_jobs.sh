@@ -15,6 +15,8 @@
 # All waiting is bounded: one budget of PPO_SLURM_TEST_POLLS polls (1200) of 0.5 s for the whole test
 # (about 25 s of it on an idle 2-core machine; the rest is for a machine other jobs load).
 # PPO_SLURM_TEST_KEEP=1 keeps the work directory (job outputs, logs, cluster logs) even on success.
+# PPO_TEST_BASH=/path/to/bash runs every job script under that bash (copies of jobs/ whose first line
+# names it), e.g. a bash 4.2 built from GNU's sources, as RHEL/CentOS 7 clusters have.
 set -eu
 
 usage() { echo "usage: $0 PPO_BINARY [all|jobs|preemption]" >&2; exit 2; }
@@ -47,10 +49,22 @@ bare=$(sed -E 's/\$\{([A-Za-z_]+)\[@\]\+"\$\{\1\[@\]\}"\}//g' "$repo"/jobs/commo
     grep -nE '\$\{[A-Za-z_]+\[@\]\}' | grep -vE "\\\$\{($never_empty)\[@\]\}" || true)
 [ -z "$bare" ] || { echo "FAIL: arrays that may be empty expanded as \"\${a[@]}\" (bash 4.2 + set -u):" >&2; echo "$bare" >&2; exit 1; }
 
+# The job scripts: jobs/ itself, or copies that run under PPO_TEST_BASH.
+jobs=$repo/jobs
+job_bash=bash
+if [ -n "${PPO_TEST_BASH:-}" ]; then
+    job_bash=$(realpath "$PPO_TEST_BASH")
+    "$job_bash" -c 'exit 0' || { echo "FAIL: PPO_TEST_BASH=$PPO_TEST_BASH does not run" >&2; exit 1; }
+    jobs=$(mktemp -d "${TMPDIR:-/tmp}/ppo-slurm-jobs.XXXXXX")
+    cp "$repo"/jobs/common.sh "$jobs"/
+    for f in "$repo"/jobs/*.sbatch; do sed "1s|^#!.*|#!$job_bash|" "$f" >"$jobs/$(basename "$f")"; done
+    say "job scripts run under $("$job_bash" -c 'echo "bash $BASH_VERSION"') ($job_bash)"
+fi
+
 # Bad set-up fails the job at once with one message and exit 2 (no Slurm needed to see it).
 bad_setup() {   # EXPECTED-MESSAGE SCRIPT [VAR=VALUE ...]
     want=$1 script=$2; shift 2
-    out=$(env "$@" bash "$repo/jobs/$script" 2>&1) && rc=0 || rc=$?
+    out=$(env "$@" "$job_bash" "$jobs/$script" 2>&1) && rc=0 || rc=$?
     [ $rc -eq 2 ] && [[ $out == *"$want"* ]] || { echo "FAIL: $script with $*: exit $rc, output: $out" >&2; exit 1; }
 }
 printf 'env = CartPole-v1\nseed 1 2\n' >"${TMPDIR:-/tmp}/ppo-bad-grid.$$"
@@ -67,6 +81,7 @@ mkdir -p "$submit"
 cleanup() {
     "$here/slurm_cluster.sh" stop "$cluster" || true
     if [ "$ok" = 1 ] && [ -z "${PPO_SLURM_TEST_KEEP:-}" ]; then rm -rf "$work"; else say "kept $work for a look"; fi
+    [ "$jobs" = "$repo/jobs" ] || rm -rf "$jobs"
 }
 trap cleanup EXIT
 trap 'exit 1' INT TERM
@@ -174,14 +189,16 @@ step() { say "[$(($(date +%s) - start_time)) s] $*"; }
 # ---- 1. the three scripts run and log ----
 if [ "$parts" != preemption ]; then
 step "single_node.sbatch"
-j1=$(PPO_ENV=CartPole-v1 PPO_SEED=3 submit "$repo/jobs/single_node.sbatch")
+j1=$(PPO_ENV=CartPole-v1 PPO_SEED=3 submit "$jobs/single_node.sbatch")
 step "multi_node.sbatch, squeezed onto one node"
-j2=$(PPO_ENV=Acrobot-v1 PPO_SEED=4 submit -N 1 --ntasks-per-node=2 -c 1 "$repo/jobs/multi_node.sbatch")
+j2=$(PPO_ENV=Acrobot-v1 PPO_SEED=4 submit -N 1 --ntasks-per-node=2 -c 1 "$jobs/multi_node.sbatch")
 step "sweep_array.sbatch with srun: 2 envs x 1 seed, plus one index past the grid that must fail"
-j3=$(PPO_LAUNCHER=srun PPO_ENVS="CartPole-v1 Acrobot-v1" PPO_SEEDS=5 submit --array=0-2 "$repo/jobs/sweep_array.sbatch")
+j3=$(PPO_LAUNCHER=srun PPO_ENVS="CartPole-v1 Acrobot-v1" PPO_SEEDS=5 submit --array=0-2 "$jobs/sweep_array.sbatch")
 wait_done "$j1"
 expect_completed "$j1" 0
 check_log "$submit/runs/$j1/CartPole-v1_s3.h5" CartPole-v1 3 complete
+want_bash=$("$job_bash" -c 'echo "${BASH_VERSION%%(*}"')
+grep -q "; bash $want_bash) at" "$submit/slurm-ppo-$j1.out" || fail "job $j1 did not run under bash $want_bash"
 wait_done "$j2"
 expect_completed "$j2" 0
 check_log "$submit/runs/$j2/Acrobot-v1_s4.h5" Acrobot-v1 4 complete
@@ -199,7 +216,7 @@ check_log "$submit/runs/$j3/Acrobot-v1_s5.h5" Acrobot-v1 5 complete
 
 # ---- 2. requeue without resume: a new log beside the old one ----
 step "requeue with PPO_RESUME=no"
-j4=$(PPO_RESUME=no PPO_SEED=6 PPO_STEPS=8192 submit "$repo/jobs/single_node.sbatch")
+j4=$(PPO_RESUME=no PPO_SEED=6 PPO_STEPS=8192 submit "$jobs/single_node.sbatch")
 log4=$submit/runs/$j4/CartPole-v1_s6.h5
 wait_running "$j4" 0
 wait_file "log of job $j4" test -s "$log4"
@@ -219,7 +236,7 @@ elif [ $has_resume = 0 ]; then
 else
     step "preemption: USR1 -> checkpoint -> self-requeue -> resume; scontrol requeue -> resume"
     # 8000 updates of 128 steps: long enough (~25 s here) to be stopped and requeued twice on the way.
-    j5=$(PPO_SEED=8 PPO_STEPS=1024000 submit "$repo/jobs/single_node.sbatch")
+    j5=$(PPO_SEED=8 PPO_STEPS=1024000 submit "$jobs/single_node.sbatch")
     run5=$submit/runs/$j5
     log5=$run5/CartPole-v1_s8.h5
     wait_running "$j5" 0

@@ -1,0 +1,210 @@
+/* run_files: a run's file names, its id, and the checks before its files are written. */
+#include "log/run_files.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "log/checkpoint.h"
+
+int run_files_stem_len(const char *log)
+{
+    const size_t n = strlen(log);
+    return (int)(n > 3 && !strcmp(log + n - 3, ".h5") ? n - 3 : n);
+}
+
+void run_files_default_log(char *out, size_t len, const char *env, long long seed)
+{
+    char stamp[32];
+    time_t now = time(NULL);
+    strftime(stamp, sizeof stamp, "%Y%m%d-%H%M%S", localtime(&now));
+    snprintf(out, len, "runs/%s_s%lld_%s.h5", env, seed, stamp);
+}
+
+int run_files_beside(const char *log, const char *suffix, char *out, size_t len)
+{
+    const int n = snprintf(out, len, "%.*s%s", run_files_stem_len(log), log, suffix);
+    return n < 0 || (size_t)n >= len ? -1 : 0;
+}
+
+void run_files_new_id(char *out, size_t len)
+{
+    unsigned char b[16] = {0};
+    FILE *f = fopen("/dev/urandom", "rb");
+    const bool got = f && fread(b, 1, sizeof b, f) == sizeof b;
+    if (f)
+        fclose(f);
+    if (!got) { /* no /dev/urandom: the time, the pid and a counter, mixed */
+        struct timespec ts;
+        clock_gettime(CLOCK_REALTIME, &ts);
+        uint64_t x = (uint64_t)ts.tv_sec * 1000000007ULL ^ (uint64_t)ts.tv_nsec ^ ((uint64_t)getpid() << 32);
+        for (int i = 0; i < 16; i++) {
+            x = (x ^ (x >> 31)) * 0x9e3779b97f4a7c15ULL + (uint64_t)i;
+            b[i] = (unsigned char)(x >> 56);
+        }
+    }
+    size_t n = 0;
+    for (int i = 0; i < 16 && n + 3 <= len; i++)
+        n += (size_t)snprintf(out + n, len - n, "%02x", b[i]);
+}
+
+static int mkdir_parent(const char *path)
+{
+    char dir[PATH_MAX];
+    snprintf(dir, sizeof dir, "%s", path);
+    char *slash = strrchr(dir, '/');
+    if (!slash)
+        return 0;
+    *slash = 0;
+    if (mkdir(dir, 0777) != 0 && errno != EEXIST)
+        return -1;
+    return 0;
+}
+
+/* Can a file be created at path? Tried with a probe beside it (removed again), so an unwritable path is
+ * refused before anything is written, not after training. */
+static bool can_create(const char *path)
+{
+    struct stat st;
+    if (stat(path, &st) == 0 && S_ISDIR(st.st_mode))
+        return false; /* a directory cannot be replaced by the file */
+    char probe[PATH_MAX + 32];
+    snprintf(probe, sizeof probe, "%s.probe%d", path, (int)getpid());
+    int fd = open(probe, O_WRONLY | O_CREAT | O_EXCL, 0600);
+    if (fd < 0)
+        return false;
+    close(fd);
+    unlink(probe);
+    return true;
+}
+
+static const char *why_not(const char *path)
+{
+    struct stat st;
+    return stat(path, &st) == 0 && S_ISDIR(st.st_mode) ? "it is a directory" : "is the directory writable?";
+}
+
+/* path with its directory resolved (symlinks, "..", "./"), for a file that may not exist yet; -1 when
+ * the directory does not exist. */
+static int resolve_path(const char *path, char *out, size_t out_len)
+{
+    const char *slash = strrchr(path, '/');
+    char dir[PATH_MAX], real[PATH_MAX];
+    if (!slash)
+        snprintf(dir, sizeof dir, ".");
+    else
+        snprintf(dir, sizeof dir, "%.*s", slash == path ? 1 : (int)(slash - path), path);
+    if (!realpath(dir, real))
+        return -1;
+    int n = snprintf(out, out_len, "%s/%s", real, slash ? slash + 1 : path);
+    return n < 0 || (size_t)n >= out_len ? -1 : 0;
+}
+
+/* Whether two paths name one file: the same inode when both exist, else the same resolved path (so
+ * --log a.h5 --save ./a.h5 is caught, not only identical strings). */
+static bool same_file(const char *a, const char *b)
+{
+    if (!strcmp(a, b))
+        return true;
+    struct stat sa, sb;
+    if (stat(a, &sa) == 0 && stat(b, &sb) == 0)
+        return sa.st_dev == sb.st_dev && sa.st_ino == sb.st_ino;
+    char ra[PATH_MAX], rb[PATH_MAX];
+    return resolve_path(a, ra, sizeof ra) == 0 && resolve_path(b, rb, sizeof rb) == 0 && !strcmp(ra, rb);
+}
+
+static int check_distinct(const run_paths *p, char *err, size_t err_len)
+{
+    const char *twice = same_file(p->log, p->save) || same_file(p->log, p->checkpoint) ? p->log
+                        : same_file(p->save, p->checkpoint)                               ? p->save
+                                                                                          : NULL;
+    if (!twice)
+        return 0;
+    snprintf(err, err_len, "--log, --save and --checkpoint must be different files, but two are %s", twice);
+    return -1;
+}
+
+int run_files_check_new(const run_paths *p, bool force, bool resume_asked, bool make_log_dir, char *err,
+                        size_t err_len)
+{
+    if (check_distinct(p, err, err_len))
+        return -1;
+    if (!force && access(p->save, F_OK) == 0)
+        snprintf(err, err_len, "checkpoint %s already exists (use --force to overwrite, or --save)", p->save);
+    else if (!force && access(p->checkpoint, F_OK) == 0)
+        snprintf(err, err_len, resume_asked ? "checkpoint %s exists but cannot be resumed from (corrupt?); "
+                                              "move it away, or use --force"
+                                            : "checkpoint %s already exists (continue it with --resume auto, "
+                                              "or use --force)",
+                 p->checkpoint);
+    else if (make_log_dir && mkdir_parent(p->log))
+        snprintf(err, err_len, "cannot create the directory for log %s", p->log);
+    else if (!can_create(p->log))
+        snprintf(err, err_len, "cannot create log %s (%s)", p->log, why_not(p->log));
+    else if (!can_create(p->save))
+        snprintf(err, err_len, "cannot create checkpoint %s (%s)", p->save, why_not(p->save));
+    else if (!can_create(p->checkpoint))
+        snprintf(err, err_len, "cannot create checkpoint %s (%s)", p->checkpoint, why_not(p->checkpoint));
+    else
+        return 0;
+    return -1;
+}
+
+int run_files_check_resume(const run_paths *p, bool force, const char *run_id, char *err, size_t err_len)
+{
+    if (check_distinct(p, err, err_len))
+        return -1;
+    if (force)
+        return 0;
+    const char *paths[2] = {p->checkpoint, p->save};
+    for (int i = 0; i < 2; i++) {
+        long long update;
+        char theirs[CHECKPOINT_RUN_ID], why[1024];
+        const int peek = checkpoint_peek(paths[i], &update, theirs, sizeof theirs, why, sizeof why);
+        if (peek < 0) {
+            snprintf(err, err_len, "%s; this run would replace it: move it away, or use --force", why);
+            return -1;
+        }
+        if (peek == 0 && strcmp(theirs, run_id)) {
+            snprintf(err, err_len, "checkpoint %s belongs to another run (run id %s, this run is %s); move it away, "
+                     "or use --force", paths[i], theirs[0] ? theirs : "(none)", run_id[0] ? run_id : "(none)");
+            return -1;
+        }
+    }
+    return 0;
+}
+
+int run_files_move_log_aside(const char *log, char *err, size_t err_len)
+{
+    char aside[PATH_MAX + 64], stamp[32];
+    time_t now = time(NULL);
+    strftime(stamp, sizeof stamp, "%Y%m%d-%H%M%S", localtime(&now));
+    snprintf(aside, sizeof aside, "%.*s.interrupted-%s.h5", run_files_stem_len(log), log, stamp);
+    if (access(aside, F_OK) == 0 || rename(log, aside) != 0) {
+        snprintf(err, err_len, "log %s has no checkpoint to resume from, and it cannot be moved to %s", log, aside);
+        return -1;
+    }
+    printf("ppo: %s has no checkpoint to resume from; it was moved to %s and a new run starts\n", log, aside);
+    return 0;
+}
+
+int run_files_remove_previous(const run_paths *p, char *err, size_t err_len)
+{
+    const char *paths[2] = {p->checkpoint, p->save};
+    for (int i = 0; i < 2; i++) {
+        if (unlink(paths[i]) == 0)
+            printf("ppo: removed %s of the previous run (--force)\n", paths[i]);
+        else if (errno != ENOENT) {
+            snprintf(err, err_len, "cannot remove %s of the previous run: %s", paths[i], strerror(errno));
+            return -1;
+        }
+    }
+    return 0;
+}
