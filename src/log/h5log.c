@@ -704,20 +704,27 @@ long long h5log_kept_returns(h5log *log, int64_t **update, double **ret, char *e
             c_ret = c;
     }
     int rc = *update && *ret ? 0 : -1;
+    char cause[512] = "out of memory";
     if (rc == 0 && n > 0) {
         const hsize_t start = 0;
-        rc = read_i64_rows(t->dsets[c_upd], 0, n, *update);
+        if ((rc = read_i64_rows(t->dsets[c_upd], 0, n, *update)))
+            snprintf(cause, sizeof cause, "reading /episodes/update failed");
         hid_t fs = H5Dget_space(t->dsets[c_ret]), ms = H5Screate_simple(1, &n, NULL);
-        if (rc || fs < 0 || ms < 0 || H5Sselect_hyperslab(fs, H5S_SELECT_SET, &start, NULL, &n, NULL) < 0 ||
-            H5Dread(t->dsets[c_ret], H5T_NATIVE_DOUBLE, ms, fs, H5P_DEFAULT, *ret) < 0)
+        if (!rc && (fs < 0 || ms < 0 || H5Sselect_hyperslab(fs, H5S_SELECT_SET, &start, NULL, &n, NULL) < 0 ||
+                    H5Dread(t->dsets[c_ret], H5T_NATIVE_DOUBLE, ms, fs, H5P_DEFAULT, *ret) < 0)) {
             rc = -1;
+            char why[384];
+            h5io_cause(why, sizeof why); /* before the closes below clear HDF5's reason */
+            snprintf(cause, sizeof cause, "reading /episodes/return failed: %s", why);
+        }
         if (ms >= 0)
             H5Sclose(ms);
         if (fs >= 0)
             H5Sclose(fs);
     }
     if (rc) {
-        snprintf(err, err_len, "cannot read the kept /episodes rows of the log (%llu rows)", (unsigned long long)n);
+        snprintf(err, err_len, "cannot read the kept /episodes rows (%llu) of log %s: %s", (unsigned long long)n,
+                 log->path, cause);
         free(*update);
         free(*ret);
         *update = NULL;
