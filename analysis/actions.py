@@ -7,7 +7,7 @@ and ± 1 std of the sampled (unclipped) actions per update, with the env's actio
 
 import numpy as np
 
-from .common import pyplot, save_figure
+from .common import claim_figure, pyplot, save_figure
 from .logfile import MAX_DISCRETE_ACTIONS, NotPpoLog
 from .render import ACTION_NAMES, action_bounds, env_family
 
@@ -102,9 +102,10 @@ def figure_for_run(r, args):
 
 
 def run(args, runs, log):
-    written = []
     for r in runs:
         r.require_trajectories()
-        written += save_figure(figure_for_run(r, args), args.out, "actions_%s" % r.name,
-                               args.formats)
+    paths = [claim_figure(args, "actions_%s" % r.name) for r in runs]
+    written = []
+    for r, r_paths in zip(runs, paths):
+        written += save_figure(figure_for_run(r, args), args.outputs, r_paths)
     return written

@@ -10,7 +10,6 @@ import subprocess
 import numpy as np
 from PIL import Image
 
-from .common import slug
 from .logfile import MissingData
 from .render import RENDER_DIMS, action_label, draw_frame, env_family
 
@@ -122,14 +121,29 @@ def write_gif(frames, path, fps):
     duration = max(20, int(round(1000.0 / fps)))
     pal = shared_palette(frames)
     q = [frames[k].quantize(palette=pal, dither=Image.Dither.NONE) for k in range(len(frames))]
-    q[0].save(path, save_all=True, append_images=q[1:], duration=duration, loop=0,
+    q[0].save(path, format="GIF", save_all=True, append_images=q[1:], duration=duration, loop=0,
               optimize=False)
 
 
-def write_mp4(frames, path, fps, log):
+def write_mp4(frames, path, fps, log, outputs):
+    """The MP4 through ffmpeg (into a temporary file that `outputs` publishes); None when ffmpeg is
+    missing or fails."""
     ffmpeg = shutil.which("ffmpeg")
     if not ffmpeg:
         return None
+    try:
+        outputs.publish(path, lambda tmp: _ffmpeg(ffmpeg, frames, tmp, fps))
+    except _FfmpegFailed as exc:
+        log("MP4 not written: %s" % exc)
+        return None
+    return path
+
+
+class _FfmpegFailed(Exception):
+    pass
+
+
+def _ffmpeg(ffmpeg, frames, path, fps):
     w, h = frames[0].size
     cmd = [ffmpeg, "-y", "-loglevel", "error", "-f", "rawvideo", "-pix_fmt", "rgb24",
            "-s", "%dx%d" % (w, h), "-r", str(fps), "-i", "-",
@@ -141,22 +155,19 @@ def write_mp4(frames, path, fps, log):
             proc.stdin.write(frames[k].tobytes())
         _out, err = proc.communicate()
     except OSError as exc:
-        log("MP4 not written: %s" % exc)
-        return None
+        raise _FfmpegFailed(str(exc)) from None
     if proc.returncode != 0:
-        log("MP4 not written: ffmpeg: %s" % err.decode(errors="replace").strip()[:200])
-        return None
-    return path
+        raise _FfmpegFailed("ffmpeg: %s" % err.decode(errors="replace").strip()[:200])
 
 
 def run(args, runs, log):
-    written = []
     w, h = args.size
+    mp4 = not args.no_mp4 and shutil.which("ffmpeg")
+    plans = []  # every run's episodes and paths, before anything is written
     for r in runs:
         env = r.traj_env or r.env
-        chosen = choose_episodes(r, args)
         eps = []
-        for tag, eid in chosen:
+        for tag, eid in choose_episodes(r, args):
             ep = r.episode(eid)
             _check_render(r, ep, env)
             eps.append((tag, ep))
@@ -164,22 +175,27 @@ def run(args, runs, log):
         stride = max(1, args.stride)
         if args.max_frames and math.ceil(longest / stride) > args.max_frames:
             stride = math.ceil(longest / args.max_frames)
-        n_frames = math.ceil(longest / stride)
-        frames = Movie([Panel(r, env, tag, ep, stride, (w, h)) for tag, ep in eps], n_frames)
-        os.makedirs(args.out, exist_ok=True)
+        frames = Movie([Panel(r, env, tag, ep, stride, (w, h)) for tag, ep in eps],
+                       math.ceil(longest / stride))
         stem = "animate_%s_%s" % (r.name, "-vs-".join("ep%d" % e["episode_id"] for _t, e in eps))
-        gif = os.path.join(args.out, slug(stem) + ".gif")
-        write_gif(frames, gif, args.fps)
-        written.append(gif)
-        if not args.no_mp4:
-            mp4 = write_mp4(frames, os.path.join(args.out, slug(stem) + ".mp4"), args.fps, log)
-            if mp4:
-                written.append(mp4)
+        paths = args.outputs.claim(stem, ["gif", "mp4"] if mp4 else ["gif"])
+        still = None
         if args.still is not None:
             k = args.still if args.still >= 0 else len(frames) + args.still
             k = min(max(k, 0), len(frames) - 1)
-            png = os.path.join(args.out, slug(stem) + "_frame%d.png" % k)
-            frames[k].save(png)
-            written.append(png)
+            name = os.path.basename(paths[0])[:-len(".gif")] + "_frame%d" % k  # named after its GIF
+            still = (k, args.outputs.claim(name, ["png"])[0])
+        plans.append((frames, stride, paths, still))
+    written = []
+    for frames, stride, paths, still in plans:
+        gif = args.outputs.publish(paths[0], lambda tmp: write_gif(frames, tmp, args.fps))
+        mine = [gif]
+        if len(paths) > 1 and write_mp4(frames, paths[1], args.fps, log, args.outputs):
+            mine.append(paths[1])
+        if still:
+            k, png = still
+            mine.append(args.outputs.publish(png, lambda tmp: frames[k].save(tmp, format="PNG")))
+        args.outputs.note(mine, titles=[p.title for p in frames.panels])
+        written += mine
         log("%s: %d frames (stride %d)" % (gif, len(frames), stride))
     return written

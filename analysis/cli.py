@@ -4,7 +4,9 @@ import argparse
 import sys
 
 from . import __version__
+from .common import unique_run_names
 from .logfile import AnalysisError, load_runs
+from .outputs import Outputs
 
 SUBCOMMANDS = {
     "summary": "table of runs: env, seed, ranks x threads, steps, wall time, steps/s, final and "
@@ -21,10 +23,15 @@ SUBCOMMANDS = {
               "ranks x threads layout",
     "animate": "GIF (and MP4 if ffmpeg is present) of recorded episodes, early vs late side by "
                "side, drawn from the logged render states",
+    "export": "CSV files per run: the /metrics columns (one row per update) and the finished "
+              "episodes (return, length, the step and update they ended in). CSV only: Debian 12 "
+              "packages no TensorBoard event writer (no python3-tensorboard), so no event files; "
+              "read them with e.g. pandas.read_csv (empty cells: NaN)",
 }
 
 EPILOG = """exit codes: 0 ok, 2 bad usage, 3 file missing or unreadable, 4 not a ppo log,
-5 unsupported schema version, 6 the log lacks data this command needs"""
+5 unsupported schema version, 6 the log lacks data this command needs,
+7 an output file exists (nothing was written; --force overwrites), or --out cannot take the files"""
 
 
 def _formats(text):
@@ -68,9 +75,13 @@ def build_parser():
         sp.add_argument("logs", nargs="+", metavar="LOG",
                         help="ppo log files (.h5), or directories searched for them")
         sp.add_argument("--out", default="ppo-analysis", metavar="DIR",
-                        help="directory for the figures (default: %(default)s)")
-        sp.add_argument("--formats", type=_formats, default=["png"], metavar="FMT[,FMT]",
-                        help="figure formats: png, svg, pdf (default: png)")
+                        help="directory for the output files (default: %(default)s)")
+        sp.add_argument("--force", action="store_true",
+                        help="overwrite output files an earlier run left in --out (default: refuse, "
+                             "before anything is written)")
+        if name != "export":
+            sp.add_argument("--formats", type=_formats, default=["png"], metavar="FMT[,FMT]",
+                            help="figure formats: png, svg, pdf (default: png)")
         sp.add_argument("--skip-bad", action="store_true",
                         help="skip logs that cannot be read (with a warning) instead of failing")
         sp.add_argument("-q", "--quiet", action="store_true", help="print only errors")
@@ -122,14 +133,18 @@ def build_parser():
     return p
 
 
-def main(argv=None):
+def main(argv=None, record=None):
+    """Runs one command; returns the exit code. `record` (tests): a list that receives one dict
+    per output written, with its paths and, for figures, the legend texts and titles drawn."""
     parser = build_parser()
     args = parser.parse_args(argv)
     log = (lambda msg: None) if args.quiet else (lambda msg: print(msg, file=sys.stderr))
+    args.outputs = Outputs(args.out, force=args.force, record=record)
     try:
-        runs = load_runs(args.logs, skip_bad=args.skip_bad,
-                         warn=lambda m: print("ppo-analyze: warning: %s" % m, file=sys.stderr))
-        if args.command != "summary" and len(runs) > 1:
+        runs = unique_run_names(load_runs(
+            args.logs, skip_bad=args.skip_bad,
+            warn=lambda m: print("ppo-analyze: warning: %s" % m, file=sys.stderr)))
+        if args.command not in ("summary", "export") and len(runs) > 1:
             empty = [r for r in runs if r.n_updates == 0]
             if len(empty) < len(runs):  # leave just-started runs out of the figures
                 for r in empty:

@@ -1,15 +1,20 @@
 """Shared pieces: grouping runs by config, rolling returns, figure saving."""
 
 import os
-import re
+import textwrap
 
 import numpy as np
 
+from .outputs import figure_labels
+
 # /config keys that differ between seeds of one experiment without changing it: the seed itself
 # and the run's context (when and where it ran, which files it wrote).
+# total_steps too: a longer run of the same experiment (or one stopped early) is still the same
+# experiment, and `threads` is only the request (threads_per_rank is what ran).
 IGNORED_FOR_GROUPING = {"seed", "run_id", "start_time", "hostnames", "version", "onednn_isa", "log", "log_trajectories",
                         "checkpoint", "checkpoint_every", "resume", "run_name", "out", "save",
-                        "force", "config", "progress_interval", "eval_episodes", "check_params"}
+                        "force", "config", "progress_interval", "progress", "eval_episodes", "check_params",
+                        "total_steps", "threads"}
 
 
 def config_key(run, ignore=(), by=None):
@@ -33,6 +38,7 @@ class Group:
         self.key = key
         self.runs = runs
         self.label = ""
+        self.options = ""  # the label without the env: the settings that tell this group apart
 
     @property
     def env(self):
@@ -86,26 +92,75 @@ def group_runs(runs, ignore=(), by=None):
             dicts = [dict(g.key) for g in gs]
             keys = set().union(*dicts)
             differing = {k for k in keys if len({d.get(k) for d in dicts}) > 1}
-        # the settings a reader looks for first lead; long lists are cut so legends stay readable
+        # every differing setting is named (labels and the file names made from them must tell
+        # all groups apart); the ones a reader looks for first lead
         first = [k for k in LABEL_FIRST if k in differing]
         ordered = first + sorted(k for k in differing if k not in first and k != "env")
         for g in gs:
             d = dict(g.key)
-            parts = ["%s=%s" % (k, _fmt(d.get(k))) for k in ordered[:LABEL_MAX_KEYS]]
-            if len(ordered) > LABEL_MAX_KEYS:
-                parts.append("…")
-            g.label = env + (" " + " ".join(parts) if parts else "")
+            g.options = " ".join("%s=%s" % (k, _fmt(d.get(k))) for k in ordered)
+            g.label = env + (" " + g.options if g.options else "")
+    seen = {}
+    for g in out:  # values that print alike (1 and "1"): still two labels
+        n = seen[g.label] = seen.get(g.label, 0) + 1
+        if n > 1:
+            g.label += " #%d" % n
+            g.options = ("%s #%d" % (g.options, n)).strip()
     return out
 
 
 LABEL_FIRST = ("algo", "ranks", "envs_per_rank", "lr", "hidden")
-LABEL_MAX_KEYS = 3
 
 
 def _fmt(v):
     if isinstance(v, float):
-        return "%g" % v
+        short = "%g" % v
+        return short if float(short) == v or v != v else repr(v)  # never round two values into one
     return str(v)
+
+
+def unique_run_names(runs):
+    """Sets each run's `name` (its file name without .h5) so that no two runs of one invocation
+    share one: runs whose file names repeat (the same name in several directories) are prefixed
+    with as many parent directories as tell them apart, or numbered."""
+    paths = [os.path.abspath(r.path) for r in runs]
+    names = [r.name for r in runs]
+    depth = 0
+    while len(set(names)) < len(names) and depth < 8:
+        depth += 1
+        counts = {}
+        for n in names:
+            counts[n] = counts.get(n, 0) + 1
+        for i, r in enumerate(runs):
+            if counts[names[i]] > 1:
+                parts = paths[i].split(os.sep)[:-1][-depth:]
+                names[i] = "_".join([p for p in parts if p] + [r.name])
+    seen = {}
+    for i, n in enumerate(names):
+        seen[n] = seen.get(n, 0) + 1
+        if seen[n] > 1:  # the same file given twice
+            names[i] = "%s_%d" % (n, seen[n])
+    for r, n in zip(runs, names):
+        r.name = n
+    return runs
+
+
+def wrap_label(text, width=64):
+    """A long label on several lines, broken between options only (so no option is split)."""
+    return "\n".join(textwrap.wrap(text, width, break_long_words=False, break_on_hyphens=False)) or text
+
+
+def lay_out_with_legend(fig, ax, handles, labels):
+    """tight_layout, and the legend: inside `ax` where it fits best, or, when a label is wrapped
+    (many differing options), below the panels, where it hides no data (save with tight=True so the
+    figure grows to hold it)."""
+    if any("\n" in label for label in labels):
+        fig.tight_layout()
+        fig.legend(handles, labels, loc="upper center", bbox_to_anchor=(0.5, 0.0), ncol=2,
+                   fontsize="small")
+    else:
+        ax.legend(handles, labels, loc="best", fontsize="small")
+        fig.tight_layout()
 
 
 def seeds_text(runs):
@@ -178,21 +233,23 @@ def pyplot():
     return plt
 
 
-def slug(text):
-    return re.sub(r"[^A-Za-z0-9._-]+", "_", str(text)).strip("_") or "run"
+def claim_figure(args, stem):
+    """The paths a figure will be saved to (one per --formats), claimed in args.outputs."""
+    return args.outputs.claim(stem, args.formats)
 
 
-def save_figure(fig, out_dir, stem, formats, tight=False):
-    """Writes fig as out_dir/stem.<fmt> for each format; returns the paths. Figures lay
-    themselves out (tight_layout); tight=True also crops to the drawn area (slower)."""
-    os.makedirs(out_dir, exist_ok=True)
-    paths = []
-    for fmt in formats:
-        p = os.path.join(out_dir, "%s.%s" % (slug(stem), fmt))
-        fig.savefig(p, format=fmt, **({"bbox_inches": "tight"} if tight else {}))
-        paths.append(p)
+def save_figure(fig, outputs, paths, tight=False):
+    """Writes fig to each claimed path (format from the extension) and closes it; returns the
+    paths. Figures lay themselves out (tight_layout); tight=True also crops to the drawn area."""
     import matplotlib.pyplot as plt
-    plt.close(fig)
+    try:
+        for p in paths:
+            fmt = os.path.splitext(p)[1][1:]
+            outputs.publish(p, lambda tmp, fmt=fmt: fig.savefig(
+                tmp, format=fmt, **({"bbox_inches": "tight"} if tight else {})))
+        outputs.note(paths, **figure_labels(fig))
+    finally:
+        plt.close(fig)
     return paths
 
 

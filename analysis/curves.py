@@ -5,7 +5,8 @@ import warnings
 
 import numpy as np
 
-from .common import group_runs, pyplot, rolling_return, save_figure, seeds_text
+from .common import (claim_figure, group_runs, lay_out_with_legend, pyplot, rolling_return,
+                     save_figure, seeds_text, wrap_label)
 
 GRID_POINTS = 300
 
@@ -57,7 +58,7 @@ def figure_for_env(env, groups, args):
                 continue
             drew = True
             col = colors[gi % len(colors)]
-            label = "%s (%s)" % (g.label, seeds_text(g.runs))
+            label = wrap_label("%s (%s)" % (g.label, seeds_text(g.runs)))
             ax.plot(c["x"], c["mean"], color=col, lw=2,
                     label=label if c["n"] == 1 else label + ", mean")
             if c["n"] > 1 and args.band != "none":
@@ -78,9 +79,8 @@ def figure_for_env(env, groups, args):
         return None
     handles, labels = axes[0].get_legend_handles_labels()
     uniq = dict(zip(labels, handles))
-    axes[0].legend(uniq.values(), uniq.keys(), loc="best", fontsize="small")
     fig.suptitle("%s: learning curves" % env, fontsize=13)
-    fig.tight_layout()
+    lay_out_with_legend(fig, axes[0], list(uniq.values()), list(uniq.keys()))
     return fig
 
 
@@ -90,6 +90,7 @@ def run(args, runs, log):
     for g in groups:
         if g.env not in envs:
             envs.append(g.env)
+    paths = {env: claim_figure(args, "curves_%s" % env) for env in envs}
     written = []
     for env in envs:
         gs = [g for g in groups if g.env == env]
@@ -103,7 +104,7 @@ def run(args, runs, log):
         if fig is None:
             log("%s: no finished episodes yet, no curve to draw" % env)
             continue
-        written += save_figure(fig, args.out, "curves_%s" % env, args.formats)
+        written += save_figure(fig, args.outputs, paths[env], tight=True)  # holds a legend below
     if not written:
         from .logfile import MissingData
         raise MissingData("no run has a finished episode yet: nothing to plot")

@@ -23,7 +23,7 @@ import math
 
 import numpy as np
 
-from .common import group_runs, pyplot, save_figure, seeds_text
+from .common import claim_figure, group_runs, pyplot, save_figure, seeds_text, wrap_label
 from .logfile import MAX_DISCRETE_ACTIONS
 
 GOOD = "#2ca02c"
@@ -88,6 +88,13 @@ def draw_references(ax, metric, group, ymin, ymax):
             ax.axhline(t, color="k", ls="--", lw=1, label="max_grad_norm (%g)" % t)
 
 
+def _line_label(run, runs):
+    """"seed S", with the run's name when another run of the group has the same seed."""
+    if sum(1 for r in runs if r.seed == run.seed) > 1:
+        return "seed %s (%s)" % (run.seed, run.name)
+    return "seed %s" % run.seed
+
+
 def figure_for_group(group, args):
     plt = pyplot()
     fig, axes = plt.subplots(3, 3, figsize=(15, 10.5))
@@ -108,7 +115,7 @@ def figure_for_group(group, args):
             vals.append(y[np.isfinite(y)])
             xmax = max(xmax, int(x.max()) if len(x) else 1)
             ax.plot(x, y, color=colors[i % len(colors)], lw=1.2,
-                    label="seed %s" % r.seed if len(have) > 1 else None)
+                    label=_line_label(r, have) if len(have) > 1 else None)
         allv = np.concatenate(vals) if vals else np.array([])
         logy = logy and len(allv) and np.all(allv > 0)
         if logy:
@@ -141,7 +148,8 @@ def figure_for_group(group, args):
     seeds = [(hh, ll) for hh, ll in zip(h, l) if ll.startswith("seed ")]
     if seeds:
         fig.legend(*zip(*seeds), loc="upper right", ncol=min(6, len(seeds)), fontsize=8)
-    fig.suptitle("%s: %s diagnostics (%s)" % (group.label, algo_title(group.runs[0]), seeds_text(group.runs)),
+    fig.suptitle(wrap_label("%s: %s diagnostics (%s)" % (group.label, algo_title(group.runs[0]),
+                                                        seeds_text(group.runs)), 110),
                  fontsize=13,
                  x=0.02, ha="left")
     fig.tight_layout(rect=(0, 0, 1, 0.96))
@@ -150,8 +158,9 @@ def figure_for_group(group, args):
 
 def run(args, runs, log):
     groups = group_runs(runs, ignore=args.ignore, by=args.group_by)
+    paths = [claim_figure(args, "diagnostics_%s" % g.label) for g in groups]
     written = []
-    for g in groups:
+    for g, g_paths in zip(groups, paths):
         for r in g.runs:
             r.metric("update")
             r.require_updates()
@@ -164,5 +173,5 @@ def run(args, runs, log):
                               % (g.runs[0].path, ", ".join(p[0] for p in PANELS)))
         if missing:
             log("%s: not logged: %s" % (g.label, ", ".join(missing)))
-        written += save_figure(fig, args.out, "diagnostics_%s" % g.label, args.formats)
+        written += save_figure(fig, args.outputs, g_paths)
     return written

@@ -2,7 +2,8 @@
 
 import numpy as np
 
-from .common import group_runs, pyplot, save_figure, seeds_text
+from .common import (claim_figure, group_runs, lay_out_with_legend, pyplot, save_figure, seeds_text,
+                     wrap_label)
 from .logfile import MissingData
 
 
@@ -28,19 +29,18 @@ def figure_for_env(env, groups, args):
     edges = np.linspace(lo, hi, args.bins + 1)
     for i, (g, vals) in enumerate(zip(groups, data)):
         col = "C%d" % (i % 10)
+        # one legend entry per group: its histogram and its mean (dash-dotted) share the colour
         ax.hist(vals, bins=edges, color=col, alpha=0.45 if len(groups) > 1 else 0.75,
-                edgecolor=col, label="%s (%s, %d episodes)" % (g.label, seeds_text(g.runs),
-                                                              len(vals)))
-        ax.axvline(float(np.mean(vals)), color=col, lw=2, ls="-.",
-                   label="mean %.1f" % float(np.mean(vals)))
+                edgecolor=col, label=wrap_label("%s (%s, %d episodes, mean %.1f)" % (
+                    g.label, seeds_text(g.runs), len(vals), float(np.mean(vals)))))
+        ax.axvline(float(np.mean(vals)), color=col, lw=2, ls="-.")
     thr = groups[0].threshold
     if thr is not None:
         ax.axvline(thr, color="crimson", ls="--", lw=1.5, label="solve threshold (%g)" % thr)
     ax.set_xlabel("episodic return")
     ax.set_ylabel("episodes")
     ax.set_title("%s: returns of the last %d episodes per run" % (env, args.last))
-    ax.legend(loc="best")
-    fig.tight_layout()
+    lay_out_with_legend(fig, ax, *ax.get_legend_handles_labels())
     return fig
 
 
@@ -54,7 +54,8 @@ def run(args, runs, log):
     for g in groups:
         if g.env not in envs:
             envs.append(g.env)
+    paths = {env: claim_figure(args, "returns_%s" % env) for env in envs}
     for env in envs:
         fig = figure_for_env(env, [g for g in groups if g.env == env], args)
-        written += save_figure(fig, args.out, "returns_%s" % env, args.formats)
+        written += save_figure(fig, args.outputs, paths[env], tight=True)  # holds a legend below
     return written

@@ -2,9 +2,8 @@
 
 import csv
 import io
-import os
 
-from .common import fmt_num, pyplot, run_stats, save_figure
+from .common import fmt_num, group_runs, pyplot, run_stats, save_figure
 
 COLUMNS = [  # (key, header)
     ("run", "run"), ("env", "env"), ("seed", "seed"), ("layout", "ranks x threads"),
@@ -13,14 +12,21 @@ COLUMNS = [  # (key, header)
     ("final_return", "final return"), ("best_return", "best return"),
     ("threshold", "threshold"), ("solved", "solved"), ("solved_step", "solved at step"),
     ("solved_time", "solved at (s)"), ("note", "note"),
+    ("options", "options"),  # last, so the columns before it keep their places in the CSV
 ]
 
 
 def rows_for(runs, window):
+    """One row per run; `options` names the settings that set its config apart from the other
+    runs' of its env (as the figures' group labels do; seeds and bookkeeping do not count)."""
+    options = {}
+    for g in group_runs(runs):
+        for r in g.runs:
+            options[id(r)] = g.options
     rows = []
     for r in runs:
         s = run_stats(r, window)
-        s.update(run=r.name, env=r.env, seed=r.seed,
+        s.update(run=r.name, env=r.env, seed=r.seed, options=options[id(r)],
                  layout="%s x %s" % (r.config.get("ranks", "?"),
                                      r.config.get("threads_per_rank", "?")),
                  note="resumed" if r.resumed else "")
@@ -48,11 +54,21 @@ def table_cells(rows):
     return head, body
 
 
+TEXT_COLUMNS = ("run", "env", "note", "options")  # left-aligned in the text table
+
+
+def _drop_empty(head, body, keys=("options", "note")):
+    """Leaves out the optional columns no row fills (a single config, no resumed run); returns
+    the kept columns' keys too."""
+    keep = [i for i, (k, _h) in enumerate(COLUMNS) if k not in keys or any(b[i] for b in body)]
+    return [head[i] for i in keep], [[b[i] for i in keep] for b in body], [COLUMNS[i][0] for i in keep]
+
+
 def as_text(rows):
-    head, body = table_cells(rows)
+    head, body, keys = _drop_empty(*table_cells(rows))
     widths = [max(len(head[i]), *(len(b[i]) for b in body)) for i in range(len(head))]
-    line = lambda cells: "  ".join(c.rjust(w) if i > 1 else c.ljust(w)
-                                   for i, (c, w) in enumerate(zip(cells, widths))).rstrip()
+    line = lambda cells: "  ".join(c.ljust(w) if k in TEXT_COLUMNS else c.rjust(w)
+                                   for c, w, k in zip(cells, widths, keys)).rstrip()
     return "\n".join([line(head), line(["-" * w for w in widths])] + [line(b) for b in body])
 
 
@@ -84,10 +100,7 @@ def as_csv(rows):
 
 def figure(rows, window):
     plt = pyplot()
-    head, body = table_cells(rows)
-    keep = [i for i, (k, _h) in enumerate(COLUMNS) if k != "note" or any(b[i] for b in body)]
-    head = [head[i] for i in keep]
-    body = [[b[i] for i in keep] for b in body]
+    head, body, _keys = _drop_empty(*table_cells(rows))
     fig, ax = plt.subplots(figsize=(min(24, 1.1 * len(head) + 2), 0.9 + 0.32 * (len(body) + 1)))
     ax.axis("off")
     tab = ax.table(cellText=body, colLabels=head, loc="center", cellLoc="right")
@@ -109,15 +122,14 @@ def figure(rows, window):
 
 def run(args, runs, log):
     rows = rows_for(runs, args.window)
+    out = args.outputs
+    (csv_path,), (md_path,) = out.claim("summary", ["csv"]), out.claim("summary", ["md"])
+    fig_paths = out.claim("summary", args.formats)
     text = {"text": as_text, "csv": as_csv, "markdown": as_markdown}[args.table](rows)
     print(text.rstrip("\n"))
-    os.makedirs(args.out, exist_ok=True)
     written = []
-    for name, fn in (("summary.csv", as_csv), ("summary.md", as_markdown)):
-        p = os.path.join(args.out, name)
-        with open(p, "w") as f:
-            f.write(fn(rows).rstrip("\n") + "\n")
-        written.append(p)
-    written += save_figure(figure(rows, args.window), args.out, "summary", args.formats,
-                           tight=True)
+    for p, fn in ((csv_path, as_csv), (md_path, as_markdown)):
+        written.append(out.write_text(p, fn(rows).rstrip("\n") + "\n"))
+        out.note([p])
+    written += save_figure(figure(rows, args.window), out, fig_paths, tight=True)
     return written

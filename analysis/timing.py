@@ -6,9 +6,11 @@ and, beside it, one stacked bar per run of the mean over its updates, ordered by
 the slowest rank's total marked, so load imbalance and the cost of the collectives show as ranks are
 added. The table printed on the terminal gives the same means."""
 
+import textwrap
+
 import numpy as np
 
-from .common import pyplot, save_figure
+from .common import claim_figure, pyplot, save_figure
 from .logfile import PHASES, MissingData
 
 COLORS = {"env": "#1f77b4", "infer": "#ff7f0e", "gae": "#8c564b", "grad": "#2ca02c",
@@ -26,6 +28,11 @@ def _layout_key(run):
         return (int(run.config.get("ranks")), int(run.config.get("threads_per_rank")), run.name)
     except (TypeError, ValueError):
         return (1 << 30, 1 << 30, run.name)
+
+
+def _wrap(name, width):
+    """A run name on lines of at most `width` characters: whole, so runs stay apart."""
+    return "\n".join(textwrap.wrap(name, width, break_on_hyphens=False)) or name
 
 
 def phase_table(run):
@@ -77,13 +84,13 @@ def figure_for_env(env, runs):
         x = run.metric("update")
         ax.stackplot(x, mean.T, colors=[COLORS[p] for p in PHASES], labels=PHASES, step="mid")
         ax.plot(x, top.sum(axis=1), color="black", lw=0.8, ls=":", label="slowest rank")
-        ax.set_title("%s  (%s)" % (run.name[:28], _layout(run)), fontsize=9)
+        ax.set_title("%s  (%s)" % (_wrap(run.name, 28), _layout(run)), fontsize=9)
         ax.set_xlabel("update")
         if i == 0:
             ax.set_ylabel("seconds per update (mean over ranks)")
             ax.legend(loc="upper right", fontsize=7, ncol=2)
     ax = fig.add_subplot(grid[0, n_area:])
-    labels = ["%s\n%s" % (_layout(r), r.name[:18]) for r, _m, _s, _p in entries]
+    labels = ["%s\n%s" % (_layout(r), _wrap(r.name, 18)) for r, _m, _s, _p in entries]
     bottom = np.zeros(len(entries))
     xs = np.arange(len(entries))
     for k, p in enumerate(PHASES):
@@ -109,8 +116,9 @@ def run(args, runs, log):
     for r in runs:
         r.require_updates()
         by_env.setdefault(r.env, []).append(r)
+    paths = {env: claim_figure(args, "timing_%s" % env) for env in by_env}
     for env, env_runs in by_env.items():
         fig, entries = figure_for_env(env, env_runs)
         log(text_table(entries))
-        written += save_figure(fig, args.out, "timing_%s" % env, args.formats)
+        written += save_figure(fig, args.outputs, paths[env])
     return written

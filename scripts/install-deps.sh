@@ -4,7 +4,7 @@
 set -eu
 
 PACKAGES="build-essential cmake pkg-config openmpi-bin libopenmpi-dev libhdf5-dev libdnnl-dev
-ocl-icd-opencl-dev libbox2d-dev libinih-dev bindfs python3-h5py python3-numpy python3-matplotlib python3-pil
+ocl-icd-opencl-dev libbox2d-dev libinih-dev libcjson-dev bindfs python3-h5py python3-numpy python3-matplotlib python3-pil
 python3-pytest"
 
 missing=""

@@ -2,6 +2,7 @@
 available; see real_trainer.py)."""
 
 import os
+import subprocess
 import sys
 
 import pytest
@@ -74,3 +75,15 @@ def real_traj_logs(real_logs):
         pytest.skip("%s has no --log-trajectories yet: trajectory tests on real logs skipped"
                     % real_logs["binary"])
     return real_logs
+
+
+@pytest.fixture(scope="session")
+def installed(tmp_path_factory):
+    """ppo-analyze installed by analysis/install.sh (as scripts/build.sh does) into a temporary
+    prefix: dict with prefix, env (PATH leading to it, no PYTHONPATH)."""
+    prefix = tmp_path_factory.mktemp("prefix")
+    res = subprocess.run([os.path.join(os.path.dirname(os.path.dirname(HERE)), "analysis", "install.sh"),
+                          str(prefix)], cwd="/", capture_output=True, text=True, timeout=120)
+    assert res.returncode == 0, res.stderr
+    env = dict(os.environ, PATH="%s:/usr/bin:/bin" % (prefix / "bin"), PYTHONPATH="")
+    return dict(prefix=prefix, env=env)

@@ -94,7 +94,7 @@ def test_live_swmr_log(tmp_path):
     try:
         w.write_updates(10)
         cmd = [sys.executable, os.path.join(REPO, "analysis", "ppo-analyze"), "summary", p,
-               "--out", str(tmp_path / "o"), "--table", "csv", "-q"]
+               "--out", str(tmp_path / "o"), "--table", "csv", "-q", "--force"]  # refreshed as it grows
         res = subprocess.run(cmd, capture_output=True, text=True, timeout=60)
         assert res.returncode == 0, res.stderr
         row = res.stdout.splitlines()[1].split(",")

@@ -23,6 +23,7 @@ COMMANDS = {
     "actions": [],
     "returns": [],
     "animate": ["--max-frames", "3", "--size", "64x48", "--no-mp4"],
+    "export": [],
 }
 CLEAN_CODES = {0, 3, 4, 5, 6}
 

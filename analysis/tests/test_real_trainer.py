@@ -137,3 +137,54 @@ def test_real_interrupted_and_resumed_run(run_cli, real_logs, tmp_path):
     for cmd_name in ("summary", "curves", "diagnostics", "returns"):
         code, _o, e = run_cli(cmd_name, log, "--out", tmp_path / cmd_name)
         assert code == 0, (cmd_name, e)
+
+
+def test_trainer_hint_works_from_any_directory(real_logs, installed, tmp_path):
+    """The trainer's closing hint ('look at it: ppo-analyze summary LOG; curves: ...') names the
+    installed command and the log's absolute path, so it runs as printed from another directory,
+    also when --log was relative."""
+    import re
+    import subprocess
+    work = tmp_path / "train"
+    (work / "runs").mkdir(parents=True)
+    cmd = real_trainer.trainer_command(real_logs["binary"], "runs/hint.h5", seed=7, trajectories=False,
+                                       total_steps=2048)
+    proc = subprocess.run(cmd, cwd=str(work), stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+                          timeout=600)
+    out = proc.stdout.decode(errors="replace")
+    assert proc.returncode == 0, out[-2000:]
+    m = re.search(r"look at it: (ppo-analyze summary \S+); curves: (ppo-analyze curves \S+)\)", out)
+    assert m, out[-1000:]
+    assert m.group(1) == "ppo-analyze summary %s" % (work / "runs" / "hint.h5")
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    for hint in m.groups():
+        res = subprocess.run(hint.split(), cwd=str(elsewhere), env=installed["env"], capture_output=True,
+                             text=True, timeout=120)
+        assert res.returncode == 0, (hint, res.stderr)
+        assert "wrote %s" % (elsewhere / "ppo-analysis") in res.stderr
+
+
+def test_real_runs_differing_past_the_third_option(real_logs, tmp_path):
+    """Issue 13 item 6 with the real trainer: PPO (the fixture's seed 1) beside two REINFORCE runs
+    that differ only in --baseline, which comes 4th among the options that differ: three
+    diagnostics files, each title naming its baseline."""
+    from analysis import cli
+    import subprocess
+    logs = [real_logs["s1"]]
+    for flag in ("true", "false"):
+        path = str(tmp_path / ("reinforce_baseline_%s.h5" % flag))
+        cmd = real_trainer.trainer_command(real_logs["binary"], path, seed=1, trajectories=False,
+                                           total_steps=8000) + ["--algo", "reinforce", "--baseline", flag]
+        proc = subprocess.run(cmd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, timeout=600)
+        assert proc.returncode == 0, proc.stdout.decode(errors="replace")[-2000:]
+        logs.append(path)
+    record = []
+    assert cli.main(["diagnostics"] + logs + ["--out", str(tmp_path / "o"), "-q"], record=record) == 0
+    paths = [p for r in record for p in r["paths"]]
+    assert len(paths) == 3 and len(set(paths)) == 3 and len(os.listdir(tmp_path / "o")) == 3
+    titles = sorted(r["titles"][0].replace("\n", " ") for r in record)
+    assert [("baseline=false" in t, "baseline=true" in t) for t in titles[1:]] == [(True, False), (False, True)], titles
+    assert titles[0].startswith("CartPole-v1 algo=ppo ") and "REINFORCE diagnostics" in titles[2]
+    options = titles[2].split(":")[0].split()[1:]
+    assert options.index("baseline=true") >= 3, options  # the option the 3-key cut dropped

@@ -61,7 +61,8 @@ def test_summary_numbers_match_datasets(run_cli, tmp_path, window):
     # the same numbers went to summary.csv, and rounded into the text table
     with open(tmp_path / "o" / "summary.csv") as f:
         assert parse_csv(f.read())[0] == row
-    code, text, _ = run_cli("summary", p, "--window", window, "--out", tmp_path / "o")
+    code, text, err = run_cli("summary", p, "--window", window, "--out", tmp_path / "o", "--force")
+    assert code == 0, err
     assert "%.1f" % exp["final_return"] in text and str(exp["steps"]) in text
     md = (tmp_path / "o" / "summary.md").read_text()
     assert md.startswith("| run | env |") and "| %d |" % exp["steps"] in md

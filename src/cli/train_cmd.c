@@ -1,5 +1,6 @@
 /* `ppo [train]`: parse options, check and open the run's files, run the updates, save the policy.
  * Collective. Each step below returns CONTINUE or the process's exit status (the same on every rank). */
+#include <limits.h>
 #include <malloc.h>
 #include <math.h>
 #include <signal.h>
@@ -606,8 +607,10 @@ static int finish_run(train_run *r, const loop_end *end)
             status = EXIT_FAILURE_RUN;
         h5log_close(r->log);
         r->log = NULL;
-        printf("policy: %s\nlog: %s  (look at it: analysis/ppo-analyze summary %s; curves: analysis/ppo-analyze curves %s)\n",
-               c->save, c->log, c->log, c->log);
+        char abs_log[PATH_MAX]; /* the hint works from any directory (ppo-analyze: installed by scripts/build.sh) */
+        const char *shown = realpath(c->log, abs_log) ? abs_log : c->log;
+        printf("policy: %s\nlog: %s  (look at it: ppo-analyze summary %s; curves: ppo-analyze curves %s)\n", c->save,
+               c->log, shown, shown);
     }
     MPI_Bcast(&status, 1, MPI_INT, 0, r->par.comm);
     return status;

@@ -5,6 +5,7 @@
 #include "log/h5io.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <hdf5.h>
 #include <math.h>
 #include <stdint.h>
@@ -24,32 +25,32 @@
 #define MAX_ENV_BYTES ((size_t)1 << 32)
 #define OPTIONS_LEN 16384
 
-static int put_train_state(hid_t f, size_t n_params, const train_state *ts)
+static int put_train_state(hid_t f, size_t n_params, const train_state *ts, h5io_err *e)
 {
     hid_t g = H5Gcreate2(f, "train", H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT);
     if (g < 0)
-        return -1;
-    int rc = h5io_put_i64(g, "update", ts->update);
-    rc |= h5io_put_i64(g, "resumes", ts->resumes);
-    rc |= h5io_put_i64(g, "ranks", ts->ranks);
-    rc |= h5io_put_i64(g, "envs_per_rank", ts->envs_per_rank);
-    rc |= h5io_put_i64(g, "adam_step", ts->adam_step);
-    rc |= h5io_put_i64(g, "rng_per_rank", (int64_t)ts->rng_per_rank);
+        return h5io_fail_call(e, "/train", "H5Gcreate2");
+    h5io_put_i64(g, "update", ts->update, e);
+    h5io_put_i64(g, "resumes", ts->resumes, e);
+    h5io_put_i64(g, "ranks", ts->ranks, e);
+    h5io_put_i64(g, "envs_per_rank", ts->envs_per_rank, e);
+    h5io_put_i64(g, "adam_step", ts->adam_step, e);
+    h5io_put_i64(g, "rng_per_rank", (int64_t)ts->rng_per_rank, e);
     int64_t wall_bits;
     memcpy(&wall_bits, &ts->wall_time, sizeof wall_bits); /* exact round trip */
-    rc |= h5io_put_i64(g, "wall_time_bits", wall_bits);
-    rc |= h5io_put_str(g, "options", ts->options);
+    h5io_put_i64(g, "wall_time_bits", wall_bits, e);
+    h5io_put_str(g, "options", ts->options, e);
     if (ts->env_state)
-        rc |= h5io_put_array(g, "env_state", H5T_NATIVE_UINT8, (size_t)ts->ranks * ts->env_state_per_rank, ts->env_state);
+        h5io_put_array(g, "env_state", H5T_NATIVE_UINT8, (size_t)ts->ranks * ts->env_state_per_rank, ts->env_state, e);
     if (ts->has_return_stats) {
         const double r[3] = {ts->ret_count, ts->ret_mean, ts->ret_var};
-        rc |= h5io_put_array(g, "return_stats", H5T_NATIVE_DOUBLE, 3, r);
+        h5io_put_array(g, "return_stats", H5T_NATIVE_DOUBLE, 3, r, e);
     }
-    rc |= h5io_put_array(g, "adam_m", H5T_NATIVE_FLOAT, n_params, ts->adam_m);
-    rc |= h5io_put_array(g, "adam_v", H5T_NATIVE_FLOAT, n_params, ts->adam_v);
-    rc |= h5io_put_array(g, "rng", H5T_NATIVE_UINT64, (size_t)ts->ranks * ts->rng_per_rank, ts->rng);
+    h5io_put_array(g, "adam_m", H5T_NATIVE_FLOAT, n_params, ts->adam_m, e);
+    h5io_put_array(g, "adam_v", H5T_NATIVE_FLOAT, n_params, ts->adam_v, e);
+    h5io_put_array(g, "rng", H5T_NATIVE_UINT64, (size_t)ts->ranks * ts->rng_per_rank, ts->rng, e);
     H5Gclose(g);
-    return rc;
+    return e->failed ? -1 : 0;
 }
 
 /* A double stored bit for bit in an int64 attribute, finite and within [lo, hi]. */
@@ -205,48 +206,110 @@ static int publish(const char *tmp, const char *path, checkpoint_mode mode, cons
     return -1;
 }
 
+/* Writes the in-memory file f to a new file at tmp with write() and fsync(): a full disk or an unwritable
+ * directory is then our call's errno, not a failed H5Fclose (which leaves HDF5 1.10 a half-closed file
+ * that crashes the process when the library shuts down at exit). */
+static int write_image(hid_t f, const char *tmp, h5io_err *e)
+{
+    char what[2100];
+    snprintf(what, sizeof what, "the temporary file %s", tmp);
+    if (H5Fflush(f, H5F_SCOPE_GLOBAL) < 0) /* the metadata HDF5 still caches, into the image */
+        return h5io_fail_call(e, "the in-memory file", "H5Fflush");
+    const ssize_t size = H5Fget_file_image(f, NULL, 0);
+    if (size <= 0)
+        return h5io_fail_call(e, "the in-memory file", "H5Fget_file_image");
+    char *buf = malloc((size_t)size);
+    if (!buf)
+        return h5io_fail(e, what, "out of memory for %zd bytes", size);
+    if (H5Fget_file_image(f, buf, (size_t)size) != size) {
+        free(buf);
+        return h5io_fail_call(e, "the in-memory file", "H5Fget_file_image");
+    }
+    const int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC, 0644);
+    const char *call = "open";
+    if (fd >= 0) {
+        call = "write";
+        ssize_t done = 0;
+        while (done < size) {
+            const ssize_t w = write(fd, buf + done, (size_t)(size - done));
+            if (w < 0 && errno == EINTR)
+                continue;
+            if (w <= 0)
+                break;
+            done += w;
+        }
+        if (done == size)
+            call = fsync(fd) ? "fsync" : NULL;
+        const int saved = errno;
+        if (close(fd) && !call)
+            call = "close";
+        else
+            errno = saved;
+    }
+    free(buf);
+    if (call) {
+        h5io_fail(e, what, "%s failed: %s", call, errno ? strerror(errno) : "short write");
+        unlink(tmp);
+        return -1;
+    }
+    return 0;
+}
+
 int checkpoint_save(const char *path, checkpoint_mode mode, const checkpoint *ck, const train_state *ts, char *err,
                     size_t err_len)
 {
     char tmp[2048];
     snprintf(tmp, sizeof tmp, "%s.tmp%d", path, (int)getpid());
-    H5Eset_auto2(H5E_DEFAULT, NULL, NULL);
-    hid_t f = H5Fcreate(tmp, H5F_ACC_TRUNC, H5P_DEFAULT, H5P_DEFAULT);
+    H5Eset_auto2(H5E_DEFAULT, NULL, NULL); /* no printing: the reasons go into err (h5io_cause) */
+    h5io_err e = {0};
+    /* built in memory (HDF5's core driver, no backing store), then written by write_image */
+    hid_t fapl = H5Pcreate(H5P_FILE_ACCESS);
+    hid_t f = fapl >= 0 && H5Pset_fapl_core(fapl, (size_t)1 << 20, 0) >= 0
+                  ? H5Fcreate(tmp, H5F_ACC_TRUNC, H5P_DEFAULT, fapl)
+                  : -1;
+    if (f < 0)
+        h5io_fail_call(&e, "an in-memory HDF5 file", fapl < 0 ? "H5Pcreate" : "H5Fcreate");
+    if (fapl >= 0)
+        H5Pclose(fapl);
     if (f < 0) {
-        snprintf(err, err_len, "cannot create checkpoint %s (is the directory writable?)", path);
+        snprintf(err, err_len, "cannot create checkpoint %s: %s", path, e.msg);
         return -1;
     }
-    int rc = h5io_put_str(f, "format", CHECKPOINT_FORMAT);
-    rc |= h5io_put_i64(f, "version", CHECKPOINT_VERSION);
-    rc |= h5io_put_str(f, "run_id", ck->run_id);
-    rc |= h5io_put_str(f, "env", ck->env);
-    rc |= h5io_put_str(f, "env_options", ck->env_options);
-    rc |= h5io_put_str(f, "hidden", ck->hidden);
-    rc |= h5io_put_str(f, "activation", ck->activation);
-    rc |= h5io_put_i64(f, "shared_trunk", ck->shared_trunk);
-    rc |= h5io_put_i64(f, "sde", ck->sde);
-    rc |= h5io_put_i64(f, "global_step", ck->global_step);
-    rc |= h5io_put_array(f, "params", H5T_NATIVE_FLOAT, ck->n_params, ck->params);
-    if (ck->obs_norm_dim > 0) {
+    h5io_put_str(f, "format", CHECKPOINT_FORMAT, &e);
+    h5io_put_i64(f, "version", CHECKPOINT_VERSION, &e);
+    h5io_put_str(f, "run_id", ck->run_id, &e);
+    h5io_put_str(f, "env", ck->env, &e);
+    h5io_put_str(f, "env_options", ck->env_options, &e);
+    h5io_put_str(f, "hidden", ck->hidden, &e);
+    h5io_put_str(f, "activation", ck->activation, &e);
+    h5io_put_i64(f, "shared_trunk", ck->shared_trunk, &e);
+    h5io_put_i64(f, "sde", ck->sde, &e);
+    h5io_put_i64(f, "global_step", ck->global_step, &e);
+    h5io_put_array(f, "params", H5T_NATIVE_FLOAT, ck->n_params, ck->params, &e);
+    if (ck->obs_norm_dim > 0 && !e.failed) {
         hid_t g = H5Gcreate2(f, "obs_norm", H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT);
         int64_t count_bits, clip_bits;
         memcpy(&count_bits, &ck->obs_norm_count, 8);
         memcpy(&clip_bits, &ck->clip_obs, 8);
-        rc |= g < 0 ? -1 : 0;
-        if (g >= 0) {
-            rc |= h5io_put_i64(g, "count_bits", count_bits) | h5io_put_i64(g, "clip_bits", clip_bits);
-            rc |= h5io_put_array(g, "mean", H5T_NATIVE_DOUBLE, (size_t)ck->obs_norm_dim, ck->obs_norm_mean);
-            rc |= h5io_put_array(g, "var", H5T_NATIVE_DOUBLE, (size_t)ck->obs_norm_dim, ck->obs_norm_var);
+        if (g < 0)
+            h5io_fail_call(&e, "/obs_norm", "H5Gcreate2");
+        else {
+            h5io_put_i64(g, "count_bits", count_bits, &e);
+            h5io_put_i64(g, "clip_bits", clip_bits, &e);
+            h5io_put_array(g, "mean", H5T_NATIVE_DOUBLE, (size_t)ck->obs_norm_dim, ck->obs_norm_mean, &e);
+            h5io_put_array(g, "var", H5T_NATIVE_DOUBLE, (size_t)ck->obs_norm_dim, ck->obs_norm_var, &e);
             H5Gclose(g);
         }
     }
-    if (ts)
-        rc |= put_train_state(f, ck->n_params, ts);
-    if (H5Fclose(f) < 0)
-        rc = -1;
-    if (rc != 0) {
+    if (ts && !e.failed)
+        put_train_state(f, ck->n_params, ts, &e);
+    if (!e.failed)
+        write_image(f, tmp, &e);
+    if (H5Fclose(f) < 0) /* in memory: nothing left to write */
+        h5io_fail_call(&e, "the in-memory file", "H5Fclose");
+    if (e.failed) {
         unlink(tmp);
-        snprintf(err, err_len, "cannot write checkpoint %s (disk full?)", path);
+        snprintf(err, err_len, "cannot write checkpoint %s: %s", path, e.msg);
         return -1;
     }
     if (publish(tmp, path, mode, ck->run_id, err, err_len)) {
@@ -265,8 +328,11 @@ static hid_t open_checkpoint(const char *path, char *err, size_t err_len)
         return -1;
     }
     hid_t f = H5Fopen(path, H5F_ACC_RDONLY, H5P_DEFAULT);
-    if (f < 0)
-        snprintf(err, err_len, "checkpoint %s: not an HDF5 file, or corrupt", path);
+    if (f < 0) {
+        char cause[512];
+        h5io_cause(cause, sizeof cause);
+        snprintf(err, err_len, "checkpoint %s: not an HDF5 file, or corrupt (H5Fopen failed: %s)", path, cause);
+    }
     return f;
 }
 
@@ -278,10 +344,9 @@ static int get_identity(hid_t f, const char *path, char *run_id, size_t run_id_l
     int64_t version = 0;
     h5io_err probe = {0};
     if (h5io_get_str(f, "format", format, sizeof format, &probe) || strcmp(format, CHECKPOINT_FORMAT)) {
-        snprintf(err, err_len, "checkpoint %s: not a ppo policy checkpoint%s%s", path, probe.failed ? " (" : "",
-                 probe.failed ? probe.msg : "");
-        if (probe.failed)
-            snprintf(err + strlen(err), err_len - strlen(err), ")");
+        if (!probe.failed) /* e.g. a run log, format 'ppo-log' */
+            h5io_fail(&probe, "attribute 'format' of /", "'%s', expected '%s'", format, CHECKPOINT_FORMAT);
+        snprintf(err, err_len, "checkpoint %s: not a ppo policy checkpoint (%s)", path, probe.msg);
         return -1;
     }
     if (h5io_get_i64(f, "version", INT64_MIN, INT64_MAX, &version, e))

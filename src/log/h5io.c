@@ -10,45 +10,137 @@
 #include <string.h>
 #include <unistd.h>
 
-int h5io_put_str(hid_t obj, const char *name, const char *value)
+/* "attribute 'name' of /group", for messages. */
+static void attr_what(hid_t obj, const char *name, char *out, size_t len)
+{
+    char path[256] = "/";
+    if (H5Iget_name(obj, path, sizeof path) <= 0)
+        snprintf(path, sizeof path, "/");
+    snprintf(out, len, "attribute '%.64s' of %s", name, path);
+}
+
+void h5io_link_name(hid_t loc, const char *name, char *out, size_t len)
+{
+    char path[256] = "/";
+    if (H5Iget_name(loc, path, sizeof path) <= 0)
+        snprintf(path, sizeof path, "/");
+    snprintf(out, len, "%s%s%.64s", path, strcmp(path, "/") && name[0] ? "/" : "", name);
+}
+
+/* A scalar attribute of `type` holding *value. */
+static int put_attr(hid_t obj, const char *name, hid_t type, const void *value, h5io_err *e)
+{
+    if (e->failed)
+        return -1;
+    char what[320]; /* named first: any HDF5 call after a failed one clears the reason */
+    attr_what(obj, name, what, sizeof what);
+    hid_t s = H5Screate(H5S_SCALAR);
+    hid_t a = s >= 0 ? H5Acreate2(obj, name, type, s, H5P_DEFAULT, H5P_DEFAULT) : -1;
+    if (a < 0)
+        h5io_fail_call(e, what, s < 0 ? "H5Screate" : "H5Acreate2");
+    else if (H5Awrite(a, type, value) < 0)
+        h5io_fail_call(e, what, "H5Awrite");
+    if (a >= 0)
+        H5Aclose(a);
+    if (s >= 0)
+        H5Sclose(s);
+    return e->failed ? -1 : 0;
+}
+
+int h5io_put_str(hid_t obj, const char *name, const char *value, h5io_err *e)
 {
     hid_t t = H5Tcopy(H5T_C_S1);
     H5Tset_size(t, H5T_VARIABLE);
     H5Tset_cset(t, H5T_CSET_UTF8);
-    hid_t s = H5Screate(H5S_SCALAR);
-    hid_t a = H5Acreate2(obj, name, t, s, H5P_DEFAULT, H5P_DEFAULT);
-    int rc = a >= 0 && H5Awrite(a, t, &value) >= 0 ? 0 : -1;
-    if (a >= 0)
-        H5Aclose(a);
-    H5Sclose(s);
+    const int rc = put_attr(obj, name, t, &value, e);
     H5Tclose(t);
     return rc;
 }
 
-static int put_scalar(hid_t obj, const char *name, hid_t type, const void *value)
+int h5io_put_i64(hid_t obj, const char *name, int64_t v, h5io_err *e)
 {
-    hid_t s = H5Screate(H5S_SCALAR);
-    hid_t a = H5Acreate2(obj, name, type, s, H5P_DEFAULT, H5P_DEFAULT);
-    int rc = a >= 0 && H5Awrite(a, type, value) >= 0 ? 0 : -1;
-    if (a >= 0)
-        H5Aclose(a);
-    H5Sclose(s);
-    return rc;
+    return put_attr(obj, name, H5T_NATIVE_INT64, &v, e);
 }
 
-int h5io_put_i64(hid_t obj, const char *name, int64_t v) { return put_scalar(obj, name, H5T_NATIVE_INT64, &v); }
-int h5io_put_f64(hid_t obj, const char *name, double v) { return put_scalar(obj, name, H5T_NATIVE_DOUBLE, &v); }
-
-int h5io_put_array(hid_t loc, const char *name, hid_t type, size_t n, const void *data)
+int h5io_put_f64(hid_t obj, const char *name, double v, h5io_err *e)
 {
+    return put_attr(obj, name, H5T_NATIVE_DOUBLE, &v, e);
+}
+
+int h5io_put_array(hid_t loc, const char *name, hid_t type, size_t n, const void *data, h5io_err *e)
+{
+    if (e->failed)
+        return -1;
+    char what[320]; /* named first: any HDF5 call after a failed one clears the reason */
+    h5io_link_name(loc, name, what, sizeof what);
     hsize_t dims = n;
     hid_t s = H5Screate_simple(1, &dims, NULL);
-    hid_t d = H5Dcreate2(loc, name, type, s, H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT);
-    int rc = d >= 0 && H5Dwrite(d, type, H5S_ALL, H5S_ALL, H5P_DEFAULT, data) >= 0 ? 0 : -1;
+    hid_t d = s >= 0 ? H5Dcreate2(loc, name, type, s, H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT) : -1;
+    if (d < 0)
+        h5io_fail_call(e, what, s < 0 ? "H5Screate_simple" : "H5Dcreate2");
+    else if (H5Dwrite(d, type, H5S_ALL, H5S_ALL, H5P_DEFAULT, data) < 0)
+        h5io_fail_call(e, what, "H5Dwrite");
     if (d >= 0)
         H5Dclose(d);
-    H5Sclose(s);
-    return rc;
+    if (s >= 0)
+        H5Sclose(s);
+    return e->failed ? -1 : 0;
+}
+
+/* The innermost entry of the error stack, copied as H5Ewalk2 goes from the API call downwards. */
+typedef struct {
+    char desc[384];
+    hid_t minor;
+    bool seen;
+} stack_entry;
+
+static herr_t keep_innermost(unsigned n, const H5E_error2_t *err, void *data)
+{
+    (void)n;
+    stack_entry *s = data;
+    snprintf(s->desc, sizeof s->desc, "%s", err->desc ? err->desc : "");
+    s->minor = err->min_num;
+    s->seen = true;
+    return 0;
+}
+
+void h5io_cause(char *out, size_t len)
+{
+    stack_entry last = {.seen = false};
+    if (H5Ewalk2(H5E_DEFAULT, H5E_WALK_DOWNWARD, keep_innermost, &last) < 0 || !last.seen) {
+        snprintf(out, len, "no reason recorded");
+        return;
+    }
+    char minor[128] = "";
+    if (H5Eget_msg(last.minor, NULL, minor, sizeof minor) < 0)
+        minor[0] = 0;
+    /* a failed read or write says "file write failed: time = ..., errno = 28, error message = '...', buf =
+     * ...": keep what it failed to do and errno's text */
+    const char *colon = strchr(last.desc, ':'), *en = strstr(last.desc, "errno = ");
+    const char *msg = en ? strstr(en, "error message = '") : NULL, *end = msg ? strchr(msg + 17, '\'') : NULL;
+    if (colon && end && colon < en)
+        snprintf(out, len, "%.*s: %.*s%s%s%s", (int)(colon - last.desc), last.desc, (int)(end + 1 - en), en,
+                 minor[0] ? " (" : "", minor, minor[0] ? ")" : "");
+    else
+        snprintf(out, len, "%s%s%s%s", last.desc, minor[0] ? " (" : "", minor, minor[0] ? ")" : "");
+    for (char *c = out; *c; c++) /* one line */
+        if ((unsigned char)*c < 0x20)
+            *c = ' ';
+}
+
+/* A failed open: our reading of it (not a group, ...), then HDF5's reason. */
+static int fail_open(h5io_err *e, const char *what, const char *reading, const char *call)
+{
+    char cause[512];
+    h5io_cause(cause, sizeof cause);
+    return h5io_fail(e, what, "%s (%s failed: %s)", reading, call, cause);
+}
+
+int h5io_fail_call(h5io_err *e, const char *what, const char *call)
+{
+    char cause[512];
+    h5io_cause(cause, sizeof cause);
+    return h5io_fail(e, what, "%s failed: %s", call, cause);
 }
 
 int h5io_publish_new(const char *tmp, const char *path)
@@ -87,23 +179,6 @@ int h5io_fail(h5io_err *e, const char *what, const char *fmt, ...)
     return -1;
 }
 
-/* "attribute 'name' of /group" or "/group/name", for messages. */
-static void attr_what(hid_t obj, const char *name, char *out, size_t len)
-{
-    char path[256] = "/";
-    if (H5Iget_name(obj, path, sizeof path) <= 0)
-        snprintf(path, sizeof path, "/");
-    snprintf(out, len, "attribute '%.64s' of %s", name, path);
-}
-
-static void link_what(hid_t loc, const char *name, char *out, size_t len)
-{
-    char path[256] = "/";
-    if (H5Iget_name(loc, path, sizeof path) <= 0)
-        snprintf(path, sizeof path, "/");
-    snprintf(out, len, "%s%s%.64s", path, strcmp(path, "/") ? "/" : "", name);
-}
-
 static const char *class_name(H5T_class_t c)
 {
     switch (c) {
@@ -135,12 +210,12 @@ static int check_link(hid_t loc, const char *name, const char *what, h5io_err *e
 hid_t h5io_open_group(hid_t loc, const char *name, h5io_err *e)
 {
     char what[320];
-    link_what(loc, name, what, sizeof what);
+    h5io_link_name(loc, name, what, sizeof what);
     if (e->failed || check_link(loc, name, what, e))
         return -1;
     hid_t g = H5Gopen2(loc, name, H5P_DEFAULT);
     if (g < 0)
-        h5io_fail(e, what, "not a group, or corrupt");
+        fail_open(e, what, "not a group, or corrupt", "H5Gopen2");
     return g;
 }
 
@@ -155,7 +230,7 @@ static hid_t open_scalar_attr(hid_t obj, const char *name, const char *what, hid
     }
     hid_t a = H5Aopen(obj, name, H5P_DEFAULT);
     if (a < 0) {
-        h5io_fail(e, what, "cannot be opened (corrupt?)");
+        fail_open(e, what, "cannot be opened (corrupt?)", "H5Aopen");
         return -1;
     }
     hid_t s = H5Aget_space(a);
@@ -205,7 +280,9 @@ static int get_str(hid_t obj, const char *name, char *out, size_t len, bool line
         H5Tset_size(mt, H5T_VARIABLE);
         H5Tset_cset(mt, H5Tget_cset(ft));
         char *v = NULL;
-        if (H5Aread(a, mt, &v) < 0 || !v)
+        if (H5Aread(a, mt, &v) < 0)
+            h5io_fail_call(e, what, "H5Aread");
+        else if (!v)
             h5io_fail(e, what, "unreadable (corrupt?)");
         else if (strlen(v) >= len)
             h5io_fail(e, what, "a string of %zu bytes, at most %zu expected", strlen(v), len - 1);
@@ -220,8 +297,10 @@ static int get_str(hid_t obj, const char *name, char *out, size_t len, bool line
             h5io_fail(e, what, "a fixed-length string of %zu bytes", size);
         else {
             char *buf = calloc(1, size + 1);
-            if (!buf || H5Aread(a, ft, buf) < 0)
-                h5io_fail(e, what, "unreadable (corrupt?)");
+            if (!buf)
+                h5io_fail(e, what, "out of memory");
+            else if (H5Aread(a, ft, buf) < 0)
+                h5io_fail_call(e, what, "H5Aread");
             else if (strlen(buf) >= len)
                 h5io_fail(e, what, "a string of %zu bytes, at most %zu expected", strlen(buf), len - 1);
             else
@@ -260,12 +339,12 @@ int h5io_get_i64(hid_t obj, const char *name, int64_t lo, int64_t hi, int64_t *v
     else if (H5Tget_sign(ft) == H5T_SGN_NONE && H5Tget_size(ft) >= 8) {
         uint64_t u = 0; /* read unsigned so that a value above INT64_MAX is refused, not clipped */
         if (H5Aread(a, H5T_NATIVE_UINT64, &u) < 0)
-            h5io_fail(e, what, "unreadable (corrupt?)");
+            h5io_fail_call(e, what, "H5Aread");
         else if (u > (uint64_t)INT64_MAX)
             h5io_fail(e, what, "%llu is out of range [%lld, %lld]", (unsigned long long)u, (long long)lo, (long long)hi);
         x = (int64_t)u;
     } else if (H5Aread(a, H5T_NATIVE_INT64, &x) < 0)
-        h5io_fail(e, what, "unreadable (corrupt?)");
+        h5io_fail_call(e, what, "H5Aread");
     if (!e->failed && (x < lo || x > hi))
         h5io_fail(e, what, "%lld is out of range [%lld, %lld]", (long long)x, (long long)lo, (long long)hi);
     H5Tclose(ft);
@@ -280,12 +359,12 @@ hid_t h5io_open_dataset(hid_t loc, const char *name, hid_t type, int rank, hsize
                         bool extendible, hsize_t *dims, h5io_err *e)
 {
     char what[320];
-    link_what(loc, name, what, sizeof what);
+    h5io_link_name(loc, name, what, sizeof what);
     if (e->failed || check_link(loc, name, what, e))
         return -1;
     hid_t d = H5Dopen2(loc, name, H5P_DEFAULT);
     if (d < 0) {
-        h5io_fail(e, what, "not a dataset, or corrupt");
+        fail_open(e, what, "not a dataset, or corrupt", "H5Dopen2");
         return -1;
     }
     hid_t ft = H5Dget_type(d), s = H5Dget_space(d), dcpl = H5Dget_create_plist(d);
@@ -328,12 +407,14 @@ void *h5io_get_array(hid_t loc, const char *name, hid_t type, size_t n_min, size
     hid_t d = h5io_open_dataset(loc, name, type, 1, n_min, n_max, false, dims, e);
     if (d < 0)
         return NULL;
+    char what[320]; /* named first: any HDF5 call after a failed one clears the reason */
+    h5io_link_name(loc, name, what, sizeof what);
     void *buf = malloc((size_t)dims[0] * elem + 1);
     if (!buf || (dims[0] && H5Dread(d, type, H5S_ALL, H5S_ALL, H5P_DEFAULT, buf) < 0)) {
-        char what[320];
-        link_what(loc, name, what, sizeof what);
-        h5io_fail(e, what, buf ? "unreadable (truncated or corrupt?)" : "out of memory for %llu values",
-                  (unsigned long long)dims[0]);
+        if (buf)
+            h5io_fail_call(e, what, "H5Dread");
+        else
+            h5io_fail(e, what, "out of memory for %llu values", (unsigned long long)dims[0]);
         free(buf);
         buf = NULL;
     }

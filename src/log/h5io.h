@@ -13,25 +13,38 @@
 #include <stddef.h>
 #include <stdint.h>
 
-int h5io_put_str(hid_t obj, const char *name, const char *value);
-int h5io_put_i64(hid_t obj, const char *name, int64_t v);
-int h5io_put_f64(hid_t obj, const char *name, double v);
-/* A fixed-size 1-D dataset of n elements of `type` from data. */
-int h5io_put_array(hid_t loc, const char *name, hid_t type, size_t n, const void *data);
+typedef struct h5io_err h5io_err;
+
+/* Writers: a scalar attribute (UTF-8 string, int64, float64) or a fixed-size 1-D dataset of n elements
+ * of `type`. Each records its failure in e as "<object>: <HDF5 call> failed: <HDF5's reason>" and does
+ * nothing once e holds a failure, so a sequence of writes is checked once, at its end. */
+int h5io_put_str(hid_t obj, const char *name, const char *value, h5io_err *e);
+int h5io_put_i64(hid_t obj, const char *name, int64_t v, h5io_err *e);
+int h5io_put_f64(hid_t obj, const char *name, double v, h5io_err *e);
+int h5io_put_array(hid_t loc, const char *name, hid_t type, size_t n, const void *data, h5io_err *e);
 
 /* Publishes a complete file written under the temporary name tmp at path, which must not exist:
  * link() (or an O_EXCL claim where hard links are not supported) fails when it does, so two writers
  * can never both create path. 0, or -1 with errno (EEXIST: path exists); tmp is left for the caller. */
 int h5io_publish_new(const char *tmp, const char *path);
 
-/* The first failed validated read of a sequence; once set, later reads fail without reading. */
-typedef struct {
+/* The first failure of a sequence of reads or writes; once set, later calls fail without touching
+ * the file. */
+struct h5io_err {
     bool failed;
-    char msg[512]; /* e.g. "attribute 'update' of /train: 1000 values, expected one" */
-} h5io_err;
+    char msg[768]; /* e.g. "attribute 'update' of /train: 1000 values, expected one" */
+};
 
 /* Records a failure about `what` (printf-style reason) unless one is recorded already; returns -1. */
 int h5io_fail(h5io_err *e, const char *what, const char *fmt, ...);
+/* Records that the HDF5 call `call` on `what` failed, with HDF5's own reason from its current error
+ * stack (so call it right after the failing call, before any other HDF5 call clears the stack). */
+int h5io_fail_call(h5io_err *e, const char *what, const char *call);
+/* One line from HDF5's current error stack: the innermost reason, e.g. "file write failed: ...,
+ * errno = 28, error message = 'No space left on device' ...", or "no reason recorded". */
+void h5io_cause(char *out, size_t len);
+/* "/group/name" of a link in loc, for messages ("" names loc itself). */
+void h5io_link_name(hid_t loc, const char *name, char *out, size_t len);
 
 /* A scalar string attribute (variable or fixed length) that fits in len bytes with its NUL and holds
  * no control characters (so that an error message quoting it stays one line); _lines allows '\n'. */

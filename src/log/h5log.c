@@ -99,6 +99,7 @@ typedef struct {
 
 struct h5log {
     hid_t file;
+    char *path;    /* for messages */
     table metrics, episodes;
     traj_tables traj;
     eval_tables eval;
@@ -151,25 +152,30 @@ static hid_t column_create(hid_t g, const column *col, hsize_t rows)
     return d;
 }
 
-static int table_create(table *t, hid_t file, const char *group, const column *cols, int n, size_t row_size)
+static int table_create(table *t, hid_t file, const char *group, const column *cols, int n, size_t row_size,
+                        h5io_err *e)
 {
     t->cols = cols;
     t->n_cols = n;
     t->row_size = row_size;
     t->rows = 0;
+    if (e->failed)
+        return -1;
     hid_t g = H5Gcreate2(file, group, H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT);
     if (g < 0)
-        return -1;
-    int rc = 0;
-    for (int i = 0; i < n; i++)
+        return h5io_fail_call(e, group, "H5Gcreate2");
+    for (int i = 0; i < n; i++) {
+        char what[320];
+        h5io_link_name(g, cols[i].name, what, sizeof what);
         if ((t->dsets[i] = column_create(g, &cols[i], 0)) < 0)
-            rc = -1;
+            h5io_fail_call(e, what, "H5Dcreate2");
+    }
     H5Gclose(g);
-    return rc;
+    return e->failed ? -1 : 0;
 }
 
 /* Appends n rows (array of row structs) column by column. */
-static int table_append(h5log *log, table *t, const void *rows, int n)
+static int table_append(h5log *log, table *t, const void *rows, int n, h5io_err *e)
 {
     if (n <= 0)
         return 0;
@@ -177,7 +183,7 @@ static int table_append(h5log *log, table *t, const void *rows, int n)
     if (need > log->scratch_size) {
         void *p = realloc(log->scratch, need);
         if (!p)
-            return -1;
+            return h5io_fail(e, "the log's staging buffer", "out of memory for %d rows", n);
         log->scratch = p;
         log->scratch_size = need;
     }
@@ -187,12 +193,16 @@ static int table_append(h5log *log, table *t, const void *rows, int n)
         const size_t cs = col_size(col->type);
         for (int r = 0; r < n; r++)
             memcpy((char *)log->scratch + (size_t)r * cs, (const char *)rows + (size_t)r * t->row_size + col->offset, cs);
+        char what[320];
+        h5io_link_name(t->dsets[c], "", what, sizeof what);
         if (H5Dset_extent(t->dsets[c], &new_size) < 0)
-            return -1;
+            return h5io_fail_call(e, what, "H5Dset_extent");
         hid_t fspace = H5Dget_space(t->dsets[c]);
         hid_t mspace = H5Screate_simple(1, &count, NULL);
         H5Sselect_hyperslab(fspace, H5S_SELECT_SET, &start, NULL, &count, NULL);
         herr_t st = H5Dwrite(t->dsets[c], native(col->type), mspace, fspace, H5P_DEFAULT, log->scratch);
+        if (st < 0)
+            h5io_fail_call(e, what, "H5Dwrite"); /* before the closes below clear HDF5's reason */
         H5Sclose(mspace);
         H5Sclose(fspace);
         if (st < 0)
@@ -214,14 +224,16 @@ static int traj_width(const traj_layout *l, int k)
     return k == TR_OBS ? l->obs_dim : k == TR_ACTIONS ? l->action_dim : k == TR_RENDER ? l->render_dim : 1;
 }
 
-static int traj_create(traj_tables *tr, hid_t file, const traj_layout *l)
+static int traj_create(traj_tables *tr, hid_t file, const traj_layout *l, h5io_err *e)
 {
     tr->on = true;
     tr->layout = *l;
+    if (e->failed)
+        return -1;
     hid_t g = H5Gcreate2(file, "trajectories", H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT);
     if (g < 0)
-        return -1;
-    int rc = h5io_put_i64(g, "render_dim", l->render_dim);
+        return h5io_fail_call(e, "/trajectories", "H5Gcreate2");
+    h5io_put_i64(g, "render_dim", l->render_dim, e);
     for (int k = 0; k < TR_COUNT; k++) {
         const int w = traj_width(l, k);
         const bool flag = k == TR_TERMINATED || k == TR_TRUNCATED;
@@ -232,59 +244,61 @@ static int traj_create(traj_tables *tr, hid_t file, const traj_layout *l)
         H5Pset_chunk(dcpl, rank, chunk);
         H5Pset_shuffle(dcpl);
         H5Pset_deflate(dcpl, 4);
+        char what[320];
+        h5io_link_name(g, traj_names[k], what, sizeof what);
         tr->steps[k] = H5Dcreate2(g, traj_names[k], flag ? H5T_NATIVE_UINT8 : H5T_NATIVE_FLOAT, space, H5P_DEFAULT,
                                   dcpl, H5P_DEFAULT);
         if (tr->steps[k] < 0)
-            rc = -1;
+            h5io_fail_call(e, what, "H5Dcreate2");
         H5Pclose(dcpl);
         H5Sclose(space);
     }
     H5Gclose(g);
-    rc |= table_create(&tr->index, file, "trajectories/index", traj_index_cols, N_TCOLS, sizeof(traj_index_row));
-    return rc;
+    return table_create(&tr->index, file, "trajectories/index", traj_index_cols, N_TCOLS, sizeof(traj_index_row), e);
 }
 
-static int eval_create(eval_tables *ev, hid_t file)
+static int eval_create(eval_tables *ev, hid_t file, h5io_err *e)
 {
     ev->on = true;
     ev->best = -INFINITY;
-    return table_create(&ev->runs, file, "eval", eval_cols, N_VCOLS, sizeof(log_eval)) |
-           table_create(&ev->episodes, file, "eval_episodes", eval_episode_cols, N_WCOLS, sizeof(log_eval_episode));
+    table_create(&ev->runs, file, "eval", eval_cols, N_VCOLS, sizeof(log_eval), e);
+    return table_create(&ev->episodes, file, "eval_episodes", eval_episode_cols, N_WCOLS, sizeof(log_eval_episode), e);
 }
 
-static int write_config(hid_t file, const ppo_config *cfg, const log_context *ctx)
+static int write_config(hid_t file, const ppo_config *cfg, const log_context *ctx, h5io_err *e)
 {
+    if (e->failed)
+        return -1;
     hid_t g = H5Gcreate2(file, "config", H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT);
     if (g < 0)
-        return -1;
-    int rc = 0;
+        return h5io_fail_call(e, "/config", "H5Gcreate2");
     for (int i = 0; i < config_option_count(); i++) {
         char buf[CONFIG_PATH + 8];
         double num;
         config_option_value(cfg, i, buf, sizeof buf, &num);
         const char kind = config_option_kind(i);
         if (kind == 'i')
-            rc |= h5io_put_i64(g, config_option_name(i), (int64_t)num);
+            h5io_put_i64(g, config_option_name(i), (int64_t)num, e);
         else if (kind == 'f')
-            rc |= h5io_put_f64(g, config_option_name(i), num);
+            h5io_put_f64(g, config_option_name(i), num, e);
         else
-            rc |= h5io_put_str(g, config_option_name(i), buf);
+            h5io_put_str(g, config_option_name(i), buf, e);
     }
-    rc |= h5io_put_i64(g, "ranks", ctx->ranks);
-    rc |= h5io_put_i64(g, "threads_per_rank", ctx->threads_per_rank);
-    rc |= h5io_put_str(g, "hostnames", ctx->hostnames);
-    rc |= h5io_put_str(g, "version", ctx->version);
-    rc |= h5io_put_str(g, "onednn_isa", ctx->cpu_isa);
-    rc |= h5io_put_str(g, "start_time", ctx->start_time);
-    rc |= h5io_put_i64(g, "obs_dim", ctx->obs_dim);
-    rc |= h5io_put_i64(g, "action_dim", ctx->action_dim);
-    rc |= h5io_put_i64(g, "action_count", ctx->action_count);
-    rc |= h5io_put_str(g, "action_kind", ctx->action_kind);
-    rc |= h5io_put_f64(g, "reward_threshold", ctx->reward_threshold);
-    rc |= h5io_put_i64(g, "global_batch", ctx->global_batch);
-    rc |= h5io_put_str(g, "run_id", ctx->run_id);
+    h5io_put_i64(g, "ranks", ctx->ranks, e);
+    h5io_put_i64(g, "threads_per_rank", ctx->threads_per_rank, e);
+    h5io_put_str(g, "hostnames", ctx->hostnames, e);
+    h5io_put_str(g, "version", ctx->version, e);
+    h5io_put_str(g, "onednn_isa", ctx->cpu_isa, e);
+    h5io_put_str(g, "start_time", ctx->start_time, e);
+    h5io_put_i64(g, "obs_dim", ctx->obs_dim, e);
+    h5io_put_i64(g, "action_dim", ctx->action_dim, e);
+    h5io_put_i64(g, "action_count", ctx->action_count, e);
+    h5io_put_str(g, "action_kind", ctx->action_kind, e);
+    h5io_put_f64(g, "reward_threshold", ctx->reward_threshold, e);
+    h5io_put_i64(g, "global_batch", ctx->global_batch, e);
+    h5io_put_str(g, "run_id", ctx->run_id, e);
     H5Gclose(g);
-    return rc;
+    return e->failed ? -1 : 0;
 }
 
 h5log *h5log_create(const char *path, bool force, const ppo_config *cfg, const log_context *ctx,
@@ -297,37 +311,46 @@ h5log *h5log_create(const char *path, bool force, const ppo_config *cfg, const l
     char tmp[CONFIG_PATH + 32];
     snprintf(tmp, sizeof tmp, "%s.tmp%d", path, (int)getpid());
     h5log *log = calloc(1, sizeof *log);
-    if (!log) {
+    if (!log || !(log->path = strdup(path))) {
+        free(log);
         snprintf(err, err_len, "out of memory creating the log");
         return NULL;
     }
-    H5Eset_auto2(H5E_DEFAULT, NULL, NULL); /* errors are reported here, with the path */
+    /* no printing from HDF5: its reasons come back in err (h5io_cause), with the call and object */
+    H5Eset_auto2(H5E_DEFAULT, NULL, NULL);
+    h5io_err e = {0};
     hid_t fapl = H5Pcreate(H5P_FILE_ACCESS);
     H5Pset_libver_bounds(fapl, H5F_LIBVER_LATEST, H5F_LIBVER_LATEST); /* SWMR needs the latest format */
     log->file = H5Fcreate(tmp, H5F_ACC_TRUNC, H5P_DEFAULT, fapl);
     H5Pclose(fapl);
     if (log->file < 0) {
-        snprintf(err, err_len, "cannot create log %s (is the directory writable?)", path);
+        char cause[512];
+        h5io_cause(cause, sizeof cause);
+        snprintf(err, err_len, "cannot create log %s (is the directory writable?): H5Fcreate of %s failed: %s", path,
+                 tmp, cause);
+        free(log->path);
         free(log);
         return NULL;
     }
-    int rc = h5io_put_str(log->file, "format", "ppo-log");
-    rc |= h5io_put_i64(log->file, "schema_version", H5LOG_SCHEMA_VERSION);
-    rc |= write_config(log->file, cfg, ctx);
-    rc |= table_create(&log->metrics, log->file, "metrics", metric_cols, N_MCOLS, sizeof(log_metrics));
-    rc |= table_create(&log->episodes, log->file, "episodes", episode_cols, N_ECOLS, sizeof(log_episode));
+    h5io_put_str(log->file, "format", "ppo-log", &e);
+    h5io_put_i64(log->file, "schema_version", H5LOG_SCHEMA_VERSION, &e);
+    write_config(log->file, cfg, ctx, &e);
+    table_create(&log->metrics, log->file, "metrics", metric_cols, N_MCOLS, sizeof(log_metrics), &e);
+    table_create(&log->episodes, log->file, "episodes", episode_cols, N_ECOLS, sizeof(log_episode), &e);
     if (cfg->eval_every > 0)
-        rc |= eval_create(&log->eval, log->file);
-    if (traj) {
-        rc |= traj_create(&log->traj, log->file, traj);
+        eval_create(&log->eval, log->file, &e);
+    if (traj && traj_create(&log->traj, log->file, traj, &e) == 0) {
         hid_t g = H5Gopen2(log->file, "trajectories", H5P_DEFAULT);
-        if (g >= 0) {
-            rc |= h5io_put_str(g, "env", cfg->env);
+        if (g < 0)
+            h5io_fail_call(&e, "/trajectories", "H5Gopen2");
+        else {
+            h5io_put_str(g, "env", cfg->env, &e);
             H5Gclose(g);
         }
     }
-    if (rc == 0 && H5Fflush(log->file, H5F_SCOPE_GLOBAL) < 0)
-        rc = -1;
+    if (!e.failed && H5Fflush(log->file, H5F_SCOPE_GLOBAL) < 0)
+        h5io_fail_call(&e, "flushing the new file", "H5Fflush");
+    int rc = e.failed ? -1 : 0;
     /* published: a new log by link(), which fails when a file appeared at path since the check above
      * (another run started with the same --log); --force replaces with rename() */
     int taken = 0, published = 0;
@@ -336,17 +359,20 @@ h5log *h5log_create(const char *path, bool force, const ppo_config *cfg, const l
         rc = -2;
     } else if (rc == 0)
         published = 1;
-    if (rc == 0 && H5Fstart_swmr_write(log->file) < 0)
+    if (rc == 0 && H5Fstart_swmr_write(log->file) < 0) {
+        h5io_fail_call(&e, "starting SWMR writing", "H5Fstart_swmr_write");
         rc = -1;
+    }
     if (rc == 0)
         remember_file(log);
     if (rc != 0) {
         if (taken)
             snprintf(err, err_len, "log %s was created by another run meanwhile (started with the same --log?); "
                      "it is left to that run", path);
+        else if (rc == -2)
+            snprintf(err, err_len, "cannot move the log into place at %s: %s", path, strerror(errno));
         else
-            snprintf(err, err_len, "cannot %s log %s", rc == -2 ? "move into place the" : "write the layout of the",
-                     path);
+            snprintf(err, err_len, "cannot write the layout of log %s: %s", path, e.msg);
         h5log_close(log);
         unlink(published ? path : tmp); /* never a file this call did not write */
         return NULL;
@@ -354,29 +380,31 @@ h5log *h5log_create(const char *path, bool force, const ppo_config *cfg, const l
     return log;
 }
 
-static int write_record_config(hid_t file, const eval_record_context *c)
+static int write_record_config(hid_t file, const eval_record_context *c, h5io_err *e)
 {
+    if (e->failed)
+        return -1;
     hid_t g = H5Gcreate2(file, "config", H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT);
     if (g < 0)
-        return -1;
-    int rc = h5io_put_str(g, "env", c->env);
-    rc |= h5io_put_str(g, "env_options", c->env_options);
-    rc |= h5io_put_str(g, "policy", c->policy);
-    rc |= h5io_put_str(g, "run_id", c->run_id);
-    rc |= h5io_put_i64(g, "update", c->update);
-    rc |= h5io_put_i64(g, "global_step", c->global_step);
-    rc |= h5io_put_i64(g, "seed", c->seed);
-    rc |= h5io_put_i64(g, "episodes", c->episodes);
-    rc |= h5io_put_str(g, "deterministic", c->deterministic ? "true" : "false");
-    rc |= h5io_put_str(g, "version", c->version);
-    rc |= h5io_put_str(g, "start_time", c->start_time);
-    rc |= h5io_put_i64(g, "obs_dim", c->obs_dim);
-    rc |= h5io_put_i64(g, "action_dim", c->action_dim);
-    rc |= h5io_put_i64(g, "action_count", c->action_count);
-    rc |= h5io_put_str(g, "action_kind", c->action_kind);
-    rc |= h5io_put_f64(g, "reward_threshold", c->reward_threshold);
+        return h5io_fail_call(e, "/config", "H5Gcreate2");
+    h5io_put_str(g, "env", c->env, e);
+    h5io_put_str(g, "env_options", c->env_options, e);
+    h5io_put_str(g, "policy", c->policy, e);
+    h5io_put_str(g, "run_id", c->run_id, e);
+    h5io_put_i64(g, "update", c->update, e);
+    h5io_put_i64(g, "global_step", c->global_step, e);
+    h5io_put_i64(g, "seed", c->seed, e);
+    h5io_put_i64(g, "episodes", c->episodes, e);
+    h5io_put_str(g, "deterministic", c->deterministic ? "true" : "false", e);
+    h5io_put_str(g, "version", c->version, e);
+    h5io_put_str(g, "start_time", c->start_time, e);
+    h5io_put_i64(g, "obs_dim", c->obs_dim, e);
+    h5io_put_i64(g, "action_dim", c->action_dim, e);
+    h5io_put_i64(g, "action_count", c->action_count, e);
+    h5io_put_str(g, "action_kind", c->action_kind, e);
+    h5io_put_f64(g, "reward_threshold", c->reward_threshold, e);
     H5Gclose(g);
-    return rc;
+    return e->failed ? -1 : 0;
 }
 
 int h5log_write_recording(const char *path, const eval_record_context *ctx, const traj_layout *traj, const log_eval *ev,
@@ -390,40 +418,52 @@ int h5log_write_recording(const char *path, const eval_record_context *ctx, cons
     char tmp[CONFIG_PATH + 32];
     snprintf(tmp, sizeof tmp, "%s.tmp%d", path, (int)getpid());
     h5log *log = calloc(1, sizeof *log);
-    if (!log) {
+    if (!log || !(log->path = strdup(path))) {
+        free(log);
         snprintf(err, err_len, "out of memory writing %s", path);
         return -1;
     }
     H5Eset_auto2(H5E_DEFAULT, NULL, NULL);
+    h5io_err e = {0};
     hid_t fapl = H5Pcreate(H5P_FILE_ACCESS);
     H5Pset_libver_bounds(fapl, H5F_LIBVER_LATEST, H5F_LIBVER_LATEST);
     log->file = H5Fcreate(tmp, H5F_ACC_TRUNC, H5P_DEFAULT, fapl);
     H5Pclose(fapl);
     if (log->file < 0) {
-        snprintf(err, err_len, "cannot create %s (is the directory writable?)", path);
-        free(log);
+        char cause[512];
+        h5io_cause(cause, sizeof cause);
+        snprintf(err, err_len, "cannot create %s (is the directory writable?): H5Fcreate of %s failed: %s", path, tmp,
+                 cause);
+        h5log_close(log);
         return -1;
     }
-    int rc = h5io_put_str(log->file, "format", "ppo-log");
-    rc |= h5io_put_i64(log->file, "schema_version", H5LOG_SCHEMA_VERSION);
-    rc |= h5io_put_str(log->file, "content", "evaluation");
-    rc |= write_record_config(log->file, ctx);
-    rc |= table_create(&log->metrics, log->file, "metrics", metric_cols, N_MCOLS, sizeof(log_metrics));
-    rc |= table_create(&log->episodes, log->file, "episodes", episode_cols, N_ECOLS, sizeof(log_episode));
-    rc |= eval_create(&log->eval, log->file);
-    rc |= traj_create(&log->traj, log->file, traj);
-    hid_t g = rc ? -1 : H5Gopen2(log->file, "trajectories", H5P_DEFAULT);
-    if (g >= 0) {
-        rc |= h5io_put_str(g, "env", ctx->env);
-        H5Gclose(g);
+    h5io_put_str(log->file, "format", "ppo-log", &e);
+    h5io_put_i64(log->file, "schema_version", H5LOG_SCHEMA_VERSION, &e);
+    h5io_put_str(log->file, "content", "evaluation", &e);
+    write_record_config(log->file, ctx, &e);
+    table_create(&log->metrics, log->file, "metrics", metric_cols, N_MCOLS, sizeof(log_metrics), &e);
+    table_create(&log->episodes, log->file, "episodes", episode_cols, N_ECOLS, sizeof(log_episode), &e);
+    eval_create(&log->eval, log->file, &e);
+    if (traj_create(&log->traj, log->file, traj, &e) == 0) {
+        hid_t g = H5Gopen2(log->file, "trajectories", H5P_DEFAULT);
+        if (g < 0)
+            h5io_fail_call(&e, "/trajectories", "H5Gopen2");
+        else {
+            h5io_put_str(g, "env", ctx->env, &e);
+            H5Gclose(g);
+        }
     }
-    if (rc)
-        snprintf(err, err_len, "cannot write the layout of %s", path);
-    else
+    int rc = 0;
+    if (e.failed) {
+        snprintf(err, err_len, "cannot write the layout of %s: %s", path, e.msg);
+        rc = -1;
+    } else
         rc = h5log_append_eval(log, ev, eps, n, err, err_len) ||
              h5log_append_trajectories(log, rows, teps, n, err, err_len);
     if (!rc && H5Fflush(log->file, H5F_SCOPE_GLOBAL) < 0) {
-        snprintf(err, err_len, "cannot write %s (disk full?)", path);
+        char cause[512];
+        h5io_cause(cause, sizeof cause);
+        snprintf(err, err_len, "cannot write %s: H5Fflush failed: %s", path, cause);
         rc = -1;
     }
     h5log_close(log);
@@ -653,63 +693,85 @@ static int log_measure(hid_t file, const h5log_resume *want, h5log *probe, h5io_
 }
 
 /* Opens a table's datasets for writing, with the rows log_measure kept. */
+/* Opens the datasets `names` of group for writing into dsets. */
+static int open_datasets(hid_t file, const char *group, const char *const *names, int n, hid_t *dsets, h5io_err *e)
+{
+    if (e->failed)
+        return -1;
+    hid_t g = H5Gopen2(file, group, H5P_DEFAULT);
+    if (g < 0)
+        return h5io_fail_call(e, group, "H5Gopen2");
+    for (int i = 0; i < n; i++) {
+        char what[320];
+        h5io_link_name(g, names[i], what, sizeof what);
+        if ((dsets[i] = H5Dopen2(g, names[i], H5P_DEFAULT)) < 0)
+            h5io_fail_call(e, what, "H5Dopen2");
+    }
+    H5Gclose(g);
+    return e->failed ? -1 : 0;
+}
+
+/* Opens a table's datasets for writing, with the rows log_measure kept. */
 static int table_open(table *t, hid_t file, const char *group, const column *cols, int n, size_t row_size,
-                      hsize_t rows)
+                      hsize_t rows, h5io_err *e)
 {
     t->cols = cols;
     t->n_cols = n;
     t->row_size = row_size;
     t->rows = rows;
+    if (e->failed)
+        return -1;
     hid_t g = H5Gopen2(file, group, H5P_DEFAULT);
     if (g < 0)
-        return -1;
-    int rc = 0;
-    for (int i = 0; i < n; i++) {
+        return h5io_fail_call(e, group, "H5Gopen2");
+    for (int i = 0; i < n; i++) { /* a column added to the schema later is created, NaN before these rows */
+        char what[320];
+        h5io_link_name(g, cols[i].name, what, sizeof what);
         const bool absent = cols[i].added && H5Lexists(g, cols[i].name, H5P_DEFAULT) <= 0;
         if ((t->dsets[i] = absent ? column_create(g, &cols[i], rows) : H5Dopen2(g, cols[i].name, H5P_DEFAULT)) < 0)
-            rc = -1;
+            h5io_fail_call(e, what, absent ? "H5Dcreate2" : "H5Dopen2");
     }
     H5Gclose(g);
-    return rc;
+    return e->failed ? -1 : 0;
+}
+
+/* Sets a dataset's extent, recording the failure with the dataset's name. */
+static int set_extent(hid_t d, const hsize_t *size, h5io_err *e)
+{
+    if (e->failed)
+        return -1;
+    char what[320];
+    h5io_link_name(d, "", what, sizeof what);
+    return H5Dset_extent(d, size) < 0 ? h5io_fail_call(e, what, "H5Dset_extent") : 0;
 }
 
 /* Cuts every column of a table to its kept rows. */
-static int table_cut(table *t)
+static int table_cut(table *t, h5io_err *e)
 {
-    int rc = 0;
     for (int i = 0; i < t->n_cols; i++)
-        if (H5Dset_extent(t->dsets[i], &t->rows) < 0)
-            rc = -1;
-    return rc;
+        set_extent(t->dsets[i], &t->rows, e);
+    return e->failed ? -1 : 0;
 }
 
-static int traj_open(traj_tables *tr, hid_t file)
+static int traj_open(traj_tables *tr, hid_t file, h5io_err *e)
 {
     if (!tr->on)
         return 0;
-    hid_t g = H5Gopen2(file, "trajectories", H5P_DEFAULT);
-    if (g < 0)
-        return -1;
-    int rc = 0;
-    for (int k = 0; k < TR_COUNT; k++)
-        if ((tr->steps[k] = H5Dopen2(g, traj_names[k], H5P_DEFAULT)) < 0)
-            rc = -1;
-    H5Gclose(g);
-    return rc | table_open(&tr->index, file, "trajectories/index", traj_index_cols, N_TCOLS, sizeof(traj_index_row),
-                           tr->index.rows);
+    open_datasets(file, "trajectories", traj_names, TR_COUNT, tr->steps, e);
+    return table_open(&tr->index, file, "trajectories/index", traj_index_cols, N_TCOLS, sizeof(traj_index_row),
+                      tr->index.rows, e);
 }
 
-static int traj_cut(traj_tables *tr)
+static int traj_cut(traj_tables *tr, h5io_err *e)
 {
     if (!tr->on)
         return 0;
-    int rc = table_cut(&tr->index);
+    table_cut(&tr->index, e);
     for (int k = 0; k < TR_COUNT; k++) {
         hsize_t size[2] = {tr->rows, (hsize_t)traj_width(&tr->layout, k)}; /* 1-D datasets read size[0] only */
-        if (H5Dset_extent(tr->steps[k], size) < 0)
-            rc = -1;
+        set_extent(tr->steps[k], size, e);
     }
-    return rc;
+    return e->failed ? -1 : 0;
 }
 
 /* Opens a log read-only for the checks, also one whose writer was killed (marked open for SWMR
@@ -749,7 +811,8 @@ h5log *h5log_reopen(const char *path, const h5log_resume *want, char *err, size_
     }
 
     h5log *log = calloc(1, sizeof *log);
-    if (!log) {
+    if (!log || !(log->path = strdup(path))) {
+        free(log);
         snprintf(err, err_len, "out of memory reopening the log");
         return NULL;
     }
@@ -764,32 +827,41 @@ h5log *h5log_reopen(const char *path, const h5log_resume *want, char *err, size_
         if (H5Pset(fapl, "clear_status_flags", &clear) >= 0)
             log->file = H5Fopen(path, H5F_ACC_RDWR, fapl);
     }
+    if (log->file < 0)
+        h5io_fail_call(&e, "the file", "H5Fopen"); /* before H5Pclose clears the reason */
     H5Pclose(fapl);
     if (log->file < 0) {
-        snprintf(err, err_len, "cannot reopen log %s to resume into it (unwritable?)", path);
+        snprintf(err, err_len, "cannot reopen log %s to resume into it (unwritable?): %s", path, e.msg);
+        free(log->path);
         free(log);
         return NULL;
     }
     log->traj = probe.traj;
-    log->eval = probe.eval;
+    table_open(&log->metrics, log->file, "metrics", metric_cols, N_MCOLS, sizeof(log_metrics), probe.metrics.rows, &e);
+    table_open(&log->episodes, log->file, "episodes", episode_cols, N_ECOLS, sizeof(log_episode), probe.episodes.rows,
+               &e);
+    traj_open(&log->traj, log->file, &e);
+    table_cut(&log->metrics, &e);
+    table_cut(&log->episodes, &e);
+    traj_cut(&log->traj, &e);
     /* /eval and /eval_episodes: cut to the checkpoint like the rest, or created for a run that now
      * evaluates (before SWMR writing starts, which allows no new objects) */
-    const int eval_rc = probe.eval.on
-                            ? table_open(&log->eval.runs, log->file, "eval", eval_cols, N_VCOLS, sizeof(log_eval),
-                                         probe.eval.runs.rows) |
-                                  table_open(&log->eval.episodes, log->file, "eval_episodes", eval_episode_cols,
-                                             N_WCOLS, sizeof(log_eval_episode), probe.eval.episodes.rows) |
-                                  table_cut(&log->eval.runs) | table_cut(&log->eval.episodes)
-                        : want->eval ? eval_create(&log->eval, log->file)
-                                     : 0;
-    if (eval_rc ||
-        table_open(&log->metrics, log->file, "metrics", metric_cols, N_MCOLS, sizeof(log_metrics),
-                   probe.metrics.rows) ||
-        table_open(&log->episodes, log->file, "episodes", episode_cols, N_ECOLS, sizeof(log_episode),
-                   probe.episodes.rows) ||
-        traj_open(&log->traj, log->file) || table_cut(&log->metrics) || table_cut(&log->episodes) ||
-        traj_cut(&log->traj) || H5Fflush(log->file, H5F_SCOPE_GLOBAL) < 0 || H5Fstart_swmr_write(log->file) < 0) {
-        snprintf(err, err_len, "log %s: cannot prepare it for resuming (changed meanwhile, or unwritable)", path);
+    log->eval = probe.eval;
+    if (probe.eval.on) {
+        table_open(&log->eval.runs, log->file, "eval", eval_cols, N_VCOLS, sizeof(log_eval), probe.eval.runs.rows, &e);
+        table_open(&log->eval.episodes, log->file, "eval_episodes", eval_episode_cols, N_WCOLS,
+                   sizeof(log_eval_episode), probe.eval.episodes.rows, &e);
+        table_cut(&log->eval.runs, &e);
+        table_cut(&log->eval.episodes, &e);
+    } else if (want->eval && !e.failed)
+        eval_create(&log->eval, log->file, &e);
+    if (!e.failed && H5Fflush(log->file, H5F_SCOPE_GLOBAL) < 0)
+        h5io_fail_call(&e, "flushing the cut file", "H5Fflush");
+    if (!e.failed && H5Fstart_swmr_write(log->file) < 0)
+        h5io_fail_call(&e, "starting SWMR writing", "H5Fstart_swmr_write");
+    if (e.failed) {
+        snprintf(err, err_len, "log %s: cannot prepare it for resuming (changed meanwhile, or unwritable): %s", path,
+                 e.msg);
         h5log_close(log);
         return NULL;
     }
@@ -811,20 +883,27 @@ long long h5log_kept_returns(h5log *log, int64_t **update, double **ret, char *e
             c_ret = c;
     }
     int rc = *update && *ret ? 0 : -1;
+    char cause[512] = "out of memory";
     if (rc == 0 && n > 0) {
         const hsize_t start = 0;
-        rc = read_i64_rows(t->dsets[c_upd], 0, n, *update);
+        if ((rc = read_i64_rows(t->dsets[c_upd], 0, n, *update)))
+            snprintf(cause, sizeof cause, "reading /episodes/update failed");
         hid_t fs = H5Dget_space(t->dsets[c_ret]), ms = H5Screate_simple(1, &n, NULL);
-        if (rc || fs < 0 || ms < 0 || H5Sselect_hyperslab(fs, H5S_SELECT_SET, &start, NULL, &n, NULL) < 0 ||
-            H5Dread(t->dsets[c_ret], H5T_NATIVE_DOUBLE, ms, fs, H5P_DEFAULT, *ret) < 0)
+        if (!rc && (fs < 0 || ms < 0 || H5Sselect_hyperslab(fs, H5S_SELECT_SET, &start, NULL, &n, NULL) < 0 ||
+                    H5Dread(t->dsets[c_ret], H5T_NATIVE_DOUBLE, ms, fs, H5P_DEFAULT, *ret) < 0)) {
             rc = -1;
+            char why[384];
+            h5io_cause(why, sizeof why); /* before the closes below clear HDF5's reason */
+            snprintf(cause, sizeof cause, "reading /episodes/return failed: %s", why);
+        }
         if (ms >= 0)
             H5Sclose(ms);
         if (fs >= 0)
             H5Sclose(fs);
     }
     if (rc) {
-        snprintf(err, err_len, "cannot read the kept /episodes rows of the log (%llu rows)", (unsigned long long)n);
+        snprintf(err, err_len, "cannot read the kept /episodes rows (%llu) of log %s: %s", (unsigned long long)n,
+                 log->path, cause);
         free(*update);
         free(*ret);
         *update = NULL;
@@ -836,8 +915,9 @@ long long h5log_kept_returns(h5log *log, int64_t **update, double **ret, char *e
 
 int h5log_append_metrics(h5log *log, const log_metrics *m, char *err, size_t err_len)
 {
-    if (table_append(log, &log->metrics, m, 1)) {
-        snprintf(err, err_len, "cannot append to /metrics in the log (disk full?)");
+    h5io_err e = {0};
+    if (table_append(log, &log->metrics, m, 1, &e)) {
+        snprintf(err, err_len, "cannot append to /metrics in log %s: %s", log->path, e.msg);
         return -1;
     }
     return 0;
@@ -849,6 +929,7 @@ int h5log_append_trajectories(h5log *log, const float *rows, const traj_episode 
     traj_tables *tr = &log->traj;
     if (!tr->on || n_eps <= 0)
         return 0;
+    h5io_err e = {0};
     const traj_layout *l = &tr->layout;
     const int W = traj_row_width(l);
     hsize_t n = 0;
@@ -860,8 +941,10 @@ int h5log_append_trajectories(h5log *log, const float *rows, const traj_episode 
     const size_t need = (size_t)n * (size_t)widest * sizeof(float);
     if (need > log->scratch_size) {
         void *p = realloc(log->scratch, need);
-        if (!p)
+        if (!p) {
+            h5io_fail(&e, "the log's staging buffer", "out of memory for %llu steps", (unsigned long long)n);
             goto fail;
+        }
         log->scratch = p;
         log->scratch_size = need;
     }
@@ -881,13 +964,18 @@ int h5log_append_trajectories(h5log *log, const float *rows, const traj_episode 
         first_col += w;
         const int rank = (k == TR_OBS || k == TR_ACTIONS || k == TR_RENDER) ? 2 : 1;
         hsize_t size[2] = {tr->rows + n, (hsize_t)w}, start[2] = {tr->rows, 0}, count[2] = {n, (hsize_t)w};
-        if (H5Dset_extent(tr->steps[k], size) < 0)
+        if (set_extent(tr->steps[k], size, &e))
             goto fail;
         hid_t fspace = H5Dget_space(tr->steps[k]);
         hid_t mspace = H5Screate_simple(rank, count, NULL);
         H5Sselect_hyperslab(fspace, H5S_SELECT_SET, start, NULL, count, NULL);
         herr_t st = H5Dwrite(tr->steps[k], flag ? H5T_NATIVE_UINT8 : H5T_NATIVE_FLOAT, mspace, fspace, H5P_DEFAULT,
                              log->scratch);
+        if (st < 0) {
+            char what[64];
+            snprintf(what, sizeof what, "/trajectories/%s", traj_names[k]);
+            h5io_fail_call(&e, what, "H5Dwrite"); /* before the closes below clear HDF5's reason */
+        }
         H5Sclose(mspace);
         H5Sclose(fspace);
         if (st < 0)
@@ -895,27 +983,30 @@ int h5log_append_trajectories(h5log *log, const float *rows, const traj_episode 
     }
     /* index rows: episode_id and offset continue the file's numbering */
     traj_index_row *idx = malloc((size_t)n_eps * sizeof *idx);
-    if (!idx)
+    if (!idx) {
+        h5io_fail(&e, "the log's staging buffer", "out of memory for %d episodes", n_eps);
         goto fail;
+    }
     for (int e = 0; e < n_eps; e++) {
         idx[e] = (traj_index_row){(int64_t)(tr->index.rows + (hsize_t)e), (int64_t)tr->rows, eps[e].length, eps[e].rank,
                                   eps[e].env_index, eps[e].update, eps[e].seed, eps[e].ret};
         tr->rows += (hsize_t)eps[e].length;
     }
-    int rc = table_append(log, &tr->index, idx, n_eps);
+    int rc = table_append(log, &tr->index, idx, n_eps, &e);
     free(idx);
     if (rc)
         goto fail;
     return 0;
 fail:
-    snprintf(err, err_len, "cannot append to /trajectories in the log (disk full?)");
+    snprintf(err, err_len, "cannot append to /trajectories in log %s: %s", log->path, e.msg);
     return -1;
 }
 
-int h5log_append_episodes(h5log *log, const log_episode *e, int n, char *err, size_t err_len)
+int h5log_append_episodes(h5log *log, const log_episode *eps, int n, char *err, size_t err_len)
 {
-    if (table_append(log, &log->episodes, e, n)) {
-        snprintf(err, err_len, "cannot append to /episodes in the log (disk full?)");
+    h5io_err e = {0};
+    if (table_append(log, &log->episodes, eps, n, &e)) {
+        snprintf(err, err_len, "cannot append to /episodes in log %s: %s", log->path, e.msg);
         return -1;
     }
     return 0;
@@ -923,10 +1014,13 @@ int h5log_append_episodes(h5log *log, const log_episode *e, int n, char *err, si
 
 int h5log_append_eval(h5log *log, const log_eval *ev, const log_eval_episode *eps, int n, char *err, size_t err_len)
 {
-    if (!log->eval.on || table_append(log, &log->eval.runs, ev, 1) ||
-        table_append(log, &log->eval.episodes, eps, n)) {
-        snprintf(err, err_len, "cannot append to /eval or /eval_episodes in the log (%s)",
-                 log->eval.on ? "disk full?" : "it has none");
+    h5io_err e = {0};
+    if (!log->eval.on)
+        h5io_fail(&e, "/eval", "the log has none");
+    else if (table_append(log, &log->eval.runs, ev, 1, &e) == 0)
+        table_append(log, &log->eval.episodes, eps, n, &e);
+    if (e.failed) {
+        snprintf(err, err_len, "cannot append to /eval and /eval_episodes in log %s: %s", log->path, e.msg);
         return -1;
     }
     return 0;
@@ -937,7 +1031,9 @@ double h5log_eval_best(const h5log *log) { return log->eval.on ? log->eval.best 
 int h5log_flush(h5log *log, char *err, size_t err_len)
 {
     if (H5Fflush(log->file, H5F_SCOPE_LOCAL) < 0) {
-        snprintf(err, err_len, "cannot flush the log (disk full?)");
+        char cause[512];
+        h5io_cause(cause, sizeof cause);
+        snprintf(err, err_len, "cannot flush log %s: H5Fflush failed: %s", log->path, cause);
         return -1;
     }
     return 0;
@@ -962,5 +1058,6 @@ void h5log_close(h5log *log)
     if (log->file > 0)
         H5Fclose(log->file);
     free(log->scratch);
+    free(log->path);
     free(log);
 }

@@ -13,35 +13,35 @@
 
 #include "check.h"
 #include "envs/box2d_envs.h"
-#include "json.h"
+#include "reference.h"
 
 #define TOL 1e-3
 
 /* The values of one recorded call: reset draws are {fn, args, kw, out}, step draws bare arrays. */
-static const json *draw_values(const json *d) { return d->type == JSON_OBJECT ? json_get(d, "out") : d; }
+static const cJSON *draw_values(const cJSON *d) { return cJSON_IsObject(d) ? ref_get(d, "out") : d; }
 
 /* Flattens a list of recorded draws into a new double array. */
-static double *flatten_draws(const json *draws, int *n_out)
+static double *flatten_draws(const cJSON *draws, int *n_out)
 {
     int n = 0;
-    for (int i = 0; i < draws->count; i++)
-        n += draw_values(json_at(draws, i))->count;
+    for (int i = 0; i < ref_len(draws); i++)
+        n += ref_len(draw_values(ref_at(draws, i)));
     double *v = malloc(sizeof *v * (size_t)(n ? n : 1));
     n = 0;
-    for (int i = 0; i < draws->count; i++) {
-        const json *out = draw_values(json_at(draws, i));
-        for (int k = 0; k < out->count; k++)
-            v[n++] = json_num(json_at(out, k));
+    for (int i = 0; i < ref_len(draws); i++) {
+        const cJSON *out = draw_values(ref_at(draws, i));
+        for (int k = 0; k < ref_len(out); k++)
+            v[n++] = ref_num(ref_at(out, k));
     }
     *n_out = n;
     return v;
 }
 
-static double max_abs_diff(const float *a, const json *b, int n)
+static double max_abs_diff(const float *a, const cJSON *b, int n)
 {
     double m = 0.0;
     for (int i = 0; i < n; i++)
-        m = fmax(m, fabs((double)a[i] - json_num(json_at(b, i))));
+        m = fmax(m, fabs((double)a[i] - ref_num(ref_at(b, i))));
     return m;
 }
 
@@ -54,28 +54,29 @@ typedef struct {
 
 /* Steps the recorded actions; returns the first step index (0-based) whose obs drifts beyond TOL, or the
  * trace length when none does. Also prints reward agreement and how the episodes ended. */
-static int replay_steps(ppo_env *env, const json *steps, bool lander, double drift_tol, int obs_dim)
+static int replay_steps(ppo_env *env, const cJSON *steps, bool lander, double drift_tol, int obs_dim)
 {
     void *st = env_state(env);
-    int first_drift = steps->count, first_reward_drift = steps->count;
-    int drift_1e2 = steps->count, drift_1e1 = steps->count, drift_floor = steps->count;
+    const int n_steps = ref_len(steps); /* cJSON arrays are lists: count once */
+    int first_drift = n_steps, first_reward_drift = n_steps;
+    int drift_1e2 = n_steps, drift_1e1 = n_steps, drift_floor = n_steps;
     double ret_ours = 0.0, ret_gym = 0.0;
     int ended_at = -1;
     float obs[PPO_ENV_MAX_OBS_DIM];
     double *draws = NULL;
-    for (int t = 0; t < steps->count; t++) {
-        const json *rec = json_at(steps, t);
-        const json *act = json_get(rec, "action");
+    for (int t = 0; t < n_steps; t++) {
+        const cJSON *rec = ref_at(steps, t);
+        const cJSON *act = ref_get(rec, "action");
         float a[4] = {0};
-        if (act->type == JSON_ARRAY)
-            for (int i = 0; i < act->count; i++)
-                a[i] = (float)json_num(json_at(act, i));
+        if (cJSON_IsArray(act))
+            for (int i = 0; i < ref_len(act); i++)
+                a[i] = (float)ref_num(ref_at(act, i));
         else
-            a[0] = (float)json_num(act);
+            a[0] = (float)ref_num(act);
         if (lander) {
             int nd;
             free(draws);
-            draws = flatten_draws(json_get(rec, "draws"), &nd);
+            draws = flatten_draws(ref_get(rec, "draws"), &nd);
             lander_set_replay(st, draws, nd);
         }
         ppo_step_result r;
@@ -87,21 +88,21 @@ static int replay_steps(ppo_env *env, const json *steps, bool lander, double dri
         if (lander)
             CHECK(lander_replay_used(st) == 2 && lander_replay_overrun(st) == 0, "step %d used %d draws", t,
                   lander_replay_used(st));
-        double gym_r = json_num(json_get(rec, "reward"));
+        double gym_r = ref_num(ref_get(rec, "reward"));
         ret_ours += r.reward;
         ret_gym += gym_r;
-        double diff = max_abs_diff(obs, json_get(rec, "obs"), obs_dim);
-        if (first_drift == steps->count && diff > TOL)
+        double diff = max_abs_diff(obs, ref_get(rec, "obs"), obs_dim);
+        if (first_drift == n_steps && diff > TOL)
             first_drift = t;
-        if (drift_1e2 == steps->count && diff > 1e-2)
+        if (drift_1e2 == n_steps && diff > 1e-2)
             drift_1e2 = t;
-        if (drift_1e1 == steps->count && diff > 1e-1)
+        if (drift_1e1 == n_steps && diff > 1e-1)
             drift_1e1 = t;
-        if (drift_floor == steps->count && diff > drift_tol)
+        if (drift_floor == n_steps && diff > drift_tol)
             drift_floor = t;
-        if (first_reward_drift == steps->count && fabs(r.reward - gym_r) > TOL)
+        if (first_reward_drift == n_steps && fabs(r.reward - gym_r) > TOL)
             first_reward_drift = t;
-        bool gym_done = json_num(json_get(rec, "terminated")) != 0.0;
+        bool gym_done = ref_num(ref_get(rec, "terminated")) != 0.0;
         if (r.terminated || gym_done) {
             ended_at = t;
             printf("    step %d: ours %s (reward %.2f), Gymnasium %s (reward %.2f)\n", t,
@@ -114,17 +115,17 @@ static int replay_steps(ppo_env *env, const json *steps, bool lander, double dri
     lander_set_replay(st, NULL, 0);
     printf("    first obs drift > %g at step %d of %d (> 1e-2 at %d, > 1e-1 at %d); first reward drift > %g at "
            "step %d; return over the common steps: ours %.2f, Gymnasium %.2f (ended at %d)\n",
-           TOL, first_drift, steps->count, drift_1e2, drift_1e1, TOL, first_reward_drift, ret_ours, ret_gym,
+           TOL, first_drift, n_steps, drift_1e2, drift_1e1, TOL, first_reward_drift, ret_ours, ret_gym,
            ended_at);
     return drift_floor;
 }
 
-static void lander_case(const json *root, const trace_case *c)
+static void lander_case(const cJSON *root, const trace_case *c)
 {
-    const json *tr = json_get(root, c->key);
-    const json *kw = json_get(tr, "kwargs");
-    bool continuous = json_num(json_get(kw, "continuous")) != 0.0;
-    bool wind = json_num(json_get(kw, "enable_wind")) != 0.0;
+    const cJSON *tr = ref_get(root, c->key);
+    const cJSON *kw = ref_get(tr, "kwargs");
+    bool continuous = ref_num(ref_get(kw, "continuous")) != 0.0;
+    bool wind = ref_num(ref_get(kw, "enable_wind")) != 0.0;
     char opts[64], err[256];
     snprintf(opts, sizeof opts, "continuous=%d,enable_wind=%d", continuous, wind);
     ppo_env *env = ppo_env_make("LunarLander-v3", opts, err, sizeof err);
@@ -133,7 +134,7 @@ static void lander_case(const json *root, const trace_case *c)
         return;
     void *st = env_state(env);
     int nd;
-    double *draws = flatten_draws(json_get(tr, "reset_draws"), &nd);
+    double *draws = flatten_draws(ref_get(tr, "reset_draws"), &nd);
     lander_set_replay(st, draws, nd);
     float obs[8];
     ppo_env_reset(env, obs);
@@ -144,29 +145,29 @@ static void lander_case(const json *root, const trace_case *c)
     /* moon_edges[0] is the y = 0 edge; edges 1..10 join the chunk points, stored as float32. */
     float xy[22];
     lander_terrain(st, xy);
-    const json *edges = json_get(tr, "moon_edges");
+    const cJSON *edges = ref_get(tr, "moon_edges");
     double terr = 0.0;
     for (int i = 1; i <= 10; i++) {
-        const json *e = json_at(edges, i);
+        const cJSON *e = ref_at(edges, i);
         for (int end = 0; end < 2; end++)
             for (int d = 0; d < 2; d++)
-                terr = fmax(terr, fabs(xy[2 * (i - 1 + end) + d] - json_num(json_at(json_at(e, end), d))));
+                terr = fmax(terr, fabs(xy[2 * (i - 1 + end) + d] - ref_num(ref_at(ref_at(e, end), d))));
     }
     CHECK(terr == 0.0, "%s: terrain differs by %g", c->key, terr);
-    double d0 = max_abs_diff(obs, json_get(tr, "reset_obs"), 8);
+    double d0 = max_abs_diff(obs, ref_get(tr, "reset_obs"), 8);
     printf("%s (%s): terrain max diff %g, reset obs max diff %.3g\n", c->key, opts, terr, d0);
     CHECK(d0 <= c->reset_tol, "%s: reset obs differs by %g", c->key, d0);
-    int drift = replay_steps(env, json_get(tr, "steps"), true, c->drift_tol, 8);
+    int drift = replay_steps(env, ref_get(tr, "steps"), true, c->drift_tol, 8);
     CHECK(drift >= c->min_steps, "%s: drift > %g at step %d, expected >= %d", c->key, c->drift_tol, drift,
           c->min_steps);
     free(draws);
     ppo_env_free(env);
 }
 
-static void walker_case(const json *root, const trace_case *c)
+static void walker_case(const cJSON *root, const trace_case *c)
 {
-    const json *tr = json_get(root, c->key);
-    bool hardcore = json_num(json_get(json_get(tr, "kwargs"), "hardcore")) != 0.0;
+    const cJSON *tr = ref_get(root, c->key);
+    bool hardcore = ref_num(ref_get(ref_get(tr, "kwargs"), "hardcore")) != 0.0;
     char err[256];
     ppo_env *env = ppo_env_make(hardcore ? "BipedalWalkerHardcore-v3" : "BipedalWalker-v3", NULL, err, sizeof err);
     CHECK(env != NULL, "make: %s", err);
@@ -174,7 +175,7 @@ static void walker_case(const json *root, const trace_case *c)
         return;
     void *st = env_state(env);
     int nd;
-    double *draws = flatten_draws(json_get(tr, "reset_draws"), &nd);
+    double *draws = flatten_draws(ref_get(tr, "reset_draws"), &nd);
     walker_set_replay(st, draws, nd);
     float obs[24];
     ppo_env_reset(env, obs);
@@ -184,23 +185,23 @@ static void walker_case(const json *root, const trace_case *c)
 
     double x[200], y[200];
     walker_terrain(st, x, y);
-    const json *terrain = json_get(tr, "terrain");
-    const json *tx = json_get(terrain, "terrain_x"), *ty = json_get(terrain, "terrain_y");
+    const cJSON *terrain = ref_get(tr, "terrain");
+    const cJSON *tx = ref_get(terrain, "terrain_x"), *ty = ref_get(terrain, "terrain_y");
     double terr = 0.0;
     for (int i = 0; i < 200; i++)
-        terr = fmax(terr, fmax(fabs(x[i] - json_num(json_at(tx, i))), fabs(y[i] - json_num(json_at(ty, i)))));
+        terr = fmax(terr, fmax(fabs(x[i] - ref_num(ref_at(tx, i))), fabs(y[i] - ref_num(ref_at(ty, i)))));
     CHECK(terr <= 1e-12, "%s: terrain differs by %g", c->key, terr);
     /* Obstacle boxes: every recorded polygon's bounding box must be one of ours (float32). */
     float rects[4 * 128];
     int n_rects = walker_obstacles(st, rects, 128);
-    const json *polys = json_get(terrain, "polygons");
-    CHECK(n_rects == polys->count, "%s: %d obstacle boxes, Gymnasium has %d", c->key, n_rects, polys->count);
+    const cJSON *polys = ref_get(terrain, "polygons");
+    CHECK(n_rects == ref_len(polys), "%s: %d obstacle boxes, Gymnasium has %d", c->key, n_rects, ref_len(polys));
     int matched = 0;
-    for (int p = 0; p < polys->count; p++) {
-        const json *poly = json_at(polys, p);
+    for (int p = 0; p < ref_len(polys); p++) {
+        const cJSON *poly = ref_at(polys, p);
         double bx1 = INFINITY, by1 = INFINITY, bx2 = -INFINITY, by2 = -INFINITY;
-        for (int v = 0; v < poly->count; v++) {
-            double px = json_num(json_at(json_at(poly, v), 0)), py = json_num(json_at(json_at(poly, v), 1));
+        for (int v = 0; v < ref_len(poly); v++) {
+            double px = ref_num(ref_at(ref_at(poly, v), 0)), py = ref_num(ref_at(ref_at(poly, v), 1));
             bx1 = fmin(bx1, px), by1 = fmin(by1, py), bx2 = fmax(bx2, px), by2 = fmax(by2, py);
         }
         for (int r = 0; r < n_rects && r < 128; r++)
@@ -210,12 +211,12 @@ static void walker_case(const json *root, const trace_case *c)
                 break;
             }
     }
-    CHECK(matched == polys->count, "%s: %d of %d obstacle polygons match ours", c->key, matched, polys->count);
-    double d0 = max_abs_diff(obs, json_get(tr, "reset_obs"), 24);
+    CHECK(matched == ref_len(polys), "%s: %d of %d obstacle polygons match ours", c->key, matched, ref_len(polys));
+    double d0 = max_abs_diff(obs, ref_get(tr, "reset_obs"), 24);
     printf("%s: terrain max diff %g, %d of %d obstacle polygons match, reset obs max diff %.3g\n", c->key, terr,
-           matched, polys->count, d0);
+           matched, ref_len(polys), d0);
     CHECK(d0 <= c->reset_tol, "%s: reset obs differs by %g", c->key, d0);
-    int drift = replay_steps(env, json_get(tr, "steps"), false, c->drift_tol, 24);
+    int drift = replay_steps(env, ref_get(tr, "steps"), false, c->drift_tol, 24);
     CHECK(drift >= c->min_steps, "%s: drift > %g at step %d, expected >= %d", c->key, c->drift_tol, drift,
           c->min_steps);
     free(draws);
@@ -224,7 +225,7 @@ static void walker_case(const json *root, const trace_case *c)
 
 int main(void)
 {
-    json *root = json_load_reference("golden_traces.json");
+    cJSON *root = ref_load("golden_traces.json");
     /* Measured (Box2D 2.4.1 vs Gymnasium's 2.3): every lander trace stays within 1e-3 for 23 steps, until
      * the third main-engine burn swings the legs into their joint limits, where 2.4's speculative limit
      * solver differs from 2.3's block solver. The walker's reset obs agrees to 2e-6, but its first step
@@ -239,6 +240,6 @@ int main(void)
         lander_case(root, &landers[i]);
     for (size_t i = 0; i < sizeof walkers / sizeof walkers[0]; i++)
         walker_case(root, &walkers[i]);
-    json_free(root);
+    cJSON_Delete(root);
     return CHECK_DONE();
 }

@@ -7,7 +7,7 @@
 
 #include "check.h"
 #include "envs/classic.h"
-#include "json.h"
+#include "reference.h"
 
 /* Absolute tolerance, scaled by max(1, |expected|): float32 observations carry ~6e-8 relative rounding. */
 #define OBS_TOL 1e-6
@@ -31,28 +31,28 @@ static double scaled_err(double got, double want) { return fabs(got - want) / fm
 
 int main(void)
 {
-    json *root = json_load_reference("golden_traces.json");
-    const json *classic = json_get(root, "classic");
+    cJSON *root = ref_load("golden_traces.json");
+    const cJSON *classic = ref_get(root, "classic");
     CHECK(classic != NULL, "golden_traces.json has no 'classic' key");
     if (!classic) {
-        json_free(root);
+        cJSON_Delete(root);
         return 1;
     }
     for (size_t e = 0; e < sizeof golden_envs / sizeof golden_envs[0]; e++) {
         const char *id = golden_envs[e].id;
-        const json *traces = json_get(classic, id);
-        CHECK(traces && traces->count > 0, "%s: no traces", id);
+        const cJSON *traces = ref_get(classic, id);
+        CHECK(traces && ref_len(traces) > 0, "%s: no traces", id);
         if (!traces)
             continue;
         double max_obs_err = 0.0, max_rew_err = 0.0;
         long n_steps = 0, n_obs = 0, n_obs_exact = 0, n_rew_exact = 0;
-        for (int t = 0; t < traces->count; t++) {
-            const json *tr = json_at(traces, t);
-            const json *reset_state = json_get(tr, "reset_state_float64");
-            const json *steps = json_get(tr, "steps");
-            CHECK(reset_state && reset_state->count == golden_envs[e].state_dim && steps && steps->count > 0,
+        for (int t = 0; t < ref_len(traces); t++) {
+            const cJSON *tr = ref_at(traces, t);
+            const cJSON *reset_state = ref_get(tr, "reset_state_float64");
+            const cJSON *steps = ref_get(tr, "steps");
+            CHECK(reset_state && ref_len(reset_state) == golden_envs[e].state_dim && steps && ref_len(steps) > 0,
                   "%s trace %d: malformed", id, t);
-            if (!reset_state || reset_state->count != golden_envs[e].state_dim || !steps || steps->count == 0)
+            if (!reset_state || ref_len(reset_state) != golden_envs[e].state_dim || !steps || ref_len(steps) == 0)
                 continue;
             char err[256];
             ppo_env *env = ppo_env_make(id, NULL, err, sizeof err);
@@ -61,48 +61,48 @@ int main(void)
                 continue;
             const ppo_env_spec *spec = ppo_env_get_spec(env);
             float obs[PPO_ENV_MAX_OBS_DIM];
-            ppo_env_seed(env, (uint64_t)json_num(json_get(tr, "seed")));
+            ppo_env_seed(env, (uint64_t)ref_num(ref_get(tr, "seed")));
             ppo_env_reset(env, obs);
             double state[4];
             for (int i = 0; i < golden_envs[e].state_dim; i++)
-                state[i] = json_num(json_at(reset_state, i));
+                state[i] = ref_num(ref_at(reset_state, i));
             golden_envs[e].set_state(env_state(env), state);
 
-            for (int k = 0; k < steps->count; k++) {
-                const json *st = json_at(steps, k);
-                const json *ja = json_get(st, "action");
+            for (int k = 0, n_k = ref_len(steps); k < n_k; k++) {
+                const cJSON *st = ref_at(steps, k);
+                const cJSON *ja = ref_get(st, "action");
                 CHECK(ja != NULL, "%s trace %d step %d: no action", id, t, k);
                 if (!ja)
                     break;
                 float action[PPO_ENV_MAX_ACTION_DIM] = {0};
-                if (ja->type == JSON_ARRAY)
-                    for (int i = 0; i < ja->count && i < PPO_ENV_MAX_ACTION_DIM; i++)
-                        action[i] = (float)json_num(json_at(ja, i));
+                if (cJSON_IsArray(ja))
+                    for (int i = 0; i < ref_len(ja) && i < PPO_ENV_MAX_ACTION_DIM; i++)
+                        action[i] = (float)ref_num(ref_at(ja, i));
                 else
-                    action[0] = (float)json_num(ja);
+                    action[0] = (float)ref_num(ja);
                 ppo_step_result r;
                 int rc = ppo_env_step(env, action, obs, &r);
                 CHECK(rc == PPO_ENV_OK, "%s trace %d step %d: step returned %d", id, t, k, rc);
                 if (rc != PPO_ENV_OK)
                     break;
                 n_steps++;
-                const json *jo = json_get(st, "obs");
-                CHECK(jo && jo->count == spec->obs_dim, "%s trace %d step %d: obs length", id, t, k);
-                for (int i = 0; jo && i < jo->count && i < spec->obs_dim; i++) {
-                    double want = json_num(json_at(jo, i));
+                const cJSON *jo = ref_get(st, "obs");
+                CHECK(jo && ref_len(jo) == spec->obs_dim, "%s trace %d step %d: obs length", id, t, k);
+                for (int i = 0; jo && i < ref_len(jo) && i < spec->obs_dim; i++) {
+                    double want = ref_num(ref_at(jo, i));
                     double d = scaled_err(obs[i], want);
                     n_obs++;
                     n_obs_exact += (double)obs[i] == want;
                     max_obs_err = fmax(max_obs_err, d);
                     CHECK(d <= OBS_TOL, "%s seed %d step %d obs[%d]: %.9g vs %.9g", id, t, k, i, obs[i], want);
                 }
-                double want_r = json_num(json_get(st, "reward"));
+                double want_r = ref_num(ref_get(st, "reward"));
                 double dr = scaled_err(r.reward, want_r);
                 max_rew_err = fmax(max_rew_err, dr);
                 n_rew_exact += r.reward == (float)want_r; /* Gymnasium's float64 reward, rounded as we store it */
                 CHECK(dr <= REWARD_TOL, "%s seed %d step %d reward: %.9g vs %.9g", id, t, k, r.reward, want_r);
-                bool want_term = json_num(json_get(st, "terminated")) != 0.0;
-                bool want_trunc = json_num(json_get(st, "truncated")) != 0.0;
+                bool want_term = ref_num(ref_get(st, "terminated")) != 0.0;
+                bool want_trunc = ref_num(ref_get(st, "truncated")) != 0.0;
                 CHECK(r.terminated == want_term, "%s seed %d step %d terminated: %d vs %d", id, t, k, r.terminated,
                       want_term);
                 CHECK(r.truncated == want_trunc, "%s seed %d step %d truncated: %d vs %d", id, t, k, r.truncated,
@@ -123,8 +123,8 @@ int main(void)
         }
         printf("%-26s %d traces, %5ld steps: max scaled obs err %.3g (%ld/%ld obs bit-exact), max scaled reward "
                "err %.3g (%ld/%ld equal to float(reward))\n",
-               id, traces->count, n_steps, max_obs_err, n_obs_exact, n_obs, max_rew_err, n_rew_exact, n_steps);
+               id, ref_len(traces), n_steps, max_obs_err, n_obs_exact, n_obs, max_rew_err, n_rew_exact, n_steps);
     }
-    json_free(root);
+    cJSON_Delete(root);
     return CHECK_DONE();
 }

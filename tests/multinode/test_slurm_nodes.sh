@@ -163,7 +163,7 @@ check_log "$submit/runs/$j3/CartPole-v1_s5_lr-1e-3.h5" CartPole-v1 5 lr=1e-3
 check_log "$submit/runs/$j3/CartPole-v1_s5_lr-3e-4.h5" CartPole-v1 5 lr=3e-4
 grep -qx "lr = 1e-3 3e-4" "$submit/runs/$j3/sweep.grid" || fail "no grid beside the sweep's logs"
 # As jobs/README.md says: read the results from the login node.
-"$py" "$repo/analysis/ppo-analyze" summary -q "$submit/runs/$j3" >"$work/summary.txt" 2>&1 || { cat "$work/summary.txt"; fail "ppo-analyze summary failed"; }
+"$py" "$repo/analysis/ppo-analyze" summary -q "$submit/runs/$j3" --out "$work/analysis" >"$work/summary.txt" 2>&1 || { cat "$work/summary.txt"; fail "ppo-analyze summary failed"; }
 [ "$(grep -c CartPole-v1 "$work/summary.txt")" -ge 2 ] || { cat "$work/summary.txt"; fail "ppo-analyze summary does not list both sweep runs"; }
 
 say "all checks passed"
