@@ -10,11 +10,12 @@ from .outputs import figure_labels
 # /config keys that differ between seeds of one experiment without changing it: the seed itself
 # and the run's context (when and where it ran, which files it wrote).
 # total_steps too: a longer run of the same experiment (or one stopped early) is still the same
-# experiment, and `threads` is only the request (threads_per_rank is what ran).
+# experiment, and `threads` is only the request (threads_per_rank is what ran). Evaluation during
+# training (eval_every, eval_every_episodes) leaves the training bit for bit as it was.
 IGNORED_FOR_GROUPING = {"seed", "run_id", "start_time", "hostnames", "version", "onednn_isa", "log", "log_trajectories",
                         "checkpoint", "checkpoint_every", "resume", "run_name", "out", "save",
                         "force", "config", "progress_interval", "progress", "eval_episodes", "check_params",
-                        "total_steps", "threads"}
+                        "total_steps", "threads", "eval_every", "eval_every_episodes"}
 
 
 def config_key(run, ignore=(), by=None):

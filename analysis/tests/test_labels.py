@@ -40,7 +40,8 @@ def runs_dir(tmp_path_factory):
     d = tmp_path_factory.mktemp("labels")
     _write(str(d / "ppo_s1.h5"), 1, PPO, 3e-4)
     _write(str(d / "rf_b1_s1.h5"), 1, RF_B1, 1e-3)
-    _write(str(d / "rf_b1_s2.h5"), 2, RF_B1, 1e-3, total_steps=np.int64(999424))  # longer run
+    _write(str(d / "rf_b1_s2.h5"), 2, RF_B1, 1e-3, total_steps=np.int64(999424),  # longer run, evaluated
+           eval_every=np.int64(5), eval_every_episodes=np.int64(10))
     _write(str(d / "rf_b0_s1.h5"), 1, RF_B0, 1e-3)
     return d
 
@@ -82,7 +83,7 @@ def test_group_labels_name_every_differing_option(runs_dir):
     assert sorted(g.label for g in groups) == sorted(LABELS.values())
     b1 = [g for g in groups if g.label == LABELS["b1"]][0]
     assert sorted(r.seed for r in b1.runs) == [1, 2]  # total_steps differs: one group still
-    assert all("total_steps" not in g.label for g in groups)
+    assert all("total_steps" not in g.label and "eval_every" not in g.label for g in groups)
 
 
 def test_curves_legend(runs_dir, tmp_path):
