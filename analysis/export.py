@@ -1,7 +1,8 @@
 """`export`: each run's data as CSV files, for pandas, spreadsheets and other plotting tools.
 
 Per run, `<run>_metrics.csv` (the /metrics columns, one row per update) and, when the log has an
-/episodes group, `<run>_episodes.csv` (one row per finished episode). Both hold what the validated
+/episodes group, `<run>_episodes.csv` (one row per finished episode), and with evaluations during
+training (--eval-every), `<run>_eval.csv` (the /eval rows). They hold what the validated
 reader (logfile.py) loaded: rows a resumed run superseded are gone and wall_time is cumulative, as in
 every other command. Columns are in analysis/README.md. TensorBoard event files are not written:
 Debian 12 packages no TensorBoard event writer (no python3-tensorboard), so CSV only."""
@@ -11,7 +12,7 @@ import io
 
 import numpy as np
 
-from .logfile import EPISODE_COLUMNS, METRIC_COLUMNS
+from .logfile import EPISODE_COLUMNS, EVAL_COLUMNS, METRIC_COLUMNS
 
 
 def table_csv(columns, names):
@@ -39,9 +40,10 @@ def run(args, runs, log):
     for r in runs:
         metrics = out.claim("%s_metrics" % r.name, ["csv"])[0]
         episodes = out.claim("%s_episodes" % r.name, ["csv"])[0] if r.has_episodes_group else None
-        plans.append((r, metrics, episodes))
+        evals = out.claim("%s_eval" % r.name, ["csv"])[0] if r.evals else None
+        plans.append((r, metrics, episodes, evals))
     written = []
-    for r, metrics, episodes in plans:
+    for r, metrics, episodes, evals in plans:
         written.append(out.write_text(metrics, table_csv(r.metrics, METRIC_COLUMNS)))
         mine = [metrics]
         if episodes:
@@ -50,5 +52,8 @@ def run(args, runs, log):
             mine.append(episodes)
         else:
             log("%s: no /episodes group in the log: wrote the metrics only" % r.path)
+        if evals:
+            written.append(out.write_text(evals, table_csv(r.evals, EVAL_COLUMNS)))
+            mine.append(evals)
         out.note(mine, titles=[r.name])
     return written

@@ -69,6 +69,9 @@ METRIC_COLUMNS = ("update", "global_step", "wall_time", "steps_per_second", "epi
 PHASES = ("env", "infer", "gae", "grad", "comm", "optim", "log")
 METRIC_COLUMNS += tuple("time_" + p for p in PHASES) + tuple("time_%s_max" % p for p in PHASES)
 EPISODE_COLUMNS = ("global_step", "update", "rank", "env_index", "return", "length", "terminated")
+# /eval (--eval-every): one row per evaluation during training
+EVAL_COLUMNS = ("update", "global_step", "wall_time", "seconds", "episodes", "return_mean", "return_std",
+                "return_min", "return_max", "length_mean", "new_best")
 INDEX_COLUMNS = ("episode_id", "offset", "length", "rank", "env_index", "update", "seed", "return")
 STEP_COLUMNS = ("obs", "actions", "rewards", "logprobs", "values", "terminated", "truncated",
                 "render")
@@ -279,6 +282,14 @@ class RunLog:
                 eps = self._keep_logged_counts(eps)
                 self.episodes = eps
         self.has_episodes_group = "episodes" in f
+
+        # evaluations during training, of the updates still logged (a resume cut the later ones)
+        self.evals = {}
+        if "eval" in f and isinstance(f["eval"], h5py.Group) and not self.evaluation:
+            ev = _read_columns(f["eval"], EVAL_COLUMNS, path)
+            if "update" in ev and "return_mean" in ev:
+                keep = np.isin(ev["update"], valid_updates)
+                self.evals = {k: v[keep] for k, v in ev.items()}
 
         self.traj_index = None
         self.traj_env = None

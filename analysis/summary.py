@@ -11,7 +11,7 @@ COLUMNS = [  # (key, header)
     ("steps_per_second", "steps/s"), ("episodes", "episodes"),
     ("final_return", "final return"), ("best_return", "best return"),
     ("threshold", "threshold"), ("solved", "solved"), ("solved_step", "solved at step"),
-    ("solved_time", "solved at (s)"), ("note", "note"),
+    ("solved_time", "solved at (s)"), ("note", "note"), ("best_eval", "best eval (update)"),
     ("options", "options"),  # last, so the columns before it keep their places in the CSV
 ]
 
@@ -29,12 +29,22 @@ def rows_for(runs, window):
         s.update(run=r.name, env=r.env, seed=r.seed, options=options[id(r)],
                  layout="%s x %s" % (r.config.get("ranks", "?"),
                                      r.config.get("threads_per_rank", "?")),
-                 note="resumed" if r.resumed else "")
+                 note="resumed" if r.resumed else "", best_eval=_best_eval(r))
         rows.append(s)
     return rows
 
 
+def _best_eval(r):
+    """(best /eval/return_mean, its update), or None for a run without evaluations during training."""
+    if not r.evals or not len(r.evals["return_mean"]):
+        return None
+    i = int(r.evals["return_mean"].argmax())
+    return float(r.evals["return_mean"][i]), int(r.evals["update"][i])
+
+
 def _cell(key, v):
+    if key == "best_eval":
+        return "" if v is None else "%s (%d)" % (fmt_num(v[0], 1), v[1])
     if key == "solved":
         return "yes" if v else "no"
     if key in ("wall_time", "solved_time"):
@@ -57,7 +67,7 @@ def table_cells(rows):
 TEXT_COLUMNS = ("run", "env", "note", "options")  # left-aligned in the text table
 
 
-def _drop_empty(head, body, keys=("options", "note")):
+def _drop_empty(head, body, keys=("options", "note", "best_eval")):
     """Leaves out the optional columns no row fills (a single config, no resumed run); returns
     the kept columns' keys too."""
     keep = [i for i, (k, _h) in enumerate(COLUMNS) if k not in keys or any(b[i] for b in body)]
@@ -88,6 +98,8 @@ def as_csv(rows):
         vals = []
         for k, _h in COLUMNS:
             v = row.get(k)
+            if k == "best_eval" and v is not None:  # the mean; its update is in the text tables
+                v = v[0]
             if v is None or (isinstance(v, float) and v != v):
                 vals.append("")
             elif isinstance(v, float):

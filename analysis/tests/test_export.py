@@ -4,13 +4,14 @@ TensorBoard files are written."""
 
 import csv
 import os
+import subprocess
 
 import h5py
 import numpy as np
 import pytest
 
-from analysis.logfile import EPISODE_COLUMNS, METRIC_COLUMNS
-from analysis.tests import synth_log
+from analysis.logfile import EPISODE_COLUMNS, EVAL_COLUMNS, METRIC_COLUMNS
+from analysis.tests import real_trainer, synth_log
 
 
 def read_csv(path):
@@ -103,3 +104,29 @@ def test_export_missing_log(run_cli, tmp_path, bad):
     code, _out, err = run_cli("export", tmp_path / bad, "--out", tmp_path / "o")
     assert code == 3 and err.strip() == "ppo-analyze: error: %s: no such file" % (tmp_path / bad)
     assert not os.path.exists(tmp_path / "o")
+
+
+def test_eval_rows_in_export_and_summary(run_cli, tmp_path):
+    """A run with --eval-every: export writes /eval exactly as <run>_eval.csv, and summary's best eval is
+    the largest /eval/return_mean with its update."""
+    binary = real_trainer.trainer_binary()
+    if not binary:
+        pytest.skip("no ppo binary (build it, or set PPO_BIN)")
+    log = str(tmp_path / "ev.h5")
+    subprocess.run([binary, "--total-steps", "10240", "--eval-every", "5", "--eval-every-episodes", "4",
+                    "--log", log], check=True, stdout=subprocess.DEVNULL, env=dict(os.environ, OMP_NUM_THREADS="1"))
+    code, out, err = run_cli("export", log, "--out", tmp_path / "o")
+    assert code == 0, err
+    assert sorted(os.listdir(tmp_path / "o")) == ["ev_episodes.csv", "ev_eval.csv", "ev_metrics.csv"]
+    _h, rows = assert_group_equal(log, "eval", str(tmp_path / "o" / "ev_eval.csv"), EVAL_COLUMNS)
+    assert len(rows) == 8
+    code, out, err = run_cli("summary", log, "--table", "csv", "--out", tmp_path / "s")
+    assert code == 0, err
+    row = dict(zip(*[r for r in csv.reader(out.splitlines())][:2]))
+    with h5py.File(log, "r") as f:
+        assert float(row["best_eval"]) == f["eval/return_mean"][()].max()
+    code, out, err = run_cli("summary", log, "--out", tmp_path / "t")
+    best = float(row["best_eval"])
+    with h5py.File(log, "r") as f:
+        update = int(f["eval/update"][int(f["eval/return_mean"][()].argmax())])
+    assert "%.1f (%d)" % (best, update) in out
