@@ -196,7 +196,13 @@ int cmd_eval(const par_layout *par, int argc, char **argv)
         } else if (!strcmp(a, "--stochastic")) {
             stochastic = true;
         } else {
-            snprintf(err, sizeof err, "eval: unknown or incomplete option '%s' (see ppo eval --help)", a);
+            static const char *const flags[] = {"--checkpoint", "--out", "--record", "--episodes", "--seed",
+                                                "--stochastic", "--help"};
+            const char *near = a[0] == '-' ? parse_nearest(a, flags, (int)(sizeof flags / sizeof flags[0])) : NULL;
+            if (near && strcmp(near, a))
+                snprintf(err, sizeof err, "eval: unknown option '%s'; did you mean %s?", a, near);
+            else
+                snprintf(err, sizeof err, "eval: unknown or incomplete option '%s' (see ppo eval --help)", a);
         }
     }
     if (!err[0] && !path)

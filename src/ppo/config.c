@@ -168,27 +168,6 @@ static int find_opt(const char *name)
     return -1;
 }
 
-/* Levenshtein distance, '-' and '_' alike; names are short (< 64 characters). */
-static int edit_distance(const char *a, const char *b)
-{
-    int prev[64], cur[64];
-    const int na = (int)strlen(a), nb = (int)strlen(b);
-    if (na >= 63 || nb >= 63)
-        return 99;
-    for (int j = 0; j <= nb; j++)
-        prev[j] = j;
-    for (int i = 1; i <= na; i++) {
-        cur[0] = i;
-        for (int j = 1; j <= nb; j++) {
-            const char x = a[i - 1] == '-' ? '_' : a[i - 1], y = b[j - 1] == '-' ? '_' : b[j - 1];
-            const int sub = prev[j - 1] + (x != y), del = prev[j] + 1, ins = cur[j - 1] + 1;
-            cur[j] = sub < del ? (sub < ins ? sub : ins) : (del < ins ? del : ins);
-        }
-        memcpy(prev, cur, sizeof(int) * (size_t)(nb + 1));
-    }
-    return prev[nb];
-}
-
 /* "--learning-rate" (dash) or "learning_rate" for an option or alias name. */
 static void config_option_flag(const char *name, bool dash, char *buf, size_t len)
 {
@@ -210,7 +189,7 @@ static void unknown_hint(const char *name, bool dash, char *buf, size_t len)
         }
     int best = -1, best_d = 99; /* an option (< N_OPTS) or an alias (N_OPTS + k) */
     for (int k = 0; k < N_OPTS + N_ALIASES; k++) {
-        const int d = edit_distance(name, k < N_OPTS ? opts[k].name : aliases[k - N_OPTS].alias);
+        const int d = parse_edit_distance(name, k < N_OPTS ? opts[k].name : aliases[k - N_OPTS].alias);
         if (d < best_d)
             best = k, best_d = d;
     }

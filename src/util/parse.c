@@ -1,9 +1,10 @@
-/* parse: strict decimal number parsing (see parse.h). */
+/* parse: strict decimal number parsing and the nearest option name (see parse.h). */
 #include "util/parse.h"
 
 #include <errno.h>
 #include <math.h>
 #include <stdlib.h>
+#include <string.h>
 
 static bool is_digit(char c) { return c >= '0' && c <= '9'; }
 
@@ -55,4 +56,36 @@ bool parse_number(const char *s, double *out)
         return false;
     *out = v;
     return true;
+}
+
+int parse_edit_distance(const char *a, const char *b)
+{
+    int prev[64], cur[64];
+    const int na = (int)strlen(a), nb = (int)strlen(b);
+    if (na >= 63 || nb >= 63)
+        return 99;
+    for (int j = 0; j <= nb; j++)
+        prev[j] = j;
+    for (int i = 1; i <= na; i++) {
+        cur[0] = i;
+        for (int j = 1; j <= nb; j++) {
+            const char x = a[i - 1] == '-' ? '_' : a[i - 1], y = b[j - 1] == '-' ? '_' : b[j - 1];
+            const int sub = prev[j - 1] + (x != y), del = prev[j] + 1, ins = cur[j - 1] + 1;
+            cur[j] = sub < del ? (sub < ins ? sub : ins) : (del < ins ? del : ins);
+        }
+        memcpy(prev, cur, sizeof(int) * (size_t)(nb + 1));
+    }
+    return prev[nb];
+}
+
+const char *parse_nearest(const char *name, const char *const *names, int n)
+{
+    int best = -1, best_d = 99;
+    for (int k = 0; k < n; k++) {
+        const int d = parse_edit_distance(name, names[k]);
+        if (d < best_d)
+            best = k, best_d = d;
+    }
+    const int len = (int)strlen(name), allowed = len < 6 ? 1 : len < 12 ? 2 : 3;
+    return best >= 0 && best_d <= allowed ? names[best] : NULL;
 }

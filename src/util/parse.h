@@ -1,4 +1,5 @@
-/* parse: strict decimal number parsing for options (command line, INI, env options, ppo eval).
+/* parse: strict decimal number parsing for options (command line, INI, env options, ppo eval), and the
+ * nearest option name to a typo.
  * Strict: no leading or trailing space, no '+', no hex, no inf/nan, so a typo is an error rather
  * than a different number. Not a general-purpose number reader. */
 #ifndef PPO_UTIL_PARSE_H
@@ -11,5 +12,12 @@ bool parse_integer(const char *s, long long lo, long long hi, long long *out);
 
 /* A finite number written as [-]digits[.digits][e[+-]digits] (or [-].digits...); false otherwise. */
 bool parse_number(const char *s, double *out);
+
+/* Levenshtein distance between two option names, '-' and '_' alike (99 for names of 63+ characters). */
+int parse_edit_distance(const char *a, const char *b);
+
+/* The candidate nearest to name when it is close enough to be a typo of it ("did you mean"): within 1
+ * edit for names under 6 characters, 2 under 12, else 3; NULL otherwise. */
+const char *parse_nearest(const char *name, const char *const *names, int n);
 
 #endif

@@ -94,6 +94,7 @@ CASES = [
     ("config: a value out of range", ["--config", "bad_range.ini"], r"gamma.*1\.5.*bad_range\.ini, line 3\b", False),
     ("config: unknown section", ["--config", "bad_section.ini"], r"bad_section\.ini, line 2\b.*section \[train\]", False),
     ("eval without --checkpoint", ["eval"], r"checkpoint", False),
+    ("eval: misspelt option", ["eval", "--episode", "3", "--checkpoint", "x.h5"], r"--episode'; did you mean --episodes\?", False),
     ("eval: missing checkpoint", ["eval", "--checkpoint", "missing.policy.h5"], r"missing\.policy\.h5", False),
     ("eval: checkpoint is not HDF5", ["eval", "--checkpoint", "notes.txt"], r"notes\.txt", False),
     ("eval: truncated checkpoint", ["eval", "--checkpoint", "truncated.policy.h5"], r"truncated\.policy\.h5", False),
