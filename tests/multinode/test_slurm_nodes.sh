@@ -124,7 +124,7 @@ wait_done "$j1"
 expect_completed "$j1" 1
 out1=$submit/slurm-ppo-multi-$j1.out
 grep -q "site set-up: sourcing $work/site.sh" "$out1" || fail "no site set-up line in $out1"
-grep -q "restart 1 on node1 (nodes node\[1-2\])" "$out1" || fail "no 'restart 1 on node1 (nodes node[1-2])' in $out1"
+grep -q "restart 1 on node1 (nodes node\[1-2\];" "$out1" || fail "no 'restart 1 on node1 (nodes node[1-2]; ...)' in $out1"
 grep -q "^resumed from" "$out1" || fail "the requeued job did not resume ($out1)"
 check_log "$log1" CartPole-v1 3 hostnames=node1,node2
 [ -z "$(find "$submit/runs/$j1" -name '*.restart*')" ] || fail "a resumed job must not start new logs"

@@ -237,8 +237,10 @@ if command -v bindfs >/dev/null && [ -c /dev/fuse ] && mkdir -p "$work/fuse-src"
     expect_completed "$j6" 0
     grep -q "is on fuse.*: HDF5_USE_FILE_LOCKING=FALSE" "$submit/slurm-ppo-$j6.out" ||
         fail "job $j6 on FUSE did not turn HDF5 file locking off"
-    check_log "$fuse_mnt/runs/$j6/CartPole-v1_s9.h5" CartPole-v1 9 complete
+    # read back after the unmount, from the directory under the mount: a reader through FUSE may see
+    # a stale size (attribute caching; as on NFS, see jobs/README.md on SWMR)
     umount "$fuse_mnt" || fail "cannot unmount $fuse_mnt"
+    check_log "$work/fuse-src/runs/$j6/CartPole-v1_s9.h5" CartPole-v1 9 complete
 else
     say "SKIP FUSE part: needs bindfs and /dev/fuse (apt-get install bindfs)"
 fi
