@@ -656,6 +656,42 @@ static int eval_measure(hid_t file, long long keep, eval_tables *ev, h5io_err *e
     return e->failed ? -1 : 0;
 }
 
+/* Largest episode return a resume takes: far beyond any Gymnasium env's, small enough that a sum of 100
+ * stays finite and exact to the cent. */
+#define MAX_EPISODE_RETURN 1e12
+
+/* The kept /episodes/return rows, read in blocks: each finite and within +-MAX_EPISODE_RETURN (a resume
+ * rebuilds the last-100 window from them). */
+static int episode_returns_check(hid_t file, hsize_t rows, h5io_err *e)
+{
+    if (rows == 0)
+        return 0;
+    hid_t d = H5Dopen2(file, "episodes/return", H5P_DEFAULT);
+    double *buf = d >= 0 ? malloc(SCAN_BLOCK * sizeof *buf) : NULL;
+    if (!buf)
+        h5io_fail(e, "/episodes/return", d < 0 ? "unreadable" : "out of memory");
+    for (hsize_t at = 0; !e->failed && at < rows;) {
+        hsize_t count = rows - at < SCAN_BLOCK ? rows - at : SCAN_BLOCK;
+        hid_t fs = H5Dget_space(d), ms = H5Screate_simple(1, &count, NULL);
+        if (fs < 0 || ms < 0 || H5Sselect_hyperslab(fs, H5S_SELECT_SET, &at, NULL, &count, NULL) < 0 ||
+            H5Dread(d, H5T_NATIVE_DOUBLE, ms, fs, H5P_DEFAULT, buf) < 0)
+            h5io_fail(e, "/episodes/return", "unreadable (truncated or corrupt?)");
+        for (hsize_t k = 0; !e->failed && k < count; k++)
+            if (!(fabs(buf[k]) <= MAX_EPISODE_RETURN))
+                h5io_fail(e, "/episodes/return", "row %llu is %g, not a finite return within +-%g (corrupt)",
+                          (unsigned long long)(at + k), buf[k], MAX_EPISODE_RETURN);
+        if (ms >= 0)
+            H5Sclose(ms);
+        if (fs >= 0)
+            H5Sclose(fs);
+        at += count;
+    }
+    free(buf);
+    if (d >= 0)
+        H5Dclose(d);
+    return e->failed ? -1 : 0;
+}
+
 /* The whole read-only check of a log to resume into; fills the kept row counts of probe. */
 static int log_measure(hid_t file, const h5log_resume *want, h5log *probe, h5io_err *e)
 {
@@ -685,6 +721,8 @@ static int log_measure(hid_t file, const h5log_resume *want, h5log *probe, h5io_
         table_measure(file, "metrics", metric_cols, N_MCOLS, keep, true, (hsize_t)keep, &probe->metrics.rows, e);
     if (!e->failed)
         table_measure(file, "episodes", episode_cols, N_ECOLS, keep, false, max_eps, &probe->episodes.rows, e);
+    if (!e->failed)
+        episode_returns_check(file, probe->episodes.rows, e);
     if (!e->failed)
         traj_measure(file, want, max_eps, &probe->traj, e);
     if (!e->failed)
@@ -901,6 +939,12 @@ long long h5log_kept_returns(h5log *log, int64_t **update, double **ret, char *e
         if (fs >= 0)
             H5Sclose(fs);
     }
+    for (hsize_t k = 0; rc == 0 && k < n; k++)
+        if (!(fabs((*ret)[k]) <= MAX_EPISODE_RETURN)) { /* checked before the reopen: the file changed since */
+            rc = -1;
+            snprintf(cause, sizeof cause, "/episodes/return row %llu is %g (changed since it was checked)",
+                     (unsigned long long)k, (*ret)[k]);
+        }
     if (rc) {
         snprintf(err, err_len, "cannot read the kept /episodes rows (%llu) of log %s: %s", (unsigned long long)n,
                  log->path, cause);

@@ -140,6 +140,11 @@ CASES = [
     ("metrics extent 2^61", "run.h5", lambda d: resize(d, "metrics/update", 2**61), [RESUME_POLICY], "metrics/update"),
     ("episodes extent 2^61", "run.h5", lambda d: resize(d, "episodes/update", 2**61), [RESUME_POLICY],
      "episodes/update"),
+    # the kept episode returns rebuild the last-100 window: refused before the log is cut
+    ("episode return NaN", "run.h5", lambda d: poke_column(d, "episodes/return", 0, np.nan), [RESUME_CKPT],
+     "episodes/return"),
+    ("episode return 1e308", "run.h5", lambda d: poke_column(d, "episodes/return", -1, 1e308), [RESUME_POLICY],
+     "episodes/return"),
     ("column not extendible", "run.h5",
      dataset_set("run.h5", "episodes/length", lambda f, p, old: f.create_dataset(p, data=old)),
      [RESUME_CKPT], "episodes/length"),
@@ -207,6 +212,11 @@ CASES = [
                                                       lambda f, p, old: f.create_dataset(p, data=np.ones(3))),
      [RESUME_CKPT], "train"),
 ]
+
+
+def poke_column(d, column, row, value):
+    with h5py.File(d / "run.h5", "r+") as f:
+        f[column][row] = value
 
 
 def resize(d, column, n):
