@@ -68,10 +68,14 @@ METRIC_COLUMNS = ("update", "global_step", "wall_time", "steps_per_second", "epi
 # time_<phase>_max (the slowest rank), seconds; logs from before 2026-12-01 have none.
 PHASES = ("env", "infer", "gae", "grad", "comm", "optim", "log")
 METRIC_COLUMNS += tuple("time_" + p for p in PHASES) + tuple("time_%s_max" % p for p in PHASES)
+# Largest episode return a log may hold (the trainer's resume check, src/log/h5log.c): far beyond any
+# Gymnasium env's, small enough that means over many episodes stay finite.
+MAX_EPISODE_RETURN = 1e12
 EPISODE_COLUMNS = ("global_step", "update", "rank", "env_index", "return", "length", "terminated")
 # /eval (--eval-every): one row per evaluation during training
 EVAL_COLUMNS = ("update", "global_step", "wall_time", "seconds", "episodes", "return_mean", "return_std",
                 "return_min", "return_max", "length_mean", "new_best")
+EVAL_FINITE = ("return_mean", "return_std", "return_min", "return_max", "length_mean")
 INDEX_COLUMNS = ("episode_id", "offset", "length", "rank", "env_index", "update", "seed", "return")
 STEP_COLUMNS = ("obs", "actions", "rewards", "logprobs", "values", "terminated", "truncated",
                 "render")
@@ -150,11 +154,31 @@ def check_header(f, path):
     return version_int
 
 
-def _read_dataset(ds):
+# A dataset's extent may claim at most what its file storage can hold: raw bytes for uncompressed data,
+# DEFLATE's largest ratio (1032:1, zlib's technical notes) for compressed, plus 1 MiB of slack. A crafted
+# extent (2^40 rows and nothing stored) is refused before anything is allocated for it.
+MAX_DEFLATE_RATIO = 1100
+EXTENT_SLACK_BYTES = 1 << 20
+
+
+def _check_extent(ds, path):
+    logical = int(np.prod(ds.shape, dtype=np.float64)) * ds.dtype.itemsize if ds.shape else ds.dtype.itemsize
+    try:
+        stored = ds.id.get_storage_size()
+    except Exception:
+        stored = 0
+    ratio = MAX_DEFLATE_RATIO if ds.compression else 1
+    if logical > stored * ratio + EXTENT_SLACK_BYTES:
+        raise NotPpoLog("%s: not a valid ppo log (%s claims shape %s, %d bytes, but the file stores %d bytes of it: "
+                        "a damaged extent)" % (path, ds.name, ds.shape, logical, stored))
+
+
+def _read_dataset(ds, path):
     try:
         ds.refresh()  # SWMR: see the writer's latest flushed extent
     except Exception:  # not opened in SWMR mode, or an HDF5 without refresh
         pass
+    _check_extent(ds, path)  # after the refresh: the extent about to be read
     return ds[()]
 
 
@@ -166,6 +190,7 @@ def _numeric(ds, path, ndim=(1,)):
     if ds.dtype.kind not in "biuf" or ds.ndim not in ndim:
         raise NotPpoLog("%s: not a valid ppo log (%s holds %s of shape %s, expected a %s numeric array)"
                         % (path, ds.name, ds.dtype, ds.shape, " or ".join("%d-D" % n for n in ndim)))
+    _check_extent(ds, path)
 
 
 # counters and indices: int64 in the schema, never negative (checked by _index_column)
@@ -181,7 +206,7 @@ def _read_columns(group, names, path):
     for name in names:
         if name in group:
             _numeric(group[name], path)
-            cols[name] = np.asarray(_read_dataset(group[name]))
+            cols[name] = np.asarray(_read_dataset(group[name], path))
             if name in INTEGER_COLUMNS:
                 cols[name] = _index_column(cols[name], "%s/%s" % (group.name, name), path)
     if cols:
@@ -279,6 +304,9 @@ class RunLog:
                 keep = _supersede(eps["update"], strict=True)
                 keep &= np.isin(eps["update"], valid_updates)
                 eps = {k: v[keep] for k, v in eps.items()}
+                if not (np.abs(eps["return"]) <= MAX_EPISODE_RETURN).all():  # as a resume refuses them
+                    raise NotPpoLog("%s: not a valid ppo log (/episodes/return holds NaN, inf or a value beyond "
+                                    "+-%g)" % (path, MAX_EPISODE_RETURN))
                 eps = self._keep_logged_counts(eps)
                 self.episodes = eps
         self.has_episodes_group = "episodes" in f
@@ -290,6 +318,9 @@ class RunLog:
             if "update" in ev and "return_mean" in ev:
                 keep = np.isin(ev["update"], valid_updates)
                 self.evals = {k: v[keep] for k, v in ev.items()}
+                for k in EVAL_FINITE:  # the trainer refuses to log anything else
+                    if k in self.evals and not np.isfinite(self.evals[k]).all():
+                        raise NotPpoLog("%s: not a valid ppo log (/eval/%s holds NaN or inf)" % (path, k))
 
         self.traj_index = None
         self.traj_env = None
@@ -427,7 +458,7 @@ class RunLog:
             t = f["trajectories"]
             if "actions" not in t:
                 raise MissingData("%s: /trajectories/actions is missing" % self.path)
-            acts = np.asarray(_read_dataset(t["actions"]), dtype=np.float64)
+            acts = np.asarray(_read_dataset(t["actions"], self.path), dtype=np.float64)
         finally:
             f.close()
         if not np.isfinite(acts).all():  # the trainer stops before it would log one

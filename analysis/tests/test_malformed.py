@@ -95,6 +95,50 @@ def test_all_nan_returns(run_cli, tmp_path):
         _check_clean(run_cli, cmd, p, tmp_path / "o")  # no RuntimeWarning, no traceback
 
 
+def _add_eval(path, rows=3):
+    """An /eval group as --eval-every writes it (rows at updates 2, 4, ...)."""
+    with h5py.File(path, "r+") as f:
+        g = f.create_group("eval")
+        upd = np.arange(1, rows + 1, dtype=np.int64) * 2
+        for name, data in (("update", upd), ("global_step", upd * 64), ("episodes", np.full(rows, 4, np.int64)),
+                           ("return_mean", np.linspace(10, 30, rows)), ("return_std", np.ones(rows)),
+                           ("return_min", np.linspace(9, 29, rows)), ("return_max", np.linspace(11, 31, rows)),
+                           ("length_mean", np.linspace(10, 30, rows)), ("wall_time", np.linspace(0.1, 0.3, rows)),
+                           ("seconds", np.full(rows, 0.01)), ("new_best", np.ones(rows, np.uint8))):
+            g.create_dataset(name, data=data, maxshape=(None,), chunks=(256,))
+
+
+@pytest.mark.parametrize("name", ["metrics/entropy", "episodes/return", "eval/return_mean", "trajectories/actions"])
+def test_huge_extent_is_refused_before_it_is_read(run_cli, tmp_path, name):
+    """A column claiming 2^40 rows with nothing stored: one error line naming it, nothing allocated
+    (it was a MemoryError, 'internal error', for /metrics and /eval)."""
+    p = _log(tmp_path)
+    _add_eval(p)
+    with h5py.File(p, "r+") as f:
+        old = f[name]
+        shape = (2 ** 40,) + old.shape[1:]
+        kw = {"compression": "gzip"} if name.startswith("trajectories/") else {}
+        dtype = old.dtype
+        del f[name]
+        f.create_dataset(name, shape=shape, maxshape=(None,) + shape[1:], chunks=(256,) + shape[1:], dtype=dtype, **kw)
+    for cmd in ("summary", "export", "curves", "actions"):
+        code, line = _check_clean(run_cli, cmd, p, tmp_path / "o")
+        if cmd in ("summary", "export") or name.startswith("trajectories/"):
+            assert code == EXIT_NOT_PPO_LOG and "/" + name in line and "damaged extent" in line, (cmd, line)
+
+
+@pytest.mark.parametrize("name,value", [("episodes/return", np.nan), ("episodes/return", 1e308),
+                                        ("eval/return_mean", np.nan), ("eval/return_max", np.inf)])
+def test_returns_outside_what_the_trainer_writes(run_cli, tmp_path, name, value):
+    p = _log(tmp_path)
+    _add_eval(p)
+    with h5py.File(p, "r+") as f:
+        f[name][1] = value
+    for cmd in ("summary", "export"):
+        code, line = _check_clean(run_cli, cmd, p, tmp_path / "o")
+        assert code == EXIT_NOT_PPO_LOG and "/" + name in line, (cmd, line)
+
+
 @pytest.mark.parametrize("group", ["metrics", "config", "episodes", "trajectories",
                                    "trajectories/index", "trajectories/obs"])
 def test_missing_group(run_cli, tmp_path, group):
