@@ -8,7 +8,7 @@
  *     ppo_env *env = ppo_env_make("CartPole-v1", NULL, err, sizeof err);
  *     if (!env) { fprintf(stderr, "%s\n", err); return 1; }
  *     const ppo_env_spec *spec = ppo_env_get_spec(env);
- *     float obs[PPO_ENV_MAX_OBS_DIM];
+ *     float obs[PPO_ENV_MAX_OBS_DIM]; // vector envs; size an image env's buffer from spec->obs_dim
  *     ppo_env_seed(env, 42);
  *     ppo_env_reset(env, obs);
  *     ppo_step_result r;
@@ -26,18 +26,27 @@
 extern "C" {
 #endif
 
-#define PPO_ENV_MAX_OBS_DIM 32
+#define PPO_ENV_MAX_OBS_DIM 32 /* vector observations; images are larger (obs_kind) */
 #define PPO_ENV_MAX_ACTION_DIM 8
 
 typedef struct ppo_env ppo_env;
 
 typedef enum { PPO_ACTION_DISCRETE = 0, PPO_ACTION_CONTINUOUS = 1 } ppo_action_kind;
 
+/* A vector observation is obs_dim floats with per-component bounds (at most PPO_ENV_MAX_OBS_DIM);
+ * an image (CarRacing-v3) is obs_height x obs_width x obs_channels pixel values 0..255 as floats,
+ * row-major, top row first, channels last (Gymnasium's array), obs_dim of them. */
+typedef enum { PPO_OBS_VECTOR = 0, PPO_OBS_IMAGE = 1 } ppo_obs_kind;
+
 /* What an environment looks like from outside; constant for the env's lifetime. */
 typedef struct {
     const char *id;              /* Gymnasium id, e.g. "CartPole-v1" */
     int obs_dim;                 /* length of an observation row */
-    float obs_low[PPO_ENV_MAX_OBS_DIM];  /* observation-space bounds (+-INFINITY when unbounded) */
+    ppo_obs_kind obs_kind;
+    int obs_height, obs_width, obs_channels; /* images only; 0 for vector observations */
+    /* Vector observations only (obs_dim <= PPO_ENV_MAX_OBS_DIM): observation-space bounds
+     * (+-INFINITY when unbounded). Zero for images, whose values are 0..255. */
+    float obs_low[PPO_ENV_MAX_OBS_DIM];
     float obs_high[PPO_ENV_MAX_OBS_DIM];
     ppo_action_kind action_kind;
     int action_count;            /* discrete: number of actions; continuous: 0 */
@@ -72,7 +81,8 @@ const ppo_env_spec *ppo_env_get_spec(const ppo_env *env);
  * that stream. An env that was never seeded behaves as if seeded with 0. */
 void ppo_env_seed(ppo_env *env, uint64_t seed);
 
-/* Starts a new episode and writes obs_dim floats into obs. */
+/* Starts a new episode and writes obs_dim floats into obs (for an image env, e.g. CarRacing-v3's
+ * 96 x 96 x 3 = 27648, more than PPO_ENV_MAX_OBS_DIM: size the buffer from the spec). */
 void ppo_env_reset(ppo_env *env, float *obs);
 
 /* Applies `action` (action_dim floats; a discrete index is passed as its float value) and writes the

@@ -8,6 +8,7 @@ extern const env_class lunar_lander_class;            /* LunarLander-v3 */
 extern const env_class lunar_lander_continuous_class; /* LunarLanderContinuous-v3 = continuous=1 */
 extern const env_class bipedal_walker_class;          /* BipedalWalker-v3 */
 extern const env_class bipedal_walker_hardcore_class; /* BipedalWalkerHardcore-v3 = hardcore=1 */
+extern const env_class car_racing_class;              /* CarRacing-v3 (image observations) */
 
 /* Test hooks (golden traces): from now on every random draw the env would make is taken, in order,
  * from draws[0..n) instead (the values Gymnasium's np_random returned: uniform outputs, integers as
@@ -42,5 +43,27 @@ typedef struct {
     bool game_over;
 } walker_debug;
 void walker_get_debug(const void *state, walker_debug *out);
+
+/* CarRacing-v3 (car_racing.c). Replay as above; the reset draws are Gymnasium's: with domain_randomize
+ * 3 road, 3 background colour uniforms and integers(3), then per track attempt 12 x (noise, rad). */
+void car_racing_set_replay(void *state, const double *draws, int n);
+int car_racing_replay_used(const void *state);
+int car_racing_replay_overrun(const void *state);
+/* The last reset's track (env.track): alpha, beta, x, y per point into abxy[4 * max]; returns the
+ * number of points (= road tiles). */
+int car_racing_track(const void *state, double *abxy, int max);
+
+typedef struct {
+    double hull[6];     /* x, y, angle, vx, vy, omega (Box2D's float32 values) */
+    double wheel[4][5]; /* x, y, angle, phase, omega per wheel, WHEELPOS order */
+    double steer_angle; /* wheels[0].joint.angle */
+    double gas[4], brake[4], steer[4];
+    int wheel_tiles[4]; /* road tiles under each wheel */
+    int tile_visited_count, n_track, n_road;
+    double reward;      /* env.reward: the episode's return so far */
+    double fuel_spent;
+    bool new_lap;
+} car_racing_debug;
+void car_racing_get_debug(const void *state, car_racing_debug *out);
 
 #endif

@@ -70,6 +70,7 @@ b2FixtureDef fixture_def(const b2Shape *shape, const b2w_fixture_def *fd)
     f.restitution = fd->restitution;
     f.filter.categoryBits = fd->category_bits;
     f.filter.maskBits = fd->mask_bits;
+    f.isSensor = fd->is_sensor;
     return f;
 }
 
@@ -130,7 +131,7 @@ float b2w_world_raycast(b2w_world *w, float x1, float y1, float x2, float y2, ui
 b2w_fixture_def b2w_fixture_def_default(void)
 {
     const b2FixtureDef d;
-    return b2w_fixture_def{d.density, d.friction, d.restitution, d.filter.categoryBits, d.filter.maskBits};
+    return b2w_fixture_def{d.density, d.friction, d.restitution, d.filter.categoryBits, d.filter.maskBits, d.isSensor};
 }
 
 b2w_body *b2w_body_create(b2w_world *w, bool dynamic, float x, float y, float angle, int tag)
@@ -184,6 +185,13 @@ void b2w_body_get(const b2w_body *b, b2w_body_state *out)
 }
 
 bool b2w_body_awake(const b2w_body *b) { return body(b)->IsAwake(); }
+
+void b2w_body_world_vector(const b2w_body *b, float lx, float ly, float out[2])
+{
+    const b2Vec2 v = body(b)->GetWorldVector(b2Vec2(lx, ly));
+    out[0] = v.x;
+    out[1] = v.y;
+}
 
 void b2w_body_apply_force_to_center(b2w_body *b, float fx, float fy)
 {

@@ -1,7 +1,7 @@
 /* box2d_world: the small C interface over Box2D 2.4.1 that the Box2D envs (lunar_lander.c,
- * bipedal_walker.c) use. Only what those envs need: one world with a contact callback, static and
- * dynamic bodies with polygon/box/edge fixtures, revolute joints with explicit reference angles,
- * forces, impulses, a closest-hit ray cast and the awake flag.
+ * bipedal_walker.c, car_racing.c) use. Only what those envs need: one world with a contact callback, static and
+ * dynamic bodies with polygon/box/edge fixtures (sensors too), revolute joints with explicit reference
+ * angles, forces, impulses, world vectors, a closest-hit ray cast and the awake flag.
  *
  * Not thread-safe per world; distinct worlds may be stepped concurrently from different threads.
  * Implemented in box2d_world.cpp, the project's one C++ file. Internal header. */
@@ -39,9 +39,11 @@ float b2w_world_raycast(b2w_world *w, float x1, float y1, float x2, float y2, ui
 typedef struct {
     float density, friction, restitution;
     uint16_t category_bits, mask_bits;
+    bool is_sensor; /* reports contacts (b2w_contact_fn) but exerts no force: CarRacing's road tiles */
 } b2w_fixture_def;
 
-/* Box2D's fixture defaults: density 0, friction 0.2, restitution 0, category 0x0001, mask 0xFFFF. */
+/* Box2D's fixture defaults: density 0, friction 0.2, restitution 0, category 0x0001, mask 0xFFFF,
+ * not a sensor. */
 b2w_fixture_def b2w_fixture_def_default(void);
 
 b2w_body *b2w_body_create(b2w_world *w, bool dynamic, float x, float y, float angle, int tag);
@@ -57,6 +59,8 @@ typedef struct {
 
 void b2w_body_get(const b2w_body *b, b2w_body_state *out);
 bool b2w_body_awake(const b2w_body *b);
+/* The body's local vector (lx, ly) in world axes, with Box2D's float32 rotation (GetWorldVector). */
+void b2w_body_world_vector(const b2w_body *b, float lx, float ly, float out[2]);
 /* All of these wake the body, as Gymnasium's calls (wake=True) do. */
 void b2w_body_apply_force_to_center(b2w_body *b, float fx, float fy);
 void b2w_body_apply_torque(b2w_body *b, float torque);

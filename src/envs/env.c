@@ -34,10 +34,12 @@ struct ppo_env {
     /* The replay log of a class whose state cannot be copied (Box2D worlds): the RNG as it was before
      * the last reset, every action since and the last observation. A snapshot is that log; a restore
      * runs the episode again, which gives the same bits because stepping is deterministic. NULL
-     * action_log for plain-state classes and for envs without a time limit. */
+     * action_log for plain-state classes and for envs without a time limit. Heap buffers, sized at
+     * make: an image observation is far larger than a vector one. */
     rng_t reset_rng;
     float *action_log; /* (max_episode_steps, action_dim) */
-    float last_obs[PPO_ENV_MAX_OBS_DIM];
+    float *last_obs;   /* (obs_dim) */
+    float *replay_obs; /* (obs_dim) scratch for env_restore's replay */
 };
 
 static void set_err(char *err, size_t len, const char *fmt, const char *a, const char *b)
@@ -201,7 +203,9 @@ ppo_env *ppo_env_make(const char *id, const char *options, char *err, size_t err
         }
     if (!cls->plain_state && env->spec.max_episode_steps > 0) {
         env->action_log = calloc((size_t)env->spec.max_episode_steps * (size_t)env->spec.action_dim, sizeof(float));
-        if (!env->action_log) {
+        env->last_obs = calloc((size_t)env->spec.obs_dim, sizeof(float));
+        env->replay_obs = calloc((size_t)env->spec.obs_dim, sizeof(float));
+        if (!env->action_log || !env->last_obs || !env->replay_obs) {
             set_err(err, err_len, "out of memory making env '%s'%s", id, "");
             ppo_env_free(env);
             return NULL;
@@ -218,6 +222,8 @@ void ppo_env_free(ppo_env *env)
     if (env->cls->destroy)
         env->cls->destroy(env->state);
     free(env->action_log);
+    free(env->last_obs);
+    free(env->replay_obs);
     free(env->state);
     free(env);
 }
@@ -285,7 +291,8 @@ typedef struct {
 } env_generic_state;
 
 /* Of a replayed class: the generic fields, what the replay starts from and must arrive at, then the
- * actions, max_episode_steps x action_dim floats, unused rows zero. */
+ * actions, max_episode_steps x action_dim floats, unused rows zero. A vector env's last observation is
+ * in last_obs; an image env's (obs_dim floats) follows the actions, last_obs staying zero. */
 typedef struct {
     env_generic_state generic;
     rng_t reset_rng;
@@ -297,11 +304,18 @@ static size_t env_log_bytes(const ppo_env *env)
     return sizeof(float) * (size_t)env->spec.max_episode_steps * (size_t)env->spec.action_dim;
 }
 
+static bool env_obs_in_header(const ppo_env *env) { return env->spec.obs_dim <= PPO_ENV_MAX_OBS_DIM; }
+
+static size_t env_obs_tail_bytes(const ppo_env *env)
+{
+    return env_obs_in_header(env) ? 0 : sizeof(float) * (size_t)env->spec.obs_dim;
+}
+
 size_t env_snapshot_size(const ppo_env *env)
 {
     if (env->cls->plain_state)
         return sizeof(env_generic_state) + env->cls->state_size;
-    return env->action_log ? sizeof(env_replay_state) + env_log_bytes(env) : 0;
+    return env->action_log ? sizeof(env_replay_state) + env_log_bytes(env) + env_obs_tail_bytes(env) : 0;
 }
 
 void env_snapshot(const ppo_env *env, void *buf)
@@ -324,12 +338,14 @@ void env_snapshot(const ppo_env *env, void *buf)
     h.generic.episode_over = env->episode_over;
     h.generic.was_reset = env->was_reset;
     h.reset_rng = env->reset_rng;
-    memcpy(h.last_obs, env->last_obs, sizeof h.last_obs);
+    if (env_obs_in_header(env))
+        memcpy(h.last_obs, env->last_obs, sizeof(float) * (size_t)env->spec.obs_dim);
     memcpy(buf, &h, sizeof h);
     char *actions = (char *)buf + sizeof h;
     const size_t used = sizeof(float) * (size_t)env->elapsed * (size_t)env->spec.action_dim;
     memcpy(actions, env->action_log, used);
     memset(actions + used, 0, env_log_bytes(env) - used);
+    memcpy(actions + env_log_bytes(env), env->last_obs, env_obs_tail_bytes(env));
 }
 
 /* Checks a snapshot's generic fields before any is copied into the env: the flags must be bytes 0 or 1
@@ -382,19 +398,20 @@ int env_restore(ppo_env *env, const void *buf)
         return 0;
     }
     const size_t dim = (size_t)env->spec.action_dim;
-    float obs[PPO_ENV_MAX_OBS_DIM], action[PPO_ENV_MAX_ACTION_DIM];
+    float action[PPO_ENV_MAX_ACTION_DIM];
     ppo_step_result r;
     env->rng = h.reset_rng;
-    ppo_env_reset(env, obs);
+    ppo_env_reset(env, env->replay_obs);
     for (int i = 0; i < h.generic.elapsed; i++) {
         memcpy(action, actions + sizeof(float) * (size_t)i * dim, sizeof(float) * dim);
-        if (ppo_env_step(env, action, obs, &r) != PPO_ENV_OK)
+        if (ppo_env_step(env, action, env->replay_obs, &r) != PPO_ENV_OK)
             return -1;
     }
     /* the replay must arrive where the run was: the same RNG words, observation and flags */
+    const void *saved_obs = env_obs_in_header(env) ? (const void *)h.last_obs : actions + env_log_bytes(env);
     const bool same = !memcmp(&env->rng, &h.generic.rng, sizeof env->rng) &&
                       env->episode_over == h.generic.episode_over &&
-                      !memcmp(env->last_obs, h.last_obs, sizeof(float) * (size_t)env->spec.obs_dim);
+                      !memcmp(env->last_obs, saved_obs, sizeof(float) * (size_t)env->spec.obs_dim);
     return same ? 0 : -1;
 }
 

@@ -12,6 +12,7 @@ const env_class *const env_registry[] = {
     &lunar_lander_continuous_class,
     &bipedal_walker_class,
     &bipedal_walker_hardcore_class,
+    &car_racing_class,
 };
 
 const int env_registry_count = (int)(sizeof env_registry / sizeof env_registry[0]);
