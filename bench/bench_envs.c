@@ -34,7 +34,10 @@ static double run(const char *id, int threads, long steps)
             rng_t rng;
             rng_seed(&rng, (uint64_t)omp_get_thread_num() + 1);
             ppo_env_seed(env, (uint64_t)omp_get_thread_num());
-            float obs[PPO_ENV_MAX_OBS_DIM], action[PPO_ENV_MAX_ACTION_DIM];
+            float action[PPO_ENV_MAX_ACTION_DIM];
+            float *obs = malloc(sizeof(float) * (size_t)s->obs_dim); /* (obs_dim): images are large */
+            if (!obs)
+                abort();
             ppo_env_reset(env, obs);
 #pragma omp barrier
 #pragma omp master
@@ -53,6 +56,7 @@ static double run(const char *id, int threads, long steps)
 #pragma omp barrier
 #pragma omp master
             end = now_seconds();
+            free(obs);
             ppo_env_free(env);
         }
     }

@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "envs/env_class.h"
 #include "log/checkpoint.h"
 #include "nn/policy.h"
 #include "ppo/config.h"
@@ -49,6 +50,10 @@ static int build_model(const char *path, const checkpoint *ck, policy_model *pm,
     }
     *spec = *ppo_env_get_spec(env);
     ppo_env_free(env);
+    if (env_spec_require_vector(spec, "a policy", why, sizeof why)) {
+        snprintf(err, err_len, "checkpoint %s: %s", path, why);
+        return -1;
+    }
     int hidden[NN_MAX_LAYERS];
     const int nh = config_hidden_sizes(ck->hidden, hidden, NN_MAX_LAYERS - 1);
     nn_activation act;

@@ -11,6 +11,7 @@
 #include <unistd.h>
 
 #include "cli/commands.h"
+#include "envs/env_class.h"
 #include "log/checkpoint.h"
 #include "log/h5io.h"
 #include "log/h5log.h"
@@ -236,6 +237,8 @@ int cmd_eval(const par_layout *par, int argc, char **argv)
     if (policy_nonfinite(&ck, what, sizeof what)) {
         fprintf(stderr, "ppo: error: checkpoint %s: not a usable policy: %s (a diverged or corrupt run)\n", path, what);
     } else if (!env) {
+        fprintf(stderr, "ppo: error: checkpoint %s: %s\n", path, err);
+    } else if (env_spec_require_vector(ppo_env_get_spec(env), "evaluating", err, sizeof err)) {
         fprintf(stderr, "ppo: error: checkpoint %s: %s\n", path, err);
     } else if (nn_activation_parse(ck.activation, &act)) {
         fprintf(stderr, "ppo: error: checkpoint %s: unknown activation '%s'\n", path, ck.activation);

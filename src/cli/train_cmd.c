@@ -15,6 +15,7 @@
 #include "cli/fault_hooks.h"
 #include "cli/progress.h"
 #include "cli/run_gather.h"
+#include "envs/env_class.h"
 #include "log/checkpoint.h"
 #include "log/h5log.h"
 #include "log/run_files.h"
@@ -95,6 +96,10 @@ static int check_env_and_memory(train_run *r)
     if (!probe)
         return fail(r, EXIT_BAD_INPUT);
     const ppo_env_spec *ps = ppo_env_get_spec(probe);
+    if (env_spec_require_vector(ps, "training", r->err, sizeof r->err)) {
+        ppo_env_free(probe);
+        return fail(r, EXIT_BAD_INPUT);
+    }
     float obs[PPO_ENV_MAX_OBS_DIM];
     ppo_env_reset(probe, obs); /* a Box2D env builds its bodies here */
     const double env_bytes = heap_bytes() - heap_before; /* one env (BipedalWalker: ~0.3 MB) */

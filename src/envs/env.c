@@ -415,6 +415,16 @@ int env_restore(ppo_env *env, const void *buf)
     return same ? 0 : -1;
 }
 
+int env_spec_require_vector(const ppo_env_spec *spec, const char *what, char *err, size_t err_len)
+{
+    if (spec->obs_kind == PPO_OBS_VECTOR && spec->obs_dim <= PPO_ENV_MAX_OBS_DIM)
+        return 0;
+    if (err && err_len)
+        snprintf(err, err_len, "%s has image observations (%dx%dx%d); %s on pixels needs --net cnn, which is not built yet",
+                 spec->id, spec->obs_height, spec->obs_width, spec->obs_channels, what);
+    return -1;
+}
+
 void *env_state(ppo_env *env) { return env->state; }
 
 const env_class *env_get_class(const ppo_env *env) { return env->cls; }

@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "envs/env_class.h"
 #include "ppo/loss.h"
 #include "util/rng.h"
 
@@ -68,6 +69,10 @@ eval_runner *eval_runner_create(const policy_model *pm, const float *params, con
             return NULL;
         }
     const ppo_env_spec *spec = ppo_env_get_spec(r->envs[0]);
+    if (env_spec_require_vector(spec, "evaluating", err, err_len)) {
+        eval_runner_free(r);
+        return NULL;
+    }
     r->od = spec->obs_dim;
     r->ad = spec->action_dim;
     r->max_steps = spec->max_episode_steps > 0 ? spec->max_episode_steps : 1;

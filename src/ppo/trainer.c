@@ -273,6 +273,9 @@ trainer *trainer_create(const ppo_config *cfg, const par_layout *par, char *err,
     }
     if (ok) {
         t->spec = *ppo_env_get_spec(t->envs[0]);
+        ok = env_spec_require_vector(&t->spec, "training", err, err_len) == 0;
+    }
+    if (ok) {
         t->od = t->spec.obs_dim;
         t->ad = t->spec.action_dim;
         int hidden[16];
