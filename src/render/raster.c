@@ -203,7 +203,7 @@ static int clip_line(raster_canvas c, int16_t *x1, int16_t *y1, int16_t *x2, int
 
 /* SDL_gfx _aalineColor(draw_endpoint = 0): Wu's line with 8-bit weights from a 32-bit error
  * accumulator; the first (unsorted) end drawn opaque, the last end not drawn. */
-static void aaline(raster_canvas c, int16_t x1, int16_t y1, int16_t x2, int16_t y2, uint32_t rgb)
+void raster_gfx_aaline(raster_canvas c, int16_t x1, int16_t y1, int16_t x2, int16_t y2, uint32_t rgb)
 {
     if (!clip_line(c, &x1, &y1, &x2, &y2))
         return;
@@ -274,8 +274,8 @@ void raster_gfx_aapolygon(raster_canvas c, const int16_t *vx, const int16_t *vy,
     if (n < 3)
         return;
     for (int i = 1; i < n; i++)
-        aaline(c, vx[i - 1], vy[i - 1], vx[i], vy[i], rgb);
-    aaline(c, vx[n - 1], vy[n - 1], vx[0], vy[0], rgb);
+        raster_gfx_aaline(c, vx[i - 1], vy[i - 1], vx[i], vy[i], rgb);
+    raster_gfx_aaline(c, vx[n - 1], vy[n - 1], vx[0], vy[0], rgb);
 }
 
 void raster_pg_polygon(raster_canvas c, const int *vx, const int *vy, int n, uint32_t rgb)
@@ -359,14 +359,14 @@ void raster_flip_vertical(raster_canvas c)
 
 /* smoothscale's area average (transform.c filter_shrink_X/Y_ONLYC; scale_mmx64.c *_SSE with
  * one = 2^14): a source pixel adds whole while the counter exceeds one, else it is split at the
- * counter; an output is (sum * recip) >> 16 with recip = one^2 / space, space = one * src / dst
+ * counter; an output is (sum * recip) >> 16 with recip = 2^16 * one / space, space = one * src / dst
  * (both truncated, so a uniform 255 comes out a little darker). Accumulators are 16-bit as there. */
 void raster_smoothscale_shrink(raster_canvas src, int dst_w, int dst_h, int frac_bits, uint8_t *tmp,
                                uint16_t *line, uint8_t *out)
 {
     const int one = 1 << frac_bits;
     const int xspace = (int)((int64_t)one * src.w / dst_w);
-    const uint32_t xrecip = (uint32_t)(((int64_t)1 << (2 * frac_bits)) / xspace);
+    const uint32_t xrecip = (uint32_t)(((int64_t)1 << (16 + frac_bits)) / xspace);
     for (int y = 0; y < src.h; y++) {
         const uint32_t *s = row_at(src, y);
         uint8_t *d = tmp + (size_t)y * dst_w * 3, *dend = d + (size_t)dst_w * 3;
@@ -396,7 +396,7 @@ void raster_smoothscale_shrink(raster_canvas src, int dst_w, int dst_h, int frac
         }
     }
     const int yspace = (int)((int64_t)one * src.h / dst_h);
-    const uint32_t yrecip = (uint32_t)(((int64_t)1 << (2 * frac_bits)) / yspace);
+    const uint32_t yrecip = (uint32_t)(((int64_t)1 << (16 + frac_bits)) / yspace);
     const int n = dst_w * 3;
     memset(line, 0, (size_t)n * sizeof *line);
     int counter = yspace, rows_out = 0;

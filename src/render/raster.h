@@ -35,6 +35,9 @@ void raster_gfx_filled_polygon(raster_canvas c, const int16_t *vx, const int16_t
  * its last point, blended into what is there. n >= 3. */
 void raster_gfx_aapolygon(raster_canvas c, const int16_t *vx, const int16_t *vy, int n, uint32_t rgb);
 
+/* One aapolygon edge: SDL_gfx _aalineColor(draw_endpoint = 0), clipped as SDL_gfx clips it. */
+void raster_gfx_aaline(raster_canvas c, int16_t x1, int16_t y1, int16_t x2, int16_t y2, uint32_t rgb);
+
 /* pygame.draw.polygon(width=0) (draw.c draw_fillpoly); vertices as the ints pygame makes of Python
  * numbers (truncation toward zero). n in [3, RASTER_MAX_POLY]. */
 void raster_pg_polygon(raster_canvas c, const int *vx, const int *vy, int n, uint32_t rgb);
@@ -50,10 +53,10 @@ raster_canvas raster_canvas_flipped(raster_canvas c);
 /* pygame.transform.flip(c, False, True) in place. */
 void raster_flip_vertical(raster_canvas c);
 
-/* pygame.transform.smoothscale for a shrink in both axes (src->w > dst_w, src->h > dst_h): X pass
- * into tmp (src->h rows of dst_w pixels), then Y pass; out gets dst_h rows of dst_w RGB bytes.
+/* pygame.transform.smoothscale for a shrink in both axes (src.w > dst_w, src.h > dst_h): X pass
+ * into tmp (src.h rows of dst_w RGB bytes), then Y pass; out gets dst_h rows of dst_w RGB bytes.
  * frac_bits selects pygame's variant: 14 for the SSE/MMX filters x86-64 builds use (scale_mmx64.c),
- * 16 for the portable C ones (transform.c *_ONLYC). tmp: src->h * dst_w * 4 bytes; line: dst_w * 4
+ * 16 for the portable C ones (transform.c *_ONLYC). tmp: src.h * dst_w * 3 bytes; line: dst_w * 3
  * uint16. */
 void raster_smoothscale_shrink(raster_canvas src, int dst_w, int dst_h, int frac_bits, uint8_t *tmp,
                                uint16_t *line, uint8_t *out);
