@@ -1,0 +1,422 @@
+/* raster: pygame 2.1.2's polygon, flip and smoothscale rules re-implemented on a 0x00RRGGBB canvas.
+ * Written from reading pygame's C source at tag 2.1.2 (src_c/SDL_gfx/SDL_gfxPrimitives.c, draw.c,
+ * gfxdraw.c, transform.c, scale_mmx64.c); the integer rules (rounding, span ends, Wu weights, the
+ * fixed-point shrink) are theirs, the code is ours. Not a copy: no locking, no surface formats other
+ * than pygame's default 32-bit one, clipping folded into the loops. */
+#include "render/raster.h"
+
+#include <limits.h>
+#include <math.h>
+#include <string.h>
+
+static inline uint32_t *row_at(raster_canvas c, int y) { return c.px + (ptrdiff_t)y * c.stride; }
+
+static void fill_span(raster_canvas c, int y, int x1, int x2, uint32_t rgb)
+{
+    if (x1 > x2) {
+        int t = x1;
+        x1 = x2;
+        x2 = t;
+    }
+    if (y < 0 || y >= c.h || x2 < 0 || x1 >= c.w)
+        return;
+    if (x1 < 0)
+        x1 = 0;
+    if (x2 >= c.w)
+        x2 = c.w - 1;
+    uint32_t *p = row_at(c, y);
+    for (int x = x1; x <= x2; x++) /* GCC turns this into vector stores */
+        p[x] = rgb;
+}
+
+void raster_clear(raster_canvas c, uint32_t rgb)
+{
+    for (int y = 0; y < c.h; y++)
+        fill_span(c, y, 0, c.w - 1, rgb);
+}
+
+static void sort_ints(int *a, int n) /* insertion sort: n <= RASTER_MAX_POLY */
+{
+    for (int i = 1; i < n; i++) {
+        int v = a[i], j = i - 1;
+        for (; j >= 0 && a[j] > v; j--)
+            a[j + 1] = a[j];
+        a[j + 1] = v;
+    }
+}
+
+int16_t raster_gfx_coord(double v)
+{
+    /* PyNumber_Long truncates; (Sint16)long keeps the low 16 bits. Far values only need to stay far. */
+    if (!(v > -1e9))
+        v = -1e9;
+    if (v > 1e9)
+        v = 1e9;
+    long l = (long)v;
+    return (int16_t)(uint16_t)(l & 0xffff);
+}
+
+int raster_pg_coord(double v)
+{
+    if (!(v > (double)INT_MIN))
+        return INT_MIN;
+    if (v >= (double)INT_MAX)
+        return INT_MAX;
+    return (int)v;
+}
+
+/* SDL_gfx's (x >> 16) on an int, for negative x too (arithmetic shift, as GCC does it). */
+static inline int32_t asr16(int32_t x) { return (int32_t)((x - (x & 0xffff)) / 65536); }
+
+void raster_gfx_filled_polygon(raster_canvas c, const int16_t *vx, const int16_t *vy, int n, uint32_t rgb)
+{
+    if (n < 3 || n > RASTER_MAX_POLY)
+        return;
+    int miny = vy[0], maxy = vy[0];
+    for (int i = 1; i < n; i++) { /* SDL_gfx's "else if": the same extremes */
+        if (vy[i] < miny)
+            miny = vy[i];
+        else if (vy[i] > maxy)
+            maxy = vy[i];
+    }
+    if (maxy < 0 || miny >= c.h)
+        return;
+    /* Rows outside the canvas draw nothing, so the scan is limited to the canvas's rows. */
+    int y0 = miny < 0 ? 0 : miny, y1e = maxy >= c.h ? c.h - 1 : maxy;
+    int ints[RASTER_MAX_POLY];
+    for (int y = y0; y <= y1e; y++) {
+        int k = 0;
+        for (int i = 0; i < n; i++) {
+            int a = i ? i - 1 : n - 1, b = i;
+            int ya = vy[a], yb = vy[b], xa, xb;
+            if (ya < yb) {
+                xa = vx[a];
+                xb = vx[b];
+            } else if (ya > yb) {
+                int t = ya;
+                ya = yb;
+                yb = t;
+                xa = vx[b];
+                xb = vx[a];
+            } else {
+                continue;
+            }
+            /* Half-open edges, except that the bottom row takes edges ending there. */
+            if ((y >= ya && y < yb) || (y == maxy && y > ya && y <= yb)) {
+                int64_t v = ((int64_t)65536 * (y - ya)) / (yb - ya) * (xb - xa) + (int64_t)65536 * xa;
+                ints[k++] = (int32_t)(uint32_t)(uint64_t)v; /* int arithmetic in SDL_gfx */
+            }
+        }
+        sort_ints(ints, k);
+        for (int i = 0; i + 1 < k; i += 2) {
+            /* 16.16 -> int, rounding half up, one 1/65536 inside each end */
+            int32_t xa = ints[i] + 1, xb = ints[i + 1] - 1;
+            xa = asr16(xa) + ((xa & 32768) >> 15);
+            xb = asr16(xb) + ((xb & 32768) >> 15);
+            fill_span(c, y, (int16_t)xa, (int16_t)xb, rgb); /* hlineColor takes Sint16 and swaps x1 > x2 */
+        }
+    }
+}
+
+/* _putPixelAlpha, 32-bit case: dst + ((src - dst) * alpha >> 8) per channel (the unsigned mask
+ * arithmetic reduces to a floor division by 256); alpha 255 stores the colour. */
+static void put_alpha(raster_canvas c, int x, int y, uint32_t rgb, int alpha)
+{
+    if (x < 0 || x >= c.w || y < 0 || y >= c.h)
+        return;
+    uint32_t *p = row_at(c, y) + x;
+    if (alpha == 255) {
+        *p = rgb;
+        return;
+    }
+    uint32_t d = *p, out = 0;
+    for (int sh = 0; sh <= 16; sh += 8) {
+        int dc = (int)((d >> sh) & 255), sc = (int)((rgb >> sh) & 255);
+        int delta = ((sc - dc) * alpha + 65536) / 256 - 256; /* floor((sc - dc) * alpha / 256) */
+        out |= (uint32_t)((dc + delta) & 255) << sh;
+    }
+    *p = out;
+}
+
+/* pixelColorWeightNolock: an opaque colour's alpha 255 scaled by the weight, (255 * w) >> 8. */
+static inline void put_weight(raster_canvas c, int x, int y, uint32_t rgb, uint32_t w)
+{
+    put_alpha(c, x, y, rgb, (int)((255u * w) >> 8));
+}
+
+enum { CL_LEFT = 1, CL_RIGHT = 2, CL_BOTTOM = 4, CL_TOP = 8 };
+
+static int clip_code(int x, int y, int right, int bottom)
+{
+    int code = 0;
+    if (x < 0)
+        code |= CL_LEFT;
+    else if (x > right)
+        code |= CL_RIGHT;
+    if (y < 0)
+        code |= CL_TOP;
+    else if (y > bottom)
+        code |= CL_BOTTOM;
+    return code;
+}
+
+/* SDL_gfx _clipLine: Cohen-Sutherland with a float slope and Sint16 truncation; the clipped ends
+ * change the line's Wu weights, so this is kept exact. Returns 0 when nothing is visible. */
+static int clip_line(raster_canvas c, int16_t *x1, int16_t *y1, int16_t *x2, int16_t *y2)
+{
+    int right = c.w - 1, bottom = c.h - 1;
+    for (;;) {
+        int c1 = clip_code(*x1, *y1, right, bottom), c2 = clip_code(*x2, *y2, right, bottom);
+        if (!(c1 | c2))
+            return 1;
+        if (c1 & c2)
+            return 0;
+        if (!c1) { /* make point 1 the outside one */
+            int16_t t = *x2;
+            *x2 = *x1;
+            *x1 = t;
+            t = *y2;
+            *y2 = *y1;
+            *y1 = t;
+            int tc = c2;
+            c2 = c1;
+            c1 = tc;
+        }
+        float m = *x2 != *x1 ? (float)(*y2 - *y1) / (float)(*x2 - *x1) : 1.0f;
+        if (c1 & CL_LEFT) {
+            *y1 = (int16_t)(*y1 + (int16_t)((float)(0 - *x1) * m));
+            *x1 = 0;
+        } else if (c1 & CL_RIGHT) {
+            *y1 = (int16_t)(*y1 + (int16_t)((float)(right - *x1) * m));
+            *x1 = (int16_t)right;
+        } else if (c1 & CL_BOTTOM) {
+            if (*x2 != *x1)
+                *x1 = (int16_t)(*x1 + (int16_t)((float)(bottom - *y1) / m));
+            *y1 = (int16_t)bottom;
+        } else if (c1 & CL_TOP) {
+            if (*x2 != *x1)
+                *x1 = (int16_t)(*x1 + (int16_t)((float)(0 - *y1) / m));
+            *y1 = 0;
+        }
+    }
+}
+
+/* SDL_gfx _aalineColor(draw_endpoint = 0): Wu's line with 8-bit weights from a 32-bit error
+ * accumulator; the first (unsorted) end drawn opaque, the last end not drawn. */
+void raster_gfx_aaline(raster_canvas c, int16_t x1, int16_t y1, int16_t x2, int16_t y2, uint32_t rgb)
+{
+    if (!clip_line(c, &x1, &y1, &x2, &y2))
+        return;
+    int32_t xx0 = x1, yy0 = y1, xx1 = x2, yy1 = y2;
+    if (yy0 > yy1) {
+        int32_t t = yy0;
+        yy0 = yy1;
+        yy1 = t;
+        t = xx0;
+        xx0 = xx1;
+        xx1 = t;
+    }
+    int dx = xx1 - xx0, dy = yy1 - yy0;
+    if (dx == 0) { /* vertical: opaque, both ends (vlineColor) */
+        if (dy > 0)
+            for (int y = yy0; y <= yy0 + dy; y++)
+                put_alpha(c, x1, y, rgb, 255);
+        else
+            put_alpha(c, x1, y1, rgb, 255);
+        return;
+    }
+    if (dy == 0) { /* horizontal: opaque, both ends (hlineColor) */
+        fill_span(c, y1, xx0, xx0 + dx, rgb);
+        return;
+    }
+    int xdir = 1;
+    if (dx < 0) {
+        xdir = -1;
+        dx = -dx;
+    }
+    uint32_t erracc = 0, erradj;
+    put_alpha(c, x1, y1, rgb, 255);
+    if (dy > dx) {
+        erradj = (uint32_t)((dx << 16) / dy) << 16;
+        int x0pxdir = xx0 + xdir;
+        while (--dy) {
+            uint32_t prev = erracc;
+            erracc += erradj;
+            if (erracc <= prev) {
+                xx0 = x0pxdir;
+                x0pxdir += xdir;
+            }
+            yy0++;
+            uint32_t wgt = (erracc >> 24) & 255;
+            put_weight(c, xx0, yy0, rgb, 255 - wgt);
+            put_weight(c, x0pxdir, yy0, rgb, wgt);
+        }
+    } else {
+        erradj = (uint32_t)((dy << 16) / dx) << 16;
+        int y0p1 = yy0 + 1;
+        while (--dx) {
+            uint32_t prev = erracc;
+            erracc += erradj;
+            if (erracc <= prev) {
+                yy0 = y0p1;
+                y0p1++;
+            }
+            xx0 += xdir;
+            uint32_t wgt = (erracc >> 24) & 255;
+            put_weight(c, xx0, yy0, rgb, 255 - wgt);
+            put_weight(c, xx0, y0p1, rgb, wgt);
+        }
+    }
+}
+
+void raster_gfx_aapolygon(raster_canvas c, const int16_t *vx, const int16_t *vy, int n, uint32_t rgb)
+{
+    if (n < 3)
+        return;
+    for (int i = 1; i < n; i++)
+        raster_gfx_aaline(c, vx[i - 1], vy[i - 1], vx[i], vy[i], rgb);
+    raster_gfx_aaline(c, vx[n - 1], vy[n - 1], vx[0], vy[0], rgb);
+}
+
+void raster_pg_polygon(raster_canvas c, const int *vx, const int *vy, int n, uint32_t rgb)
+{
+    if (n < 3 || n > RASTER_MAX_POLY)
+        return;
+    int miny = vy[0], maxy = vy[0];
+    for (int i = 1; i < n; i++) {
+        if (vy[i] < miny)
+            miny = vy[i];
+        if (vy[i] > maxy)
+            maxy = vy[i];
+    }
+    if (miny == maxy) { /* one row: draw_line from min x to max x */
+        int minx = vx[0], maxx = vx[0];
+        for (int i = 1; i < n; i++) {
+            if (vx[i] < minx)
+                minx = vx[i];
+            if (vx[i] > maxx)
+                maxx = vx[i];
+        }
+        fill_span(c, miny, minx, maxx, rgb);
+        return;
+    }
+    if (maxy < 0 || miny >= c.h)
+        return;
+    int y0 = miny < 0 ? 0 : miny, y1e = maxy >= c.h ? c.h - 1 : maxy;
+    int xs[RASTER_MAX_POLY];
+    for (int y = y0; y <= y1e; y++) {
+        int k = 0;
+        for (int i = 0; i < n; i++) {
+            int a = i ? i - 1 : n - 1, b = i;
+            int ya = vy[a], yb = vy[b], xa, xb;
+            if (ya < yb) {
+                xa = vx[a];
+                xb = vx[b];
+            } else if (ya > yb) {
+                int t = ya;
+                ya = yb;
+                yb = t;
+                xa = vx[b];
+                xb = vx[a];
+            } else {
+                continue;
+            }
+            /* half-open edges, plus every edge ending on the last row (draw.c's rule) */
+            if ((y >= ya && y < yb) || (y == maxy && yb == maxy))
+                xs[k++] = (int)((int64_t)(y - ya) * (xb - xa) / (yb - ya) + xa); /* C division truncates */
+        }
+        sort_ints(xs, k);
+        for (int i = 0; i + 1 < k; i += 2)
+            fill_span(c, y, xs[i], xs[i + 1], rgb);
+    }
+    /* draw.c's last pass: horizontal edges strictly between the top and bottom rows */
+    for (int i = 0; i < n; i++) {
+        int p = i ? i - 1 : n - 1;
+        if (miny < vy[i] && vy[p] == vy[i] && vy[i] < maxy)
+            fill_span(c, vy[i], vx[i], vx[p], rgb);
+    }
+}
+
+raster_canvas raster_canvas_flipped(raster_canvas c)
+{
+    raster_canvas f = c;
+    f.px = c.px + (ptrdiff_t)(c.h - 1) * c.stride;
+    f.stride = -c.stride;
+    return f;
+}
+
+void raster_flip_vertical(raster_canvas c)
+{
+    for (int y = 0; y < c.h / 2; y++) {
+        uint32_t *a = row_at(c, y), *b = row_at(c, c.h - 1 - y);
+        for (int x = 0; x < c.w; x++) {
+            uint32_t t = a[x];
+            a[x] = b[x];
+            b[x] = t;
+        }
+    }
+}
+
+/* smoothscale's area average (transform.c filter_shrink_X/Y_ONLYC; scale_mmx64.c *_SSE with
+ * one = 2^14): a source pixel adds whole while the counter exceeds one, else it is split at the
+ * counter; an output is (sum * recip) >> 16 with recip = 2^16 * one / space, space = one * src / dst
+ * (both truncated, so a uniform 255 comes out a little darker). Accumulators are 16-bit as there. */
+void raster_smoothscale_shrink(raster_canvas src, int dst_w, int dst_h, int frac_bits, uint8_t *tmp,
+                               uint16_t *line, uint8_t *out)
+{
+    const int one = 1 << frac_bits;
+    const int xspace = (int)((int64_t)one * src.w / dst_w);
+    const uint32_t xrecip = (uint32_t)(((int64_t)1 << (16 + frac_bits)) / xspace);
+    for (int y = 0; y < src.h; y++) {
+        const uint32_t *s = row_at(src, y);
+        uint8_t *d = tmp + (size_t)y * dst_w * 3, *dend = d + (size_t)dst_w * 3;
+        uint16_t a0 = 0, a1 = 0, a2 = 0;
+        int counter = xspace;
+        for (int x = 0; x < src.w; x++) {
+            uint32_t p = s[x];
+            uint32_t r = (p >> 16) & 255, g = (p >> 8) & 255, b = p & 255;
+            if (counter > one) {
+                a0 = (uint16_t)(a0 + r);
+                a1 = (uint16_t)(a1 + g);
+                a2 = (uint16_t)(a2 + b);
+                counter -= one;
+            } else {
+                uint32_t cnt = (uint32_t)counter, frac = (uint32_t)(one - counter);
+                if (d < dend) {
+                    d[0] = (uint8_t)(((uint32_t)(uint16_t)(a0 + ((r * cnt) >> frac_bits)) * xrecip) >> 16);
+                    d[1] = (uint8_t)(((uint32_t)(uint16_t)(a1 + ((g * cnt) >> frac_bits)) * xrecip) >> 16);
+                    d[2] = (uint8_t)(((uint32_t)(uint16_t)(a2 + ((b * cnt) >> frac_bits)) * xrecip) >> 16);
+                    d += 3;
+                }
+                a0 = (uint16_t)((r * frac) >> frac_bits);
+                a1 = (uint16_t)((g * frac) >> frac_bits);
+                a2 = (uint16_t)((b * frac) >> frac_bits);
+                counter = xspace - (int)frac;
+            }
+        }
+    }
+    const int yspace = (int)((int64_t)one * src.h / dst_h);
+    const uint32_t yrecip = (uint32_t)(((int64_t)1 << (16 + frac_bits)) / yspace);
+    const int n = dst_w * 3;
+    memset(line, 0, (size_t)n * sizeof *line);
+    int counter = yspace, rows_out = 0;
+    for (int y = 0; y < src.h; y++) {
+        const uint8_t *s = tmp + (size_t)y * n;
+        if (counter > one) {
+            for (int i = 0; i < n; i++)
+                line[i] = (uint16_t)(line[i] + s[i]);
+            counter -= one;
+        } else {
+            uint32_t cnt = (uint32_t)counter, frac = (uint32_t)(one - counter);
+            if (rows_out < dst_h) {
+                uint8_t *d = out + (size_t)rows_out * n;
+                for (int i = 0; i < n; i++)
+                    d[i] = (uint8_t)(((uint32_t)(uint16_t)(line[i] + ((s[i] * cnt) >> frac_bits)) * yrecip) >> 16);
+                rows_out++;
+            }
+            for (int i = 0; i < n; i++)
+                line[i] = (uint16_t)((s[i] * frac) >> frac_bits);
+            counter = yspace - (int)frac;
+        }
+    }
+}

@@ -1,0 +1,64 @@
+/* raster: a small software rasterizer that reproduces, pixel for pixel, the pygame 2.1.2 primitives
+ * Gymnasium's Box2D envs draw with: SDL_gfx's filled and antialiased polygons (pygame.gfxdraw), pygame's
+ * own polygon fill (pygame.draw.polygon), a vertical flip and smoothscale's area-average shrink.
+ * Not a general graphics library: no blending modes beyond what those functions do, no allocation
+ * (callers own every buffer). Internal header. */
+#ifndef PPO_RENDER_RASTER_H
+#define PPO_RENDER_RASTER_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+/* Pixels as 0x00RRGGBB, the layout of pygame's default 32-bit surface (masks 0xff0000, 0xff00, 0xff).
+ * stride is in pixels and may be negative (a view of the rows in reverse: see raster_canvas_flipped). */
+typedef struct {
+    uint32_t *px; /* row 0 */
+    int w, h;
+    ptrdiff_t stride;
+} raster_canvas;
+
+#define RASTER_MAX_POLY 16 /* the most vertices a polygon may have (the scanline lists live on the stack) */
+
+static inline uint32_t raster_rgb(int r, int g, int b)
+{
+    return ((uint32_t)(r & 255) << 16) | ((uint32_t)(g & 255) << 8) | (uint32_t)(b & 255);
+}
+
+/* Fills the canvas with one colour. */
+void raster_clear(raster_canvas c, uint32_t rgb);
+
+/* SDL_gfx filledPolygonColor (pygame.gfxdraw.filled_polygon) with an opaque colour; vertices as the
+ * Sint16 that gfxdraw makes of Python numbers (see raster_gfx_coord). n in [3, RASTER_MAX_POLY]. */
+void raster_gfx_filled_polygon(raster_canvas c, const int16_t *vx, const int16_t *vy, int n, uint32_t rgb);
+
+/* SDL_gfx aapolygonColor (pygame.gfxdraw.aapolygon) with an opaque colour: each edge a Wu line without
+ * its last point, blended into what is there. n >= 3. */
+void raster_gfx_aapolygon(raster_canvas c, const int16_t *vx, const int16_t *vy, int n, uint32_t rgb);
+
+/* One aapolygon edge: SDL_gfx _aalineColor(draw_endpoint = 0), clipped as SDL_gfx clips it. */
+void raster_gfx_aaline(raster_canvas c, int16_t x1, int16_t y1, int16_t x2, int16_t y2, uint32_t rgb);
+
+/* pygame.draw.polygon(width=0) (draw.c draw_fillpoly); vertices as the ints pygame makes of Python
+ * numbers (truncation toward zero). n in [3, RASTER_MAX_POLY]. */
+void raster_pg_polygon(raster_canvas c, const int *vx, const int *vy, int n, uint32_t rgb);
+
+/* gfxdraw's conversion of a Python float: int() (truncation toward zero), then a cast to Sint16. */
+int16_t raster_gfx_coord(double v);
+/* draw.c's pg_IntFromObj for a float: a C cast to int (saturated here where C would be undefined). */
+int raster_pg_coord(double v);
+
+/* A view of c upside down (row 0 is c's last row): drawing into it is drawing into c after
+ * pygame.transform.flip(c, False, True), without copying. */
+raster_canvas raster_canvas_flipped(raster_canvas c);
+/* pygame.transform.flip(c, False, True) in place. */
+void raster_flip_vertical(raster_canvas c);
+
+/* pygame.transform.smoothscale for a shrink in both axes (src.w > dst_w, src.h > dst_h): X pass
+ * into tmp (src.h rows of dst_w RGB bytes), then Y pass; out gets dst_h rows of dst_w RGB bytes.
+ * frac_bits selects pygame's variant: 14 for the SSE/MMX filters x86-64 builds use (scale_mmx64.c),
+ * 16 for the portable C ones (transform.c *_ONLYC). tmp: src.h * dst_w * 3 bytes; line: dst_w * 3
+ * uint16. */
+void raster_smoothscale_shrink(raster_canvas src, int dst_w, int dst_h, int frac_bits, uint8_t *tmp,
+                               uint16_t *line, uint8_t *out);
+
+#endif
