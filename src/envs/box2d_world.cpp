@@ -228,6 +228,8 @@ void b2w_joint_set_motor(b2w_joint *j, float speed, float max_torque)
     joint(j)->SetMaxMotorTorque(max_torque);
 }
 
+void b2w_joint_enable_limit(b2w_joint *j, bool enable) { joint(j)->EnableLimit(enable); }
+
 float b2w_joint_angle(const b2w_joint *j) { return joint(j)->GetJointAngle(); }
 
 float b2w_joint_speed(const b2w_joint *j) { return joint(j)->GetJointSpeed(); }

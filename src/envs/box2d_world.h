@@ -78,6 +78,8 @@ typedef struct {
 
 b2w_joint *b2w_revolute_create(b2w_world *w, const b2w_revolute_def *def);
 void b2w_joint_set_motor(b2w_joint *j, float speed, float max_torque);
+/* Turns the angle limits on or off (Box2D resets the limit impulses when this changes). */
+void b2w_joint_enable_limit(b2w_joint *j, bool enable);
 float b2w_joint_angle(const b2w_joint *j); /* angle_b - angle_a - reference */
 float b2w_joint_speed(const b2w_joint *j); /* omega_b - omega_a */
 

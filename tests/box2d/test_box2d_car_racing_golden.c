@@ -4,9 +4,11 @@
  *
  * Exact checks: every draw consumed one for one; the track (alpha, beta, x, y per point) equal to
  * Gymnasium's to 1e-9 (the same float64 formulas and libm). Step checks: Gymnasium ran Box2D 2.3 in
- * pybox2d, we run 2.4.1 (different revolute-joint solver), so the car drifts apart; per episode we
- * print the first step where the hull or a wheel differs by more than 1e-3, 1e-2, 1e-1 and the largest
- * differences, and assert the floors written below (under what we measured). Usage:
+ * pybox2d, we run 2.4.1; with the steering limit switched per step as 2.3 does (car_dynamics.c) the
+ * hull and wheel states (x, y, angle, velocities, wheel phase and omega) stay within 1.3e-3 over
+ * 3 x 300 continuous and 100 discrete recorded steps (measured; 0.43 without that emulation, from the
+ * first full steering lock). Per episode we print the first step beyond 1e-3, 1e-2, 1e-1 and the
+ * largest differences, and assert the tolerances below, about 8x what we measured. Usage:
  * test_box2d_car_racing_golden [trace.json]; exits 77 (skip) when the file is absent. */
 #include <cJSON.h>
 #include <math.h>
@@ -17,11 +19,12 @@
 #include "check.h"
 #include "envs/box2d_envs.h"
 
-/* Floors, below the measured agreement (see the commit message for the figures). */
+/* Tolerances, above the measured agreement (measured: reset 1.5e-5, all steps 1.3e-3, rewards 2.1e-7). */
 #define TRACK_TOL 1e-9
-#define RESET_TOL 1e-3     /* hull and wheel state after reset's step(None) */
-#define EARLY_STEPS 20     /* steps that must stay within EARLY_TOL */
-#define EARLY_TOL 1e-2
+#define RESET_TOL 1e-4   /* hull and wheel state after reset's step(None) */
+#define EARLY_STEPS 20   /* the first steps, within RESET_TOL too */
+#define STEP_TOL 1e-2    /* every recorded step */
+#define REWARD_TOL 1e-5
 
 static cJSON *load(const char *path)
 {
@@ -153,7 +156,11 @@ static void run_episode(const cJSON *ep, int index)
            first[0], first[1], first[2], max_reward, tiles_match, compared, ended_ours, ended_ref);
     if (ns > 0) {
         CHECK(reset_diff <= RESET_TOL, "episode %d: state after reset differs by %g", index, reset_diff);
-        CHECK(max_early <= EARLY_TOL, "episode %d: state within %d steps differs by %g", index, EARLY_STEPS, max_early);
+        CHECK(max_early <= RESET_TOL, "episode %d: state within %d steps differs by %g", index, EARLY_STEPS, max_early);
+        CHECK(max_all <= STEP_TOL, "episode %d: state differs by %g", index, max_all);
+        CHECK(max_reward <= REWARD_TOL, "episode %d: rewards differ by %g", index, max_reward);
+        CHECK(tiles_match == compared, "episode %d: tile_visited_count differs on %d steps", index, compared - tiles_match);
+        CHECK(ended_ours == ended_ref, "episode %d: terminated at %d, Gymnasium at %d", index, ended_ours, ended_ref);
     }
     free(obs);
     free(dv);
