@@ -7,7 +7,8 @@
  * pybox2d, we run 2.4.1; with the steering limit switched per step as 2.3 does (car_dynamics.c) the
  * hull and wheel states (x, y, angle, velocities, wheel phase and omega) stay within 1.3e-3 over
  * 3 x 300 continuous and 100 discrete recorded steps (measured; 0.43 without that emulation, from the
- * first full steering lock). Per episode we print the first step beyond 1e-3, 1e-2, 1e-1 and the
+ * first full steering lock). With frames.json (second argument) the scene of Gymnasium's seed-0
+ * frames is checked too (road polygons, colours, t, score) and the pixels compared. Per episode we print the first step beyond 1e-3, 1e-2, 1e-1 and the
  * largest differences, and assert the tolerances below, about 8x what we measured. Usage:
  * test_box2d_car_racing_golden [trace.json]; exits 77 (skip) when the file is absent. */
 #include <cJSON.h>
@@ -18,6 +19,9 @@
 
 #include "check.h"
 #include "envs/box2d_envs.h"
+#include "envs/car_racing_scene.h"
+
+const cr_scene *car_racing_scene(const void *state);
 
 /* Tolerances, above the measured agreement (measured: reset 1.5e-5, all steps 1.3e-3, rewards 2.1e-7). */
 #define TRACK_TOL 1e-9
@@ -79,6 +83,63 @@ static double state_diff(const car_racing_debug *d, const cJSON *step, double *p
     return m;
 }
 
+/* frames.json's seed-0 frames are steps of trace episode 0 (the same follower): at those steps the
+ * scene the env hands the renderer must be Gymnasium's (road_poly in order with int() colours, bg,
+ * grass, t, the score), and the observation is compared with Gymnasium's pixels (printed: the picture
+ * is the renderer's, branch cr-render). */
+static const cJSON *frames_root;
+
+static void check_frame(const void *st, const float *obs, int step)
+{
+    const cJSON *frames = get(frames_root, "frames");
+    for (int f = 0; f < cJSON_GetArraySize(frames); f++) {
+        const cJSON *fr = at(frames, f);
+        const char *name = cJSON_GetStringValue(get(fr, "name"));
+        int k = -1;
+        if (!name || (sscanf(name, "seed 0, step %d", &k) != 1 && strncmp(name, "seed 0, right after reset", 25)))
+            continue;
+        if (k < 0)
+            k = 0;
+        if (k != step)
+            continue;
+        const cr_scene *sc = car_racing_scene(st);
+        const cJSON *road = get(fr, "road");
+        const int nr = cJSON_GetArraySize(road);
+        CHECK(sc->n_road == nr, "frame '%s': %d road polygons, Gymnasium %d", name, sc->n_road, nr);
+        double xy_diff = 0.0;
+        int colour_bad = 0;
+        for (int i = 0; i < nr && i < sc->n_road; i++) {
+            const cJSON *p = at(road, i);
+            for (int v = 0; v < 8; v++)
+                xy_diff = fmax(xy_diff, fabs(sc->road[i].xy[v / 2][v % 2] - num(at(p, v))));
+            for (int c = 0; c < 3; c++)
+                colour_bad += sc->road[i].rgb[c] != (int)num(at(p, 8 + c));
+        }
+        CHECK(xy_diff <= 1e-9 && colour_bad == 0, "frame '%s': road vertices off by %g, %d colour components differ",
+              name, xy_diff, colour_bad);
+        for (int c = 0; c < 3; c++)
+            CHECK(sc->bg_rgb[c] == (int)num(at(get(fr, "bg"), c)) && sc->grass_rgb[c] == (int)num(at(get(fr, "grass"), c)),
+                  "frame '%s': bg/grass", name);
+        CHECK(fabs(sc->t - num(get(fr, "t"))) <= 1e-12, "frame '%s': t %.17g", name, sc->t);
+        /* the frame records env.reward after the step; the picture (and so the scene) shows it before
+         * that step's -0.1, as Gymnasium renders first */
+        const double shown = num(get(fr, "reward")) + (step > 0 ? 0.1 : 0.0);
+        CHECK(fabs(sc->reward - shown) <= 1e-5, "frame '%s': score %.9g vs %.9g", name, sc->reward, shown);
+        const char *hex = cJSON_GetStringValue(get(fr, "pixels"));
+        int differ = 0, max_d = 0;
+        for (int i = 0; hex && i < CR_STATE_H * CR_STATE_W * 3 && hex[2 * i]; i++) {
+            unsigned v;
+            sscanf(hex + 2 * i, "%2x", &v);
+            const int d = abs((int)obs[i] - (int)v);
+            differ += d != 0;
+            max_d = d > max_d ? d : max_d;
+        }
+        printf("  frame '%.40s...' (step %d): road %d polygons, vertices within %.2g, colours equal: %s; pixels "
+               "differing %d of %d, max |diff| %d\n", name, step, nr, xy_diff, colour_bad ? "no" : "yes", differ,
+               CR_STATE_H * CR_STATE_W * 3, max_d);
+    }
+}
+
 static void run_episode(const cJSON *ep, int index)
 {
     const cJSON *opt = get(ep, "options");
@@ -132,6 +193,8 @@ static void run_episode(const cJSON *ep, int index)
             if (cJSON_IsTrue(get(s, "terminated")) && ended_ref < 0)
                 ended_ref = k;
         }
+        if (index == 0 && frames_root)
+            check_frame(st, obs, k);
         car_racing_debug d;
         car_racing_get_debug(st, &d);
         double pos;
@@ -171,10 +234,18 @@ int main(int argc, char **argv)
 {
     const char *path = argc > 1 ? argv[1] : "tests/data/car_racing/trace.json";
     cJSON *root = load(path);
+    if (argc > 2) { /* frames.json; optional */
+        FILE *f = fopen(argv[2], "rb");
+        if (f) {
+            fclose(f);
+            frames_root = load(argv[2]);
+        }
+    }
     const cJSON *eps = get(root, "episodes");
     CHECK(cJSON_GetArraySize(eps) > 0, "no episodes in %s", path);
     for (int e = 0; e < cJSON_GetArraySize(eps); e++)
         run_episode(at(eps, e), e);
     cJSON_Delete(root);
+    cJSON_Delete((cJSON *)frames_root);
     return CHECK_DONE();
 }
