@@ -22,6 +22,7 @@ SMALL = ["--total-steps", "256", "--envs-per-rank", "2", "--rollout-steps", "32"
 CASES = [
     ("unknown env", ["--env", "NoSuchEnv-v0"], r"NoSuchEnv-v0", True),
     ("unknown env option", ["--env-options", "bogus=1"], r"bogus", False),
+    ("image env (no CNN yet)", ["--env", "CarRacing-v3"], r"CarRacing-v3 has image observations \(96x96x3\); training on pixels needs --net cnn", True),
     ("unknown option", ["--no-such-option", "1"], r"--no-such-option", False),
     ("misspelt option", ["--learning-rat", "0.1"], r"--learning-rat\b.*did you mean --learning-rate\b.*--lr\b", False),
     ("CleanRL's --num-envs (not per rank)", ["--num-envs", "4"], r"--num-envs.*envs_per_rank", False),
