@@ -4,6 +4,7 @@
  * limit, the track generator's retry and the tile colours of the scene. The golden comparison against
  * Gymnasium is test_box2d_car_racing_golden.c. */
 #include <math.h>
+#include <omp.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -297,8 +298,21 @@ static void test_determinism_and_snapshot(void)
     const uint64_t ha = run_hash(a, 7, 300, obs);
     CHECK(ha == run_hash(b, 7, 300, obs), "same seed, different episode");
     CHECK(ha == run_hash(a, 7, 300, obs), "same env reset again, different episode (world rebuilt per reset)");
-    CHECK(ha != run_hash(b, 8, 300, obs), "seeds 7 and 8 give the same episode");
+    const uint64_t hb = run_hash(b, 8, 300, obs);
+    CHECK(ha != hb, "seeds 7 and 8 give the same episode");
     ppo_env_free(b);
+
+    /* two envs stepped concurrently (each its own world and renderer) give the serial episodes */
+    uint64_t hp[2] = {0, 0};
+#pragma omp parallel for num_threads(2)
+    for (int t = 0; t < 2; t++) {
+        ppo_env *e = check_make_env("CarRacing-v3", NULL);
+        float *o = malloc(sizeof(float) * OBS_DIM);
+        hp[t] = run_hash(e, 7 + (uint64_t)t, 300, o);
+        free(o);
+        ppo_env_free(e);
+    }
+    CHECK(hp[0] == ha && hp[1] == hb, "2 threads: episodes differ from the serial ones");
 
     /* snapshot mid-episode, restore into a fresh env, both go on alike */
     ppo_env_seed(a, 11);
