@@ -367,32 +367,64 @@ void raster_smoothscale_shrink(raster_canvas src, int dst_w, int dst_h, int frac
     const int one = 1 << frac_bits;
     const int xspace = (int)((int64_t)one * src.w / dst_w);
     const uint32_t xrecip = (uint32_t)(((int64_t)1 << (16 + frac_bits)) / xspace);
+    /* The counter's walk is the same on every row: find once, per output, the source pixels taken
+     * whole and the one split between this output (cnt) and the next (frac). */
+    int first[RASTER_MAX_SHRINK_W], whole[RASTER_MAX_SHRINK_W], split[RASTER_MAX_SHRINK_W];
+    uint32_t cnt[RASTER_MAX_SHRINK_W], frac[RASTER_MAX_SHRINK_W];
+    int nout = 0;
+    for (int x = 0, counter = xspace, run = 0; x < src.w && nout < dst_w; x++) {
+        if (counter > one) {
+            counter -= one;
+            continue;
+        }
+        first[nout] = run;
+        whole[nout] = x - run;
+        split[nout] = x;
+        cnt[nout] = (uint32_t)counter;
+        frac[nout] = (uint32_t)(one - counter);
+        nout++;
+        counter = xspace - (one - counter);
+        run = x + 1;
+    }
     for (int y = 0; y < src.h; y++) {
         const uint32_t *s = row_at(src, y);
-        uint8_t *d = tmp + (size_t)y * dst_w * 3, *dend = d + (size_t)dst_w * 3;
-        uint16_t a0 = 0, a1 = 0, a2 = 0;
-        int counter = xspace;
-        for (int x = 0; x < src.w; x++) {
-            uint32_t p = s[x];
-            uint32_t r = (p >> 16) & 255, g = (p >> 8) & 255, b = p & 255;
-            if (counter > one) {
-                a0 = (uint16_t)(a0 + r);
-                a1 = (uint16_t)(a1 + g);
-                a2 = (uint16_t)(a2 + b);
-                counter -= one;
-            } else {
-                uint32_t cnt = (uint32_t)counter, frac = (uint32_t)(one - counter);
-                if (d < dend) {
-                    d[0] = (uint8_t)(((uint32_t)(uint16_t)(a0 + ((r * cnt) >> frac_bits)) * xrecip) >> 16);
-                    d[1] = (uint8_t)(((uint32_t)(uint16_t)(a1 + ((g * cnt) >> frac_bits)) * xrecip) >> 16);
-                    d[2] = (uint8_t)(((uint32_t)(uint16_t)(a2 + ((b * cnt) >> frac_bits)) * xrecip) >> 16);
-                    d += 3;
+        uint8_t *d = tmp + (size_t)y * dst_w * 3;
+        uint16_t cr = 0, cg = 0, cb = 0; /* the split pixel's remainder carried into the next output */
+        for (int j = 0; j < nout; j++) {
+            uint16_t ar = cr, ag = cg, ab = cb;
+            const uint32_t *q = s + first[j];
+            /* Whole pixels summed in 16-bit lanes of 64-bit words: R and B of two pixels in one, G of
+             * two in another; 255 pixels at most per word keep the lanes apart, and adding each
+             * word's sums into 16 bits keeps pygame's wrap-around. */
+            for (int k = 0; k < whole[j]; k += 254) {
+                const int m = whole[j] - k < 254 ? whole[j] - k : 254;
+                const uint32_t *w = q + k;
+                uint64_t rb = 0, g = 0;
+                int i = 0;
+                for (; i + 1 < m; i += 2) {
+                    uint64_t two;
+                    memcpy(&two, w + i, sizeof two); /* pixels i, i + 1 (little or big end: summed alike) */
+                    rb += two & 0x00ff00ff00ff00ffull;
+                    g += (two >> 8) & 0x000000ff000000ffull;
                 }
-                a0 = (uint16_t)((r * frac) >> frac_bits);
-                a1 = (uint16_t)((g * frac) >> frac_bits);
-                a2 = (uint16_t)((b * frac) >> frac_bits);
-                counter = xspace - (int)frac;
+                if (i < m) {
+                    rb += w[i] & 0xff00ffu;
+                    g += (w[i] >> 8) & 0xffu;
+                }
+                rb += rb >> 32;
+                g += g >> 32;
+                ar = (uint16_t)(ar + ((rb >> 16) & 0xffffu));
+                ab = (uint16_t)(ab + (rb & 0xffffu));
+                ag = (uint16_t)(ag + (g & 0xffffu));
             }
+            const uint32_t p = s[split[j]];
+            const uint32_t r = (p >> 16) & 255, g = (p >> 8) & 255, b = p & 255;
+            d[3 * j + 0] = (uint8_t)(((uint32_t)(uint16_t)(ar + ((r * cnt[j]) >> frac_bits)) * xrecip) >> 16);
+            d[3 * j + 1] = (uint8_t)(((uint32_t)(uint16_t)(ag + ((g * cnt[j]) >> frac_bits)) * xrecip) >> 16);
+            d[3 * j + 2] = (uint8_t)(((uint32_t)(uint16_t)(ab + ((b * cnt[j]) >> frac_bits)) * xrecip) >> 16);
+            cr = (uint16_t)((r * frac[j]) >> frac_bits);
+            cg = (uint16_t)((g * frac[j]) >> frac_bits);
+            cb = (uint16_t)((b * frac[j]) >> frac_bits);
         }
     }
     const int yspace = (int)((int64_t)one * src.h / dst_h);
