@@ -126,8 +126,8 @@ int main(void)
     }
     static uint8_t out[CR_STATE_H * CR_STATE_W * 3], want[CR_STATE_H * CR_STATE_W * 3];
     cr_tally all = {0}, all_out = {0};
-    printf("%-34s %8s %8s %8s %4s | outside digits: %8s %8s %8s %4s\n", "frame", "equal", "+-2", "+-8", "max",
-           "equal", "+-2", "+-8", "max");
+    printf("%-34s %8s %8s %8s %4s %5s | outside digits: %8s %8s %8s %4s\n", "frame", "equal", "+-2", "+-8", "max",
+           "!=", "equal", "+-2", "+-8", "max");
     for (int i = 0; i < nf; i++) {
         const cJSON *f = ref_at(frames, i);
         const char *name = cJSON_GetStringValue(ref_get(f, "name"));
@@ -158,18 +158,19 @@ int main(void)
                     tally(&all_out, d);
                 }
             }
-        printf("%-34.34s %7.3f%% %7.3f%% %7.3f%% %4d | %24.3f%% %7.3f%% %7.3f%% %4d\n", name ? name : "?",
-               100.0 * t.eq / t.n, 100.0 * t.le2 / t.n, 100.0 * t.le8 / t.n, t.maxd, 100.0 * t_out.eq / t_out.n,
+        printf("%-34.34s %7.3f%% %7.3f%% %7.3f%% %4d %5d | %24.3f%% %7.3f%% %7.3f%% %4d\n", name ? name : "?",
+               100.0 * t.eq / t.n, 100.0 * t.le2 / t.n, 100.0 * t.le8 / t.n, t.maxd, t.n - t.eq, 100.0 * t_out.eq / t_out.n,
                100.0 * t_out.le2 / t_out.n, 100.0 * t_out.le8 / t_out.n, t_out.maxd);
-        /* Thresholds reached on the recorded frames (see the commit message): outside the digits every
-         * pixel is equal; with them, the digits' pixels are the only ones that differ. */
+        /* Reached on the 11 recorded frames: outside the digits' box every pixel equal; overall
+         * 99.52-99.60% equal and 99.55-99.63% within +-8, the undrawn digits being 37-44 pixels. */
         CHECK(t_out.eq == t_out.n, "frame %d (%s): %d pixels outside the digits differ (max %d)", i,
               name ? name : "?", t_out.n - t_out.eq, t_out.maxd);
         CHECK(100.0 * t.le8 / t.n >= 99.0, "frame %d (%s): only %.3f%% of pixels within +-8", i, name ? name : "?",
               100.0 * t.le8 / t.n);
     }
-    printf("%-34s %7.3f%% %7.3f%% %7.3f%% %4d | %24.3f%% %7.3f%% %7.3f%% %4d\n", "all frames", 100.0 * all.eq / all.n,
-           100.0 * all.le2 / all.n, 100.0 * all.le8 / all.n, all.maxd, 100.0 * all_out.eq / all_out.n,
+    printf("%-34s %7.3f%% %7.3f%% %7.3f%% %4d %5d | %24.3f%% %7.3f%% %7.3f%% %4d\n", "all frames",
+           100.0 * all.eq / all.n, 100.0 * all.le2 / all.n, 100.0 * all.le8 / all.n, all.maxd, all.n - all.eq,
+           100.0 * all_out.eq / all_out.n,
            100.0 * all_out.le2 / all_out.n, 100.0 * all_out.le8 / all_out.n, all_out.maxd);
     cr_renderer_free(r);
     cJSON_Delete(root);
