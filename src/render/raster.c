@@ -5,7 +5,6 @@
  * than pygame's default 32-bit one, clipping folded into the loops. */
 #include "render/raster.h"
 
-#include <limits.h>
 #include <math.h>
 #include <string.h>
 
@@ -58,10 +57,13 @@ int16_t raster_gfx_coord(double v)
 
 int raster_pg_coord(double v)
 {
-    if (!(v > (double)INT_MIN))
-        return INT_MIN;
-    if (v >= (double)INT_MAX)
-        return INT_MAX;
+    /* Saturated at +-2^24 (NaN to the low end) so that the fill's products stay in range; pygame's
+     * own result is only defined well inside that. */
+    const double lim = 16777216.0;
+    if (!(v > -lim))
+        return -(int)lim;
+    if (v > lim)
+        return (int)lim;
     return (int)v;
 }
 
@@ -104,7 +106,7 @@ void raster_gfx_filled_polygon(raster_canvas c, const int16_t *vx, const int16_t
             /* Half-open edges, except that the bottom row takes edges ending there. */
             if ((y >= ya && y < yb) || (y == maxy && y > ya && y <= yb)) {
                 int64_t v = ((int64_t)65536 * (y - ya)) / (yb - ya) * (xb - xa) + (int64_t)65536 * xa;
-                ints[k++] = (int32_t)(uint32_t)(uint64_t)v; /* int arithmetic in SDL_gfx */
+                ints[k++] = (int32_t)(uint32_t)(uint64_t)v; /* SDL_gfx's int: the same below 32768-px edges */
             }
         }
         sort_ints(ints, k);

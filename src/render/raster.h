@@ -45,7 +45,7 @@ void raster_pg_polygon(raster_canvas c, const int *vx, const int *vy, int n, uin
 
 /* gfxdraw's conversion of a Python float: int() (truncation toward zero), then a cast to Sint16. */
 int16_t raster_gfx_coord(double v);
-/* draw.c's pg_IntFromObj for a float: a C cast to int (saturated here where C would be undefined). */
+/* draw.c's pg_IntFromObj for a float: a C cast to int, saturated at +-2^24 (NaN: -2^24). */
 int raster_pg_coord(double v);
 
 /* A view of c upside down (row 0 is c's last row): drawing into it is drawing into c after
