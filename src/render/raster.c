@@ -46,7 +46,8 @@ static void sort_ints(int *a, int n) /* insertion sort: n <= RASTER_MAX_POLY */
 
 int16_t raster_gfx_coord(double v)
 {
-    /* PyNumber_Long truncates; (Sint16)long keeps the low 16 bits. Far values only need to stay far. */
+    /* PyNumber_Long truncates; (Sint16)long keeps the low 16 bits (so pygame too wraps past +-32767).
+     * Clamped first at +-1e9, where no scene goes, to keep the cast defined (NaN: -1e9). */
     if (!(v > -1e9))
         v = -1e9;
     if (v > 1e9)
@@ -325,7 +326,8 @@ void raster_pg_polygon(raster_canvas c, const int *vx, const int *vy, int n, uin
             }
             /* half-open edges, plus every edge ending on the last row (draw.c's rule) */
             if ((y >= ya && y < yb) || (y == maxy && yb == maxy))
-                xs[k++] = (int)((int64_t)(y - ya) * (xb - xa) / (yb - ya) + xa); /* C division truncates */
+                /* C division truncates; int64 where draw.c's int product would wrap (spans > 46340 px) */
+                xs[k++] = (int)((int64_t)(y - ya) * (xb - xa) / (yb - ya) + xa);
         }
         sort_ints(xs, k);
         for (int i = 0; i + 1 < k; i += 2)
