@@ -98,9 +98,32 @@ typedef struct {
     double zoom, tx, ty;
 } cr_view;
 
+/* Whether a convex polygon holds the whole canvas with 2 pixels to spare on every edge, so that its
+ * fill leaves no canvas pixel unpainted (a span's ends are within a pixel of the true edge). */
+static int covers_canvas(raster_canvas c, const int16_t *vx, const int16_t *vy, int n)
+{
+    const double corner[4][2] = {{-1, -1}, {c.w, -1}, {c.w, c.h}, {-1, c.h}};
+    int sign = 0;
+    for (int i = 0; i < n; i++) {
+        const int j = (i + 1) % n;
+        const double ex = vx[j] - vx[i], ey = vy[j] - vy[i], len = sqrt(ex * ex + ey * ey);
+        for (int k = 0; k < 4; k++) {
+            const double cross = ex * (corner[k][1] - vy[i]) - ey * (corner[k][0] - vx[i]);
+            const int sg = cross > 0 ? 1 : -1;
+            if (fabs(cross) < 2 * len || (sign && sg != sign))
+                return 0;
+            sign = sg;
+        }
+    }
+    return 1;
+}
+
 /* _draw_colored_polygon: world -> screen, Gymnasium's MAX_SHAPE_DIM visibility test (unless !clip),
- * then gfxdraw.aapolygon and gfxdraw.filled_polygon in the same colour. */
-static void draw_colored_polygon(const cr_view *v, const double (*xy)[2], int n, uint32_t rgb, int clip)
+ * then gfxdraw.aapolygon and gfxdraw.filled_polygon in the same colour. With covered set, first
+ * paints the canvas black (a new pygame.Surface) unless the polygon covers it all, and says whether
+ * it did. */
+static void draw_colored_polygon(const cr_view *v, const double (*xy)[2], int n, uint32_t rgb, int clip,
+                                 int *covered)
 {
     const double max_shape_dim = CR_GRASS_DIM * sqrt(2.0) * CR_ZOOM * CR_SCALE; /* GRASS_DIM is the max */
     double px[RASTER_MAX_POLY], py[RASTER_MAX_POLY];
@@ -125,6 +148,11 @@ static void draw_colored_polygon(const cr_view *v, const double (*xy)[2], int n,
         maxx = ix[i] > maxx ? ix[i] : maxx;
         miny = iy[i] < miny ? iy[i] : miny;
         maxy = iy[i] > maxy ? iy[i] : maxy;
+    }
+    if (covered) {
+        *covered = covers_canvas(v->c, ix, iy, n);
+        if (!*covered)
+            raster_clear(v->c, 0);
     }
     /* Wholly beside the canvas: SDL_gfx would clip every pixel away (lines are rejected at once). */
     if (maxx < 0 || minx >= v->c.w || maxy < 0 || miny >= v->c.h)
@@ -248,22 +276,23 @@ void cr_render_state_pixels(cr_renderer *r, const cr_scene *s, uint8_t *out)
     v.tx = CR_WINDOW_W / 2.0 + tx;
     v.ty = CR_WINDOW_H / 4.0 + ty;
 
-    raster_clear(c, 0); /* a new pygame.Surface is black; the field does not cover it while zoomed out */
     const double b = CR_PLAYFIELD;
     const double field[4][2] = {{b, b}, {b, -b}, {-b, -b}, {-b, b}};
     const uint32_t bg = raster_rgb(s->bg_rgb[0], s->bg_rgb[1], s->bg_rgb[2]);
-    draw_colored_polygon(&v, field, 4, bg, 0);
+    int covered; /* the field covers the canvas except while zoomed out (t < 1): then black shows */
+    draw_colored_polygon(&v, field, 4, bg, 0, &covered);
     const uint32_t grass = raster_rgb(s->grass_rgb[0], s->grass_rgb[1], s->grass_rgb[2]);
     const double g = CR_GRASS_DIM;
     for (int x = -20; x < 20; x += 2) {
         for (int y = -20; y < 20; y += 2) {
             const double p[4][2] = {{g * x + g, g * y + 0}, {g * x + 0, g * y + 0}, {g * x + 0, g * y + g}, {g * x + g, g * y + g}};
-            draw_colored_polygon(&v, p, 4, grass, 1);
+            draw_colored_polygon(&v, p, 4, grass, 1, NULL);
         }
     }
     for (int i = 0; i < s->n_road; i++) {
         const cr_road_poly *rp = &s->road[i];
-        draw_colored_polygon(&v, (const double (*)[2])rp->xy, 4, raster_rgb(rp->rgb[0], rp->rgb[1], rp->rgb[2]), 1);
+        draw_colored_polygon(&v, (const double (*)[2])rp->xy, 4, raster_rgb(rp->rgb[0], rp->rgb[1], rp->rgb[2]), 1,
+                             NULL);
     }
     draw_car(&v, s);
 

@@ -5,7 +5,6 @@
  * than pygame's default 32-bit one, clipping folded into the loops. */
 #include "render/raster.h"
 
-#include <limits.h>
 #include <math.h>
 #include <string.h>
 
@@ -47,7 +46,8 @@ static void sort_ints(int *a, int n) /* insertion sort: n <= RASTER_MAX_POLY */
 
 int16_t raster_gfx_coord(double v)
 {
-    /* PyNumber_Long truncates; (Sint16)long keeps the low 16 bits. Far values only need to stay far. */
+    /* PyNumber_Long truncates; (Sint16)long keeps the low 16 bits (so pygame too wraps past +-32767).
+     * Clamped first at +-1e9, where no scene goes, to keep the cast defined (NaN: -1e9). */
     if (!(v > -1e9))
         v = -1e9;
     if (v > 1e9)
@@ -58,10 +58,13 @@ int16_t raster_gfx_coord(double v)
 
 int raster_pg_coord(double v)
 {
-    if (!(v > (double)INT_MIN))
-        return INT_MIN;
-    if (v >= (double)INT_MAX)
-        return INT_MAX;
+    /* Saturated at +-2^24 (NaN to the low end) so that the fill's products stay in range; pygame's
+     * own result is only defined well inside that. */
+    const double lim = 16777216.0;
+    if (!(v > -lim))
+        return -(int)lim;
+    if (v > lim)
+        return (int)lim;
     return (int)v;
 }
 
@@ -104,7 +107,7 @@ void raster_gfx_filled_polygon(raster_canvas c, const int16_t *vx, const int16_t
             /* Half-open edges, except that the bottom row takes edges ending there. */
             if ((y >= ya && y < yb) || (y == maxy && y > ya && y <= yb)) {
                 int64_t v = ((int64_t)65536 * (y - ya)) / (yb - ya) * (xb - xa) + (int64_t)65536 * xa;
-                ints[k++] = (int32_t)(uint32_t)(uint64_t)v; /* int arithmetic in SDL_gfx */
+                ints[k++] = (int32_t)(uint32_t)(uint64_t)v; /* SDL_gfx's int: the same below 32768-px edges */
             }
         }
         sort_ints(ints, k);
@@ -323,7 +326,8 @@ void raster_pg_polygon(raster_canvas c, const int *vx, const int *vy, int n, uin
             }
             /* half-open edges, plus every edge ending on the last row (draw.c's rule) */
             if ((y >= ya && y < yb) || (y == maxy && yb == maxy))
-                xs[k++] = (int)((int64_t)(y - ya) * (xb - xa) / (yb - ya) + xa); /* C division truncates */
+                /* C division truncates; int64 where draw.c's int product would wrap (spans > 46340 px) */
+                xs[k++] = (int)((int64_t)(y - ya) * (xb - xa) / (yb - ya) + xa);
         }
         sort_ints(xs, k);
         for (int i = 0; i + 1 < k; i += 2)
@@ -357,6 +361,60 @@ void raster_flip_vertical(raster_canvas c)
     }
 }
 
+/* Adds the channels of n whole pixels into 16-bit sums that wrap as pygame's do (uint16 in
+ * transform.c, paddw in scale_mmx64.c): a sum mod 2^16 is the same however it is split. */
+#if defined(__GNUC__) && defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+/* Two pixels per step in eight 16-bit lanes (B, G, R, 0 of each: 0x00RRGGBB little-endian). */
+typedef uint8_t raster_v8u8 __attribute__((vector_size(8)));
+typedef uint16_t raster_v8u16 __attribute__((vector_size(16)));
+static inline void sum_whole(const uint32_t *w, int n, uint16_t *ar, uint16_t *ag, uint16_t *ab)
+{
+    raster_v8u16 acc = {0, 0, 0, 0, 0, 0, 0, 0};
+    int i = 0;
+    for (; i + 1 < n; i += 2) {
+        raster_v8u8 two;
+        memcpy(&two, w + i, sizeof two);
+        acc += __builtin_convertvector(two, raster_v8u16);
+    }
+    uint16_t b = (uint16_t)(acc[0] + acc[4]), g = (uint16_t)(acc[1] + acc[5]), r = (uint16_t)(acc[2] + acc[6]);
+    if (i < n) {
+        b = (uint16_t)(b + (w[i] & 255));
+        g = (uint16_t)(g + ((w[i] >> 8) & 255));
+        r = (uint16_t)(r + ((w[i] >> 16) & 255));
+    }
+    *ar = (uint16_t)(*ar + r);
+    *ag = (uint16_t)(*ag + g);
+    *ab = (uint16_t)(*ab + b);
+}
+#else
+/* Portable: 16-bit lanes of 64-bit words, R and B of two pixels in one, G of two in another; 254
+ * pixels at most per word keep the lanes apart. */
+static inline void sum_whole(const uint32_t *q, int n, uint16_t *ar, uint16_t *ag, uint16_t *ab)
+{
+    for (int k = 0; k < n; k += 254) {
+        const int m = n - k < 254 ? n - k : 254;
+        const uint32_t *w = q + k;
+        uint64_t rb = 0, g = 0;
+        int i = 0;
+        for (; i + 1 < m; i += 2) {
+            uint64_t two;
+            memcpy(&two, w + i, sizeof two); /* pixels i, i + 1 (either byte order: summed alike) */
+            rb += two & 0x00ff00ff00ff00ffull;
+            g += (two >> 8) & 0x000000ff000000ffull;
+        }
+        if (i < m) {
+            rb += w[i] & 0xff00ffu;
+            g += (w[i] >> 8) & 0xffu;
+        }
+        rb += rb >> 32;
+        g += g >> 32;
+        *ar = (uint16_t)(*ar + ((rb >> 16) & 0xffffu));
+        *ab = (uint16_t)(*ab + (rb & 0xffffu));
+        *ag = (uint16_t)(*ag + (g & 0xffffu));
+    }
+}
+#endif
+
 /* smoothscale's area average (transform.c filter_shrink_X/Y_ONLYC; scale_mmx64.c *_SSE with
  * one = 2^14): a source pixel adds whole while the counter exceeds one, else it is split at the
  * counter; an output is (sum * recip) >> 16 with recip = 2^16 * one / space, space = one * src / dst
@@ -367,32 +425,41 @@ void raster_smoothscale_shrink(raster_canvas src, int dst_w, int dst_h, int frac
     const int one = 1 << frac_bits;
     const int xspace = (int)((int64_t)one * src.w / dst_w);
     const uint32_t xrecip = (uint32_t)(((int64_t)1 << (16 + frac_bits)) / xspace);
+    /* The counter's walk is the same on every row: find once, per output, the source pixels taken
+     * whole and the one split between this output (cnt) and the next (frac). */
+    int first[RASTER_MAX_SHRINK_W], whole[RASTER_MAX_SHRINK_W], split[RASTER_MAX_SHRINK_W];
+    uint32_t cnt[RASTER_MAX_SHRINK_W], frac[RASTER_MAX_SHRINK_W];
+    int nout = 0;
+    for (int x = 0, counter = xspace, run = 0; x < src.w && nout < dst_w; x++) {
+        if (counter > one) {
+            counter -= one;
+            continue;
+        }
+        first[nout] = run;
+        whole[nout] = x - run;
+        split[nout] = x;
+        cnt[nout] = (uint32_t)counter;
+        frac[nout] = (uint32_t)(one - counter);
+        nout++;
+        counter = xspace - (one - counter);
+        run = x + 1;
+    }
     for (int y = 0; y < src.h; y++) {
         const uint32_t *s = row_at(src, y);
-        uint8_t *d = tmp + (size_t)y * dst_w * 3, *dend = d + (size_t)dst_w * 3;
-        uint16_t a0 = 0, a1 = 0, a2 = 0;
-        int counter = xspace;
-        for (int x = 0; x < src.w; x++) {
-            uint32_t p = s[x];
-            uint32_t r = (p >> 16) & 255, g = (p >> 8) & 255, b = p & 255;
-            if (counter > one) {
-                a0 = (uint16_t)(a0 + r);
-                a1 = (uint16_t)(a1 + g);
-                a2 = (uint16_t)(a2 + b);
-                counter -= one;
-            } else {
-                uint32_t cnt = (uint32_t)counter, frac = (uint32_t)(one - counter);
-                if (d < dend) {
-                    d[0] = (uint8_t)(((uint32_t)(uint16_t)(a0 + ((r * cnt) >> frac_bits)) * xrecip) >> 16);
-                    d[1] = (uint8_t)(((uint32_t)(uint16_t)(a1 + ((g * cnt) >> frac_bits)) * xrecip) >> 16);
-                    d[2] = (uint8_t)(((uint32_t)(uint16_t)(a2 + ((b * cnt) >> frac_bits)) * xrecip) >> 16);
-                    d += 3;
-                }
-                a0 = (uint16_t)((r * frac) >> frac_bits);
-                a1 = (uint16_t)((g * frac) >> frac_bits);
-                a2 = (uint16_t)((b * frac) >> frac_bits);
-                counter = xspace - (int)frac;
-            }
+        uint8_t *d = tmp + (size_t)y * dst_w * 3;
+        uint16_t cr = 0, cg = 0, cb = 0; /* the split pixel's remainder carried into the next output */
+        for (int j = 0; j < nout; j++) {
+            uint16_t ar = cr, ag = cg, ab = cb;
+            const uint32_t *q = s + first[j];
+            sum_whole(q, whole[j], &ar, &ag, &ab);
+            const uint32_t p = s[split[j]];
+            const uint32_t r = (p >> 16) & 255, g = (p >> 8) & 255, b = p & 255;
+            d[3 * j + 0] = (uint8_t)(((uint32_t)(uint16_t)(ar + ((r * cnt[j]) >> frac_bits)) * xrecip) >> 16);
+            d[3 * j + 1] = (uint8_t)(((uint32_t)(uint16_t)(ag + ((g * cnt[j]) >> frac_bits)) * xrecip) >> 16);
+            d[3 * j + 2] = (uint8_t)(((uint32_t)(uint16_t)(ab + ((b * cnt[j]) >> frac_bits)) * xrecip) >> 16);
+            cr = (uint16_t)((r * frac[j]) >> frac_bits);
+            cg = (uint16_t)((g * frac[j]) >> frac_bits);
+            cb = (uint16_t)((b * frac[j]) >> frac_bits);
         }
     }
     const int yspace = (int)((int64_t)one * src.h / dst_h);

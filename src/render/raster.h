@@ -18,6 +18,7 @@ typedef struct {
 } raster_canvas;
 
 #define RASTER_MAX_POLY 16 /* the most vertices a polygon may have (the scanline lists live on the stack) */
+#define RASTER_MAX_SHRINK_W 1024 /* the widest smoothscale output (its per-column table is on the stack) */
 
 static inline uint32_t raster_rgb(int r, int g, int b)
 {
@@ -44,7 +45,7 @@ void raster_pg_polygon(raster_canvas c, const int *vx, const int *vy, int n, uin
 
 /* gfxdraw's conversion of a Python float: int() (truncation toward zero), then a cast to Sint16. */
 int16_t raster_gfx_coord(double v);
-/* draw.c's pg_IntFromObj for a float: a C cast to int (saturated here where C would be undefined). */
+/* draw.c's pg_IntFromObj for a float: a C cast to int, saturated at +-2^24 (NaN: -2^24). */
 int raster_pg_coord(double v);
 
 /* A view of c upside down (row 0 is c's last row): drawing into it is drawing into c after
@@ -53,7 +54,8 @@ raster_canvas raster_canvas_flipped(raster_canvas c);
 /* pygame.transform.flip(c, False, True) in place. */
 void raster_flip_vertical(raster_canvas c);
 
-/* pygame.transform.smoothscale for a shrink in both axes (src.w > dst_w, src.h > dst_h): X pass
+/* pygame.transform.smoothscale for a shrink in both axes (src.w > dst_w, src.h > dst_h,
+ * dst_w <= RASTER_MAX_SHRINK_W): X pass
  * into tmp (src.h rows of dst_w RGB bytes), then Y pass; out gets dst_h rows of dst_w RGB bytes.
  * frac_bits selects pygame's variant: 14 for the SSE/MMX filters x86-64 builds use (scale_mmx64.c),
  * 16 for the portable C ones (transform.c *_ONLYC). tmp: src.h * dst_w * 3 bytes; line: dst_w * 3
