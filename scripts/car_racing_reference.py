@@ -22,12 +22,14 @@ proxy that logs every value it returns; the script checks that the proxy changes
 track with and without it).
 """
 import argparse
+import hashlib
 import json
 import math
 import os
 import subprocess
 import sys
 import time
+import zlib
 
 os.environ.setdefault("SDL_VIDEODRIVER", "dummy")
 
@@ -116,7 +118,33 @@ def on_grass(u):
     return all(len(w.tiles) == 0 for w in u.car.wheels)
 
 
+def surface_rows(surf):
+    """The RGB bytes of a pygame surface, row-major, top row first."""
+    import pygame
+    return np.ascontiguousarray(pygame.surfarray.array3d(surf).transpose(1, 0, 2)).tobytes()
+
+
+def smoothscale_test():
+    """A synthetic 1000x800 image and pygame's smoothscale of it to 96x96 (what env.state comes from)."""
+    import pygame
+    y, x = np.mgrid[0:800, 0:1000]
+    rgb = np.stack([(x * 7 + y * 3) & 255, (x * y) & 255, ((x >> 3) ^ (y >> 2)) & 255], axis=-1)
+    surf = pygame.Surface((1000, 800))  # the same format as CarRacing's own surface
+    pygame.surfarray.blit_array(surf, rgb.astype(np.uint8).transpose(1, 0, 2))
+    out = pygame.transform.smoothscale(surf, (96, 96))
+    return {
+        "what": "1000x800 source with r=(x*7+y*3)&255, g=(x*y)&255, b=((x>>3)^(y>>2))&255 "
+                "(x column, y row from the top), scaled to 96x96 by pygame.transform.smoothscale "
+                f"(backend {pygame.transform.get_smoothscale_backend()})",
+        "pixels": surface_rows(out).hex(),
+    }
+
+
 def frame_record(u, name):
+    import pygame
+    full = surface_rows(u.surf)  # the 1000x800 canvas, already flipped and with the score text
+    assert np.array_equal(pygame.surfarray.array3d(pygame.transform.smoothscale(u.surf, (96, 96)))
+                          .transpose(1, 0, 2), u.state), "env.state is not smoothscale(env.surf)"
     hull, wheels = car_state(u)
     road = []
     for poly, color in u.road_poly:
@@ -135,6 +163,9 @@ def frame_record(u, name):
         # additions to the contract: help to tell a failing pixel test from a failing physics one
         "tiles_under_wheels": [len(w.tiles) for w in u.car.wheels],
         "tile_visited_count": int(u.tile_visited_count),
+        # the full-size canvas before smoothscale: md5, and CRC-32 of each band of 8 rows (100 bands)
+        "surface_md5": hashlib.md5(full).hexdigest(),
+        "surface_band_crc32": [zlib.crc32(full[i:i + 8 * 3000]) for i in range(0, len(full), 8 * 3000)],
     }
 
 
@@ -309,6 +340,8 @@ def make_trace():
         trace_episode(0, True, False, 300, lambda u, k: drive(u, k, v_target=30.0)),
         trace_episode(1, True, True, 300, lambda u, k: drive(u, k, v_target=40.0, brake_every=60)),
         trace_episode(2, True, False, 300, lambda u, k: drive(u, k, v_target=35.0, wiggle=0.6)),
+        # seed 4: straight ahead at gas 0.4 onto the grass until it leaves the playfield (reward -100)
+        trace_episode(4, True, False, 400, lambda u, k: np.array([0.0, 0.4, 0.0], dtype=np.float32)),
         # seed 36: the first track fails and is regenerated (48 draws instead of 24)
         trace_episode(36, False, False, 100, drive_discrete),
     ]
@@ -395,7 +428,8 @@ def main():
     os.makedirs(args.out, exist_ok=True)
     source = source_text(command)
     frames = make_frames()
-    write_json(os.path.join(args.out, "frames.json"), {"source": source, "frames": frames}, "frames")
+    write_json(os.path.join(args.out, "frames.json"),
+               {"source": source, "smoothscale_test": smoothscale_test(), "frames": frames}, "frames")
     episodes = make_trace()
     write_json(os.path.join(args.out, "trace.json"), {"source": source, "episodes": episodes}, "episodes")
     for fr in frames:
