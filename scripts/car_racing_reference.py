@@ -412,13 +412,54 @@ def bench(n_steps):
           f" ({100 * in_render[0] / dt:.0f}% of the time in _render('state_pixels'))")
 
 
+def sensitivity(trace_path):
+    """How far a replay of trace.json's continuous episodes drifts after a tiny change at reset.
+
+    Tells how tight a test of the C port (other Box2D version, other rounding) can be."""
+    with open(trace_path) as fp:
+        episodes = json.load(fp)["episodes"]
+
+    def shift_car(u, d):
+        for b in [u.car.hull] + u.car.wheels:
+            b.position = (b.position[0] + d, b.position[1])
+
+    def nudge_omega(u, d):
+        u.car.wheels[0].omega += d
+
+    for ep in episodes:
+        if not ep["options"]["continuous"]:
+            continue
+        for what, change, size in (("wheel 0 omega +", nudge_omega, 1e-6),
+                                   ("car x +", shift_car, 1e-3)):
+            env = make(domain_randomize=ep["options"]["domain_randomize"])
+            u = env.unwrapped
+            reset_recording(env, ep["seed"])
+            change(u, size)
+            worst, worst_angle, k = 0.0, 0.0, 0
+            for k, st in enumerate(ep["steps"][1:], 1):
+                _, _, terminated, truncated, _ = env.step(np.array(st["action"], dtype=np.float32))
+                hull, _ = car_state(u)
+                worst = max(worst, abs(hull[0] - st["hull"][0]), abs(hull[1] - st["hull"][1]))
+                worst_angle = max(worst_angle, abs(hull[2] - st["hull"][2]))
+                if terminated or truncated:
+                    break
+            print(f"seed {ep['seed']}: {what}{size:g} at reset -> hull position off by at most "
+                  f"{worst:.3g} m, angle by {worst_angle:.3g} rad over {k} steps")
+            env.close()
+
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--out", default="tests/data/car_racing", help="directory for the two files")
     ap.add_argument("--bench", type=int, default=0, help="only measure steps/s over this many steps")
+    ap.add_argument("--sensitivity", action="store_true",
+                    help="only replay OUT/trace.json after a tiny change at reset and print the drift")
     args = ap.parse_args()
     if args.bench:
         bench(args.bench)
+        return
+    if args.sensitivity:
+        sensitivity(os.path.join(args.out, "trace.json"))
         return
     command = (f"SDL_VIDEODRIVER=dummy PYTHONPATH={os.environ.get('PYTHONPATH', '')} "
                f"/usr/bin/python3 scripts/car_racing_reference.py {' '.join(sys.argv[1:])}")
