@@ -22,12 +22,14 @@ proxy that logs every value it returns; the script checks that the proxy changes
 track with and without it).
 """
 import argparse
+import hashlib
 import json
 import math
 import os
 import subprocess
 import sys
 import time
+import zlib
 
 os.environ.setdefault("SDL_VIDEODRIVER", "dummy")
 
@@ -116,7 +118,33 @@ def on_grass(u):
     return all(len(w.tiles) == 0 for w in u.car.wheels)
 
 
+def surface_rows(surf):
+    """The RGB bytes of a pygame surface, row-major, top row first."""
+    import pygame
+    return np.ascontiguousarray(pygame.surfarray.array3d(surf).transpose(1, 0, 2)).tobytes()
+
+
+def smoothscale_test():
+    """A synthetic 1000x800 image and pygame's smoothscale of it to 96x96 (what env.state comes from)."""
+    import pygame
+    y, x = np.mgrid[0:800, 0:1000]
+    rgb = np.stack([(x * 7 + y * 3) & 255, (x * y) & 255, ((x >> 3) ^ (y >> 2)) & 255], axis=-1)
+    surf = pygame.Surface((1000, 800))  # the same format as CarRacing's own surface
+    pygame.surfarray.blit_array(surf, rgb.astype(np.uint8).transpose(1, 0, 2))
+    out = pygame.transform.smoothscale(surf, (96, 96))
+    return {
+        "what": "1000x800 source with r=(x*7+y*3)&255, g=(x*y)&255, b=((x>>3)^(y>>2))&255 "
+                "(x column, y row from the top), scaled to 96x96 by pygame.transform.smoothscale "
+                f"(backend {pygame.transform.get_smoothscale_backend()})",
+        "pixels": surface_rows(out).hex(),
+    }
+
+
 def frame_record(u, name):
+    import pygame
+    full = surface_rows(u.surf)  # the 1000x800 canvas, already flipped and with the score text
+    assert np.array_equal(pygame.surfarray.array3d(pygame.transform.smoothscale(u.surf, (96, 96)))
+                          .transpose(1, 0, 2), u.state), "env.state is not smoothscale(env.surf)"
     hull, wheels = car_state(u)
     road = []
     for poly, color in u.road_poly:
@@ -135,6 +163,9 @@ def frame_record(u, name):
         # additions to the contract: help to tell a failing pixel test from a failing physics one
         "tiles_under_wheels": [len(w.tiles) for w in u.car.wheels],
         "tile_visited_count": int(u.tile_visited_count),
+        # the full-size canvas before smoothscale: md5, and CRC-32 of each band of 8 rows (100 bands)
+        "surface_md5": hashlib.md5(full).hexdigest(),
+        "surface_band_crc32": [zlib.crc32(full[i:i + 8 * 3000]) for i in range(0, len(full), 8 * 3000)],
     }
 
 
@@ -269,7 +300,8 @@ def trace_episode(seed, continuous, domain_randomize, n_steps, policy):
     hull, wheels = car_state(u)
     steps = [{"action": None, "reward": 0.0, "terminated": False, "truncated": False,
               "hull": hull, "wheels": wheels, "tile_visited_count": int(u.tile_visited_count),
-              "steer": f(u.car.wheels[0].joint.angle), "score": f(u.reward)}]
+              "steer": f(u.car.wheels[0].joint.angle), "score": f(u.reward),
+              "tiles_under_wheels": [len(w.tiles) for w in u.car.wheels]}]
     for k in range(1, n_steps + 1):
         action = policy(u, k)
         _, reward, terminated, truncated, _ = env.step(action)
@@ -280,6 +312,7 @@ def trace_episode(seed, continuous, domain_randomize, n_steps, policy):
             "hull": hull, "wheels": wheels, "tile_visited_count": int(u.tile_visited_count),
             # additions to the contract
             "steer": f(u.car.wheels[0].joint.angle), "score": f(u.reward),
+            "tiles_under_wheels": [len(w.tiles) for w in u.car.wheels],
         })
         if terminated or truncated:
             break
@@ -307,6 +340,8 @@ def make_trace():
         trace_episode(0, True, False, 300, lambda u, k: drive(u, k, v_target=30.0)),
         trace_episode(1, True, True, 300, lambda u, k: drive(u, k, v_target=40.0, brake_every=60)),
         trace_episode(2, True, False, 300, lambda u, k: drive(u, k, v_target=35.0, wiggle=0.6)),
+        # seed 4: straight ahead at gas 0.4 onto the grass until it leaves the playfield (reward -100)
+        trace_episode(4, True, False, 400, lambda u, k: np.array([0.0, 0.4, 0.0], dtype=np.float32)),
         # seed 36: the first track fails and is regenerated (48 draws instead of 24)
         trace_episode(36, False, False, 100, drive_discrete),
     ]
@@ -354,6 +389,17 @@ def bench(n_steps):
     env = gym.make("CarRacing-v3")
     env.action_space.seed(0)
     env.reset(seed=0)
+    u = env.unwrapped
+    render = u._render
+    in_render = [0.0]
+
+    def timed_render(mode):  # instance attribute shadows the method: times the 96x96 drawing
+        r0 = time.perf_counter()
+        out = render(mode)
+        in_render[0] += time.perf_counter() - r0
+        return out
+
+    u._render = timed_render
     resets = 0
     t0 = time.perf_counter()
     for _ in range(n_steps):
@@ -362,16 +408,58 @@ def bench(n_steps):
             env.reset()
             resets += 1
     dt = time.perf_counter() - t0
-    print(f"CarRacing-v3: {n_steps} steps (+{resets} resets) in {dt:.2f} s = {n_steps / dt:.1f} steps/s")
+    print(f"CarRacing-v3: {n_steps} steps (+{resets} resets) in {dt:.2f} s = {n_steps / dt:.1f} steps/s"
+          f" ({100 * in_render[0] / dt:.0f}% of the time in _render('state_pixels'))")
+
+
+def sensitivity(trace_path):
+    """How far a replay of trace.json's continuous episodes drifts after a tiny change at reset.
+
+    Tells how tight a test of the C port (other Box2D version, other rounding) can be."""
+    with open(trace_path) as fp:
+        episodes = json.load(fp)["episodes"]
+
+    def shift_car(u, d):
+        for b in [u.car.hull] + u.car.wheels:
+            b.position = (b.position[0] + d, b.position[1])
+
+    def nudge_omega(u, d):
+        u.car.wheels[0].omega += d
+
+    for ep in episodes:
+        if not ep["options"]["continuous"]:
+            continue
+        for what, change, size in (("wheel 0 omega +", nudge_omega, 1e-6),
+                                   ("car x +", shift_car, 1e-3)):
+            env = make(domain_randomize=ep["options"]["domain_randomize"])
+            u = env.unwrapped
+            reset_recording(env, ep["seed"])
+            change(u, size)
+            worst, worst_angle, k = 0.0, 0.0, 0
+            for k, st in enumerate(ep["steps"][1:], 1):
+                _, _, terminated, truncated, _ = env.step(np.array(st["action"], dtype=np.float32))
+                hull, _ = car_state(u)
+                worst = max(worst, abs(hull[0] - st["hull"][0]), abs(hull[1] - st["hull"][1]))
+                worst_angle = max(worst_angle, abs(hull[2] - st["hull"][2]))
+                if terminated or truncated:
+                    break
+            print(f"seed {ep['seed']}: {what}{size:g} at reset -> hull position off by at most "
+                  f"{worst:.3g} m, angle by {worst_angle:.3g} rad over {k} steps")
+            env.close()
 
 
 def main():
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--out", default="tests/data/car_racing", help="directory for the two files")
     ap.add_argument("--bench", type=int, default=0, help="only measure steps/s over this many steps")
+    ap.add_argument("--sensitivity", action="store_true",
+                    help="only replay OUT/trace.json after a tiny change at reset and print the drift")
     args = ap.parse_args()
     if args.bench:
         bench(args.bench)
+        return
+    if args.sensitivity:
+        sensitivity(os.path.join(args.out, "trace.json"))
         return
     command = (f"SDL_VIDEODRIVER=dummy PYTHONPATH={os.environ.get('PYTHONPATH', '')} "
                f"/usr/bin/python3 scripts/car_racing_reference.py {' '.join(sys.argv[1:])}")
@@ -381,7 +469,8 @@ def main():
     os.makedirs(args.out, exist_ok=True)
     source = source_text(command)
     frames = make_frames()
-    write_json(os.path.join(args.out, "frames.json"), {"source": source, "frames": frames}, "frames")
+    write_json(os.path.join(args.out, "frames.json"),
+               {"source": source, "smoothscale_test": smoothscale_test(), "frames": frames}, "frames")
     episodes = make_trace()
     write_json(os.path.join(args.out, "trace.json"), {"source": source, "episodes": episodes}, "episodes")
     for fr in frames:
