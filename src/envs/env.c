@@ -195,6 +195,14 @@ ppo_env *ppo_env_make(const char *id, const char *options, char *err, size_t err
         free(env);
         return NULL;
     }
+    /* a vector env's observation fits the fixed-size buffers (spec bounds, snapshots, users' arrays) */
+    if (env->spec.obs_kind == PPO_OBS_VECTOR ? env->spec.obs_dim > PPO_ENV_MAX_OBS_DIM
+                                             : env->spec.obs_dim != env->spec.obs_height * env->spec.obs_width *
+                                                                        env->spec.obs_channels) {
+        set_err(err, err_len, "internal error: %s declares an inconsistent observation shape%s", id, "");
+        ppo_env_free(env);
+        return NULL;
+    }
     for (int i = 0; i < opts.count; i++)
         if (!opts.item[i].used) {
             set_err(err, err_len, "unknown env option '%s' for %s", opts.item[i].key, id);
