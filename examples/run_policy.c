@@ -24,12 +24,6 @@ int main(int argc, char **argv)
         ppo_policy_free(pol);
         return 1;
     }
-    if (ppo_env_get_spec(env)->obs_dim > PPO_ENV_MAX_OBS_DIM) { /* image envs: ppo_policy_load refuses them today */
-        fprintf(stderr, "run_policy: %s has image observations; this example handles vector envs only\n", info->env_id);
-        ppo_env_free(env);
-        ppo_policy_free(pol);
-        return 1;
-    }
     ppo_env_seed(env, argc > 2 ? strtoull(argv[2], NULL, 10) : 12345);
     float obs[PPO_ENV_MAX_OBS_DIM], action[PPO_ENV_MAX_ACTION_DIM], value;
     ppo_env_reset(env, obs);
