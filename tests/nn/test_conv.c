@@ -416,6 +416,40 @@ static void check_shapes_and_init(void)
     free(params);
 }
 
+/* Every step of both presets' training passes on 3- and 4-channel input runs a jit kernel in the
+ * default layout: a reference kernel is 100x slower (BLOCKED's 4-channel backward weights was). */
+static void check_no_reference_kernels(void)
+{
+    const char *isa = nn_cpu_isa();
+    if (strcmp(isa, "avx2") && strncmp(isa, "avx512", 6)) {
+        printf("kernel check skipped: oneDNN ISA %s\n", isa);
+        return;
+    }
+    char err[256];
+    nn_ctx *ctx = nn_ctx_create(err, sizeof err);
+    const char *shapes[2] = {"nature", "small"};
+    const int in[3][3] = {{3, 96, 96}, {4, 84, 84}, {12, 96, 96}};
+    for (int s = 0; s < 2; s++)
+        for (int i = 0; i < 3; i++) {
+            nn_conv c;
+            int dense;
+            CHECK(nn_conv_preset(&c, shapes[s], in[i][0], in[i][1], in[i][2], 0, &dense, err, sizeof err) == 0, "%s", err);
+            float *params = calloc(nn_conv_param_count(&c), sizeof(float)), *grads = calloc(nn_conv_param_count(&c), sizeof(float));
+            nn_conv_pass p;
+            CHECK(nn_conv_pass_init(&p, ctx, &c, 4, true, false, NN_CONV_LAYOUT_NHWC, params, grads, err, sizeof err) == 0,
+                  "%s", err);
+            for (int k = 0; k < p.n_fwd + p.n_bwd; k++) {
+                const nn_conv_step *st = k < p.n_fwd ? &p.fwd[k] : &p.bwd[k - p.n_fwd];
+                CHECK(strncmp(st->impl, "ref", 3) != 0, "%s %dx%dx%d: step %d (layer %d) uses %s", shapes[s], in[i][0],
+                      in[i][1], in[i][2], k, st->layer, st->impl);
+            }
+            nn_conv_pass_destroy(&p);
+            free(params);
+            free(grads);
+        }
+    nn_ctx_free(ctx);
+}
+
 int main(void)
 {
     omp_set_num_threads(1);
@@ -435,5 +469,6 @@ int main(void)
     check_threads_and_reuse(NN_CONV_LAYOUT_NHWC);
     check_loader(NN_CONV_LAYOUT_BLOCKED);
     check_loader(NN_CONV_LAYOUT_NHWC);
+    check_no_reference_kernels();
     return CHECK_DONE();
 }
