@@ -144,6 +144,27 @@ static void run_case_net(const char *name, bool continuous, bool shared, bool cl
     free(f.grads);
 }
 
+/* The conv policy's layout: [conv | trunk | actor | log_std | critic], Nature CNN on 96x96x3 (CarRacing). */
+static void check_cnn_layout(void)
+{
+    char err[256];
+    nn_conv conv;
+    int dense;
+    CHECK(nn_conv_preset(&conv, "nature", 3, 96, 96, 0, &dense, err, sizeof err) == 0, "%s", err);
+    ppo_env_spec spec = {.obs_dim = 96 * 96 * 3, .action_kind = PPO_ACTION_CONTINUOUS, .action_dim = 3};
+    policy_model pm;
+    CHECK(policy_model_init_cnn(&pm, &spec, &conv, dense, NULL, 0, NN_TANH, err, sizeof err) == 0, "%s", err);
+    const size_t nc = nn_conv_param_count(&pm.conv), trunk = 4096 * 512 + 512, actor = 512 * 3 + 3, critic = 512 + 1;
+    CHECK(pm.trunk.param_offset == nc && pm.actor.param_offset == nc + trunk && pm.log_std_offset == nc + trunk + actor &&
+              pm.actor_end == nc + trunk + actor + 3 && pm.critic.param_offset == pm.actor_end &&
+              pm.n_params == pm.actor_end + critic,
+          "conv policy layout: trunk %zu actor %zu log_std %zu critic %zu total %zu", pm.trunk.param_offset,
+          pm.actor.param_offset, pm.log_std_offset, pm.critic.param_offset, pm.n_params);
+    spec.obs_dim = 96 * 96;
+    CHECK(policy_model_init_cnn(&pm, &spec, &conv, dense, NULL, 0, NN_TANH, err, sizeof err) != 0,
+          "a 96x96x1 observation accepted for a 3-channel conv");
+}
+
 static void run_case(const char *name, bool continuous, bool shared, bool clip_vloss, nn_activation act, bool sde)
 {
     run_case_net(name, continuous, shared, clip_vloss, act, sde, false);
@@ -151,6 +172,7 @@ static void run_case(const char *name, bool continuous, bool shared, bool clip_v
 
 int main(void)
 {
+    check_cnn_layout();
     run_case("discrete, separate nets, tanh", false, false, true, NN_TANH, false);
     run_case("discrete, separate nets, no value clip", false, false, false, NN_TANH, false);
     run_case("discrete, shared trunk, tanh", false, true, true, NN_TANH, false);
