@@ -91,6 +91,9 @@ void nn_ctx_free(nn_ctx *c)
     free(c);
 }
 
+dnnl_engine_t nn_ctx_engine(const nn_ctx *c) { return c->engine; }
+dnnl_stream_t nn_ctx_stream(const nn_ctx *c) { return c->stream; }
+
 /* Makes a user-mode scratchpad memory for pd (NULL when it needs none), growing the shared buffer. */
 static int scratch_for(nn_pass *p, const_dnnl_primitive_desc_t pd, dnnl_memory_t *out)
 {
@@ -327,11 +330,13 @@ void nn_pass_backward(nn_pass *p, bool want_input_diff)
 
 /* Fills the (rows, cols) matrix w with a random orthogonal matrix times gain: QR of a Gaussian
  * matrix by modified Gram-Schmidt over the longer side, signs fixed by R's diagonal (as torch does). */
-static void orthogonal(float *w, int rows, int cols, double gain, rng_t *rng)
+int nn_init_orthogonal(float *w, int rows, int cols, double gain, rng_t *rng)
 {
     const bool tall = rows >= cols; /* orthonormalise the short side's vectors */
     const int nvec = tall ? cols : rows, len = tall ? rows : cols;
     double *q = malloc(sizeof(double) * (size_t)nvec * (size_t)len);
+    if (!q)
+        return -1;
     for (int i = 0; i < nvec * len; i++)
         q[i] = rng_normal(rng);
     for (int i = 0; i < nvec; i++) {
@@ -358,6 +363,7 @@ static void orthogonal(float *w, int rows, int cols, double gain, rng_t *rng)
             w[(size_t)r * cols + c] = (float)(gain * v);
         }
     free(q);
+    return 0;
 }
 
 void nn_mlp_init_orthogonal(const nn_mlp *m, float *params, double hidden_gain, double out_gain,
@@ -365,7 +371,7 @@ void nn_mlp_init_orthogonal(const nn_mlp *m, float *params, double hidden_gain, 
 {
     for (int l = 0; l < m->n_layers; l++) {
         double gain = l == m->n_layers - 1 ? out_gain : hidden_gain;
-        orthogonal(params + nn_mlp_weight_offset(m, l), m->sizes[l + 1], m->sizes[l], gain, rng);
+        (void)nn_init_orthogonal(params + nn_mlp_weight_offset(m, l), m->sizes[l + 1], m->sizes[l], gain, rng);
         memset(params + nn_mlp_bias_offset(m, l), 0, sizeof(float) * (size_t)m->sizes[l + 1]);
     }
 }

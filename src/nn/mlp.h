@@ -33,6 +33,9 @@ size_t nn_mlp_bias_offset(const nn_mlp *m, int layer);
 typedef struct nn_ctx nn_ctx;
 nn_ctx *nn_ctx_create(char *err, size_t err_len);
 void nn_ctx_free(nn_ctx *ctx);
+/* The context's engine and stream, for other layer kinds (nn/conv.c) that build their own primitives. */
+dnnl_engine_t nn_ctx_engine(const nn_ctx *ctx);
+dnnl_stream_t nn_ctx_stream(const nn_ctx *ctx);
 
 /* The instruction set oneDNN's kernels use ("avx2", "avx512_core", ...). nn_ctx_create caps it at AVX2
  * unless the ONEDNN_MAX_CPU_ISA environment variable says otherwise: kernels of different ISAs round
@@ -84,5 +87,9 @@ void nn_pass_backward(nn_pass *p, bool want_input_diff);
  * biases zero. */
 void nn_mlp_init_orthogonal(const nn_mlp *m, float *params, double hidden_gain, double out_gain,
                             rng_t *rng);
+
+/* Fills the row-major (rows, cols) matrix w with a random orthogonal matrix times gain (as
+ * torch.nn.init.orthogonal_). Returns 0, or -1 when out of memory. */
+int nn_init_orthogonal(float *w, int rows, int cols, double gain, rng_t *rng);
 
 #endif

@@ -1,12 +1,15 @@
 /* policy: the actor-critic network — actor and critic MLPs (or a shared trunk with two linear heads),
  * a log-std for Gaussian policies, all in ONE flat parameter buffer laid out
- * [trunk | actor | log_std | critic], so the actor's learning-rate range is [0, actor_end).
+ * [conv | trunk | actor | log_std | critic], so the actor's learning-rate range is [0, actor_end).
+ * conv: only for pixel observations (policy_model_init_cnn), a conv stack whose trunk is its Linear +
+ * ReLU, features shared by both heads as SB3's CnnPolicy and CleanRL's ppo_atari.
  * log_std: (action_dim,), state-independent; with gSDE (latent, action_dim): the log-std of each entry
  * of the exploration matrix that maps the actor's last hidden features to action noise (SB3's
  * StateDependentNoiseDistribution, full_std). */
 #ifndef PPO_NN_POLICY_H
 #define PPO_NN_POLICY_H
 
+#include "nn/conv.h"
 #include "nn/mlp.h"
 #include "ppo/env.h"
 
@@ -15,7 +18,9 @@ typedef struct {
     bool continuous;
     int action_dim; /* floats per action: 1 for discrete */
     int n_out;      /* actor outputs: logits (discrete) or means (continuous) */
-    bool shared;    /* trunk + linear heads */
+    bool shared;    /* trunk + heads (linear, or MLPs with a conv trunk) */
+    bool has_conv;  /* pixel input: conv, then trunk = its dense layer */
+    nn_conv conv;   /* only when has_conv; obs_dim = H * W * C, each row (H, W, C) */
     nn_mlp trunk;   /* only when shared */
     nn_mlp actor;
     nn_mlp critic;
@@ -30,6 +35,12 @@ typedef struct {
 int policy_model_init(policy_model *pm, const ppo_env_spec *spec, const int *hidden, int n_hidden,
                       nn_activation act, bool shared, bool sde, char *err, size_t err_len);
 
+/* Pixel observations of (channels, height, width), each obs row (H, W, C) floats (pixels / 255):
+ * conv (its param_offset is set here) -> Linear dense_width + ReLU -> actor and critic heads with
+ * n_hidden (0 or more: CleanRL and SB3 use 0, linear heads) layers of act. Returns 0 or -1 with err. */
+int policy_model_init_cnn(policy_model *pm, const ppo_env_spec *spec, const nn_conv *conv, int dense_width,
+                          const int *hidden, int n_hidden, nn_activation act, char *err, size_t err_len);
+
 /* Orthogonal init with CleanRL's gains: sqrt(2) hidden, 0.01 policy output, 1 value output;
  * log_std starts at 0 (std 1). */
 void policy_model_init_params(const policy_model *pm, float *params, rng_t *rng);
@@ -37,6 +48,7 @@ void policy_model_init_params(const policy_model *pm, float *params, rng_t *rng)
 typedef struct {
     const policy_model *pm;
     int batch;
+    nn_conv_pass conv; /* only when pm->has_conv */
     nn_pass trunk, actor, critic;
     float *obs; /* (batch, obs_dim): write observations here before policy_pass_forward */
 } policy_pass;

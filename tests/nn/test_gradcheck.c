@@ -1,5 +1,6 @@
 /* Gradient check: the analytic gradient of the full PPO loss (both heads, through the oneDNN MLP,
- * separate and shared trunk, discrete, Gaussian and gSDE policies) against central finite differences.
+ * separate and shared trunk, conv trunk on pixels, discrete, Gaussian and gSDE policies) against
+ * central finite differences.
  * gSDE's features enter the variance as constants (SB3's default, learn_features=False), so those cases
  * difference the loss with the features frozen at the base parameters. */
 #include <math.h>
@@ -40,17 +41,28 @@ static double loss_at(fixture *f, bool backward)
     return f->lp.scale * (s.policy_loss + f->lp.vf_coef * s.value_loss - f->lp.ent_coef * s.entropy);
 }
 
-static void run_case(const char *name, bool continuous, bool shared, bool clip_vloss, nn_activation act, bool sde)
+/* cnn: 3x8x8 pixels -> conv 4 3x3 s2 (3x3) -> conv 6 2x2 s1 (2x2) -> Linear 8 + ReLU -> heads with a
+ * hidden layer of 6 (act) when shared, else linear heads as CleanRL's ppo_atari */
+static void run_case_net(const char *name, bool continuous, bool shared, bool clip_vloss, nn_activation act, bool sde,
+                         bool cnn)
 {
     ppo_env_spec spec = {0};
-    spec.obs_dim = 5;
+    spec.obs_dim = cnn ? 3 * 8 * 8 : 5;
     spec.action_kind = continuous ? PPO_ACTION_CONTINUOUS : PPO_ACTION_DISCRETE;
     spec.action_count = continuous ? 0 : 3;
     spec.action_dim = continuous ? 2 : 1;
     fixture f = {0};
     char err[256];
     const int hidden[2] = {8, 6};
-    CHECK(policy_model_init(&f.pm, &spec, hidden, 2, act, shared, sde, err, sizeof err) == 0, "%s", err);
+    if (cnn) {
+        nn_conv conv = {.in_channels = 3, .in_height = 8, .in_width = 8, .n_layers = 2};
+        conv.layers[0] = (nn_conv_layer){4, 3, 2, 0};
+        conv.layers[1] = (nn_conv_layer){6, 2, 1, 0};
+        CHECK(policy_model_init_cnn(&f.pm, &spec, &conv, 8, hidden + 1, shared ? 1 : 0, act, err, sizeof err) == 0, "%s",
+              err);
+    } else {
+        CHECK(policy_model_init(&f.pm, &spec, hidden, 2, act, shared, sde, err, sizeof err) == 0, "%s", err);
+    }
     f.params = calloc(f.pm.n_params, sizeof(float));
     f.grads = calloc(f.pm.n_params, sizeof(float));
     rng_t rng;
@@ -61,7 +73,7 @@ static void run_case(const char *name, bool continuous, bool shared, bool clip_v
     f.ctx = nn_ctx_create(err, sizeof err);
     CHECK(f.ctx && policy_pass_init(&f.pass, f.ctx, &f.pm, B, true, f.params, f.grads, err, sizeof err) == 0, "%s", err);
     for (int i = 0; i < B * spec.obs_dim; i++)
-        f.pass.obs[i] = (float)rng_normal(&rng);
+        f.pass.obs[i] = cnn ? (float)rng_uniform(&rng) : (float)rng_normal(&rng);
     for (int i = 0; i < B; i++) {
         if (continuous)
             for (int d = 0; d < 2; d++)
@@ -100,7 +112,7 @@ static void run_case(const char *name, bool continuous, bool shared, bool clip_v
     const double base = loss_at(&f, false);
     for (size_t p = 0; p < f.pm.n_params; p++) {
         const float keep = f.params[p];
-        const float h = act == NN_RELU ? 2e-3f : 1e-2f;
+        const float h = act == NN_RELU || cnn ? 2e-3f : 1e-2f; /* conv trunks are ReLU */
         f.params[p] = keep + h;
         const double up = loss_at(&f, false);
         f.params[p] = keep - h;
@@ -132,8 +144,35 @@ static void run_case(const char *name, bool continuous, bool shared, bool clip_v
     free(f.grads);
 }
 
+/* The conv policy's layout: [conv | trunk | actor | log_std | critic], Nature CNN on 96x96x3 (CarRacing). */
+static void check_cnn_layout(void)
+{
+    char err[256];
+    nn_conv conv;
+    int dense;
+    CHECK(nn_conv_preset(&conv, "nature", 3, 96, 96, 0, &dense, err, sizeof err) == 0, "%s", err);
+    ppo_env_spec spec = {.obs_dim = 96 * 96 * 3, .action_kind = PPO_ACTION_CONTINUOUS, .action_dim = 3};
+    policy_model pm;
+    CHECK(policy_model_init_cnn(&pm, &spec, &conv, dense, NULL, 0, NN_TANH, err, sizeof err) == 0, "%s", err);
+    const size_t nc = nn_conv_param_count(&pm.conv), trunk = 4096 * 512 + 512, actor = 512 * 3 + 3, critic = 512 + 1;
+    CHECK(pm.trunk.param_offset == nc && pm.actor.param_offset == nc + trunk && pm.log_std_offset == nc + trunk + actor &&
+              pm.actor_end == nc + trunk + actor + 3 && pm.critic.param_offset == pm.actor_end &&
+              pm.n_params == pm.actor_end + critic,
+          "conv policy layout: trunk %zu actor %zu log_std %zu critic %zu total %zu", pm.trunk.param_offset,
+          pm.actor.param_offset, pm.log_std_offset, pm.critic.param_offset, pm.n_params);
+    spec.obs_dim = 96 * 96;
+    CHECK(policy_model_init_cnn(&pm, &spec, &conv, dense, NULL, 0, NN_TANH, err, sizeof err) != 0,
+          "a 96x96x1 observation accepted for a 3-channel conv");
+}
+
+static void run_case(const char *name, bool continuous, bool shared, bool clip_vloss, nn_activation act, bool sde)
+{
+    run_case_net(name, continuous, shared, clip_vloss, act, sde, false);
+}
+
 int main(void)
 {
+    check_cnn_layout();
     run_case("discrete, separate nets, tanh", false, false, true, NN_TANH, false);
     run_case("discrete, separate nets, no value clip", false, false, false, NN_TANH, false);
     run_case("discrete, shared trunk, tanh", false, true, true, NN_TANH, false);
@@ -142,5 +181,7 @@ int main(void)
     run_case("gaussian, shared trunk, tanh", true, true, false, NN_TANH, false);
     run_case("gSDE, separate nets, tanh", true, false, true, NN_TANH, true);
     run_case("gSDE, shared trunk, relu", true, true, false, NN_RELU, true);
+    run_case_net("discrete, conv trunk, linear heads", false, false, true, NN_RELU, false, true);
+    run_case_net("gaussian, conv trunk, tanh head layers", true, true, true, NN_TANH, false, true);
     return CHECK_DONE();
 }
