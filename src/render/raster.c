@@ -415,74 +415,214 @@ static inline void sum_whole(const uint32_t *q, int n, uint16_t *ar, uint16_t *a
 }
 #endif
 
+/* The X walk of smoothscale's shrink, the same on every row: per output, the source pixels taken
+ * whole (first, whole) and the one split (split) between this output (cnt) and the next (frac). */
+typedef struct {
+    int first[RASTER_MAX_SHRINK_W], whole[RASTER_MAX_SHRINK_W], split[RASTER_MAX_SHRINK_W];
+    uint32_t cnt[RASTER_MAX_SHRINK_W], frac[RASTER_MAX_SHRINK_W];
+    int nout;
+} shrink_plan;
+
+static void shrink_plan_make(shrink_plan *p, int src_w, int dst_w, int one, int xspace)
+{
+    p->nout = 0;
+    for (int x = 0, counter = xspace, run = 0; x < src_w && p->nout < dst_w; x++) {
+        if (counter > one) {
+            counter -= one;
+            continue;
+        }
+        const int j = p->nout++;
+        p->first[j] = run;
+        p->whole[j] = x - run;
+        p->split[j] = x;
+        p->cnt[j] = (uint32_t)counter;
+        p->frac[j] = (uint32_t)(one - counter);
+        counter = xspace - (one - counter);
+        run = x + 1;
+    }
+}
+
+/* The generic X pass of one row into d (dst_w RGB bytes). */
+static void shrink_x_row(const uint32_t *s, const shrink_plan *p, int frac_bits, uint32_t xrecip, uint8_t *d)
+{
+    uint16_t cr = 0, cg = 0, cb = 0; /* the split pixel's remainder carried into the next output */
+    for (int j = 0; j < p->nout; j++) {
+        uint16_t ar = cr, ag = cg, ab = cb;
+        sum_whole(s + p->first[j], p->whole[j], &ar, &ag, &ab);
+        const uint32_t px = s[p->split[j]], cnt = p->cnt[j], frac = p->frac[j];
+        const uint32_t r = (px >> 16) & 255, g = (px >> 8) & 255, b = px & 255;
+        d[3 * j + 0] = (uint8_t)(((uint32_t)(uint16_t)(ar + ((r * cnt) >> frac_bits)) * xrecip) >> 16);
+        d[3 * j + 1] = (uint8_t)(((uint32_t)(uint16_t)(ag + ((g * cnt) >> frac_bits)) * xrecip) >> 16);
+        d[3 * j + 2] = (uint8_t)(((uint32_t)(uint16_t)(ab + ((b * cnt) >> frac_bits)) * xrecip) >> 16);
+        cr = (uint16_t)((r * frac) >> frac_bits);
+        cg = (uint16_t)((g * frac) >> frac_bits);
+        cb = (uint16_t)((b * frac) >> frac_bits);
+    }
+}
+
+/* The Y pass's two steps on one X-pass row s (n bytes): a row taken whole adds into line; the row
+ * that splits ends an output row (written to d unless d is NULL) and starts line with its rest. */
+static void shrink_y_add(const uint8_t *s, uint16_t *line, int n)
+{
+    for (int i = 0; i < n; i++)
+        line[i] = (uint16_t)(line[i] + s[i]);
+}
+
+static void shrink_y_split(const uint8_t *s, uint16_t *line, int n, int frac_bits, uint32_t cnt, uint32_t frac,
+                           uint32_t yrecip, uint8_t *d)
+{
+    for (int i = 0; i < n; i++) {
+        if (d)
+            d[i] = (uint8_t)(((uint32_t)(uint16_t)(line[i] + ((s[i] * cnt) >> frac_bits)) * yrecip) >> 16);
+        line[i] = (uint16_t)((s[i] * frac) >> frac_bits);
+    }
+}
+
+#if defined(__SSE2__)
+#include <emmintrin.h>
+/* The 14-bit filters in SSE2 (every x86-64 has it), with the same integer results: channels in 16-bit
+ * lanes (paddw wraps as pygame's sums do), and (v * c) >> 14 as pmulhuw of 4 v and c, exact since
+ * c <= 2^14; (sum * recip) >> 16 is pmulhuw itself (recip < 2^16 for a shrink). */
+
+/* Pixels [first, first + whole) of rows a and b, B G R A sums in lanes 0-3 (a) and 4-7 (b). Reads
+ * whole rounded up to 4 pixels (the extra ones masked off): callers keep that inside the rows. */
+static inline __m128i sum_whole2(const uint32_t *a, const uint32_t *b, int whole)
+{
+    static const uint32_t tail_mask[4][4] = {
+        {0, 0, 0, 0}, {~0u, 0, 0, 0}, {~0u, ~0u, 0, 0}, {~0u, ~0u, ~0u, 0}};
+    const __m128i z = _mm_setzero_si128();
+    __m128i sa = z, sb = z;
+    int k = 0;
+    for (; k + 4 <= whole; k += 4) {
+        const __m128i va = _mm_loadu_si128((const __m128i *)(a + k)), vb = _mm_loadu_si128((const __m128i *)(b + k));
+        sa = _mm_add_epi16(sa, _mm_add_epi16(_mm_unpacklo_epi8(va, z), _mm_unpackhi_epi8(va, z)));
+        sb = _mm_add_epi16(sb, _mm_add_epi16(_mm_unpacklo_epi8(vb, z), _mm_unpackhi_epi8(vb, z)));
+    }
+    if (k < whole) {
+        const __m128i m = _mm_loadu_si128((const __m128i *)tail_mask[whole - k]);
+        const __m128i va = _mm_and_si128(m, _mm_loadu_si128((const __m128i *)(a + k)));
+        const __m128i vb = _mm_and_si128(m, _mm_loadu_si128((const __m128i *)(b + k)));
+        sa = _mm_add_epi16(sa, _mm_add_epi16(_mm_unpacklo_epi8(va, z), _mm_unpackhi_epi8(va, z)));
+        sb = _mm_add_epi16(sb, _mm_add_epi16(_mm_unpacklo_epi8(vb, z), _mm_unpackhi_epi8(vb, z)));
+    }
+    return _mm_add_epi16(_mm_unpacklo_epi64(sa, sb), _mm_unpackhi_epi64(sa, sb));
+}
+
+/* The X pass of rows a and b together (one walk, both rows in one register) into da and db. */
+static void shrink_x_rows2_sse2(const uint32_t *a, const uint32_t *b, int src_w, const shrink_plan *p,
+                                uint32_t xrecip, uint8_t *da, uint8_t *db)
+{
+    const __m128i z = _mm_setzero_si128(), recip = _mm_set1_epi16((short)(uint16_t)xrecip);
+    __m128i carry = z;
+    int j = 0;
+    for (; j < p->nout && p->first[j] + ((p->whole[j] + 3) & ~3) <= src_w; j++) {
+        __m128i acc = _mm_add_epi16(carry, sum_whole2(a + p->first[j], b + p->first[j], p->whole[j]));
+        const int x = p->split[j];
+        const __m128i px = _mm_slli_epi16(_mm_unpacklo_epi8(_mm_unpacklo_epi32(_mm_cvtsi32_si128((int)a[x]),
+                                                                               _mm_cvtsi32_si128((int)b[x])),
+                                                            z),
+                                          2);
+        acc = _mm_add_epi16(acc, _mm_mulhi_epu16(px, _mm_set1_epi16((short)p->cnt[j])));
+        carry = _mm_mulhi_epu16(px, _mm_set1_epi16((short)p->frac[j]));
+        const __m128i o = _mm_mulhi_epu16(acc, recip);
+        const __m128i o8 = _mm_packus_epi16(o, o);
+        const uint32_t oa = (uint32_t)_mm_cvtsi128_si32(o8), ob = (uint32_t)_mm_cvtsi128_si32(_mm_srli_si128(o8, 4));
+        da[3 * j + 0] = (uint8_t)(oa >> 16), da[3 * j + 1] = (uint8_t)(oa >> 8), da[3 * j + 2] = (uint8_t)oa;
+        db[3 * j + 0] = (uint8_t)(ob >> 16), db[3 * j + 1] = (uint8_t)(ob >> 8), db[3 * j + 2] = (uint8_t)ob;
+    }
+    /* The last outputs, whose rounded-up reads would pass the row's end: scalar, from the carry. */
+    uint16_t c[8];
+    _mm_storeu_si128((__m128i *)c, carry);
+    for (int r = 0; r < 2; r++) {
+        const uint32_t *s = r ? b : a;
+        uint8_t *d = r ? db : da;
+        uint16_t cb = c[4 * r], cg = c[4 * r + 1], cr = c[4 * r + 2];
+        for (int k = j; k < p->nout; k++) {
+            uint16_t ar = cr, ag = cg, ab = cb;
+            sum_whole(s + p->first[k], p->whole[k], &ar, &ag, &ab);
+            const uint32_t px = s[p->split[k]], cnt = p->cnt[k], frac = p->frac[k];
+            const uint32_t pr = (px >> 16) & 255, pg = (px >> 8) & 255, pb = px & 255;
+            d[3 * k + 0] = (uint8_t)(((uint32_t)(uint16_t)(ar + ((pr * cnt) >> 14)) * xrecip) >> 16);
+            d[3 * k + 1] = (uint8_t)(((uint32_t)(uint16_t)(ag + ((pg * cnt) >> 14)) * xrecip) >> 16);
+            d[3 * k + 2] = (uint8_t)(((uint32_t)(uint16_t)(ab + ((pb * cnt) >> 14)) * xrecip) >> 16);
+            cr = (uint16_t)((pr * frac) >> 14);
+            cg = (uint16_t)((pg * frac) >> 14);
+            cb = (uint16_t)((pb * frac) >> 14);
+        }
+    }
+}
+
+static void shrink_y_split_sse2(const uint8_t *s, uint16_t *line, int n, uint32_t cnt, uint32_t frac,
+                                uint32_t yrecip, uint8_t *d)
+{
+    const __m128i z = _mm_setzero_si128(), vc = _mm_set1_epi16((short)cnt), vf = _mm_set1_epi16((short)frac),
+                  vr = _mm_set1_epi16((short)(uint16_t)yrecip);
+    int i = 0;
+    for (; i + 16 <= n; i += 16) {
+        const __m128i v = _mm_loadu_si128((const __m128i *)(s + i));
+        const __m128i lo = _mm_slli_epi16(_mm_unpacklo_epi8(v, z), 2), hi = _mm_slli_epi16(_mm_unpackhi_epi8(v, z), 2);
+        __m128i *l = (__m128i *)(line + i);
+        if (d) {
+            const __m128i olo = _mm_mulhi_epu16(_mm_add_epi16(_mm_loadu_si128(l), _mm_mulhi_epu16(lo, vc)), vr);
+            const __m128i ohi = _mm_mulhi_epu16(_mm_add_epi16(_mm_loadu_si128(l + 1), _mm_mulhi_epu16(hi, vc)), vr);
+            _mm_storeu_si128((__m128i *)(d + i), _mm_packus_epi16(olo, ohi));
+        }
+        _mm_storeu_si128(l, _mm_mulhi_epu16(lo, vf));
+        _mm_storeu_si128(l + 1, _mm_mulhi_epu16(hi, vf));
+    }
+    shrink_y_split(s + i, line + i, n - i, 14, cnt, frac, yrecip, d ? d + i : NULL);
+}
+#endif
+
 /* smoothscale's area average (transform.c filter_shrink_X/Y_ONLYC; scale_mmx64.c *_SSE with
  * one = 2^14): a source pixel adds whole while the counter exceeds one, else it is split at the
  * counter; an output is (sum * recip) >> 16 with recip = 2^16 * one / space, space = one * src / dst
- * (both truncated, so a uniform 255 comes out a little darker). Accumulators are 16-bit as there. */
+ * (both truncated, so a uniform 255 comes out a little darker). Accumulators are 16-bit as there.
+ * Each source row goes through the X pass into tmp's first rows and on into the Y pass at once, so
+ * the X pass's output never leaves the cache. */
 void raster_smoothscale_shrink(raster_canvas src, int dst_w, int dst_h, int frac_bits, uint8_t *tmp,
                                uint16_t *line, uint8_t *out)
 {
     const int one = 1 << frac_bits;
     const int xspace = (int)((int64_t)one * src.w / dst_w);
     const uint32_t xrecip = (uint32_t)(((int64_t)1 << (16 + frac_bits)) / xspace);
-    /* The counter's walk is the same on every row: find once, per output, the source pixels taken
-     * whole and the one split between this output (cnt) and the next (frac). */
-    int first[RASTER_MAX_SHRINK_W], whole[RASTER_MAX_SHRINK_W], split[RASTER_MAX_SHRINK_W];
-    uint32_t cnt[RASTER_MAX_SHRINK_W], frac[RASTER_MAX_SHRINK_W];
-    int nout = 0;
-    for (int x = 0, counter = xspace, run = 0; x < src.w && nout < dst_w; x++) {
-        if (counter > one) {
-            counter -= one;
-            continue;
-        }
-        first[nout] = run;
-        whole[nout] = x - run;
-        split[nout] = x;
-        cnt[nout] = (uint32_t)counter;
-        frac[nout] = (uint32_t)(one - counter);
-        nout++;
-        counter = xspace - (one - counter);
-        run = x + 1;
-    }
-    for (int y = 0; y < src.h; y++) {
-        const uint32_t *s = row_at(src, y);
-        uint8_t *d = tmp + (size_t)y * dst_w * 3;
-        uint16_t cr = 0, cg = 0, cb = 0; /* the split pixel's remainder carried into the next output */
-        for (int j = 0; j < nout; j++) {
-            uint16_t ar = cr, ag = cg, ab = cb;
-            const uint32_t *q = s + first[j];
-            sum_whole(q, whole[j], &ar, &ag, &ab);
-            const uint32_t p = s[split[j]];
-            const uint32_t r = (p >> 16) & 255, g = (p >> 8) & 255, b = p & 255;
-            d[3 * j + 0] = (uint8_t)(((uint32_t)(uint16_t)(ar + ((r * cnt[j]) >> frac_bits)) * xrecip) >> 16);
-            d[3 * j + 1] = (uint8_t)(((uint32_t)(uint16_t)(ag + ((g * cnt[j]) >> frac_bits)) * xrecip) >> 16);
-            d[3 * j + 2] = (uint8_t)(((uint32_t)(uint16_t)(ab + ((b * cnt[j]) >> frac_bits)) * xrecip) >> 16);
-            cr = (uint16_t)((r * frac[j]) >> frac_bits);
-            cg = (uint16_t)((g * frac[j]) >> frac_bits);
-            cb = (uint16_t)((b * frac[j]) >> frac_bits);
-        }
-    }
     const int yspace = (int)((int64_t)one * src.h / dst_h);
     const uint32_t yrecip = (uint32_t)(((int64_t)1 << (16 + frac_bits)) / yspace);
+    shrink_plan plan; /* 20 KB of stack, as before the per-row split */
+    const shrink_plan *p = &plan;
+    shrink_plan_make(&plan, src.w, dst_w, one, xspace);
     const int n = dst_w * 3;
     memset(line, 0, (size_t)n * sizeof *line);
     int counter = yspace, rows_out = 0;
-    for (int y = 0; y < src.h; y++) {
-        const uint8_t *s = tmp + (size_t)y * n;
-        if (counter > one) {
-            for (int i = 0; i < n; i++)
-                line[i] = (uint16_t)(line[i] + s[i]);
-            counter -= one;
-        } else {
-            uint32_t cnt = (uint32_t)counter, frac = (uint32_t)(one - counter);
-            if (rows_out < dst_h) {
-                uint8_t *d = out + (size_t)rows_out * n;
-                for (int i = 0; i < n; i++)
-                    d[i] = (uint8_t)(((uint32_t)(uint16_t)(line[i] + ((s[i] * cnt) >> frac_bits)) * yrecip) >> 16);
-                rows_out++;
+    for (int y = 0; y < src.h; y += 2) {
+        const int rows = y + 1 < src.h ? 2 : 1;
+        uint8_t *xa = tmp, *xb = tmp + n; /* src.h >= 2 rows of tmp */
+#if defined(__SSE2__)
+        if (frac_bits == 14)
+            shrink_x_rows2_sse2(row_at(src, y), row_at(src, y + rows - 1), src.w, p, xrecip, xa, xb);
+        else
+#endif
+        {
+            shrink_x_row(row_at(src, y), p, frac_bits, xrecip, xa);
+            if (rows == 2)
+                shrink_x_row(row_at(src, y + 1), p, frac_bits, xrecip, xb);
+        }
+        for (int r = 0; r < rows; r++) {
+            const uint8_t *s = r ? xb : xa;
+            if (counter > one) {
+                shrink_y_add(s, line, n);
+                counter -= one;
+                continue;
             }
-            for (int i = 0; i < n; i++)
-                line[i] = (uint16_t)((s[i] * frac) >> frac_bits);
+            const uint32_t cnt = (uint32_t)counter, frac = (uint32_t)(one - counter);
+            uint8_t *d = rows_out < dst_h ? out + (size_t)rows_out * n : NULL;
+#if defined(__SSE2__)
+            if (frac_bits == 14)
+                shrink_y_split_sse2(s, line, n, cnt, frac, yrecip, d);
+            else
+#endif
+                shrink_y_split(s, line, n, frac_bits, cnt, frac, yrecip, d);
+            rows_out += d != NULL;
             counter = yspace - (int)frac;
         }
     }
