@@ -421,6 +421,7 @@ typedef struct {
     int first[RASTER_MAX_SHRINK_W], whole[RASTER_MAX_SHRINK_W], split[RASTER_MAX_SHRINK_W];
     uint32_t cnt[RASTER_MAX_SHRINK_W], frac[RASTER_MAX_SHRINK_W];
     int nout;
+    int nfast; /* the leading outputs whose whole pixels, rounded up to 4, stay inside the row */
 } shrink_plan;
 
 static void shrink_plan_make(shrink_plan *p, int src_w, int dst_w, int one, int xspace)
@@ -440,6 +441,9 @@ static void shrink_plan_make(shrink_plan *p, int src_w, int dst_w, int one, int 
         counter = xspace - (one - counter);
         run = x + 1;
     }
+    p->nfast = 0;
+    while (p->nfast < p->nout && p->first[p->nfast] + ((p->whole[p->nfast] + 3) & ~3) <= src_w)
+        p->nfast++;
 }
 
 /* The generic X pass of one row into d (dst_w RGB bytes). */
@@ -508,43 +512,39 @@ static inline __m128i sum_whole2(const uint32_t *a, const uint32_t *b, int whole
     return _mm_add_epi16(_mm_unpacklo_epi64(sa, sb), _mm_unpackhi_epi64(sa, sb));
 }
 
-/* The X pass of rows a and b together (one walk, both rows in one register) into da and db. */
-static void shrink_x_rows2_sse2(const uint32_t *a, const uint32_t *b, int src_w, const shrink_plan *p,
-                                uint32_t xrecip, uint8_t *da, uint8_t *db)
+/* The X pass of rows a and b together (one walk, both rows in one register): output j's B G R A
+ * as 16-bit lanes, row a's in xo[8 j .. 8 j + 3], row b's in xo[8 j + 4 .. 8 j + 7]. */
+static void shrink_x_rows2_sse2(const uint32_t *a, const uint32_t *b, const shrink_plan *p, uint32_t xrecip,
+                                uint16_t *xo)
 {
     const __m128i z = _mm_setzero_si128(), recip = _mm_set1_epi16((short)(uint16_t)xrecip);
     __m128i carry = z;
     int j = 0;
-    for (; j < p->nout && p->first[j] + ((p->whole[j] + 3) & ~3) <= src_w; j++) {
+    for (; j < p->nfast; j++) {
         __m128i acc = _mm_add_epi16(carry, sum_whole2(a + p->first[j], b + p->first[j], p->whole[j]));
         const int x = p->split[j];
-        const __m128i px = _mm_slli_epi16(_mm_unpacklo_epi8(_mm_unpacklo_epi32(_mm_cvtsi32_si128((int)a[x]),
-                                                                               _mm_cvtsi32_si128((int)b[x])),
-                                                            z),
-                                          2);
+        const __m128i px = _mm_slli_epi16(
+            _mm_unpacklo_epi8(_mm_unpacklo_epi32(_mm_cvtsi32_si128((int)a[x]), _mm_cvtsi32_si128((int)b[x])), z), 2);
         acc = _mm_add_epi16(acc, _mm_mulhi_epu16(px, _mm_set1_epi16((short)p->cnt[j])));
         carry = _mm_mulhi_epu16(px, _mm_set1_epi16((short)p->frac[j]));
-        const __m128i o = _mm_mulhi_epu16(acc, recip);
-        const __m128i o8 = _mm_packus_epi16(o, o);
-        const uint32_t oa = (uint32_t)_mm_cvtsi128_si32(o8), ob = (uint32_t)_mm_cvtsi128_si32(_mm_srli_si128(o8, 4));
-        da[3 * j + 0] = (uint8_t)(oa >> 16), da[3 * j + 1] = (uint8_t)(oa >> 8), da[3 * j + 2] = (uint8_t)oa;
-        db[3 * j + 0] = (uint8_t)(ob >> 16), db[3 * j + 1] = (uint8_t)(ob >> 8), db[3 * j + 2] = (uint8_t)ob;
+        _mm_storeu_si128((__m128i *)(xo + 8 * j), _mm_mulhi_epu16(acc, recip));
     }
     /* The last outputs, whose rounded-up reads would pass the row's end: scalar, from the carry. */
     uint16_t c[8];
     _mm_storeu_si128((__m128i *)c, carry);
     for (int r = 0; r < 2; r++) {
         const uint32_t *s = r ? b : a;
-        uint8_t *d = r ? db : da;
         uint16_t cb = c[4 * r], cg = c[4 * r + 1], cr = c[4 * r + 2];
         for (int k = j; k < p->nout; k++) {
             uint16_t ar = cr, ag = cg, ab = cb;
             sum_whole(s + p->first[k], p->whole[k], &ar, &ag, &ab);
             const uint32_t px = s[p->split[k]], cnt = p->cnt[k], frac = p->frac[k];
             const uint32_t pr = (px >> 16) & 255, pg = (px >> 8) & 255, pb = px & 255;
-            d[3 * k + 0] = (uint8_t)(((uint32_t)(uint16_t)(ar + ((pr * cnt) >> 14)) * xrecip) >> 16);
-            d[3 * k + 1] = (uint8_t)(((uint32_t)(uint16_t)(ag + ((pg * cnt) >> 14)) * xrecip) >> 16);
-            d[3 * k + 2] = (uint8_t)(((uint32_t)(uint16_t)(ab + ((pb * cnt) >> 14)) * xrecip) >> 16);
+            uint16_t *o = xo + 8 * k + 4 * r;
+            o[0] = (uint16_t)(((uint32_t)(uint16_t)(ab + ((pb * cnt) >> 14)) * xrecip) >> 16);
+            o[1] = (uint16_t)(((uint32_t)(uint16_t)(ag + ((pg * cnt) >> 14)) * xrecip) >> 16);
+            o[2] = (uint16_t)(((uint32_t)(uint16_t)(ar + ((pr * cnt) >> 14)) * xrecip) >> 16);
+            o[3] = 0;
             cr = (uint16_t)((pr * frac) >> 14);
             cg = (uint16_t)((pg * frac) >> 14);
             cb = (uint16_t)((pb * frac) >> 14);
@@ -552,25 +552,56 @@ static void shrink_x_rows2_sse2(const uint32_t *a, const uint32_t *b, int src_w,
     }
 }
 
-static void shrink_y_split_sse2(const uint8_t *s, uint16_t *line, int n, uint32_t cnt, uint32_t frac,
-                                uint32_t yrecip, uint8_t *d)
+/* smoothscale's 14-bit shrink with the X pass's output kept in 16-bit lanes (B G R A per output):
+ * rows go through the X pass two at a time and on into the Y pass, two outputs per register. */
+static void shrink14_sse2(raster_canvas src, int dst_w, int dst_h, const shrink_plan *p, uint32_t xrecip,
+                          int yspace, uint32_t yrecip, uint8_t *out)
 {
-    const __m128i z = _mm_setzero_si128(), vc = _mm_set1_epi16((short)cnt), vf = _mm_set1_epi16((short)frac),
-                  vr = _mm_set1_epi16((short)(uint16_t)yrecip);
-    int i = 0;
-    for (; i + 16 <= n; i += 16) {
-        const __m128i v = _mm_loadu_si128((const __m128i *)(s + i));
-        const __m128i lo = _mm_slli_epi16(_mm_unpacklo_epi8(v, z), 2), hi = _mm_slli_epi16(_mm_unpackhi_epi8(v, z), 2);
-        __m128i *l = (__m128i *)(line + i);
-        if (d) {
-            const __m128i olo = _mm_mulhi_epu16(_mm_add_epi16(_mm_loadu_si128(l), _mm_mulhi_epu16(lo, vc)), vr);
-            const __m128i ohi = _mm_mulhi_epu16(_mm_add_epi16(_mm_loadu_si128(l + 1), _mm_mulhi_epu16(hi, vc)), vr);
-            _mm_storeu_si128((__m128i *)(d + i), _mm_packus_epi16(olo, ohi));
+    const int one = 1 << 14, npair = (dst_w + 1) / 2;
+    uint16_t xo[(RASTER_MAX_SHRINK_W + 1) * 8];   /* (dst_w rounded up to even, 2 rows, B G R A) */
+    uint16_t line[(RASTER_MAX_SHRINK_W + 1) * 4]; /* (dst_w rounded up to even, B G R A) */
+    memset(xo, 0, (size_t)(2 * npair) * 8 * sizeof *xo); /* outputs past nout (none for a real shrink) */
+    memset(line, 0, (size_t)(2 * npair) * 4 * sizeof *line);
+    const __m128i vr = _mm_set1_epi16((short)(uint16_t)yrecip);
+    int counter = yspace, rows_out = 0;
+    for (int y = 0; y < src.h; y += 2) {
+        const int rows = y + 1 < src.h ? 2 : 1;
+        shrink_x_rows2_sse2(row_at(src, y), row_at(src, y + rows - 1), p, xrecip, xo);
+        for (int r = 0; r < rows; r++) {
+            if (counter > one) {
+                for (int k = 0; k < npair; k++) {
+                    const __m128i x0 = _mm_loadu_si128((const __m128i *)(xo + 16 * k));
+                    const __m128i x1 = _mm_loadu_si128((const __m128i *)(xo + 16 * k + 8));
+                    const __m128i v = r ? _mm_unpackhi_epi64(x0, x1) : _mm_unpacklo_epi64(x0, x1);
+                    __m128i *l = (__m128i *)(line + 8 * k);
+                    _mm_storeu_si128(l, _mm_add_epi16(_mm_loadu_si128(l), v));
+                }
+                counter -= one;
+                continue;
+            }
+            const __m128i vc = _mm_set1_epi16((short)counter), vf = _mm_set1_epi16((short)(one - counter));
+            uint8_t *d = rows_out < dst_h ? out + (size_t)rows_out * dst_w * 3 : NULL;
+            for (int k = 0; k < npair; k++) {
+                const __m128i x0 = _mm_loadu_si128((const __m128i *)(xo + 16 * k));
+                const __m128i x1 = _mm_loadu_si128((const __m128i *)(xo + 16 * k + 8));
+                const __m128i v = _mm_slli_epi16(r ? _mm_unpackhi_epi64(x0, x1) : _mm_unpacklo_epi64(x0, x1), 2);
+                __m128i *l = (__m128i *)(line + 8 * k);
+                if (d) {
+                    const __m128i o = _mm_mulhi_epu16(_mm_add_epi16(_mm_loadu_si128(l), _mm_mulhi_epu16(v, vc)), vr);
+                    const __m128i o8 = _mm_packus_epi16(o, o);
+                    const uint32_t ob[2] = {(uint32_t)_mm_cvtsi128_si32(o8),
+                                            (uint32_t)_mm_cvtsi128_si32(_mm_srli_si128(o8, 4))};
+                    for (int h = 0; h < 2 && 2 * k + h < dst_w; h++) {
+                        uint8_t *q = d + 3 * (2 * k + h);
+                        q[0] = (uint8_t)(ob[h] >> 16), q[1] = (uint8_t)(ob[h] >> 8), q[2] = (uint8_t)ob[h];
+                    }
+                }
+                _mm_storeu_si128(l, _mm_mulhi_epu16(v, vf));
+            }
+            rows_out += d != NULL;
+            counter = yspace - (one - counter);
         }
-        _mm_storeu_si128(l, _mm_mulhi_epu16(lo, vf));
-        _mm_storeu_si128(l + 1, _mm_mulhi_epu16(hi, vf));
     }
-    shrink_y_split(s + i, line + i, n - i, 14, cnt, frac, yrecip, d ? d + i : NULL);
 }
 #endif
 
@@ -591,39 +622,27 @@ void raster_smoothscale_shrink(raster_canvas src, int dst_w, int dst_h, int frac
     shrink_plan plan; /* 20 KB of stack, as before the per-row split */
     const shrink_plan *p = &plan;
     shrink_plan_make(&plan, src.w, dst_w, one, xspace);
+#if defined(__SSE2__)
+    if (frac_bits == 14) {
+        shrink14_sse2(src, dst_w, dst_h, p, xrecip, yspace, yrecip, out); /* its rows live on its stack */
+        return;
+    }
+#endif
     const int n = dst_w * 3;
     memset(line, 0, (size_t)n * sizeof *line);
     int counter = yspace, rows_out = 0;
-    for (int y = 0; y < src.h; y += 2) {
-        const int rows = y + 1 < src.h ? 2 : 1;
-        uint8_t *xa = tmp, *xb = tmp + n; /* src.h >= 2 rows of tmp */
-#if defined(__SSE2__)
-        if (frac_bits == 14)
-            shrink_x_rows2_sse2(row_at(src, y), row_at(src, y + rows - 1), src.w, p, xrecip, xa, xb);
-        else
-#endif
-        {
-            shrink_x_row(row_at(src, y), p, frac_bits, xrecip, xa);
-            if (rows == 2)
-                shrink_x_row(row_at(src, y + 1), p, frac_bits, xrecip, xb);
+    for (int y = 0; y < src.h; y++) {
+        uint8_t *xa = tmp; /* one row of tmp: the Y pass takes it at once */
+        shrink_x_row(row_at(src, y), p, frac_bits, xrecip, xa);
+        if (counter > one) {
+            shrink_y_add(xa, line, n);
+            counter -= one;
+            continue;
         }
-        for (int r = 0; r < rows; r++) {
-            const uint8_t *s = r ? xb : xa;
-            if (counter > one) {
-                shrink_y_add(s, line, n);
-                counter -= one;
-                continue;
-            }
-            const uint32_t cnt = (uint32_t)counter, frac = (uint32_t)(one - counter);
-            uint8_t *d = rows_out < dst_h ? out + (size_t)rows_out * n : NULL;
-#if defined(__SSE2__)
-            if (frac_bits == 14)
-                shrink_y_split_sse2(s, line, n, cnt, frac, yrecip, d);
-            else
-#endif
-                shrink_y_split(s, line, n, frac_bits, cnt, frac, yrecip, d);
-            rows_out += d != NULL;
-            counter = yspace - (int)frac;
-        }
+        const uint32_t cnt = (uint32_t)counter, frac = (uint32_t)(one - counter);
+        uint8_t *d = rows_out < dst_h ? out + (size_t)rows_out * n : NULL;
+        shrink_y_split(xa, line, n, frac_bits, cnt, frac, yrecip, d);
+        rows_out += d != NULL;
+        counter = yspace - (int)frac;
     }
 }
