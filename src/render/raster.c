@@ -512,37 +512,36 @@ static inline __m128i sum_whole2(const uint32_t *a, const uint32_t *b, int whole
     return _mm_add_epi16(_mm_unpacklo_epi64(sa, sb), _mm_unpackhi_epi64(sa, sb));
 }
 
-/* The last outputs of shrink_x_rows2_*, from j on, whose rounded-up reads would pass the row's end:
- * scalar, from the carry. */
-static void shrink_x_tail2(const uint32_t *a, const uint32_t *b, const shrink_plan *p, uint32_t xrecip, int j,
-                           __m128i carry, uint16_t *xo)
+/* Four rows go through the X pass together; xo holds, per output j, 16 lanes: B G R A of rows
+ * 0, 2, 1, 3 of the four (the order AVX2's 128-bit halves give), at XO_LANE(r). */
+#define XO_LANE(r) (((r) & 1) * 8 + ((r) >> 1) * 4)
+
+/* The last outputs, from j on, whose rounded-up reads would pass the row's end: scalar, from the
+ * carry c (B G R of this row), into o (output k at o + 16 k). */
+static void shrink_x_tail(const uint32_t *s, const shrink_plan *p, uint32_t xrecip, int j, const uint16_t *c,
+                          uint16_t *o)
 {
-    uint16_t c[8];
-    _mm_storeu_si128((__m128i *)c, carry);
-    for (int r = 0; r < 2; r++) {
-        const uint32_t *s = r ? b : a;
-        uint16_t cb = c[4 * r], cg = c[4 * r + 1], cr = c[4 * r + 2];
-        for (int k = j; k < p->nout; k++) {
-            uint16_t ar = cr, ag = cg, ab = cb;
-            sum_whole(s + p->first[k], p->whole[k], &ar, &ag, &ab);
-            const uint32_t px = s[p->split[k]], cnt = p->cnt[k], frac = p->frac[k];
-            const uint32_t pr = (px >> 16) & 255, pg = (px >> 8) & 255, pb = px & 255;
-            uint16_t *o = xo + 8 * k + 4 * r;
-            o[0] = (uint16_t)(((uint32_t)(uint16_t)(ab + ((pb * cnt) >> 14)) * xrecip) >> 16);
-            o[1] = (uint16_t)(((uint32_t)(uint16_t)(ag + ((pg * cnt) >> 14)) * xrecip) >> 16);
-            o[2] = (uint16_t)(((uint32_t)(uint16_t)(ar + ((pr * cnt) >> 14)) * xrecip) >> 16);
-            o[3] = 0;
-            cr = (uint16_t)((pr * frac) >> 14);
-            cg = (uint16_t)((pg * frac) >> 14);
-            cb = (uint16_t)((pb * frac) >> 14);
-        }
+    uint16_t cb = c[0], cg = c[1], cr = c[2];
+    for (int k = j; k < p->nout; k++) {
+        uint16_t ar = cr, ag = cg, ab = cb;
+        sum_whole(s + p->first[k], p->whole[k], &ar, &ag, &ab);
+        const uint32_t px = s[p->split[k]], cnt = p->cnt[k], frac = p->frac[k];
+        const uint32_t pr = (px >> 16) & 255, pg = (px >> 8) & 255, pb = px & 255;
+        uint16_t *q = o + 16 * k;
+        q[0] = (uint16_t)(((uint32_t)(uint16_t)(ab + ((pb * cnt) >> 14)) * xrecip) >> 16);
+        q[1] = (uint16_t)(((uint32_t)(uint16_t)(ag + ((pg * cnt) >> 14)) * xrecip) >> 16);
+        q[2] = (uint16_t)(((uint32_t)(uint16_t)(ar + ((pr * cnt) >> 14)) * xrecip) >> 16);
+        q[3] = 0;
+        cr = (uint16_t)((pr * frac) >> 14);
+        cg = (uint16_t)((pg * frac) >> 14);
+        cb = (uint16_t)((pb * frac) >> 14);
     }
 }
 
-/* The X pass of rows a and b together (one walk, both rows in one register): output j's B G R A
- * as 16-bit lanes, row a's in xo[8 j .. 8 j + 3], row b's in xo[8 j + 4 .. 8 j + 7]. */
+/* The X pass of rows a and b together (one walk, both rows in one register): output j's lanes of
+ * row a at o + 16 j, of row b at o + 16 j + 4. */
 static void shrink_x_rows2_sse2(const uint32_t *a, const uint32_t *b, const shrink_plan *p, uint32_t xrecip,
-                                uint16_t *xo)
+                                uint16_t *o)
 {
     const __m128i z = _mm_setzero_si128(), recip = _mm_set1_epi16((short)(uint16_t)xrecip);
     __m128i carry = z;
@@ -554,81 +553,102 @@ static void shrink_x_rows2_sse2(const uint32_t *a, const uint32_t *b, const shri
             _mm_unpacklo_epi8(_mm_unpacklo_epi32(_mm_cvtsi32_si128((int)a[x]), _mm_cvtsi32_si128((int)b[x])), z), 2);
         acc = _mm_add_epi16(acc, _mm_mulhi_epu16(px, _mm_set1_epi16((short)p->cnt[j])));
         carry = _mm_mulhi_epu16(px, _mm_set1_epi16((short)p->frac[j]));
-        _mm_storeu_si128((__m128i *)(xo + 8 * j), _mm_mulhi_epu16(acc, recip));
+        _mm_storeu_si128((__m128i *)(o + 16 * j), _mm_mulhi_epu16(acc, recip));
     }
-    shrink_x_tail2(a, b, p, xrecip, j, carry, xo);
+    uint16_t c[8];
+    _mm_storeu_si128((__m128i *)c, carry);
+    shrink_x_tail(a, p, xrecip, j, c, o);
+    shrink_x_tail(b, p, xrecip, j, c + 4, o + 4);
+}
+
+static void shrink_x_rows4_sse2(const uint32_t *const rows[4], const shrink_plan *p, uint32_t xrecip, uint16_t *xo)
+{
+    shrink_x_rows2_sse2(rows[0], rows[2], p, xrecip, xo + XO_LANE(0));
+    shrink_x_rows2_sse2(rows[1], rows[3], p, xrecip, xo + XO_LANE(1));
 }
 
 #if defined(__GNUC__) && defined(__x86_64__)
 #include <immintrin.h>
 #define RASTER_HAVE_AVX2_X 1
-/* shrink_x_rows2_sse2 for CPUs with AVX2 (chosen at run time): four pixels widen to 16-bit lanes in
- * one load (vpmovzxbw), and three-operand forms save the copies. Same lanes, same results. */
-__attribute__((target("avx2"))) static void shrink_x_rows2_avx2(const uint32_t *a, const uint32_t *b,
-                                                                const shrink_plan *p, uint32_t xrecip,
-                                                                uint16_t *xo)
+/* shrink_x_rows4_sse2 for CPUs with AVX2 (chosen at run time): four pixels widen to 16-bit lanes in
+ * one load (vpmovzxbw), four rows share one walk. Same lanes, same results. */
+__attribute__((target("avx2"))) static inline __m256i widen4_avx2(const uint32_t *q)
+{
+    return _mm256_cvtepu8_epi16(_mm_loadu_si128((const __m128i *)q));
+}
+
+__attribute__((target("avx2"))) static void shrink_x_rows4_avx2(const uint32_t *const rows[4], const shrink_plan *p,
+                                                                uint32_t xrecip, uint16_t *xo)
 {
     static const int16_t tail_mask[4][16] = {
         {0}, {-1, -1, -1, -1}, {-1, -1, -1, -1, -1, -1, -1, -1}, {-1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1}};
-    const __m128i z = _mm_setzero_si128(), recip = _mm_set1_epi16((short)(uint16_t)xrecip);
-    __m128i carry = z;
+    const uint32_t *a = rows[0], *b = rows[1], *c = rows[2], *d = rows[3];
+    const __m256i recip = _mm256_set1_epi16((short)(uint16_t)xrecip);
+    __m256i carry = _mm256_setzero_si256();
     int j = 0;
     for (; j < p->nfast; j++) {
-        const uint32_t *qa = a + p->first[j], *qb = b + p->first[j];
-        const int whole = p->whole[j];
-        __m256i sa = _mm256_setzero_si256(), sb = _mm256_setzero_si256();
-        int k = 0;
-        for (; k + 4 <= whole; k += 4) {
-            sa = _mm256_add_epi16(sa, _mm256_cvtepu8_epi16(_mm_loadu_si128((const __m128i *)(qa + k))));
-            sb = _mm256_add_epi16(sb, _mm256_cvtepu8_epi16(_mm_loadu_si128((const __m128i *)(qb + k))));
+        const int f = p->first[j], whole = p->whole[j];
+        const __m256i m = _mm256_loadu_si256((const __m256i *)tail_mask[whole & 3]);
+        __m256i sa = _mm256_setzero_si256(), sb = sa, sc = sa, sd = sa;
+        int k = f;
+        for (; k + 4 <= f + whole; k += 4) {
+            sa = _mm256_add_epi16(sa, widen4_avx2(a + k));
+            sb = _mm256_add_epi16(sb, widen4_avx2(b + k));
+            sc = _mm256_add_epi16(sc, widen4_avx2(c + k));
+            sd = _mm256_add_epi16(sd, widen4_avx2(d + k));
         }
-        if (k < whole) {
-            const __m256i m = _mm256_loadu_si256((const __m256i *)tail_mask[whole - k]);
-            sa = _mm256_add_epi16(sa, _mm256_and_si256(m, _mm256_cvtepu8_epi16(_mm_loadu_si128((const __m128i *)(qa + k)))));
-            sb = _mm256_add_epi16(sb, _mm256_and_si256(m, _mm256_cvtepu8_epi16(_mm_loadu_si128((const __m128i *)(qb + k)))));
+        if (k < f + whole) {
+            sa = _mm256_add_epi16(sa, _mm256_and_si256(m, widen4_avx2(a + k)));
+            sb = _mm256_add_epi16(sb, _mm256_and_si256(m, widen4_avx2(b + k)));
+            sc = _mm256_add_epi16(sc, _mm256_and_si256(m, widen4_avx2(c + k)));
+            sd = _mm256_add_epi16(sd, _mm256_and_si256(m, widen4_avx2(d + k)));
         }
-        /* (a's pixel slots 0+2, 1+3 | b's 0+2, 1+3), then slot 0 + slot 1 of each */
-        const __m256i t = _mm256_add_epi16(_mm256_permute2x128_si256(sa, sb, 0x20), _mm256_permute2x128_si256(sa, sb, 0x31));
-        const __m128i lo = _mm256_castsi256_si128(t), hi = _mm256_extracti128_si256(t, 1);
-        __m128i acc = _mm_add_epi16(carry, _mm_add_epi16(_mm_unpacklo_epi64(lo, hi), _mm_unpackhi_epi64(lo, hi)));
+        /* (a's pixel slots 0+2, 1+3 | b's), (c's | d's), then slot 0 + slot 1: lanes a, c | b, d */
+        const __m256i tab = _mm256_add_epi16(_mm256_permute2x128_si256(sa, sb, 0x20), _mm256_permute2x128_si256(sa, sb, 0x31));
+        const __m256i tcd = _mm256_add_epi16(_mm256_permute2x128_si256(sc, sd, 0x20), _mm256_permute2x128_si256(sc, sd, 0x31));
+        __m256i acc = _mm256_add_epi16(_mm256_unpacklo_epi64(tab, tcd), _mm256_unpackhi_epi64(tab, tcd));
         const int x = p->split[j];
-        const __m128i px = _mm_slli_epi16(
-            _mm_unpacklo_epi8(_mm_unpacklo_epi32(_mm_cvtsi32_si128((int)a[x]), _mm_cvtsi32_si128((int)b[x])), z), 2);
-        acc = _mm_add_epi16(acc, _mm_mulhi_epu16(px, _mm_set1_epi16((short)p->cnt[j])));
-        carry = _mm_mulhi_epu16(px, _mm_set1_epi16((short)p->frac[j]));
-        _mm_storeu_si128((__m128i *)(xo + 8 * j), _mm_mulhi_epu16(acc, recip));
+        const __m256i px = _mm256_slli_epi16(_mm256_cvtepu8_epi16(_mm_set_epi32((int)d[x], (int)b[x], (int)c[x], (int)a[x])), 2);
+        acc = _mm256_add_epi16(_mm256_add_epi16(acc, carry), _mm256_mulhi_epu16(px, _mm256_set1_epi16((short)p->cnt[j])));
+        carry = _mm256_mulhi_epu16(px, _mm256_set1_epi16((short)p->frac[j]));
+        _mm256_storeu_si256((__m256i *)(xo + 16 * j), _mm256_mulhi_epu16(acc, recip));
     }
-    shrink_x_tail2(a, b, p, xrecip, j, carry, xo);
+    uint16_t cl[16];
+    _mm256_storeu_si256((__m256i *)cl, carry);
+    for (int r = 0; r < 4; r++)
+        shrink_x_tail(rows[r], p, xrecip, j, cl + XO_LANE(r), xo + XO_LANE(r));
 }
 #endif
 
 /* smoothscale's 14-bit shrink with the X pass's output kept in 16-bit lanes (B G R A per output):
- * rows go through the X pass two at a time and on into the Y pass, two outputs per register. */
+ * rows go through the X pass four at a time and on into the Y pass, two outputs per register. */
 static void shrink14_sse2(raster_canvas src, int dst_w, int dst_h, const shrink_plan *p, uint32_t xrecip,
                           int yspace, uint32_t yrecip, uint8_t *out)
 {
     const int one = 1 << 14, npair = (dst_w + 1) / 2;
-    uint16_t xo[(RASTER_MAX_SHRINK_W + 1) * 8];   /* (dst_w rounded up to even, 2 rows, B G R A) */
+    uint16_t xo[(RASTER_MAX_SHRINK_W + 1) * 16];  /* (dst_w rounded up to even, 4 rows, B G R A) */
     uint16_t line[(RASTER_MAX_SHRINK_W + 1) * 4]; /* (dst_w rounded up to even, B G R A) */
-    memset(xo, 0, (size_t)(2 * npair) * 8 * sizeof *xo); /* outputs past nout (none for a real shrink) */
+    memset(xo, 0, (size_t)(2 * npair) * 16 * sizeof *xo); /* outputs past nout (none for a real shrink) */
     memset(line, 0, (size_t)(2 * npair) * 4 * sizeof *line);
     const __m128i vr = _mm_set1_epi16((short)(uint16_t)yrecip);
-    void (*x_rows2)(const uint32_t *, const uint32_t *, const shrink_plan *, uint32_t, uint16_t *) =
-        shrink_x_rows2_sse2;
+    void (*x_rows4)(const uint32_t *const[4], const shrink_plan *, uint32_t, uint16_t *) = shrink_x_rows4_sse2;
 #ifdef RASTER_HAVE_AVX2_X
     if (__builtin_cpu_supports("avx2"))
-        x_rows2 = shrink_x_rows2_avx2;
+        x_rows4 = shrink_x_rows4_avx2;
 #endif
     int counter = yspace, rows_out = 0;
-    for (int y = 0; y < src.h; y += 2) {
-        const int rows = y + 1 < src.h ? 2 : 1;
-        x_rows2(row_at(src, y), row_at(src, y + rows - 1), p, xrecip, xo);
+    for (int y = 0; y < src.h; y += 4) {
+        const int rows = src.h - y < 4 ? src.h - y : 4;
+        const uint32_t *src_rows[4];
+        for (int r = 0; r < 4; r++) /* past the last row: the last again, its outputs unused */
+            src_rows[r] = row_at(src, r < rows ? y + r : y + rows - 1);
+        x_rows4(src_rows, p, xrecip, xo);
         for (int r = 0; r < rows; r++) {
+            const uint16_t *xr = xo + XO_LANE(r);
             if (counter > one) {
                 for (int k = 0; k < npair; k++) {
-                    const __m128i x0 = _mm_loadu_si128((const __m128i *)(xo + 16 * k));
-                    const __m128i x1 = _mm_loadu_si128((const __m128i *)(xo + 16 * k + 8));
-                    const __m128i v = r ? _mm_unpackhi_epi64(x0, x1) : _mm_unpacklo_epi64(x0, x1);
+                    const __m128i v = _mm_unpacklo_epi64(_mm_loadl_epi64((const __m128i *)(xr + 32 * k)),
+                                                         _mm_loadl_epi64((const __m128i *)(xr + 32 * k + 16)));
                     __m128i *l = (__m128i *)(line + 8 * k);
                     _mm_storeu_si128(l, _mm_add_epi16(_mm_loadu_si128(l), v));
                 }
@@ -638,9 +658,9 @@ static void shrink14_sse2(raster_canvas src, int dst_w, int dst_h, const shrink_
             const __m128i vc = _mm_set1_epi16((short)counter), vf = _mm_set1_epi16((short)(one - counter));
             uint8_t *d = rows_out < dst_h ? out + (size_t)rows_out * dst_w * 3 : NULL;
             for (int k = 0; k < npair; k++) {
-                const __m128i x0 = _mm_loadu_si128((const __m128i *)(xo + 16 * k));
-                const __m128i x1 = _mm_loadu_si128((const __m128i *)(xo + 16 * k + 8));
-                const __m128i v = _mm_slli_epi16(r ? _mm_unpackhi_epi64(x0, x1) : _mm_unpacklo_epi64(x0, x1), 2);
+                const __m128i v = _mm_slli_epi16(_mm_unpacklo_epi64(_mm_loadl_epi64((const __m128i *)(xr + 32 * k)),
+                                                                    _mm_loadl_epi64((const __m128i *)(xr + 32 * k + 16))),
+                                                 2);
                 __m128i *l = (__m128i *)(line + 8 * k);
                 if (d) {
                     const __m128i o = _mm_mulhi_epu16(_mm_add_epi16(_mm_loadu_si128(l), _mm_mulhi_epu16(v, vc)), vr);

@@ -55,11 +55,11 @@ raster_canvas raster_canvas_flipped(raster_canvas c);
 void raster_flip_vertical(raster_canvas c);
 
 /* pygame.transform.smoothscale for a shrink in both axes (src.w > dst_w, src.h > dst_h,
- * dst_w <= RASTER_MAX_SHRINK_W): X pass
- * into tmp (src.h rows of dst_w RGB bytes), then Y pass; out gets dst_h rows of dst_w RGB bytes.
- * frac_bits selects pygame's variant: 14 for the SSE/MMX filters x86-64 builds use (scale_mmx64.c),
- * 16 for the portable C ones (transform.c *_ONLYC). tmp: src.h * dst_w * 3 bytes; line: dst_w * 3
- * uint16. */
+ * dst_w <= RASTER_MAX_SHRINK_W): X pass, then Y pass, row by row; out gets dst_h rows of dst_w RGB
+ * bytes. frac_bits selects pygame's variant: 14 for the SSE/MMX filters x86-64 builds use
+ * (scale_mmx64.c), 16 for the portable C ones (transform.c *_ONLYC). tmp: src.h * dst_w * 3 bytes;
+ * line: dst_w * 3 uint16 (scratch; the 14-bit path on x86-64, SSE2/AVX2, keeps its rows on the
+ * stack instead and leaves them untouched). */
 void raster_smoothscale_shrink(raster_canvas src, int dst_w, int dst_h, int frac_bits, uint8_t *tmp,
                                uint16_t *line, uint8_t *out);
 
