@@ -415,14 +415,7 @@ static inline void sum_whole(const uint32_t *q, int n, uint16_t *ar, uint16_t *a
 }
 #endif
 
-/* The X walk of smoothscale's shrink, the same on every row: per output, the source pixels taken
- * whole (first, whole) and the one split (split) between this output (cnt) and the next (frac). */
-typedef struct {
-    int first[RASTER_MAX_SHRINK_W], whole[RASTER_MAX_SHRINK_W], split[RASTER_MAX_SHRINK_W];
-    uint32_t cnt[RASTER_MAX_SHRINK_W], frac[RASTER_MAX_SHRINK_W];
-    int nout;
-    int nfast; /* the leading outputs whose whole pixels, rounded up to 4, stay inside the row */
-} shrink_plan;
+typedef raster_shrink_plan shrink_plan;
 
 static void shrink_plan_make(shrink_plan *p, int src_w, int dst_w, int one, int xspace)
 {
@@ -620,63 +613,55 @@ __attribute__((target("avx2"))) static void shrink_x_rows4_avx2(const uint32_t *
 }
 #endif
 
-/* smoothscale's 14-bit shrink with the X pass's output kept in 16-bit lanes (B G R A per output):
- * rows go through the X pass four at a time and on into the Y pass, two outputs per register. */
-static void shrink14_sse2(raster_canvas src, int dst_w, int dst_h, const shrink_plan *p, uint32_t xrecip,
-                          int yspace, uint32_t yrecip, uint8_t *out)
+/* The 14-bit Y walk over rows [y, y + rows) of src, whose X pass (four rows at once) is in xo:
+ * the X outputs stay in 16-bit lanes (B G R A), two outputs per register. */
+static void shrink14_rows_sse2(raster_shrink *sh, raster_canvas src, int y, int rows, uint8_t *out)
 {
-    const int one = 1 << 14, npair = (dst_w + 1) / 2;
-    uint16_t xo[(RASTER_MAX_SHRINK_W + 1) * 16];  /* (dst_w rounded up to even, 4 rows, B G R A) */
-    uint16_t line[(RASTER_MAX_SHRINK_W + 1) * 4]; /* (dst_w rounded up to even, B G R A) */
-    memset(xo, 0, (size_t)(2 * npair) * 16 * sizeof *xo); /* outputs past nout (none for a real shrink) */
-    memset(line, 0, (size_t)(2 * npair) * 4 * sizeof *line);
-    const __m128i vr = _mm_set1_epi16((short)(uint16_t)yrecip);
+    const int one = 1 << 14, npair = (sh->dst_w + 1) / 2, dst_w = sh->dst_w;
+    uint16_t *xo = sh->xo, *line = sh->line;
+    const __m128i vr = _mm_set1_epi16((short)(uint16_t)sh->yrecip);
     void (*x_rows4)(const uint32_t *const[4], const shrink_plan *, uint32_t, uint16_t *) = shrink_x_rows4_sse2;
 #ifdef RASTER_HAVE_AVX2_X
     if (__builtin_cpu_supports("avx2"))
         x_rows4 = shrink_x_rows4_avx2;
 #endif
-    int counter = yspace, rows_out = 0;
-    for (int y = 0; y < src.h; y += 4) {
-        const int rows = src.h - y < 4 ? src.h - y : 4;
-        const uint32_t *src_rows[4];
-        for (int r = 0; r < 4; r++) /* past the last row: the last again, its outputs unused */
-            src_rows[r] = row_at(src, r < rows ? y + r : y + rows - 1);
-        x_rows4(src_rows, p, xrecip, xo);
-        for (int r = 0; r < rows; r++) {
-            const uint16_t *xr = xo + XO_LANE(r);
-            if (counter > one) {
-                for (int k = 0; k < npair; k++) {
-                    const __m128i v = _mm_unpacklo_epi64(_mm_loadl_epi64((const __m128i *)(xr + 32 * k)),
-                                                         _mm_loadl_epi64((const __m128i *)(xr + 32 * k + 16)));
-                    __m128i *l = (__m128i *)(line + 8 * k);
-                    _mm_storeu_si128(l, _mm_add_epi16(_mm_loadu_si128(l), v));
-                }
-                counter -= one;
-                continue;
-            }
-            const __m128i vc = _mm_set1_epi16((short)counter), vf = _mm_set1_epi16((short)(one - counter));
-            uint8_t *d = rows_out < dst_h ? out + (size_t)rows_out * dst_w * 3 : NULL;
+    const uint32_t *src_rows[4];
+    for (int r = 0; r < 4; r++) /* past the last row: the last again, its outputs unused */
+        src_rows[r] = row_at(src, r < rows ? y + r : y + rows - 1);
+    x_rows4(src_rows, &sh->plan, sh->xrecip, xo);
+    for (int r = 0; r < rows; r++) {
+        const uint16_t *xr = xo + XO_LANE(r);
+        if (sh->counter > one) {
             for (int k = 0; k < npair; k++) {
-                const __m128i v = _mm_slli_epi16(_mm_unpacklo_epi64(_mm_loadl_epi64((const __m128i *)(xr + 32 * k)),
-                                                                    _mm_loadl_epi64((const __m128i *)(xr + 32 * k + 16))),
-                                                 2);
+                const __m128i v = _mm_unpacklo_epi64(_mm_loadl_epi64((const __m128i *)(xr + 32 * k)),
+                                                     _mm_loadl_epi64((const __m128i *)(xr + 32 * k + 16)));
                 __m128i *l = (__m128i *)(line + 8 * k);
-                if (d) {
-                    const __m128i o = _mm_mulhi_epu16(_mm_add_epi16(_mm_loadu_si128(l), _mm_mulhi_epu16(v, vc)), vr);
-                    const __m128i o8 = _mm_packus_epi16(o, o);
-                    const uint32_t ob[2] = {(uint32_t)_mm_cvtsi128_si32(o8),
-                                            (uint32_t)_mm_cvtsi128_si32(_mm_srli_si128(o8, 4))};
-                    for (int h = 0; h < 2 && 2 * k + h < dst_w; h++) {
-                        uint8_t *q = d + 3 * (2 * k + h);
-                        q[0] = (uint8_t)(ob[h] >> 16), q[1] = (uint8_t)(ob[h] >> 8), q[2] = (uint8_t)ob[h];
-                    }
-                }
-                _mm_storeu_si128(l, _mm_mulhi_epu16(v, vf));
+                _mm_storeu_si128(l, _mm_add_epi16(_mm_loadu_si128(l), v));
             }
-            rows_out += d != NULL;
-            counter = yspace - (one - counter);
+            sh->counter -= one;
+            continue;
         }
+        const __m128i vc = _mm_set1_epi16((short)sh->counter), vf = _mm_set1_epi16((short)(one - sh->counter));
+        uint8_t *d = sh->rows_out < sh->dst_h ? out + (size_t)sh->rows_out * dst_w * 3 : NULL;
+        for (int k = 0; k < npair; k++) {
+            const __m128i v = _mm_slli_epi16(_mm_unpacklo_epi64(_mm_loadl_epi64((const __m128i *)(xr + 32 * k)),
+                                                                _mm_loadl_epi64((const __m128i *)(xr + 32 * k + 16))),
+                                             2);
+            __m128i *l = (__m128i *)(line + 8 * k);
+            if (d) {
+                const __m128i o = _mm_mulhi_epu16(_mm_add_epi16(_mm_loadu_si128(l), _mm_mulhi_epu16(v, vc)), vr);
+                const __m128i o8 = _mm_packus_epi16(o, o);
+                const uint32_t ob[2] = {(uint32_t)_mm_cvtsi128_si32(o8),
+                                        (uint32_t)_mm_cvtsi128_si32(_mm_srli_si128(o8, 4))};
+                for (int h = 0; h < 2 && 2 * k + h < dst_w; h++) {
+                    uint8_t *q = d + 3 * (2 * k + h);
+                    q[0] = (uint8_t)(ob[h] >> 16), q[1] = (uint8_t)(ob[h] >> 8), q[2] = (uint8_t)ob[h];
+                }
+            }
+            _mm_storeu_si128(l, _mm_mulhi_epu16(v, vf));
+        }
+        sh->rows_out += d != NULL;
+        sh->counter = sh->yspace - (one - sh->counter);
     }
 }
 #endif
@@ -687,38 +672,58 @@ static void shrink14_sse2(raster_canvas src, int dst_w, int dst_h, const shrink_
  * (both truncated, so a uniform 255 comes out a little darker). Accumulators are 16-bit as there.
  * Each source row goes through the X pass into tmp's first rows and on into the Y pass at once, so
  * the X pass's output never leaves the cache. */
-void raster_smoothscale_shrink(raster_canvas src, int dst_w, int dst_h, int frac_bits, uint8_t *tmp,
-                               uint16_t *line, uint8_t *out)
+void raster_shrink_begin(raster_shrink *sh, int src_w, int src_h, int dst_w, int dst_h, int frac_bits)
 {
     const int one = 1 << frac_bits;
-    const int xspace = (int)((int64_t)one * src.w / dst_w);
-    const uint32_t xrecip = (uint32_t)(((int64_t)1 << (16 + frac_bits)) / xspace);
-    const int yspace = (int)((int64_t)one * src.h / dst_h);
-    const uint32_t yrecip = (uint32_t)(((int64_t)1 << (16 + frac_bits)) / yspace);
-    shrink_plan plan; /* 20 KB of stack, as before the per-row split */
-    const shrink_plan *p = &plan;
-    shrink_plan_make(&plan, src.w, dst_w, one, xspace);
+    const int xspace = (int)((int64_t)one * src_w / dst_w);
+    sh->src_w = src_w, sh->src_h = src_h, sh->dst_w = dst_w, sh->dst_h = dst_h, sh->frac_bits = frac_bits;
+    sh->xrecip = (uint32_t)(((int64_t)1 << (16 + frac_bits)) / xspace);
+    sh->yspace = (int)((int64_t)one * src_h / dst_h);
+    sh->yrecip = (uint32_t)(((int64_t)1 << (16 + frac_bits)) / sh->yspace);
+    sh->counter = sh->yspace;
+    sh->rows_out = 0;
+    sh->next_y = 0;
+    shrink_plan_make(&sh->plan, src_w, dst_w, one, xspace);
+    /* lanes past dst_w (rounded up to even) stay 0: outputs past nout (none for a real shrink) */
+    memset(sh->line, 0, sizeof sh->line);
+    memset(sh->xo, 0, sizeof sh->xo);
+}
+
+void raster_shrink_rows(raster_shrink *sh, raster_canvas src, int y_end, uint8_t *out)
+{
+    const int one = 1 << sh->frac_bits;
+    int y = sh->next_y;
 #if defined(__SSE2__)
-    if (frac_bits == 14) {
-        shrink14_sse2(src, dst_w, dst_h, p, xrecip, yspace, yrecip, out); /* its rows live on its stack */
+    if (sh->frac_bits == 14) {
+        for (; y < y_end; y += 4)
+            shrink14_rows_sse2(sh, src, y, y_end - y < 4 ? y_end - y : 4, out);
+        sh->next_y = y_end;
         return;
     }
 #endif
-    const int n = dst_w * 3;
-    memset(line, 0, (size_t)n * sizeof *line);
-    int counter = yspace, rows_out = 0;
-    for (int y = 0; y < src.h; y++) {
-        uint8_t *xa = tmp; /* one row of tmp: the Y pass takes it at once */
-        shrink_x_row(row_at(src, y), p, frac_bits, xrecip, xa);
-        if (counter > one) {
-            shrink_y_add(xa, line, n);
-            counter -= one;
+    const int n = sh->dst_w * 3;
+    uint8_t *xa = (uint8_t *)sh->xo; /* one X-pass row, which the Y pass takes at once */
+    for (; y < y_end; y++) {
+        shrink_x_row(row_at(src, y), &sh->plan, sh->frac_bits, sh->xrecip, xa);
+        if (sh->counter > one) {
+            shrink_y_add(xa, sh->line, n);
+            sh->counter -= one;
             continue;
         }
-        const uint32_t cnt = (uint32_t)counter, frac = (uint32_t)(one - counter);
-        uint8_t *d = rows_out < dst_h ? out + (size_t)rows_out * n : NULL;
-        shrink_y_split(xa, line, n, frac_bits, cnt, frac, yrecip, d);
-        rows_out += d != NULL;
-        counter = yspace - (int)frac;
+        const uint32_t cnt = (uint32_t)sh->counter, frac = (uint32_t)(one - sh->counter);
+        uint8_t *d = sh->rows_out < sh->dst_h ? out + (size_t)sh->rows_out * n : NULL;
+        shrink_y_split(xa, sh->line, n, sh->frac_bits, cnt, frac, sh->yrecip, d);
+        sh->rows_out += d != NULL;
+        sh->counter = sh->yspace - (int)frac;
     }
+    sh->next_y = y_end;
+}
+
+void raster_smoothscale_shrink(raster_canvas src, int dst_w, int dst_h, int frac_bits, uint8_t *tmp,
+                               uint16_t *line, uint8_t *out)
+{
+    (void)tmp, (void)line;
+    raster_shrink sh; /* ~60 KB of stack */
+    raster_shrink_begin(&sh, src.w, src.h, dst_w, dst_h, frac_bits);
+    raster_shrink_rows(&sh, src, src.h, out);
 }

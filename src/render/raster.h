@@ -57,10 +57,32 @@ void raster_flip_vertical(raster_canvas c);
 /* pygame.transform.smoothscale for a shrink in both axes (src.w > dst_w, src.h > dst_h,
  * dst_w <= RASTER_MAX_SHRINK_W): X pass, then Y pass, row by row; out gets dst_h rows of dst_w RGB
  * bytes. frac_bits selects pygame's variant: 14 for the SSE/MMX filters x86-64 builds use
- * (scale_mmx64.c), 16 for the portable C ones (transform.c *_ONLYC). tmp: src.h * dst_w * 3 bytes;
- * line: dst_w * 3 uint16 (scratch; the 14-bit path on x86-64, SSE2/AVX2, keeps its rows on the
- * stack instead and leaves them untouched). */
+ * (scale_mmx64.c), 16 for the portable C ones (transform.c *_ONLYC). tmp (src.h * dst_w * 3 bytes)
+ * and line (dst_w * 3 uint16) are no longer used: the scratch is a raster_shrink on the stack. */
 void raster_smoothscale_shrink(raster_canvas src, int dst_w, int dst_h, int frac_bits, uint8_t *tmp,
                                uint16_t *line, uint8_t *out);
+
+/* The same shrink a band of rows at a time, so that a caller can draw rows and shrink them while
+ * they are in cache: raster_shrink_begin, then raster_shrink_rows for rows up to y_end (exclusive),
+ * y_end increasing to src.h, every band but the last a multiple of 4 rows. All scratch is inside
+ * (no allocation); one per thread. */
+typedef struct { /* the X walk, the same on every row: per output, the pixels taken whole and the split one */
+    int first[RASTER_MAX_SHRINK_W], whole[RASTER_MAX_SHRINK_W], split[RASTER_MAX_SHRINK_W];
+    uint32_t cnt[RASTER_MAX_SHRINK_W], frac[RASTER_MAX_SHRINK_W];
+    int nout;
+    int nfast; /* the leading outputs whose whole pixels, rounded up to 4, stay inside the row */
+} raster_shrink_plan;
+
+typedef struct {
+    int src_w, src_h, dst_w, dst_h, frac_bits;
+    uint32_t xrecip, yrecip;
+    int yspace, counter, rows_out, next_y; /* the Y walk's state between bands */
+    raster_shrink_plan plan;
+    uint16_t line[(RASTER_MAX_SHRINK_W + 1) * 4]; /* (dst_w rounded up to even, B G R A): Y sums */
+    uint16_t xo[(RASTER_MAX_SHRINK_W + 1) * 16];  /* (dst_w rounded up to even, 4 rows, B G R A): X pass */
+} raster_shrink;
+
+void raster_shrink_begin(raster_shrink *sh, int src_w, int src_h, int dst_w, int dst_h, int frac_bits);
+void raster_shrink_rows(raster_shrink *sh, raster_canvas src, int y_end, uint8_t *out);
 
 #endif
