@@ -10,14 +10,16 @@
 
 static inline uint32_t *row_at(raster_canvas c, int y) { return c.px + (ptrdiff_t)y * c.stride; }
 
-static void fill_span(raster_canvas c, int y, int x1, int x2, uint32_t rgb)
+static const raster_rows all_rows = {0, 1 << 30}; /* every row the canvas has */
+
+static void fill_span(raster_canvas c, raster_rows rows, int y, int x1, int x2, uint32_t rgb)
 {
     if (x1 > x2) {
         int t = x1;
         x1 = x2;
         x2 = t;
     }
-    if (y < 0 || y >= c.h || x2 < 0 || x1 >= c.w)
+    if (y < 0 || y >= c.h || y < rows.lo || y >= rows.hi || x2 < 0 || x1 >= c.w)
         return;
     if (x1 < 0)
         x1 = 0;
@@ -28,11 +30,13 @@ static void fill_span(raster_canvas c, int y, int x1, int x2, uint32_t rgb)
         p[x] = rgb;
 }
 
-void raster_clear(raster_canvas c, uint32_t rgb)
+void raster_clear_rows(raster_canvas c, raster_rows rows, uint32_t rgb)
 {
-    for (int y = 0; y < c.h; y++)
-        fill_span(c, y, 0, c.w - 1, rgb);
+    for (int y = rows.lo > 0 ? rows.lo : 0; y < c.h && y < rows.hi; y++)
+        fill_span(c, rows, y, 0, c.w - 1, rgb);
 }
+
+void raster_clear(raster_canvas c, uint32_t rgb) { raster_clear_rows(c, all_rows, rgb); }
 
 static void sort_ints(int *a, int n) /* insertion sort: n <= RASTER_MAX_POLY */
 {
@@ -73,6 +77,12 @@ static inline int32_t asr16(int32_t x) { return (int32_t)((x - (x & 0xffff)) / 6
 
 void raster_gfx_filled_polygon(raster_canvas c, const int16_t *vx, const int16_t *vy, int n, uint32_t rgb)
 {
+    raster_gfx_filled_polygon_rows(c, all_rows, vx, vy, n, rgb);
+}
+
+void raster_gfx_filled_polygon_rows(raster_canvas c, raster_rows rows, const int16_t *vx, const int16_t *vy, int n,
+                                    uint32_t rgb)
+{
     if (n < 3 || n > RASTER_MAX_POLY)
         return;
     int miny = vy[0], maxy = vy[0];
@@ -82,10 +92,11 @@ void raster_gfx_filled_polygon(raster_canvas c, const int16_t *vx, const int16_t
         else if (vy[i] > maxy)
             maxy = vy[i];
     }
-    if (maxy < 0 || miny >= c.h)
+    /* Rows outside the canvas (or the rows asked for) draw nothing: the scan is limited to those. */
+    const int lo = rows.lo > 0 ? rows.lo : 0, hi = rows.hi < c.h ? rows.hi : c.h;
+    if (maxy < lo || miny >= hi)
         return;
-    /* Rows outside the canvas draw nothing, so the scan is limited to the canvas's rows. */
-    int y0 = miny < 0 ? 0 : miny, y1e = maxy >= c.h ? c.h - 1 : maxy;
+    int y0 = miny < lo ? lo : miny, y1e = maxy >= hi ? hi - 1 : maxy;
     int ints[RASTER_MAX_POLY];
     for (int y = y0; y <= y1e; y++) {
         int k = 0;
@@ -116,16 +127,16 @@ void raster_gfx_filled_polygon(raster_canvas c, const int16_t *vx, const int16_t
             int32_t xa = ints[i] + 1, xb = ints[i + 1] - 1;
             xa = asr16(xa) + ((xa & 32768) >> 15);
             xb = asr16(xb) + ((xb & 32768) >> 15);
-            fill_span(c, y, (int16_t)xa, (int16_t)xb, rgb); /* hlineColor takes Sint16 and swaps x1 > x2 */
+            fill_span(c, rows, y, (int16_t)xa, (int16_t)xb, rgb); /* hlineColor takes Sint16, swaps x1 > x2 */
         }
     }
 }
 
 /* _putPixelAlpha, 32-bit case: dst + ((src - dst) * alpha >> 8) per channel (the unsigned mask
  * arithmetic reduces to a floor division by 256); alpha 255 stores the colour. */
-static void put_alpha(raster_canvas c, int x, int y, uint32_t rgb, int alpha)
+static void put_alpha(raster_canvas c, raster_rows rows, int x, int y, uint32_t rgb, int alpha)
 {
-    if (x < 0 || x >= c.w || y < 0 || y >= c.h)
+    if (x < 0 || x >= c.w || y < 0 || y >= c.h || y < rows.lo || y >= rows.hi)
         return;
     uint32_t *p = row_at(c, y) + x;
     if (alpha == 255) {
@@ -142,9 +153,9 @@ static void put_alpha(raster_canvas c, int x, int y, uint32_t rgb, int alpha)
 }
 
 /* pixelColorWeightNolock: an opaque colour's alpha 255 scaled by the weight, (255 * w) >> 8. */
-static inline void put_weight(raster_canvas c, int x, int y, uint32_t rgb, uint32_t w)
+static inline void put_weight(raster_canvas c, raster_rows rows, int x, int y, uint32_t rgb, uint32_t w)
 {
-    put_alpha(c, x, y, rgb, (int)((255u * w) >> 8));
+    put_alpha(c, rows, x, y, rgb, (int)((255u * w) >> 8));
 }
 
 enum { CL_LEFT = 1, CL_RIGHT = 2, CL_BOTTOM = 4, CL_TOP = 8 };
@@ -208,6 +219,21 @@ static int clip_line(raster_canvas c, int16_t *x1, int16_t *y1, int16_t *x2, int
  * accumulator; the first (unsorted) end drawn opaque, the last end not drawn. */
 void raster_gfx_aaline(raster_canvas c, int16_t x1, int16_t y1, int16_t x2, int16_t y2, uint32_t rgb)
 {
+    raster_gfx_aaline_rows(c, all_rows, x1, y1, x2, y2, rgb);
+}
+
+/* The Wu walk's state after m steps from the start: the accumulator is m * erradj mod 2^32 and the
+ * minor axis has stepped once per wrap (every step when erradj is 0: a 45-degree line). */
+static inline uint32_t wu_wraps(uint32_t erradj, int m, uint32_t *erracc)
+{
+    const uint64_t acc = (uint64_t)erradj * (uint64_t)m;
+    *erracc = (uint32_t)acc;
+    return erradj ? (uint32_t)(acc >> 32) : (uint32_t)m;
+}
+
+void raster_gfx_aaline_rows(raster_canvas c, raster_rows rows, int16_t x1, int16_t y1, int16_t x2, int16_t y2,
+                            uint32_t rgb)
+{
     if (!clip_line(c, &x1, &y1, &x2, &y2))
         return;
     int32_t xx0 = x1, yy0 = y1, xx1 = x2, yy1 = y2;
@@ -219,17 +245,19 @@ void raster_gfx_aaline(raster_canvas c, int16_t x1, int16_t y1, int16_t x2, int1
         xx0 = xx1;
         xx1 = t;
     }
+    if (yy1 < rows.lo || yy0 >= rows.hi) /* every pixel is on a row in [yy0, yy1] */
+        return;
     int dx = xx1 - xx0, dy = yy1 - yy0;
     if (dx == 0) { /* vertical: opaque, both ends (vlineColor) */
         if (dy > 0)
-            for (int y = yy0; y <= yy0 + dy; y++)
-                put_alpha(c, x1, y, rgb, 255);
+            for (int y = yy0 > rows.lo ? yy0 : rows.lo; y <= yy0 + dy && y < rows.hi; y++)
+                put_alpha(c, rows, x1, y, rgb, 255);
         else
-            put_alpha(c, x1, y1, rgb, 255);
+            put_alpha(c, rows, x1, y1, rgb, 255);
         return;
     }
     if (dy == 0) { /* horizontal: opaque, both ends (hlineColor) */
-        fill_span(c, y1, xx0, xx0 + dx, rgb);
+        fill_span(c, rows, y1, xx0, xx0 + dx, rgb);
         return;
     }
     int xdir = 1;
@@ -238,9 +266,19 @@ void raster_gfx_aaline(raster_canvas c, int16_t x1, int16_t y1, int16_t x2, int1
         dx = -dx;
     }
     uint32_t erracc = 0, erradj;
-    put_alpha(c, x1, y1, rgb, 255);
+    put_alpha(c, rows, x1, y1, rgb, 255);
+    /* Steps whose pixels all lie above rows.lo are skipped in one jump, and the walk stops below
+     * rows.hi: rows only grow along it. */
     if (dy > dx) {
         erradj = (uint32_t)((dx << 16) / dy) << 16;
+        int skip = rows.lo - 1 - yy0; /* step i draws on row yy0 + i */
+        if (skip > dy - 1)
+            skip = dy - 1;
+        if (skip > 0) {
+            xx0 += xdir * (int)wu_wraps(erradj, skip, &erracc);
+            yy0 += skip;
+            dy -= skip;
+        }
         int x0pxdir = xx0 + xdir;
         while (--dy) {
             uint32_t prev = erracc;
@@ -250,12 +288,25 @@ void raster_gfx_aaline(raster_canvas c, int16_t x1, int16_t y1, int16_t x2, int1
                 x0pxdir += xdir;
             }
             yy0++;
+            if (yy0 >= rows.hi)
+                break;
             uint32_t wgt = (erracc >> 24) & 255;
-            put_weight(c, xx0, yy0, rgb, 255 - wgt);
-            put_weight(c, x0pxdir, yy0, rgb, wgt);
+            put_weight(c, rows, xx0, yy0, rgb, 255 - wgt);
+            put_weight(c, rows, x0pxdir, yy0, rgb, wgt);
         }
     } else {
         erradj = (uint32_t)((dy << 16) / dx) << 16;
+        const int t = rows.lo - 1 - yy0; /* a step draws on rows yy0 + wraps and the one below */
+        if (t > 0) {
+            /* the first step with t wraps is the ceil(t 2^32 / erradj)-th; skip the ones before it */
+            int64_t first = erradj ? (int64_t)((((uint64_t)t << 32) + erradj - 1) / erradj) : t;
+            int skip = first - 1 > dx - 1 ? dx - 1 : (int)(first - 1);
+            if (skip > 0) {
+                yy0 += (int)wu_wraps(erradj, skip, &erracc);
+                xx0 += xdir * skip;
+                dx -= skip;
+            }
+        }
         int y0p1 = yy0 + 1;
         while (--dx) {
             uint32_t prev = erracc;
@@ -265,23 +316,36 @@ void raster_gfx_aaline(raster_canvas c, int16_t x1, int16_t y1, int16_t x2, int1
                 y0p1++;
             }
             xx0 += xdir;
+            if (yy0 >= rows.hi)
+                break;
             uint32_t wgt = (erracc >> 24) & 255;
-            put_weight(c, xx0, yy0, rgb, 255 - wgt);
-            put_weight(c, xx0, y0p1, rgb, wgt);
+            put_weight(c, rows, xx0, yy0, rgb, 255 - wgt);
+            put_weight(c, rows, xx0, y0p1, rgb, wgt);
         }
     }
 }
 
 void raster_gfx_aapolygon(raster_canvas c, const int16_t *vx, const int16_t *vy, int n, uint32_t rgb)
 {
+    raster_gfx_aapolygon_rows(c, all_rows, vx, vy, n, rgb);
+}
+
+void raster_gfx_aapolygon_rows(raster_canvas c, raster_rows rows, const int16_t *vx, const int16_t *vy, int n,
+                               uint32_t rgb)
+{
     if (n < 3)
         return;
     for (int i = 1; i < n; i++)
-        raster_gfx_aaline(c, vx[i - 1], vy[i - 1], vx[i], vy[i], rgb);
-    raster_gfx_aaline(c, vx[n - 1], vy[n - 1], vx[0], vy[0], rgb);
+        raster_gfx_aaline_rows(c, rows, vx[i - 1], vy[i - 1], vx[i], vy[i], rgb);
+    raster_gfx_aaline_rows(c, rows, vx[n - 1], vy[n - 1], vx[0], vy[0], rgb);
 }
 
 void raster_pg_polygon(raster_canvas c, const int *vx, const int *vy, int n, uint32_t rgb)
+{
+    raster_pg_polygon_rows(c, all_rows, vx, vy, n, rgb);
+}
+
+void raster_pg_polygon_rows(raster_canvas c, raster_rows rows, const int *vx, const int *vy, int n, uint32_t rgb)
 {
     if (n < 3 || n > RASTER_MAX_POLY)
         return;
@@ -300,12 +364,13 @@ void raster_pg_polygon(raster_canvas c, const int *vx, const int *vy, int n, uin
             if (vx[i] > maxx)
                 maxx = vx[i];
         }
-        fill_span(c, miny, minx, maxx, rgb);
+        fill_span(c, rows, miny, minx, maxx, rgb);
         return;
     }
-    if (maxy < 0 || miny >= c.h)
+    const int lo = rows.lo > 0 ? rows.lo : 0, hi = rows.hi < c.h ? rows.hi : c.h;
+    if (maxy < lo || miny >= hi)
         return;
-    int y0 = miny < 0 ? 0 : miny, y1e = maxy >= c.h ? c.h - 1 : maxy;
+    int y0 = miny < lo ? lo : miny, y1e = maxy >= hi ? hi - 1 : maxy;
     int xs[RASTER_MAX_POLY];
     for (int y = y0; y <= y1e; y++) {
         int k = 0;
@@ -331,13 +396,13 @@ void raster_pg_polygon(raster_canvas c, const int *vx, const int *vy, int n, uin
         }
         sort_ints(xs, k);
         for (int i = 0; i + 1 < k; i += 2)
-            fill_span(c, y, xs[i], xs[i + 1], rgb);
+            fill_span(c, rows, y, xs[i], xs[i + 1], rgb);
     }
     /* draw.c's last pass: horizontal edges strictly between the top and bottom rows */
     for (int i = 0; i < n; i++) {
         int p = i ? i - 1 : n - 1;
         if (miny < vy[i] && vy[p] == vy[i] && vy[i] < maxy)
-            fill_span(c, vy[i], vx[i], vx[p], rgb);
+            fill_span(c, rows, vy[i], vx[i], vx[p], rgb);
     }
 }
 

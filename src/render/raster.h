@@ -25,23 +25,38 @@ static inline uint32_t raster_rgb(int r, int g, int b)
     return ((uint32_t)(r & 255) << 16) | ((uint32_t)(g & 255) << 8) | (uint32_t)(b & 255);
 }
 
+/* Rows [lo, hi) of a canvas: the *_rows forms draw exactly what the whole-canvas forms draw (same
+ * clipping, same pixels) but store only the pixels on those rows, so that a caller can draw a frame
+ * band by band with each band in cache. */
+typedef struct {
+    int lo, hi;
+} raster_rows;
+
 /* Fills the canvas with one colour. */
 void raster_clear(raster_canvas c, uint32_t rgb);
+void raster_clear_rows(raster_canvas c, raster_rows rows, uint32_t rgb);
 
 /* SDL_gfx filledPolygonColor (pygame.gfxdraw.filled_polygon) with an opaque colour; vertices as the
  * Sint16 that gfxdraw makes of Python numbers (see raster_gfx_coord). n in [3, RASTER_MAX_POLY]. */
 void raster_gfx_filled_polygon(raster_canvas c, const int16_t *vx, const int16_t *vy, int n, uint32_t rgb);
+void raster_gfx_filled_polygon_rows(raster_canvas c, raster_rows rows, const int16_t *vx, const int16_t *vy, int n,
+                                    uint32_t rgb);
 
 /* SDL_gfx aapolygonColor (pygame.gfxdraw.aapolygon) with an opaque colour: each edge a Wu line without
  * its last point, blended into what is there. n >= 3. */
 void raster_gfx_aapolygon(raster_canvas c, const int16_t *vx, const int16_t *vy, int n, uint32_t rgb);
+void raster_gfx_aapolygon_rows(raster_canvas c, raster_rows rows, const int16_t *vx, const int16_t *vy, int n,
+                               uint32_t rgb);
 
 /* One aapolygon edge: SDL_gfx _aalineColor(draw_endpoint = 0), clipped as SDL_gfx clips it. */
 void raster_gfx_aaline(raster_canvas c, int16_t x1, int16_t y1, int16_t x2, int16_t y2, uint32_t rgb);
+void raster_gfx_aaline_rows(raster_canvas c, raster_rows rows, int16_t x1, int16_t y1, int16_t x2, int16_t y2,
+                            uint32_t rgb);
 
 /* pygame.draw.polygon(width=0) (draw.c draw_fillpoly); vertices as the ints pygame makes of Python
  * numbers (truncation toward zero). n in [3, RASTER_MAX_POLY]. */
 void raster_pg_polygon(raster_canvas c, const int *vx, const int *vy, int n, uint32_t rgb);
+void raster_pg_polygon_rows(raster_canvas c, raster_rows rows, const int *vx, const int *vy, int n, uint32_t rgb);
 
 /* gfxdraw's conversion of a Python float: int() (truncation toward zero), then a cast to Sint16. */
 int16_t raster_gfx_coord(double v);
