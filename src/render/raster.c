@@ -8,6 +8,14 @@
 #include <math.h>
 #include <string.h>
 
+/* The fill-heavy primitives are built twice, for AVX2 (32-byte stores) and for any x86-64, the
+ * loader picking one (GCC/Clang function multiversioning); the integer results are the same. */
+#if defined(__x86_64__) && defined(__GNUC__) && defined(__ELF__)
+#define RASTER_CLONES __attribute__((target_clones("avx2", "default")))
+#else
+#define RASTER_CLONES
+#endif
+
 static inline uint32_t *row_at(raster_canvas c, int y) { return c.px + (ptrdiff_t)y * c.stride; }
 
 static const raster_rows all_rows = {0, 1 << 30}; /* every row the canvas has */
@@ -30,7 +38,7 @@ static void fill_span(raster_canvas c, raster_rows rows, int y, int x1, int x2, 
         p[x] = rgb;
 }
 
-void raster_clear_rows(raster_canvas c, raster_rows rows, uint32_t rgb)
+RASTER_CLONES void raster_clear_rows(raster_canvas c, raster_rows rows, uint32_t rgb)
 {
     for (int y = rows.lo > 0 ? rows.lo : 0; y < c.h && y < rows.hi; y++)
         fill_span(c, rows, y, 0, c.w - 1, rgb);
@@ -80,7 +88,7 @@ void raster_gfx_filled_polygon(raster_canvas c, const int16_t *vx, const int16_t
     raster_gfx_filled_polygon_rows(c, all_rows, vx, vy, n, rgb);
 }
 
-void raster_gfx_filled_polygon_rows(raster_canvas c, raster_rows rows, const int16_t *vx, const int16_t *vy, int n,
+RASTER_CLONES void raster_gfx_filled_polygon_rows(raster_canvas c, raster_rows rows, const int16_t *vx, const int16_t *vy, int n,
                                     uint32_t rgb)
 {
     if (n < 3 || n > RASTER_MAX_POLY)
@@ -231,7 +239,7 @@ static inline uint32_t wu_wraps(uint32_t erradj, int m, uint32_t *erracc)
     return erradj ? (uint32_t)(acc >> 32) : (uint32_t)m;
 }
 
-void raster_gfx_aaline_rows(raster_canvas c, raster_rows rows, int16_t x1, int16_t y1, int16_t x2, int16_t y2,
+RASTER_CLONES void raster_gfx_aaline_rows(raster_canvas c, raster_rows rows, int16_t x1, int16_t y1, int16_t x2, int16_t y2,
                             uint32_t rgb)
 {
     if (!clip_line(c, &x1, &y1, &x2, &y2))
@@ -345,7 +353,7 @@ void raster_pg_polygon(raster_canvas c, const int *vx, const int *vy, int n, uin
     raster_pg_polygon_rows(c, all_rows, vx, vy, n, rgb);
 }
 
-void raster_pg_polygon_rows(raster_canvas c, raster_rows rows, const int *vx, const int *vy, int n, uint32_t rgb)
+RASTER_CLONES void raster_pg_polygon_rows(raster_canvas c, raster_rows rows, const int *vx, const int *vy, int n, uint32_t rgb)
 {
     if (n < 3 || n > RASTER_MAX_POLY)
         return;
@@ -635,13 +643,60 @@ __attribute__((target("avx2"))) static inline __m256i widen4_avx2(const uint32_t
     return _mm256_cvtepu8_epi16(_mm_loadu_si128((const __m128i *)q));
 }
 
-__attribute__((target("avx2"))) static void shrink_x_rows4_avx2(const uint32_t *const rows[4], const shrink_plan *p,
-                                                                uint32_t xrecip, uint16_t *xo)
+/* The Y walk's decisions for the next rows (up to 4), taken once: a row adds whole into line, or
+ * splits, ending output row d (NULL past dst_h) and starting line with its rest. */
+typedef struct {
+    int split[4];
+    __m128i vc[4], vf[4];
+    uint8_t *d[4];
+} shrink_ydec;
+
+static void shrink_y_decide(raster_shrink *sh, int rows, uint8_t *out, shrink_ydec *yd)
+{
+    const int one = 1 << 14;
+    for (int r = 0; r < rows; r++) {
+        yd->split[r] = sh->counter <= one;
+        yd->d[r] = NULL;
+        if (!yd->split[r]) {
+            sh->counter -= one;
+            continue;
+        }
+        yd->vc[r] = _mm_set1_epi16((short)sh->counter);
+        yd->vf[r] = _mm_set1_epi16((short)(one - sh->counter));
+        if (sh->rows_out < sh->dst_h)
+            yd->d[r] = out + (size_t)sh->rows_out++ * sh->dst_w * 3;
+        sh->counter = sh->yspace - (one - sh->counter);
+    }
+}
+
+/* One output's Y step for row r: v holds its X result (B G R A lanes), l its Y sum; output j. */
+static inline __m128i shrink_y_step(const shrink_ydec *yd, int r, int j, __m128i l, __m128i v, __m128i vr)
+{
+    if (!yd->split[r])
+        return _mm_add_epi16(l, v);
+    const __m128i v4 = _mm_slli_epi16(v, 2);
+    if (yd->d[r]) {
+        const __m128i o = _mm_mulhi_epu16(_mm_add_epi16(l, _mm_mulhi_epu16(v4, yd->vc[r])), vr);
+        const uint32_t ob = (uint32_t)_mm_cvtsi128_si32(_mm_packus_epi16(o, o));
+        uint8_t *q = yd->d[r] + 3 * j;
+        q[0] = (uint8_t)(ob >> 16), q[1] = (uint8_t)(ob >> 8), q[2] = (uint8_t)ob;
+    }
+    return _mm_mulhi_epu16(v4, yd->vf[r]);
+}
+
+/* Four rows' X pass with their Y steps fused in (AVX2): each output's four X results go straight
+ * into the Y sums, without a trip through memory. */
+__attribute__((target("avx2"))) static void shrink_xy_rows4_avx2(raster_shrink *sh, const uint32_t *const rows[4],
+                                                                 int nrows, uint8_t *out)
 {
     static const int16_t tail_mask[4][16] = {
         {0}, {-1, -1, -1, -1}, {-1, -1, -1, -1, -1, -1, -1, -1}, {-1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1}};
+    const shrink_plan *p = &sh->plan;
+    shrink_ydec yd;
+    shrink_y_decide(sh, nrows, out, &yd);
+    const __m128i vr = _mm_set1_epi16((short)(uint16_t)sh->yrecip);
     const uint32_t *a = rows[0], *b = rows[1], *c = rows[2], *d = rows[3];
-    const __m256i recip = _mm256_set1_epi16((short)(uint16_t)xrecip);
+    const __m256i recip = _mm256_set1_epi16((short)(uint16_t)sh->xrecip);
     __m256i carry = _mm256_setzero_si256();
     int j = 0;
     for (; j < p->nfast; j++) {
@@ -669,12 +724,26 @@ __attribute__((target("avx2"))) static void shrink_x_rows4_avx2(const uint32_t *
         const __m256i px = _mm256_slli_epi16(_mm256_cvtepu8_epi16(_mm_set_epi32((int)d[x], (int)b[x], (int)c[x], (int)a[x])), 2);
         acc = _mm256_add_epi16(_mm256_add_epi16(acc, carry), _mm256_mulhi_epu16(px, _mm256_set1_epi16((short)p->cnt[j])));
         carry = _mm256_mulhi_epu16(px, _mm256_set1_epi16((short)p->frac[j]));
-        _mm256_storeu_si256((__m256i *)(xo + 16 * j), _mm256_mulhi_epu16(acc, recip));
+        const __m256i o = _mm256_mulhi_epu16(acc, recip);
+        const __m128i ac = _mm256_castsi256_si128(o), bd = _mm256_extracti128_si256(o, 1);
+        const __m128i v[4] = {ac, bd, _mm_unpackhi_epi64(ac, ac), _mm_unpackhi_epi64(bd, bd)};
+        __m128i l = _mm_loadl_epi64((const __m128i *)(sh->line + 4 * j));
+        for (int r = 0; r < nrows; r++)
+            l = shrink_y_step(&yd, r, j, l, v[r], vr);
+        _mm_storel_epi64((__m128i *)(sh->line + 4 * j), l);
     }
+    if (j == p->nout)
+        return;
     uint16_t cl[16];
     _mm256_storeu_si256((__m256i *)cl, carry);
     for (int r = 0; r < 4; r++)
-        shrink_x_tail(rows[r], p, xrecip, j, cl + XO_LANE(r), xo + XO_LANE(r));
+        shrink_x_tail(rows[r], p, sh->xrecip, j, cl + XO_LANE(r), sh->xo + XO_LANE(r));
+    for (; j < p->nout; j++) {
+        __m128i l = _mm_loadl_epi64((const __m128i *)(sh->line + 4 * j));
+        for (int r = 0; r < nrows; r++)
+            l = shrink_y_step(&yd, r, j, l, _mm_loadl_epi64((const __m128i *)(sh->xo + 16 * j + XO_LANE(r))), vr);
+        _mm_storel_epi64((__m128i *)(sh->line + 4 * j), l);
+    }
 }
 #endif
 
@@ -685,15 +754,16 @@ static void shrink14_rows_sse2(raster_shrink *sh, raster_canvas src, int y, int 
     const int one = 1 << 14, npair = (sh->dst_w + 1) / 2, dst_w = sh->dst_w;
     uint16_t *xo = sh->xo, *line = sh->line;
     const __m128i vr = _mm_set1_epi16((short)(uint16_t)sh->yrecip);
-    void (*x_rows4)(const uint32_t *const[4], const shrink_plan *, uint32_t, uint16_t *) = shrink_x_rows4_sse2;
-#ifdef RASTER_HAVE_AVX2_X
-    if (__builtin_cpu_supports("avx2"))
-        x_rows4 = shrink_x_rows4_avx2;
-#endif
     const uint32_t *src_rows[4];
     for (int r = 0; r < 4; r++) /* past the last row: the last again, its outputs unused */
         src_rows[r] = row_at(src, r < rows ? y + r : y + rows - 1);
-    x_rows4(src_rows, &sh->plan, sh->xrecip, xo);
+#ifdef RASTER_HAVE_AVX2_X
+    if (__builtin_cpu_supports("avx2")) {
+        shrink_xy_rows4_avx2(sh, src_rows, rows, out);
+        return;
+    }
+#endif
+    shrink_x_rows4_sse2(src_rows, &sh->plan, sh->xrecip, xo);
     for (int r = 0; r < rows; r++) {
         const uint16_t *xr = xo + XO_LANE(r);
         if (sh->counter > one) {
@@ -754,7 +824,7 @@ void raster_shrink_begin(raster_shrink *sh, int src_w, int src_h, int dst_w, int
     memset(sh->xo, 0, sizeof sh->xo);
 }
 
-void raster_shrink_rows(raster_shrink *sh, raster_canvas src, int y_end, uint8_t *out)
+RASTER_CLONES void raster_shrink_rows(raster_shrink *sh, raster_canvas src, int y_end, uint8_t *out)
 {
     const int one = 1 << sh->frac_bits;
     int y = sh->next_y;
