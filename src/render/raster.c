@@ -151,12 +151,12 @@ static void put_alpha(raster_canvas c, raster_rows rows, int x, int y, uint32_t 
         *p = rgb;
         return;
     }
-    uint32_t d = *p, out = 0;
-    for (int sh = 0; sh <= 16; sh += 8) {
-        int dc = (int)((d >> sh) & 255), sc = (int)((rgb >> sh) & 255);
-        int delta = ((sc - dc) * alpha + 65536) / 256 - 256; /* floor((sc - dc) * alpha / 256) */
-        out |= (uint32_t)((dc + delta) & 255) << sh;
-    }
+    /* dc + floor((sc - dc) alpha / 256) = (dc (256 - alpha) + sc alpha) >> 8, in [0, 255]: R and B
+     * in two 16-bit lanes at once (each lane stays below 2^16), then G. */
+    const uint32_t d = *p, na = 256u - (uint32_t)alpha, al = (uint32_t)alpha;
+    const uint32_t rb = (((d & 0xff00ffu) * na + (rgb & 0xff00ffu) * al) >> 8) & 0xff00ffu;
+    const uint32_t g = (((d & 0xff00u) * na + (rgb & 0xff00u) * al) >> 8) & 0xff00u;
+    const uint32_t out = rb | g;
     *p = out;
 }
 
