@@ -105,27 +105,34 @@ RASTER_CLONES void raster_gfx_filled_polygon_rows(raster_canvas c, raster_rows r
     if (maxy < lo || miny >= hi)
         return;
     int y0 = miny < lo ? lo : miny, y1e = maxy >= hi ? hi - 1 : maxy;
+    /* The edges top end first, horizontal ones dropped, sorted out once for all rows. */
+    struct {
+        int ya, yb, xa, dx;
+        uint32_t dy;
+    } e[RASTER_MAX_POLY];
+    int ne = 0;
+    for (int i = 0; i < n; i++) {
+        int a = i ? i - 1 : n - 1, b = i;
+        if (vy[a] == vy[b])
+            continue;
+        if (vy[a] > vy[b]) {
+            a = i;
+            b = i ? i - 1 : n - 1;
+        }
+        e[ne].ya = vy[a], e[ne].yb = vy[b], e[ne].xa = vx[a], e[ne].dx = vx[b] - vx[a];
+        e[ne].dy = (uint32_t)(vy[b] - vy[a]);
+        ne++;
+    }
     int ints[RASTER_MAX_POLY];
     for (int y = y0; y <= y1e; y++) {
         int k = 0;
-        for (int i = 0; i < n; i++) {
-            int a = i ? i - 1 : n - 1, b = i;
-            int ya = vy[a], yb = vy[b], xa, xb;
-            if (ya < yb) {
-                xa = vx[a];
-                xb = vx[b];
-            } else if (ya > yb) {
-                int t = ya;
-                ya = yb;
-                yb = t;
-                xa = vx[b];
-                xb = vx[a];
-            } else {
-                continue;
-            }
+        for (int i = 0; i < ne; i++) {
+            const int ya = e[i].ya, yb = e[i].yb;
             /* Half-open edges, except that the bottom row takes edges ending there. */
             if ((y >= ya && y < yb) || (y == maxy && y > ya && y <= yb)) {
-                int64_t v = ((int64_t)65536 * (y - ya)) / (yb - ya) * (xb - xa) + (int64_t)65536 * xa;
+                /* 65536 (y - ya) / (yb - ya): both below 2^16 (Sint16 ends), so 32-bit unsigned */
+                const uint32_t q = ((uint32_t)(y - ya) << 16) / e[i].dy;
+                int64_t v = (int64_t)q * e[i].dx + (int64_t)65536 * e[i].xa;
                 ints[k++] = (int32_t)(uint32_t)(uint64_t)v; /* SDL_gfx's int: the same below 32768-px edges */
             }
         }
