@@ -2,9 +2,12 @@
  * CarRacing._render("state_pixels") does it with pygame (gymnasium/envs/box2d/car_racing.py _render,
  * _render_road, _render_indicators, _draw_colored_polygon, _create_image_array; car_dynamics.py
  * Car.draw with draw_particles False), on render/raster's reproductions of pygame 2.1.2's primitives.
+ * The primitives are gathered first, then the canvas is drawn and shrunk in bands of rows (each band
+ * sees pygame's operations in pygame's order), so the result is the whole-canvas one.
  * Not done here: the score digits (pygame.font, freesansbold.ttf 42 px) are not drawn. */
 #include "envs/car_racing_render.h"
 
+#include <assert.h>
 #include <limits.h>
 #include <math.h>
 #include <stdlib.h>
@@ -128,6 +131,7 @@ typedef struct {
 /* Records one pygame.draw.polygon for the band loop. */
 static void add_pg(cr_renderer *r, const int *ix, const int *iy, int n, uint32_t rgb, int flipped)
 {
+    assert(r->npg < CR_MAX_PG && n <= 8);
     cr_pgpoly *p = &r->pg[r->npg++];
     p->n = n, p->rgb = rgb, p->flipped = flipped;
     p->miny = INT_MAX, p->maxy = INT_MIN;
@@ -213,7 +217,8 @@ static void draw_colored_polygon(const cr_view *v, const double (*xy)[2], int n,
         return;
     if (v->r->nquad == v->r->quad_cap)
         flush_quads(v->r, v->c);
-    cr_quad *q = &v->r->quad[v->r->nquad++]; /* n is 4 */
+    assert(n == 4); /* the field, the grass and the road are quads */
+    cr_quad *q = &v->r->quad[v->r->nquad++];
     for (int i = 0; i < 4; i++)
         q->x[i] = ix[i], q->y[i] = iy[i];
     q->miny = miny, q->maxy = maxy, q->rgb = rgb;
