@@ -701,6 +701,7 @@ __attribute__((target("avx2"))) static void shrink_xy_rows4_avx2(raster_shrink *
     const shrink_plan *p = &sh->plan;
     shrink_ydec yd;
     shrink_y_decide(sh, nrows, out, &yd);
+    const int all_whole = nrows == 4 && !(yd.split[0] | yd.split[1] | yd.split[2] | yd.split[3]);
     const __m128i vr = _mm_set1_epi16((short)(uint16_t)sh->yrecip);
     const uint32_t *a = rows[0], *b = rows[1], *c = rows[2], *d = rows[3];
     const __m256i recip = _mm256_set1_epi16((short)(uint16_t)sh->xrecip);
@@ -733,10 +734,15 @@ __attribute__((target("avx2"))) static void shrink_xy_rows4_avx2(raster_shrink *
         carry = _mm256_mulhi_epu16(px, _mm256_set1_epi16((short)p->frac[j]));
         const __m256i o = _mm256_mulhi_epu16(acc, recip);
         const __m128i ac = _mm256_castsi256_si128(o), bd = _mm256_extracti128_si256(o, 1);
-        const __m128i v[4] = {ac, bd, _mm_unpackhi_epi64(ac, ac), _mm_unpackhi_epi64(bd, bd)};
         __m128i l = _mm_loadl_epi64((const __m128i *)(sh->line + 4 * j));
-        for (int r = 0; r < nrows; r++)
-            l = shrink_y_step(&yd, r, j, l, v[r], vr);
+        if (all_whole) { /* four rows added whole: the common case */
+            const __m128i s2 = _mm_add_epi16(ac, bd);
+            l = _mm_add_epi16(l, _mm_add_epi16(s2, _mm_unpackhi_epi64(s2, s2)));
+        } else {
+            const __m128i v[4] = {ac, bd, _mm_unpackhi_epi64(ac, ac), _mm_unpackhi_epi64(bd, bd)};
+            for (int r = 0; r < nrows; r++)
+                l = shrink_y_step(&yd, r, j, l, v[r], vr);
+        }
         _mm_storel_epi64((__m128i *)(sh->line + 4 * j), l);
     }
     if (j == p->nout)
