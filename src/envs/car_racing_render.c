@@ -2,9 +2,13 @@
  * CarRacing._render("state_pixels") does it with pygame (gymnasium/envs/box2d/car_racing.py _render,
  * _render_road, _render_indicators, _draw_colored_polygon, _create_image_array; car_dynamics.py
  * Car.draw with draw_particles False), on render/raster's reproductions of pygame 2.1.2's primitives.
+ * The primitives are gathered first, then the canvas is drawn and shrunk in bands of rows (each band
+ * sees pygame's operations in pygame's order), so the result is the whole-canvas one.
  * Not done here: the score digits (pygame.font, freesansbold.ttf 42 px) are not drawn. */
 #include "envs/car_racing_render.h"
 
+#include <assert.h>
+#include <limits.h>
 #include <math.h>
 #include <stdlib.h>
 
@@ -27,10 +31,34 @@ const float cr_wheel_pos[4][2] = {{-55, +80}, {+55, +80}, {-55, -82}, {+55, -82}
 #define CR_GRASS_DIM (CR_PLAYFIELD / 20.0)
 #define CR_FRAC_BITS 14 /* smoothscale's SSE filters: what x86-64 builds of pygame run */
 
+#define CR_BAND_ROWS 64 /* rows drawn and shrunk at a time: 256 KB of canvas, kept in cache */
+#define CR_GRASS_QUADS 400 /* the grass patches: 20 x 20 */
+#define CR_MAX_PG 24       /* pygame.draw polygons: 12 of the car, 8 of the indicators */
+
+/* One gfxdraw polygon (aapolygon, then filled_polygon), in screen coordinates. */
+typedef struct {
+    int16_t x[4], y[4];
+    int miny, maxy;
+    uint32_t rgb;
+} cr_quad;
+
+/* One pygame.draw.polygon, on the canvas or (flipped set) on its flipped view. */
+typedef struct {
+    int x[8], y[8];
+    int n, miny, maxy, flipped;
+    uint32_t rgb;
+} cr_pgpoly;
+
 struct cr_renderer {
     uint32_t *canvas; /* (CR_WINDOW_H, CR_WINDOW_W) 0x00RRGGBB: pygame's 1000 x 800 surface */
-    uint8_t *tmp;     /* (CR_WINDOW_H, CR_STATE_W, 3): smoothscale's X pass */
-    uint16_t line[CR_STATE_W * 3];
+    /* The frame's primitives in drawing order, gathered first so that the canvas can then be drawn
+     * and shrunk band by band (each band sees the same operations in the same order). */
+    cr_quad *quad; /* (quad_cap): field, grass, road; grown only when a track has more tiles */
+    int quad_cap, nquad, black; /* black: the canvas starts black (the field does not cover it) */
+    int flushed; /* the list was full (it could not grow): quads drawn early, the frame in one band */
+    cr_pgpoly pg[CR_MAX_PG];
+    int npg;
+    raster_shrink shrink; /* smoothscale's state and scratch */
 };
 
 cr_renderer *cr_renderer_create(void)
@@ -39,8 +67,9 @@ cr_renderer *cr_renderer_create(void)
     if (!r)
         return NULL;
     r->canvas = malloc((size_t)CR_WINDOW_W * CR_WINDOW_H * sizeof *r->canvas);
-    r->tmp = malloc((size_t)CR_WINDOW_H * CR_STATE_W * 3);
-    if (!r->canvas || !r->tmp) {
+    r->quad_cap = 1 + CR_GRASS_QUADS + 1024;
+    r->quad = malloc((size_t)r->quad_cap * sizeof *r->quad);
+    if (!r->canvas || !r->quad) {
         cr_renderer_free(r);
         return NULL;
     }
@@ -52,7 +81,7 @@ void cr_renderer_free(cr_renderer *r)
     if (!r)
         return;
     free(r->canvas);
-    free(r->tmp);
+    free(r->quad);
     free(r);
 }
 
@@ -96,7 +125,22 @@ typedef struct {
     raster_canvas c;
     cr_rot rot;
     double zoom, tx, ty;
+    cr_renderer *r; /* where the primitives go */
 } cr_view;
+
+/* Records one pygame.draw.polygon for the band loop. */
+static void add_pg(cr_renderer *r, const int *ix, const int *iy, int n, uint32_t rgb, int flipped)
+{
+    assert(r->npg < CR_MAX_PG && n <= 8);
+    cr_pgpoly *p = &r->pg[r->npg++];
+    p->n = n, p->rgb = rgb, p->flipped = flipped;
+    p->miny = INT_MAX, p->maxy = INT_MIN;
+    for (int i = 0; i < n; i++) {
+        p->x[i] = ix[i], p->y[i] = iy[i];
+        p->miny = iy[i] < p->miny ? iy[i] : p->miny;
+        p->maxy = iy[i] > p->maxy ? iy[i] : p->maxy;
+    }
+}
 
 /* Whether a convex polygon holds the whole canvas with 2 pixels to spare on every edge, so that its
  * fill leaves no canvas pixel unpainted (a span's ends are within a pixel of the true edge). */
@@ -116,6 +160,21 @@ static int covers_canvas(raster_canvas c, const int16_t *vx, const int16_t *vy, 
         }
     }
     return 1;
+}
+
+/* Draws the recorded quads on the whole canvas and empties the list: only when it is full (it could
+ * not grow), after which the frame is drawn as one band, so the order of operations stays pygame's. */
+static void flush_quads(cr_renderer *r, raster_canvas c)
+{
+    if (r->black)
+        raster_clear(c, 0);
+    r->black = 0;
+    for (int i = 0; i < r->nquad; i++) {
+        raster_gfx_aapolygon(c, r->quad[i].x, r->quad[i].y, 4, r->quad[i].rgb);
+        raster_gfx_filled_polygon(c, r->quad[i].x, r->quad[i].y, 4, r->quad[i].rgb);
+    }
+    r->nquad = 0;
+    r->flushed = 1;
 }
 
 /* _draw_colored_polygon: world -> screen, Gymnasium's MAX_SHAPE_DIM visibility test (unless !clip),
@@ -151,14 +210,18 @@ static void draw_colored_polygon(const cr_view *v, const double (*xy)[2], int n,
     }
     if (covered) {
         *covered = covers_canvas(v->c, ix, iy, n);
-        if (!*covered)
-            raster_clear(v->c, 0);
+        v->r->black = !*covered;
     }
     /* Wholly beside the canvas: SDL_gfx would clip every pixel away (lines are rejected at once). */
     if (maxx < 0 || minx >= v->c.w || maxy < 0 || miny >= v->c.h)
         return;
-    raster_gfx_aapolygon(v->c, ix, iy, n, rgb);
-    raster_gfx_filled_polygon(v->c, ix, iy, n, rgb);
+    if (v->r->nquad == v->r->quad_cap)
+        flush_quads(v->r, v->c);
+    assert(n == 4); /* the field, the grass and the road are quads */
+    cr_quad *q = &v->r->quad[v->r->nquad++];
+    for (int i = 0; i < 4; i++)
+        q->x[i] = ix[i], q->y[i] = iy[i];
+    q->miny = miny, q->maxy = maxy, q->rgb = rgb;
 }
 
 /* Car.draw's path for one fixture: Box2D's float32 transform (b2Mul: rotation by the body's
@@ -177,7 +240,7 @@ static void draw_body_poly(const cr_view *v, const cr_pose *pose, const float (*
         ix[i] = raster_pg_coord(rx * v->zoom + v->tx);
         iy[i] = raster_pg_coord(ry * v->zoom + v->ty);
     }
-    raster_pg_polygon(v->c, ix, iy, n, rgb);
+    add_pg(v->r, ix, iy, n, rgb, 0);
 }
 
 static void draw_car(const cr_view *v, const cr_scene *s)
@@ -216,23 +279,23 @@ static void draw_car(const cr_view *v, const cr_scene *s)
     }
 }
 
-static void pg_quad(raster_canvas c, const double (*p)[2], uint32_t rgb)
+static void pg_quad(cr_renderer *r, const double (*p)[2], uint32_t rgb)
 {
     int ix[4], iy[4];
     for (int i = 0; i < 4; i++) {
         ix[i] = raster_pg_coord(p[i][0]);
         iy[i] = raster_pg_coord(p[i][1]);
     }
-    raster_pg_polygon(c, ix, iy, 4, rgb);
+    add_pg(r, ix, iy, 4, rgb, 1);
 }
 
 /* _render_indicators(W, H) on the flipped surface: the black bar, then each bar whose value
  * exceeds 1e-4 in magnitude (render_if_min). */
-static void draw_indicators(raster_canvas c, const cr_scene *s)
+static void draw_indicators(cr_renderer *r, const cr_scene *s)
 {
     const double W = CR_WINDOW_W, H = CR_WINDOW_H, sw = W / 40.0, h = H / 40.0;
     const double bar[4][2] = {{W, H}, {W, H - 5 * h}, {0, H - 5 * h}, {0, H}};
-    pg_quad(c, bar, raster_rgb(0, 0, 0));
+    pg_quad(r, bar, raster_rgb(0, 0, 0));
     const double true_speed = sqrt(s->hull_vx * s->hull_vx + s->hull_vy * s->hull_vy);
     struct {
         int vertical;
@@ -254,19 +317,52 @@ static void draw_indicators(raster_canvas c, const cr_scene *s)
         if (ind[i].vertical) {
             const double top = H - (h + h * val);
             const double q[4][2] = {{pl * sw, top}, {(pl + 1) * sw, top}, {(pl + 1) * sw, H - h}, {(pl + 0) * sw, H - h}};
-            pg_quad(c, q, ind[i].rgb);
+            pg_quad(r, q, ind[i].rgb);
         } else {
             const double q[4][2] = {
                 {(pl + 0) * sw, H - 4 * h}, {(pl + val) * sw, H - 4 * h}, {(pl + val) * sw, H - 2 * h}, {(pl + 0) * sw, H - 2 * h}};
-            pg_quad(c, q, ind[i].rgb);
+            pg_quad(r, q, ind[i].rgb);
         }
+    }
+}
+
+/* Draws the recorded primitives on canvas rows [y0, y1) (flipped-view rows [H - y1, H - y0)). */
+static void draw_band(const cr_renderer *r, raster_canvas c, raster_canvas flipped, int y0, int y1)
+{
+    const raster_rows rows = {y0, y1}, frows = {CR_WINDOW_H - y1, CR_WINDOW_H - y0};
+    if (r->black)
+        raster_clear_rows(c, rows, 0);
+    for (int i = 0; i < r->nquad; i++) {
+        const cr_quad *q = &r->quad[i];
+        if (q->maxy < y0 || q->miny >= y1)
+            continue;
+        raster_gfx_aapolygon_rows(c, rows, q->x, q->y, 4, q->rgb);
+        raster_gfx_filled_polygon_rows(c, rows, q->x, q->y, 4, q->rgb);
+    }
+    for (int i = 0; i < r->npg; i++) {
+        const cr_pgpoly *p = &r->pg[i];
+        const raster_rows pr = p->flipped ? frows : rows;
+        if (p->maxy < pr.lo || p->miny >= pr.hi)
+            continue;
+        raster_pg_polygon_rows(p->flipped ? flipped : c, pr, p->x, p->y, p->n, p->rgb);
     }
 }
 
 void cr_render_state_pixels(cr_renderer *r, const cr_scene *s, uint8_t *out)
 {
     raster_canvas c = {r->canvas, CR_WINDOW_W, CR_WINDOW_H, CR_WINDOW_W};
-    cr_view v = {.c = c};
+    const raster_canvas flipped = raster_canvas_flipped(c); /* pygame.transform.flip(surf, False, True) */
+    const int need = 1 + CR_GRASS_QUADS + (s->n_road > 0 ? s->n_road : 0);
+    if (need > r->quad_cap) {
+        cr_quad *q = realloc(r->quad, (size_t)need * sizeof *q);
+        if (q) {
+            r->quad = q;
+            r->quad_cap = need;
+        }
+    }
+    r->nquad = r->npg = 0;
+    r->black = r->flushed = 0;
+    cr_view v = {.c = c, .r = r};
     const double angle = -s->hull.angle;
     /* zoom = 0.1 * SCALE * max(1 - t, 0) + ZOOM * SCALE * min(t, 1) */
     v.zoom = 0.1 * CR_SCALE * fmax(1 - s->t, 0) + CR_ZOOM * CR_SCALE * fmin(s->t, 1);
@@ -295,8 +391,14 @@ void cr_render_state_pixels(cr_renderer *r, const cr_scene *s, uint8_t *out)
                              NULL);
     }
     draw_car(&v, s);
+    draw_indicators(r, s);
 
-    const raster_canvas flipped = raster_canvas_flipped(c); /* pygame.transform.flip(surf, False, True) */
-    draw_indicators(flipped, s);
-    raster_smoothscale_shrink(flipped, CR_STATE_W, CR_STATE_H, CR_FRAC_BITS, r->tmp, r->line, out);
+    /* Each band drawn, then shrunk while in cache; the shrink takes the flipped rows from the top. */
+    const int band = r->flushed ? CR_WINDOW_H : CR_BAND_ROWS;
+    raster_shrink_begin(&r->shrink, CR_WINDOW_W, CR_WINDOW_H, CR_STATE_W, CR_STATE_H, CR_FRAC_BITS);
+    for (int f0 = 0; f0 < CR_WINDOW_H; f0 += band) {
+        const int f1 = f0 + band < CR_WINDOW_H ? f0 + band : CR_WINDOW_H;
+        draw_band(r, c, flipped, CR_WINDOW_H - f1, CR_WINDOW_H - f0);
+        raster_shrink_rows(&r->shrink, flipped, f1, out);
+    }
 }
