@@ -96,16 +96,35 @@ static int check_env_and_memory(train_run *r)
     if (!probe)
         return fail(r, EXIT_BAD_INPUT);
     const ppo_env_spec *ps = ppo_env_get_spec(probe);
-    if (env_spec_require_vector(ps, "training", r->err, sizeof r->err)) {
+    const bool image = ps->obs_kind == PPO_OBS_IMAGE;
+    ppo_config *mc = &r->cfg;
+    if (!strcmp(mc->net, "auto")) /* resolved here, so the log and the checkpoints name the network */
+        snprintf(mc->net, sizeof mc->net, "%s", image ? "cnn" : "mlp");
+    policy_model pm;
+    if (config_policy_model(&pm, ps, c->net, c->cnn, c->hidden, c->activation, c->shared_trunk, c->sde, r->err,
+                            sizeof r->err))
+        ;
+    else if (image && c->norm_obs)
+        snprintf(r->err, sizeof r->err, "%s has image observations: --norm-obs is for vector observations (pixels "
+                 "are scaled by 1/255, as SB3 does for images)", ps->id);
+    else if (image && c->log_trajectories > 0)
+        snprintf(r->err, sizeof r->err, "%s has image observations: --log-trajectories records vector "
+                 "observations only (use ppo eval --out for per-episode returns)", ps->id);
+    else
+        r->err[0] = 0;
+    float *obs = r->err[0] ? NULL : malloc(sizeof(float) * (size_t)ps->obs_dim);
+    if (!r->err[0] && !obs)
+        snprintf(r->err, sizeof r->err, "out of memory for one observation of %s", ps->id);
+    if (r->err[0]) {
         ppo_env_free(probe);
         return fail(r, EXIT_BAD_INPUT);
     }
-    float obs[PPO_ENV_MAX_OBS_DIM];
     ppo_env_reset(probe, obs); /* a Box2D env builds its bodies here */
+    free(obs);
     const double env_bytes = heap_bytes() - heap_before; /* one env (BipedalWalker: ~0.3 MB) */
     double rollout, minibatch;
     const int eval_envs = c->eval_every > 0 ? (c->eval_every_episodes + r->par.size - 1) / r->par.size : 0;
-    const double bytes = config_memory_estimate(c, ps->obs_dim, ps->action_dim, ps->render_dim, ps->max_episode_steps,
+    const double bytes = config_memory_estimate(c, ps->obs_dim, image, ps->action_dim, ps->render_dim, ps->max_episode_steps,
                                                 &rollout, &minibatch) +
                          env_bytes * (c->envs_per_rank + eval_envs); /* --eval-every: a rank's share of eval envs */
     ppo_env_free(probe);

@@ -48,6 +48,7 @@ struct trainer {
     bool shuffle;
     ppo_env_spec spec;
     int od, ad, K;             /* obs dim, action floats, actor outputs */
+    bool image;                /* pixel observations: stored as bytes, loaded by the conv pass */
     bool learn_values;         /* false for REINFORCE without a baseline */
     bool parallel_envs;        /* threads step the envs and run their inference (when that outweighs the cost) */
 
@@ -64,7 +65,9 @@ struct trainer {
     /* rollout storage, (T, N, ...) */
     float *obs, *actions, *logp, *values, *rewards, *boot, *adv, *ret;
     uint8_t *term, *trunc;
-    float *cur_obs, *final_obs, *last_values; /* (N, od), (N, od), (N,) */
+    uint8_t *obs_u8;           /* image envs: (T, N, H, W, C) the rollout's pixels; obs is then NULL */
+    uint8_t *tmp_u8;           /* image envs: (N, H, W, C) pixels of a value-only inference */
+    float *cur_obs, *final_obs, *last_values; /* (N, od), (N, od), (N,): the envs' float rows */
 
     /* episodes in progress and finished during the last rollout */
     double *ep_return;         /* (N,) */
@@ -184,13 +187,20 @@ static void workers_free(trainer *t)
 }
 
 /* A worker's inference on its envs' raw observation rows raw (N, od): normalised when that is on, copied
- * to seen (N, od) when not NULL (what the policy saw, for the rollout), then forwarded. */
-static void worker_infer(trainer *t, trainer_worker *wk, const float *raw, float *seen)
+ * to rollout row `step` when step >= 0 (what the policy saw), then forwarded. Pixels go through the
+ * bytes the rollout stores, so that the minibatch later sees exactly what the rollout saw. */
+static void worker_infer(trainer *t, trainer_worker *wk, const float *raw, int step)
 {
     const double t0 = omp_get_wtime();
     const size_t od = (size_t)t->od, n = (size_t)(wk->n1 - wk->n0);
     const float *src = raw + (size_t)wk->n0 * od;
-    if (t->norm_obs)
+    float *seen = step >= 0 && !t->image ? t->obs + (size_t)step * t->N * od : NULL;
+    if (t->image) {
+        uint8_t *px = (step >= 0 ? t->obs_u8 + (size_t)step * t->N * od : t->tmp_u8) + (size_t)wk->n0 * od;
+        for (size_t k = 0; k < n * od; k++) /* the env's pixels are whole numbers 0..255 */
+            px[k] = (uint8_t)(src[k] < 0.0f ? 0.0f : (src[k] > 255.0f ? 255.0f : src[k]));
+        nn_conv_pass_load_u8(&wk->infer.conv, px, NULL);
+    } else if (t->norm_obs)
         rs_normalize(&t->obs_rs, src, wk->infer.obs, (int)n, t->cfg->clip_obs);
     else
         memcpy(wk->infer.obs, src, sizeof(float) * n * od);
@@ -203,7 +213,7 @@ static void worker_infer(trainer *t, trainer_worker *wk, const float *raw, float
 /* Value of each env's raw observation rows (N, od), through the workers' inference: (N,). */
 static void worker_values(trainer *t, trainer_worker *wk, const float *raw)
 {
-    worker_infer(t, wk, raw, NULL);
+    worker_infer(t, wk, raw, -1);
     memcpy(t->vals + wk->n0, policy_pass_values(&wk->infer), sizeof(float) * (size_t)(wk->n1 - wk->n0));
 }
 
@@ -273,16 +283,19 @@ trainer *trainer_create(const ppo_config *cfg, const par_layout *par, char *err,
     }
     if (ok) {
         t->spec = *ppo_env_get_spec(t->envs[0]);
-        ok = env_spec_require_vector(&t->spec, "training", err, err_len) == 0;
+        t->image = t->spec.obs_kind == PPO_OBS_IMAGE;
+        if (t->image && (cfg->norm_obs || cfg->log_trajectories > 0)) {
+            snprintf(err, err_len, "%s has image observations: %s", t->spec.id,
+                     cfg->norm_obs ? "--norm-obs is for vector observations (pixels are scaled by 1/255)"
+                                   : "--log-trajectories records vector observations only");
+            ok = false;
+        }
     }
     if (ok) {
         t->od = t->spec.obs_dim;
         t->ad = t->spec.action_dim;
-        int hidden[16];
-        int nh = config_hidden_sizes(cfg->hidden, hidden, 7);
-        nn_activation act = NN_TANH;
-        nn_activation_parse(cfg->activation, &act); /* validated by config_validate */
-        ok = policy_model_init(&t->pm, &t->spec, hidden, nh, act, cfg->shared_trunk, cfg->sde, err, err_len) == 0;
+        ok = config_policy_model(&t->pm, &t->spec, cfg->net, cfg->cnn, cfg->hidden, cfg->activation, cfg->shared_trunk,
+                                 cfg->sde, err, err_len) == 0;
         t->K = t->pm.n_out;
     }
     if (ok && !(ALLOC(t->params, t->pm.n_params) && ALLOC(t->grads, t->pm.n_params) &&
@@ -308,7 +321,9 @@ trainer *trainer_create(const ppo_config *cfg, const par_layout *par, char *err,
     }
     const size_t TN = (size_t)t->B;
     if (ok) {
-        ok = ALLOC(t->obs, TN * t->od) && ALLOC(t->actions, TN * t->ad) && ALLOC(t->logp, TN) &&
+        ok = (t->image ? ALLOC(t->obs_u8, TN * t->od) && ALLOC(t->tmp_u8, (size_t)t->N * t->od)
+                       : ALLOC(t->obs, TN * t->od)) &&
+             ALLOC(t->actions, TN * t->ad) && ALLOC(t->logp, TN) &&
              ALLOC(t->values, TN) && ALLOC(t->rewards, TN) && ALLOC(t->boot, TN) && ALLOC(t->adv, TN) &&
              ALLOC(t->ret, TN) && ALLOC(t->term, TN) && ALLOC(t->trunc, TN) &&
              ALLOC(t->cur_obs, (size_t)t->N * t->od) && ALLOC(t->final_obs, (size_t)t->N * t->od) &&
@@ -386,7 +401,7 @@ void trainer_free(trainer *t)
         rs_free(&t->obs_rs);
     if (t->norm_reward)
         rs_free(&t->ret_rs);
-    void *bufs[] = {t->snap_params, t->snap_m, t->snap_v, t->ret_acc, t->vals, t->recording, t->rec_len, t->rec, t->traj_rows, t->traj_eps, t->envs, t->act_rng, t->sde_mat, t->params, t->grads, t->obs, t->actions, t->logp, t->values,
+    void *bufs[] = {t->snap_params, t->snap_m, t->snap_v, t->ret_acc, t->vals, t->recording, t->rec_len, t->rec, t->traj_rows, t->traj_eps, t->envs, t->act_rng, t->sde_mat, t->params, t->grads, t->obs, t->obs_u8, t->tmp_u8, t->actions, t->logp, t->values,
                     t->rewards, t->boot, t->adv, t->ret, t->term, t->trunc, t->cur_obs, t->final_obs,
                     t->last_values, t->ep_return, t->ep_len, t->ep_done, t->ep_count, t->perm,
                     t->mb_actions, t->mb_logp, t->mb_adv, t->mb_ret, t->mb_values};
@@ -525,7 +540,7 @@ static void solo_rollout_step(void *a)
 {
     solo_call *c = a;
     trainer *t = c->t;
-    worker_infer(t, &t->workers[0], t->cur_obs, t->obs + (size_t)c->step * t->N * t->od);
+    worker_infer(t, &t->workers[0], t->cur_obs, c->step);
     c->bad = worker_act_and_step(t, &t->workers[0], c->step, &c->any_trunc);
 }
 
@@ -533,7 +548,7 @@ static void solo_rollout_step(void *a)
  * value. Returns the count of invalid actions (a NaN policy). */
 static int rollout_step(trainer *t, int s)
 {
-    const int N = t->N, od = t->od, W = t->n_roll_workers;
+    const int N = t->N, W = t->n_roll_workers;
     const size_t row = (size_t)s * N;
     phase_clock *clk = &t->clock;
     if (t->norm_obs) {
@@ -550,7 +565,7 @@ static int rollout_step(trainer *t, int s)
     } else {
 #pragma omp parallel for schedule(static, 1) num_threads(W) reduction(+ : any_trunc, bad_actions)
         for (int w = 0; w < W; w++) {
-            worker_infer(t, &t->workers[w], t->cur_obs, t->obs + row * od);
+            worker_infer(t, &t->workers[w], t->cur_obs, s);
             bad_actions += worker_act_and_step(t, &t->workers[w], s, &any_trunc);
         }
     }
@@ -638,9 +653,12 @@ static void worker_gather(trainer *t, trainer_worker *wk, const int *idx)
 {
     const int od = t->od, ad = t->ad;
     double sum = 0.0, sumsq = 0.0;
+    if (t->image)
+        nn_conv_pass_load_u8(&wk->train.conv, t->obs_u8, idx + wk->j0);
     for (int j = wk->j0; j < wk->j1; j++) {
         const int i = idx[j];
-        memcpy(wk->train.obs + (size_t)(j - wk->j0) * od, t->obs + (size_t)i * od, sizeof(float) * (size_t)od);
+        if (!t->image)
+            memcpy(wk->train.obs + (size_t)(j - wk->j0) * od, t->obs + (size_t)i * od, sizeof(float) * (size_t)od);
         memcpy(t->mb_actions + (size_t)j * ad, t->actions + (size_t)i * ad, sizeof(float) * (size_t)ad);
         t->mb_logp[j] = t->logp[i];
         t->mb_adv[j] = t->adv[i];
@@ -1020,6 +1038,6 @@ void trainer_set_shuffle(trainer *t, bool on) { t->shuffle = on; }
 
 rollout_view trainer_rollout_view(trainer *t)
 {
-    return (rollout_view){t->obs, t->actions, t->logp, t->values, t->rewards, t->boot,
+    return (rollout_view){t->obs, t->obs_u8, t->actions, t->logp, t->values, t->rewards, t->boot,
                           t->term, t->trunc, t->last_values, t->adv, t->ret};
 }
