@@ -97,9 +97,6 @@ static int check_env_and_memory(train_run *r)
         return fail(r, EXIT_BAD_INPUT);
     const ppo_env_spec *ps = ppo_env_get_spec(probe);
     const bool image = ps->obs_kind == PPO_OBS_IMAGE;
-    ppo_config *mc = &r->cfg;
-    if (!strcmp(mc->net, "auto")) /* resolved here, so the log and the checkpoints name the network */
-        snprintf(mc->net, sizeof mc->net, "%s", image ? "cnn" : "mlp");
     policy_model pm;
     if (config_policy_model(&pm, ps, c->net, c->cnn, c->hidden, c->activation, c->shared_trunk, c->sde, r->err,
                             sizeof r->err))

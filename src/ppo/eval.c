@@ -14,6 +14,7 @@ struct eval_runner {
     const policy_model *pm;
     const float *params;
     int capacity, od, ad, W;   /* W: a recorded row's floats (0 when not recording) */
+    bool image;                /* pixel observations for a conv policy: scaled by 1/255 */
     int max_steps;             /* the env's time limit: the most rows an episode records */
     ppo_env **envs;            /* (capacity,) */
     rng_t *rngs;               /* (capacity,) action noise of stochastic evaluation */
@@ -69,10 +70,20 @@ eval_runner *eval_runner_create(const policy_model *pm, const float *params, con
             return NULL;
         }
     const ppo_env_spec *spec = ppo_env_get_spec(r->envs[0]);
-    if (env_spec_require_vector(spec, "evaluating", err, err_len)) {
+    if (spec->obs_dim != pm->obs_dim || (spec->obs_kind == PPO_OBS_IMAGE) != pm->has_conv) {
+        snprintf(err, err_len, "%s gives %s observations of %d values; the policy takes %s observations of %d",
+                 spec->id, spec->obs_kind == PPO_OBS_IMAGE ? "image" : "vector", spec->obs_dim,
+                 pm->has_conv ? "image" : "vector", pm->obs_dim);
         eval_runner_free(r);
         return NULL;
     }
+    if (record && pm->has_conv) {
+        snprintf(err, err_len, "%s has image observations: recording episodes stores vector observations only "
+                 "(use --out for per-episode returns)", spec->id);
+        eval_runner_free(r);
+        return NULL;
+    }
+    r->image = pm->has_conv;
     r->od = spec->obs_dim;
     r->ad = spec->action_dim;
     r->max_steps = spec->max_episode_steps > 0 ? spec->max_episode_steps : 1;
@@ -169,7 +180,10 @@ int eval_runner_run(eval_runner *r, const running_stats *obs_norm, double clip_o
     }
     int remaining = n;
     while (remaining > 0) {
-        if (obs_norm)
+        if (r->image) /* pixels / 255 as the trainer's nn_conv_pass_load_u8 (whole numbers: same floats) */
+            for (size_t k = 0; k < (size_t)r->capacity * (size_t)od; k++)
+                r->pass.obs[k] = r->obs[k] / 255.0f;
+        else if (obs_norm)
             rs_normalize(obs_norm, r->obs, r->pass.obs, r->capacity, clip_obs);
         else
             memcpy(r->pass.obs, r->obs, sizeof(float) * (size_t)r->capacity * od);
