@@ -2,6 +2,7 @@
 #include "ppo/config.h"
 
 #include "nn/mlp.h"
+#include "ppo/pixels.h"
 #include "ppo/presets.h"
 #include "util/parse.h"
 
@@ -61,6 +62,8 @@ static const opt_def opts[] = {
     OPT(clip_reward, OPT_DOUBLE, "clip scaled rewards to +-this"),
     OPT(net, OPT_STR, "mlp | cnn | auto: cnn for image envs (CarRacing-v3), mlp for vector envs"),
     OPT(cnn, OPT_STR, "--net cnn: the conv shape, small (16 8x8 s4, 32 4x4 s2, Linear 256; Mnih et al. 2013) | nature (32 8x8 s4, 64 4x4 s2, 64 3x3 s1, Linear 512; SB3's NatureCNN)"),
+    OPT(frame_stack, OPT_INT, "image envs: stack the last K frames on the channels, zeros at an episode's start (SB3's VecFrameStack)"),
+    OPT(grayscale, OPT_BOOL, "image envs: RGB to one gray channel, 0.2125 R + 0.7154 G + 0.0721 B truncated (Gymnasium's GrayscaleObservation)"),
     OPT(hidden, OPT_STR, "mlp: hidden layer widths, comma-separated (cnn: linear heads on the conv features, as SB3's CnnPolicy)"),
     OPT(activation, OPT_STR, "tanh | relu"),
     OPT(shared_trunk, OPT_BOOL, "actor and critic share the hidden layers"),
@@ -116,6 +119,7 @@ void config_defaults(ppo_config *c)
     c->clip_reward = 10.0;
     snprintf(c->net, sizeof c->net, "auto");
     snprintf(c->cnn, sizeof c->cnn, "small");
+    c->frame_stack = 1;
     snprintf(c->hidden, sizeof c->hidden, "64,64");
     snprintf(c->activation, sizeof c->activation, "tanh");
     c->sde_sample_freq = -1;
@@ -701,6 +705,7 @@ int config_validate(const ppo_config *c, int ranks, char *err, size_t err_len)
         FAIL("option net: '%s' is not mlp, cnn or auto", c->net);
     if (strcmp(c->cnn, "small") && strcmp(c->cnn, "nature"))
         FAIL("option cnn: '%s' is not small or nature", c->cnn);
+    if (c->frame_stack < 1 || c->frame_stack > 16) FAIL("option frame_stack: must be in [1, 16], got %d", c->frame_stack);
     if (c->sde_sample_freq < -1 || c->sde_sample_freq == 0)
         FAIL("option sde_sample_freq: must be -1 (once per rollout) or positive, got %d", c->sde_sample_freq);
     if (c->log_trajectories < 0) FAIL("option log_trajectories: must be >= 0, got %d", c->log_trajectories);
@@ -918,7 +923,8 @@ void config_option_value(const ppo_config *c, int i, char *buf, size_t len, doub
 }
 
 int config_policy_model(policy_model *pm, const ppo_env_spec *spec, const char *net, const char *cnn,
-                        const char *hidden, const char *activation, bool shared, bool sde, char *err, size_t err_len)
+                        int frame_stack, bool grayscale, const char *hidden, const char *activation, bool shared,
+                        bool sde, char *err, size_t err_len)
 {
     const bool image = spec->obs_kind == PPO_OBS_IMAGE;
     const bool want_cnn = !strcmp(net, "cnn") || ((!net[0] || !strcmp(net, "auto")) && image);
@@ -939,14 +945,27 @@ int config_policy_model(policy_model *pm, const ppo_env_spec *spec, const char *
         snprintf(err, err_len, "--sde is for MLP policies; the conv policy has a state-independent log-std");
         return -1;
     }
+    if (!image && (frame_stack > 1 || grayscale)) {
+        snprintf(err, err_len, "--frame-stack and --grayscale are for image envs; %s gives a vector", spec->id);
+        return -1;
+    }
     if (want_cnn) {
+        /* the policy's input: the env's frames after grayscale and stacking (ppo/pixels.h) */
+        pix_stack ps;
+        pix_stack_init(&ps, spec->obs_height, spec->obs_width, spec->obs_channels, frame_stack, grayscale);
+        ppo_env_spec in = *spec;
+        in.obs_channels = ps.frame_channels * ps.frames;
+        in.obs_dim = (int)ps.size;
         nn_conv conv;
         int dense = 0;
-        if (nn_conv_preset(&conv, cnn, spec->obs_channels, spec->obs_height, spec->obs_width, 0, &dense, err,
-                           err_len))
+        if (nn_conv_preset(&conv, cnn, in.obs_channels, in.obs_height, in.obs_width, 0, &dense, err, err_len))
             return -1;
         /* linear heads on the shared features, as SB3's CnnPolicy and CleanRL's ppo_atari */
-        return policy_model_init_cnn(pm, spec, &conv, dense, NULL, 0, NN_RELU, err, err_len);
+        if (policy_model_init_cnn(pm, &in, &conv, dense, NULL, 0, NN_RELU, err, err_len))
+            return -1;
+        pm->frames = ps.frames;
+        pm->grayscale = ps.frame_channels != spec->obs_channels;
+        return 0;
     }
     int sizes[NN_MAX_LAYERS];
     const int nh = config_hidden_sizes(hidden, sizes, 7);

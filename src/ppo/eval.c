@@ -8,13 +8,16 @@
 
 #include "envs/env_class.h"
 #include "ppo/loss.h"
+#include "ppo/pixels.h"
 #include "util/rng.h"
 
 struct eval_runner {
     const policy_model *pm;
     const float *params;
     int capacity, od, ad, W;   /* W: a recorded row's floats (0 when not recording) */
-    bool image;                /* pixel observations for a conv policy: scaled by 1/255 */
+    bool image;                /* pixel observations for a conv policy */
+    pix_stack px;              /* image: the policy's input from the env's frames (grayscale, stacking) */
+    uint8_t *stacks;           /* image: (capacity, px.size) each episode's current input */
     int max_steps;             /* the env's time limit: the most rows an episode records */
     ppo_env **envs;            /* (capacity,) */
     rng_t *rngs;               /* (capacity,) action noise of stochastic evaluation */
@@ -46,6 +49,7 @@ void eval_runner_free(eval_runner *r)
     free(r->term);
     free(r->obs);
     free(r->rec);
+    free(r->stacks);
     free(r);
 }
 
@@ -70,7 +74,10 @@ eval_runner *eval_runner_create(const policy_model *pm, const float *params, con
             return NULL;
         }
     const ppo_env_spec *spec = ppo_env_get_spec(r->envs[0]);
-    if (spec->obs_dim != pm->obs_dim || (spec->obs_kind == PPO_OBS_IMAGE) != pm->has_conv) {
+    if (pm->has_conv)
+        pix_stack_init(&r->px, spec->obs_height, spec->obs_width, spec->obs_channels, pm->frames, pm->grayscale);
+    const int in_dim = pm->has_conv ? (int)r->px.size : spec->obs_dim;
+    if (in_dim != pm->obs_dim || (spec->obs_kind == PPO_OBS_IMAGE) != pm->has_conv) {
         snprintf(err, err_len, "%s gives %s observations of %d values; the policy takes %s observations of %d",
                  spec->id, spec->obs_kind == PPO_OBS_IMAGE ? "image" : "vector", spec->obs_dim,
                  pm->has_conv ? "image" : "vector", pm->obs_dim);
@@ -84,6 +91,11 @@ eval_runner *eval_runner_create(const policy_model *pm, const float *params, con
         return NULL;
     }
     r->image = pm->has_conv;
+    if (r->image && !(r->stacks = calloc((size_t)E, r->px.size))) {
+        snprintf(err, err_len, "out of memory for %d evaluation episodes' frames", E);
+        eval_runner_free(r);
+        return NULL;
+    }
     r->od = spec->obs_dim;
     r->ad = spec->action_dim;
     r->max_steps = spec->max_episode_steps > 0 ? spec->max_episode_steps : 1;
@@ -142,6 +154,8 @@ static bool step_episode(eval_runner *r, int e, bool deterministic)
     ppo_step_result s;
     if (ppo_env_step(r->envs[e], action, o, &s) != PPO_ENV_OK)
         return false;
+    if (r->image)
+        pix_stack_push(&r->px, r->stacks + (size_t)e * r->px.size, o);
     if (rec) {
         float *f = rec + od + ad;
         f[0] = s.reward;
@@ -177,12 +191,13 @@ int eval_runner_run(eval_runner *r, const running_stats *obs_norm, double clip_o
             ppo_env_reset(r->envs[e], r->obs + (size_t)e * od);
         } else
             memset(r->obs + (size_t)e * od, 0, sizeof(float) * (size_t)od);
+        if (r->image)
+            pix_stack_reset(&r->px, r->stacks + (size_t)e * r->px.size, r->obs + (size_t)e * od);
     }
     int remaining = n;
     while (remaining > 0) {
-        if (r->image) /* pixels / 255 as the trainer's nn_conv_pass_load_u8 (whole numbers: same floats) */
-            for (size_t k = 0; k < (size_t)r->capacity * (size_t)od; k++)
-                r->pass.obs[k] = r->obs[k] / 255.0f;
+        if (r->image) /* the bytes the trainer's rollout stores, loaded as it loads them */
+            nn_conv_pass_load_u8(&r->pass.conv, r->stacks, NULL);
         else if (obs_norm)
             rs_normalize(obs_norm, r->obs, r->pass.obs, r->capacity, clip_obs);
         else

@@ -15,6 +15,7 @@
 
 #include "envs/env_class.h"
 #include "ppo/gae.h"
+#include "ppo/pixels.h"
 #include "runtime/phase_clock.h"
 #include "util/rng.h"
 
@@ -49,6 +50,8 @@ struct trainer {
     ppo_env_spec spec;
     int od, ad, K;             /* obs dim, action floats, actor outputs */
     bool image;                /* pixel observations: stored as bytes, loaded by the conv pass */
+    int eod;                   /* floats of an env's observation row (od: of the policy's input) */
+    pix_stack px;              /* image: env frames -> policy input (grayscale, frame stacking) */
     bool learn_values;         /* false for REINFORCE without a baseline */
     bool parallel_envs;        /* threads step the envs and run their inference (when that outweighs the cost) */
 
@@ -66,8 +69,9 @@ struct trainer {
     float *obs, *actions, *logp, *values, *rewards, *boot, *adv, *ret;
     uint8_t *term, *trunc;
     uint8_t *obs_u8;           /* image envs: (T, N, H, W, C) the rollout's pixels; obs is then NULL */
-    uint8_t *tmp_u8;           /* image envs: (N, H, W, C) pixels of a value-only inference */
-    float *cur_obs, *final_obs, *last_values; /* (N, od), (N, od), (N,): the envs' float rows */
+    uint8_t *stack;            /* image envs: (N, H, W, C') each env's current policy input */
+    uint8_t *final_stack;      /* image envs: (N, H, W, C') the input at a truncated episode's end */
+    float *cur_obs, *final_obs, *last_values; /* (N, eod), (N, eod), (N,): the envs' float rows */
 
     /* episodes in progress and finished during the last rollout */
     double *ep_return;         /* (N,) */
@@ -193,13 +197,16 @@ static void worker_infer(trainer *t, trainer_worker *wk, const float *raw, int s
 {
     const double t0 = omp_get_wtime();
     const size_t od = (size_t)t->od, n = (size_t)(wk->n1 - wk->n0);
-    const float *src = raw + (size_t)wk->n0 * od;
+    const float *src = raw + (size_t)wk->n0 * od; /* vector envs: od == eod */
     float *seen = step >= 0 && !t->image ? t->obs + (size_t)step * t->N * od : NULL;
-    if (t->image) {
-        uint8_t *px = (step >= 0 ? t->obs_u8 + (size_t)step * t->N * od : t->tmp_u8) + (size_t)wk->n0 * od;
-        for (size_t k = 0; k < n * od; k++) /* the env's pixels are whole numbers 0..255 */
-            px[k] = (uint8_t)(src[k] < 0.0f ? 0.0f : (src[k] > 255.0f ? 255.0f : src[k]));
-        nn_conv_pass_load_u8(&wk->infer.conv, px, NULL);
+    if (t->image) { /* the policy's input is the envs' frame stacks: the current or the truncated ones */
+        const uint8_t *in = (raw == t->final_obs ? t->final_stack : t->stack) + (size_t)wk->n0 * od;
+        if (step >= 0) {
+            uint8_t *row = t->obs_u8 + ((size_t)step * t->N + (size_t)wk->n0) * od;
+            memcpy(row, in, n * od);
+            in = row;
+        }
+        nn_conv_pass_load_u8(&wk->infer.conv, in, NULL);
     } else if (t->norm_obs)
         rs_normalize(&t->obs_rs, src, wk->infer.obs, (int)n, t->cfg->clip_obs);
     else
@@ -249,6 +256,15 @@ static const float *infer_values(trainer *t, const float *raw)
     return t->vals;
 }
 
+/* Env n starts an episode: its float row in cur_obs and, for image envs, a new frame stack. */
+static void env_reset_row(trainer *t, int n)
+{
+    float *o = t->cur_obs + (size_t)n * t->eod;
+    ppo_env_reset(t->envs[n], o);
+    if (t->image)
+        pix_stack_reset(&t->px, t->stack + (size_t)n * t->px.size, o);
+}
+
 trainer *trainer_create(const ppo_config *cfg, const par_layout *par, char *err, size_t err_len)
 {
     trainer *t = calloc(1, sizeof *t);
@@ -292,11 +308,15 @@ trainer *trainer_create(const ppo_config *cfg, const par_layout *par, char *err,
         }
     }
     if (ok) {
-        t->od = t->spec.obs_dim;
+        t->eod = t->spec.obs_dim;
         t->ad = t->spec.action_dim;
-        ok = config_policy_model(&t->pm, &t->spec, cfg->net, cfg->cnn, cfg->hidden, cfg->activation, cfg->shared_trunk,
+        ok = config_policy_model(&t->pm, &t->spec, cfg->net, cfg->cnn, cfg->frame_stack, cfg->grayscale, cfg->hidden, cfg->activation, cfg->shared_trunk,
                                  cfg->sde, err, err_len) == 0;
         t->K = t->pm.n_out;
+        t->od = (int)t->pm.obs_dim; /* image envs: the stacked (and grayscale) frame */
+        if (t->image)
+            pix_stack_init(&t->px, t->spec.obs_height, t->spec.obs_width, t->spec.obs_channels, t->pm.frames,
+                           t->pm.grayscale);
     }
     if (ok && !(ALLOC(t->params, t->pm.n_params) && ALLOC(t->grads, t->pm.n_params) &&
                 (strcmp(cfg->optimizer, "rmsprop")
@@ -321,12 +341,13 @@ trainer *trainer_create(const ppo_config *cfg, const par_layout *par, char *err,
     }
     const size_t TN = (size_t)t->B;
     if (ok) {
-        ok = (t->image ? ALLOC(t->obs_u8, TN * t->od) && ALLOC(t->tmp_u8, (size_t)t->N * t->od)
+        ok = (t->image ? ALLOC(t->obs_u8, TN * t->od) && ALLOC(t->stack, (size_t)t->N * t->od) &&
+                             ALLOC(t->final_stack, (size_t)t->N * t->od)
                        : ALLOC(t->obs, TN * t->od)) &&
              ALLOC(t->actions, TN * t->ad) && ALLOC(t->logp, TN) &&
              ALLOC(t->values, TN) && ALLOC(t->rewards, TN) && ALLOC(t->boot, TN) && ALLOC(t->adv, TN) &&
              ALLOC(t->ret, TN) && ALLOC(t->term, TN) && ALLOC(t->trunc, TN) &&
-             ALLOC(t->cur_obs, (size_t)t->N * t->od) && ALLOC(t->final_obs, (size_t)t->N * t->od) &&
+             ALLOC(t->cur_obs, (size_t)t->N * t->eod) && ALLOC(t->final_obs, (size_t)t->N * t->eod) &&
              ALLOC(t->last_values, t->N) && ALLOC(t->ep_return, t->N) && ALLOC(t->ep_len, t->N) &&
              ALLOC(t->ep_done, TN) && ALLOC(t->ep_count, t->N) && ALLOC(t->perm, TN) &&
              ALLOC(t->mb_actions, (size_t)t->mb * t->ad) && ALLOC(t->mb_logp, t->mb) && ALLOC(t->mb_adv, t->mb) &&
@@ -366,7 +387,7 @@ trainer *trainer_create(const ppo_config *cfg, const par_layout *par, char *err,
             .sde_latent = t->pm.sde_latent,
         };
         for (int n = 0; n < t->N; n++)
-            ppo_env_reset(t->envs[n], t->cur_obs + (size_t)n * t->od);
+            env_reset_row(t, n);
         /* warm-up: the first oneDNN execution in a process is slow; keep it out of the timings */
         (void)infer_values(t, t->cur_obs);
     }
@@ -401,7 +422,7 @@ void trainer_free(trainer *t)
         rs_free(&t->obs_rs);
     if (t->norm_reward)
         rs_free(&t->ret_rs);
-    void *bufs[] = {t->snap_params, t->snap_m, t->snap_v, t->ret_acc, t->vals, t->recording, t->rec_len, t->rec, t->traj_rows, t->traj_eps, t->envs, t->act_rng, t->sde_mat, t->params, t->grads, t->obs, t->obs_u8, t->tmp_u8, t->actions, t->logp, t->values,
+    void *bufs[] = {t->snap_params, t->snap_m, t->snap_v, t->ret_acc, t->vals, t->recording, t->rec_len, t->rec, t->traj_rows, t->traj_eps, t->envs, t->act_rng, t->sde_mat, t->params, t->grads, t->obs, t->obs_u8, t->stack, t->final_stack, t->actions, t->logp, t->values,
                     t->rewards, t->boot, t->adv, t->ret, t->term, t->trunc, t->cur_obs, t->final_obs,
                     t->last_values, t->ep_return, t->ep_len, t->ep_done, t->ep_count, t->perm,
                     t->mb_actions, t->mb_logp, t->mb_adv, t->mb_ret, t->mb_values};
@@ -428,7 +449,7 @@ static void sde_sample_noise(trainer *t, int n, int step)
  * the number of envs whose action the env refused; *any_trunc counts truncated episodes. */
 static int worker_act_and_step(trainer *t, const trainer_worker *wk, int s, int *any_trunc)
 {
-    const int N = t->N, od = t->od, ad = t->ad, K = t->K, L = t->pm.sde_latent;
+    const int N = t->N, od = t->eod, ad = t->ad, K = t->K, L = t->pm.sde_latent;
     const float *log_std = t->pm.continuous ? t->params + t->pm.log_std_offset : NULL;
     const float *out = policy_pass_actor_out(&wk->infer), *v = policy_pass_values(&wk->infer); /* (n1 - n0, ...) */
     const size_t row = (size_t)s * N;
@@ -492,10 +513,16 @@ static int worker_act_and_step(trainer *t, const trainer_worker *wk, int s, int 
             t->ep_len[n] = 0;
             if (t->trunc[i]) {
                 memcpy(t->final_obs + (size_t)n * od, o, sizeof(float) * (size_t)od);
+                if (t->image) { /* the input the policy would see next: the last frame on the stack */
+                    uint8_t *fs = t->final_stack + (size_t)n * t->px.size;
+                    memcpy(fs, t->stack + (size_t)n * t->px.size, t->px.size);
+                    pix_stack_push(&t->px, fs, o);
+                }
                 (*any_trunc)++;
             }
-            ppo_env_reset(t->envs[n], o);
-        }
+            env_reset_row(t, n);
+        } else if (t->image)
+            pix_stack_push(&t->px, t->stack + (size_t)n * t->px.size, o);
     }
     return bad;
 }
@@ -961,10 +988,12 @@ running_stats *trainer_obs_stats(trainer *t) { return t->norm_obs ? &t->obs_rs :
 running_stats *trainer_return_stats(trainer *t) { return t->norm_reward ? &t->ret_rs : NULL; }
 long long trainer_update_count(const trainer *t) { return t->update; }
 
-/* Per env: env snapshot | current raw obs | return and length so far | discounted return (reward scaling) */
+/* Per env: env snapshot | current raw obs | return and length so far | discounted return (reward scaling)
+ * | image envs: the frame stack (its older frames are not in the env's state) */
 static size_t env_blob_size(const trainer *t)
 {
-    return env_snapshot_size(t->envs[0]) + sizeof(float) * (size_t)t->od + 2 * sizeof(double) + sizeof(int);
+    return env_snapshot_size(t->envs[0]) + sizeof(float) * (size_t)t->eod + 2 * sizeof(double) + sizeof(int) +
+           (t->image ? t->px.size : 0);
 }
 
 size_t trainer_env_state_size(const trainer *t)
@@ -979,11 +1008,13 @@ void trainer_save_envs(const trainer *t, unsigned char *out)
         unsigned char *p = out + (size_t)n * env_blob_size(t);
         env_snapshot(t->envs[n], p);
         p += snap;
-        memcpy(p, t->cur_obs + (size_t)n * t->od, sizeof(float) * (size_t)t->od);
-        p += sizeof(float) * (size_t)t->od;
+        memcpy(p, t->cur_obs + (size_t)n * t->eod, sizeof(float) * (size_t)t->eod);
+        p += sizeof(float) * (size_t)t->eod;
         memcpy(p, &t->ep_return[n], sizeof(double));
         memcpy(p + sizeof(double), &t->ret_acc[n], sizeof(double));
         memcpy(p + 2 * sizeof(double), &t->ep_len[n], sizeof(int));
+        if (t->image)
+            memcpy(p + 2 * sizeof(double) + sizeof(int), t->stack + (size_t)n * t->px.size, t->px.size);
     }
 }
 
@@ -1002,24 +1033,26 @@ int trainer_resume(trainer *t, long long update, long long resumes, const unsign
             const unsigned char *p = env_state + (size_t)n * env_blob_size(t);
             const bool restored = env_restore(t->envs[n], p) == 0;
             p += snap;
-            float *obs = t->cur_obs + (size_t)n * t->od;
-            memcpy(obs, p, sizeof(float) * (size_t)t->od);
-            p += sizeof(float) * (size_t)t->od;
+            float *obs = t->cur_obs + (size_t)n * t->eod;
+            memcpy(obs, p, sizeof(float) * (size_t)t->eod);
+            p += sizeof(float) * (size_t)t->eod;
             memcpy(&t->ep_return[n], p, sizeof(double));
             memcpy(&t->ret_acc[n], p + sizeof(double), sizeof(double));
             memcpy(&t->ep_len[n], p + 2 * sizeof(double), sizeof(int));
+            if (t->image)
+                memcpy(t->stack + (size_t)n * t->px.size, p + 2 * sizeof(double) + sizeof(int), t->px.size);
             /* the trainer's part of the blob, read from a file: a finite observation and returns, and the
              * episode's length equal to the steps the restored env counts since its reset */
             bool valid = restored && isfinite(t->ep_return[n]) && isfinite(t->ret_acc[n]) &&
                          t->ep_len[n] == ppo_env_elapsed_steps(t->envs[n]);
-            for (int d = 0; d < t->od && valid; d++)
+            for (int d = 0; d < t->eod && valid; d++)
                 valid = isfinite(obs[d]);
             if (!valid && bad < 0)
                 bad = n;
             continue;
         }
         ppo_env_seed(t->envs[n], env_seed(t, n));
-        ppo_env_reset(t->envs[n], t->cur_obs + (size_t)n * t->od);
+        env_reset_row(t, n);
         t->ep_return[n] = 0.0;
         t->ep_len[n] = 0;
         t->ret_acc[n] = 0.0;

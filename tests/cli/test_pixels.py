@@ -1,7 +1,7 @@
 """Training on pixels (CarRacing-v3, the conv policy), end to end through the `ppo` binary: a 2-rank
 run writes a log and a policy that records its network and that `ppo eval` loads; the same seed
 repeats a run bit for bit and another seed does not; a resumed run ends where an uninterrupted one
-does; --cnn nature builds the larger net; a policy file without the `net` attribute (ppo before the
+does, also with --frame-stack 2 --grayscale; --cnn nature builds the larger net; a policy file without the `net` attribute (ppo before the
 conv policy) still loads as an MLP. Small on purpose: CarRacing steps at ~1000/s per core (rendering)."""
 import os
 import sys
@@ -68,6 +68,28 @@ def test_repro_and_resume(d):
         ct.check(diff == 0.0, f"resumed run differs from the uninterrupted one (max |diff| {diff:.3g})")
 
 
+def test_frame_stack_grayscale(d):
+    """--frame-stack 2 --grayscale: a (96, 96, 2) input; the stacks are in the env state a resume restores."""
+    wrap = ["--frame-stack", "2", "--grayscale", "--seed", "4"]
+    full, half = os.path.join(d, "fs_full.h5"), os.path.join(d, "fs_half.h5")
+    for log, steps in ((full, 256), (half, 128)):
+        rc, out, err = ct.run([*TINY, *wrap, "--total-steps", str(steps), "--log", log])
+        ct.check(rc == 0, f"frame-stack run failed: {err.strip()[-300:]}")
+    if ct.failures:
+        return
+    pol = full[:-3] + ".policy.h5"
+    a = attrs(pol)
+    ct.check(int(a.get("frame_stack", 0)) == 2 and int(a.get("grayscale", 0)) == 1, f"attributes {a}")
+    # small on 96x96x2: conv1 16x2x8x8 + 16 instead of 16x3x8x8 + 16
+    ct.check(params(pol).size == 2064 + 8224 + 3200 * 256 + 256 + 771 + 3 + 257, f"parameters {params(pol).size}")
+    rc, out, err = ct.run(["--resume", half[:-3] + ".policy.h5", "--total-steps", "256"])
+    if ct.check(rc == 0, f"resume of the frame-stack run failed: {err.strip()[-300:]}"):
+        ct.check(np.array_equal(params(half[:-3] + ".policy.h5"), params(pol)),
+                 "resumed frame-stack run differs from the uninterrupted one")
+    rc, out, err = ct.run(["eval", pol, "--episodes", "1"])
+    ct.check(rc == 0 and "CarRacing-v3: 1 episodes" in out, f"ppo eval of a frame-stack policy: {err.strip()}")
+
+
 def test_nature_and_old_files(d):
     log = os.path.join(d, "nat.h5")
     rc, out, err = ct.run(["--env", "CarRacing-v3", "--envs-per-rank", "1", "--rollout-steps", "16", "--minibatches",
@@ -94,5 +116,6 @@ def test_nature_and_old_files(d):
 with tempfile.TemporaryDirectory() as d:
     test_two_ranks_and_eval(d)
     test_repro_and_resume(d)
+    test_frame_stack_grayscale(d)
     test_nature_and_old_files(d)
 ct.finish("pixels")
