@@ -121,7 +121,7 @@ static int check_env_and_memory(train_run *r)
     const double env_bytes = heap_bytes() - heap_before; /* one env (BipedalWalker: ~0.3 MB) */
     double rollout, minibatch;
     const int eval_envs = c->eval_every > 0 ? (c->eval_every_episodes + r->par.size - 1) / r->par.size : 0;
-    const double bytes = config_memory_estimate(c, ps->obs_dim, image, ps->action_dim, ps->render_dim, ps->max_episode_steps,
+    const double bytes = config_memory_estimate(c, image ? (int)pm.obs_dim : ps->obs_dim, image, ps->action_dim, ps->render_dim, ps->max_episode_steps,
                                                 &rollout, &minibatch) +
                          env_bytes * (c->envs_per_rank + eval_envs); /* --eval-every: a rank's share of eval envs */
     ppo_env_free(probe);

@@ -768,8 +768,9 @@ double config_memory_estimate(const ppo_config *c, int obs_dim, bool image_obs, 
     /* trainer_create: per sample obs (floats; pixels: bytes) and action floats, 6 more floats (log-prob,
      * value, reward, bootstrap, advantage, return), 2 flag bytes and a permutation index */
     *rollout = samples * ((image_obs ? 1.0 : 4.0) * obs_dim + 4.0 * (action_dim + 6) + 2 + 4);
-    if (image_obs) { /* per env the current and the final observation as floats, and a byte copy */
-        *rollout += c->envs_per_rank * 9.0 * obs_dim;
+    if (image_obs) { /* obs_dim: the policy's input (frames stacked); per env the current and final
+                      * frames as floats and both stacks as bytes (10 bytes per value bounds it) */
+        *rollout += c->envs_per_rank * 10.0 * obs_dim;
         /* the conv pass: its float input, and activations plus their gradients, which are below the
          * input's size for both shapes on 96x96x3 (small: 11.7k values, nature: 27.4k) */
         *minibatch = mb * 4.0 * 3.0 * obs_dim;

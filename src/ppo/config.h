@@ -133,8 +133,9 @@ int config_policy_model(policy_model *pm, const ppo_env_spec *spec, const char *
 /* Bytes one rank's training buffers take at least (rollout storage, the minibatch's activations and
  * gradients, trajectory recording), from the validated options and the env's sizes, so that a run
  * the node cannot hold is refused before anything is allocated. `rollout` and `minibatch` get the
- * two largest parts. */
-double config_memory_estimate(const ppo_config *c, int obs_dim, bool image_obs, int action_dim, int render_dim, int max_episode_steps,
-                              double *rollout, double *minibatch);
+ * two largest parts. obs_dim: for image_obs, the policy's input per sample (H x W x channels x frames,
+ * stored as bytes). */
+double config_memory_estimate(const ppo_config *c, int obs_dim, bool image_obs, int action_dim, int render_dim,
+                              int max_episode_steps, double *rollout, double *minibatch);
 
 #endif

@@ -4,7 +4,10 @@
  * no oneDNN primitive. Each env has its own env RNG and action RNG, seeded from (run seed, global env
  * index), and a rank's threads are workers with fixed shares (envs for inference and stepping,
  * minibatch rows for the gradient, parameter ranges for Adam), so a run depends on the seed and the
- * ranks x threads layout, never on the OpenMP schedule. Every phase charges its time to the clock. */
+ * ranks x threads layout, never on the OpenMP schedule. Every phase charges its time to the clock.
+ * Image envs (CarRacing-v3) train the conv policy: each env's frames go through the pixel wrappers
+ * (ppo/pixels.h) into a byte stack, the rollout keeps those bytes, and the conv passes load them
+ * (scaled by 1/255) for inference and, by row index, for each minibatch. */
 #include "ppo/trainer.h"
 
 #include <math.h>
