@@ -420,6 +420,11 @@ static void print_start(const train_run *r)
            par->size, par->size > 1 ? "s" : "", par->threads, par->threads > 1 ? "s" : "", par->threads_reason,
            par->hostnames, c->envs_per_rank, c->rollout_steps, c->minibatches, c->epochs,
            trainer_param_count(r->tr), nn_cpu_isa());
+    const policy_model *pm = trainer_model(r->tr);
+    if (pm->has_conv) /* the input the conv policy sees, after the pixel wrappers */
+        printf("network: conv '%s' on %dx%dx%d bytes per step (%s%d frame%s), linear heads\n", c->cnn,
+               pm->conv.in_height, pm->conv.in_width, pm->conv.in_channels, pm->grayscale ? "gray, " : "",
+               pm->frames, pm->frames > 1 ? "s stacked" : "");
     printf("preset: %s\n", r->preset_desc[0] ? r->preset_desc : "none (defaults and flags only)");
     printf("log: %s\n", c->log);
     if (r->resume_path)
