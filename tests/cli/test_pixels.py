@@ -1,5 +1,6 @@
 """Training on pixels (CarRacing-v3, the conv policy), end to end through the `ppo` binary: a 2-rank
-run writes a log and a policy that records its network and that `ppo eval` loads; the same seed
+run writes a log, a policy that records its network and a best policy (--eval-every), which `ppo eval`
+loads; the same seed
 repeats a run bit for bit and another seed does not; a resumed run ends where an uninterrupted one
 does, also with --frame-stack 2 --grayscale; --cnn nature builds the larger net; a policy file without the `net` attribute (ppo before the
 conv policy) still loads as an MLP. Small on purpose: CarRacing steps at ~1000/s per core (rendering)."""
@@ -31,7 +32,8 @@ def attrs(path):
 
 def test_two_ranks_and_eval(d):
     log = os.path.join(d, "two.h5")
-    rc, out, err = ct.run([*TINY, "--total-steps", "256", "--seed", "3", "--log", log], ranks=2)
+    rc, out, err = ct.run([*TINY, "--total-steps", "256", "--seed", "3", "--log", log, "--eval-every", "2",
+                           "--eval-every-episodes", "2"], ranks=2)
     if not ct.check(rc == 0, f"2-rank CarRacing run failed (rc {rc}): {err.strip()[-400:]}"):
         return
     pol = os.path.join(d, "two.policy.h5")
@@ -45,6 +47,11 @@ def test_two_ranks_and_eval(d):
              f"policy attributes: net {a.get('net')} cnn {a.get('cnn')} frame_stack {a.get('frame_stack')}")
     rc, out, err = ct.run(["eval", pol, "--episodes", "1", "--seed", "5"])
     ct.check(rc == 0 and "CarRacing-v3: 1 episodes" in out, f"ppo eval of the conv policy: rc {rc} {err.strip()}")
+    best = os.path.join(d, "two.best.policy.h5")  # --eval-every's best policy: an image policy file too
+    if ct.check(os.path.exists(best), "no best policy after --eval-every"):
+        ct.check(attrs(best).get("net") == "cnn", f"best policy's net: {attrs(best).get('net')}")
+        rc, out, err = ct.run(["eval", best, "--episodes", "1"])
+        ct.check(rc == 0, f"ppo eval of the best policy: rc {rc} {err.strip()}")
     rc, out, err = ct.run(["eval", pol, "--episodes", "1", "--record", os.path.join(d, "rec.h5")])
     ct.check(rc != 0 and "recording episodes stores vector observations only" in err,
              f"eval --record of an image policy: rc {rc} {err.strip()}")
