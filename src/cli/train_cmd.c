@@ -98,8 +98,8 @@ static int check_env_and_memory(train_run *r)
     const ppo_env_spec *ps = ppo_env_get_spec(probe);
     const bool image = ps->obs_kind == PPO_OBS_IMAGE;
     policy_model pm;
-    if (config_policy_model(&pm, ps, c->net, c->cnn, c->frame_stack, c->grayscale, c->hidden, c->activation, c->shared_trunk, c->sde, r->err,
-                            sizeof r->err))
+    if (config_policy_model(&pm, ps, c->net, c->cnn, c->frame_stack, c->grayscale, c->hidden, c->activation,
+                            c->shared_trunk, c->sde, r->err, sizeof r->err))
         ;
     else if (image && c->norm_obs)
         snprintf(r->err, sizeof r->err, "%s has image observations: --norm-obs is for vector observations (pixels "
@@ -121,8 +121,8 @@ static int check_env_and_memory(train_run *r)
     const double env_bytes = heap_bytes() - heap_before; /* one env (BipedalWalker: ~0.3 MB) */
     double rollout, minibatch;
     const int eval_envs = c->eval_every > 0 ? (c->eval_every_episodes + r->par.size - 1) / r->par.size : 0;
-    const double bytes = config_memory_estimate(c, image ? (int)pm.obs_dim : ps->obs_dim, image, ps->action_dim, ps->render_dim, ps->max_episode_steps,
-                                                &rollout, &minibatch) +
+    const double bytes = config_memory_estimate(c, image ? (int)pm.obs_dim : ps->obs_dim, image, ps->action_dim,
+                                                ps->render_dim, ps->max_episode_steps, &rollout, &minibatch) +
                          env_bytes * (c->envs_per_rank + eval_envs); /* --eval-every: a rank's share of eval envs */
     ppo_env_free(probe);
     char what[200];

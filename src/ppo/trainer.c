@@ -200,7 +200,7 @@ static void worker_infer(trainer *t, trainer_worker *wk, const float *raw, int s
 {
     const double t0 = omp_get_wtime();
     const size_t od = (size_t)t->od, n = (size_t)(wk->n1 - wk->n0);
-    const float *src = raw + (size_t)wk->n0 * od; /* vector envs: od == eod */
+    const float *src = raw + (size_t)wk->n0 * (size_t)t->eod; /* vector envs: od == eod */
     float *seen = step >= 0 && !t->image ? t->obs + (size_t)step * t->N * od : NULL;
     if (t->image) { /* the policy's input is the envs' frame stacks: the current or the truncated ones */
         const uint8_t *in = (raw == t->final_obs ? t->final_stack : t->stack) + (size_t)wk->n0 * od;
@@ -313,8 +313,8 @@ trainer *trainer_create(const ppo_config *cfg, const par_layout *par, char *err,
     if (ok) {
         t->eod = t->spec.obs_dim;
         t->ad = t->spec.action_dim;
-        ok = config_policy_model(&t->pm, &t->spec, cfg->net, cfg->cnn, cfg->frame_stack, cfg->grayscale, cfg->hidden, cfg->activation, cfg->shared_trunk,
-                                 cfg->sde, err, err_len) == 0;
+        ok = config_policy_model(&t->pm, &t->spec, cfg->net, cfg->cnn, cfg->frame_stack, cfg->grayscale, cfg->hidden,
+                                 cfg->activation, cfg->shared_trunk, cfg->sde, err, err_len) == 0;
         t->K = t->pm.n_out;
         t->od = (int)t->pm.obs_dim; /* image envs: the stacked (and grayscale) frame */
         if (t->image)
