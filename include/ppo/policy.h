@@ -8,6 +8,8 @@
  * loaded from the same file, may act concurrently from different threads. No global state of its own;
  * like `ppo`, the first load caps oneDNN's kernels at AVX2 for the process (unless ONEDNN_MAX_CPU_ISA is
  * set), since kernels of other instruction sets round differently and would not reproduce ppo eval.
+ * Vector observations only: a conv policy trained on an image env (CarRacing-v3, `net` = cnn in the
+ * file) is refused by ppo_policy_load with a message; `ppo eval` runs those.
  *
  *     char err[512];
  *     ppo_policy *pol = ppo_policy_load("runs/run.policy.h5", err, sizeof err);

@@ -50,19 +50,17 @@ static int build_model(const char *path, const checkpoint *ck, policy_model *pm,
     }
     *spec = *ppo_env_get_spec(env);
     ppo_env_free(env);
-    if (env_spec_require_vector(spec, "a policy", why, sizeof why)) {
+    /* the public API's observation rows are float vectors of at most PPO_ENV_MAX_OBS_DIM; a conv
+     * policy (net cnn) is evaluated with `ppo eval` */
+    if (spec->obs_kind == PPO_OBS_IMAGE || strcmp(ck->net, "mlp")) {
+        snprintf(err, err_len, "checkpoint %s: a %s policy for %s (image observations %dx%dx%d); the policy API "
+                 "takes vector observations only: use 'ppo eval %s'", path, ck->net, spec->id, spec->obs_height,
+                 spec->obs_width, spec->obs_channels, path);
+        return -1;
+    }
+    if (config_policy_model(pm, spec, ck->net, ck->cnn, ck->frame_stack, ck->grayscale, ck->hidden, ck->activation,
+                            ck->shared_trunk, ck->sde, why, sizeof why)) {
         snprintf(err, err_len, "checkpoint %s: %s", path, why);
-        return -1;
-    }
-    int hidden[NN_MAX_LAYERS];
-    const int nh = config_hidden_sizes(ck->hidden, hidden, NN_MAX_LAYERS - 1);
-    nn_activation act;
-    if (nn_activation_parse(ck->activation, &act)) {
-        snprintf(err, err_len, "checkpoint %s: unknown activation '%s'", path, ck->activation);
-        return -1;
-    }
-    if (nh < 1 || policy_model_init(pm, spec, hidden, nh, act, ck->shared_trunk, ck->sde, why, sizeof why)) {
-        snprintf(err, err_len, "checkpoint %s: bad network shape '%s'", path, ck->hidden);
         return -1;
     }
     return 0;

@@ -230,21 +230,14 @@ int cmd_eval(const par_layout *par, int argc, char **argv)
     int rc = EXIT_BAD_INPUT;
     ppo_env *env = ppo_env_make(ck.env, ck.env_options, err, sizeof err);
     policy_model pm;
-    int hidden[16];
-    int nh = config_hidden_sizes(ck.hidden, hidden, 7);
-    nn_activation act;
     char what[160];
     if (policy_nonfinite(&ck, what, sizeof what)) {
         fprintf(stderr, "ppo: error: checkpoint %s: not a usable policy: %s (a diverged or corrupt run)\n", path, what);
     } else if (!env) {
         fprintf(stderr, "ppo: error: checkpoint %s: %s\n", path, err);
-    } else if (env_spec_require_vector(ppo_env_get_spec(env), "evaluating", err, sizeof err)) {
+    } else if (config_policy_model(&pm, ppo_env_get_spec(env), ck.net, ck.cnn, ck.frame_stack, ck.grayscale,
+                                   ck.hidden, ck.activation, ck.shared_trunk, ck.sde, err, sizeof err)) {
         fprintf(stderr, "ppo: error: checkpoint %s: %s\n", path, err);
-    } else if (nn_activation_parse(ck.activation, &act)) {
-        fprintf(stderr, "ppo: error: checkpoint %s: unknown activation '%s'\n", path, ck.activation);
-    } else if (nh < 1 || policy_model_init(&pm, ppo_env_get_spec(env), hidden, nh, act, ck.shared_trunk, ck.sde, err,
-                                           sizeof err)) {
-        fprintf(stderr, "ppo: error: checkpoint %s: bad network shape '%s'\n", path, ck.hidden);
     } else if (checkpoint_load(path,
                                &(checkpoint_expect){.n_params = pm.n_params, .obs_dim = ppo_env_get_spec(env)->obs_dim},
                                &ck, NULL, err, sizeof err)) {

@@ -96,17 +96,33 @@ static int check_env_and_memory(train_run *r)
     if (!probe)
         return fail(r, EXIT_BAD_INPUT);
     const ppo_env_spec *ps = ppo_env_get_spec(probe);
-    if (env_spec_require_vector(ps, "training", r->err, sizeof r->err)) {
+    const bool image = ps->obs_kind == PPO_OBS_IMAGE;
+    policy_model pm;
+    if (config_policy_model(&pm, ps, c->net, c->cnn, c->frame_stack, c->grayscale, c->hidden, c->activation,
+                            c->shared_trunk, c->sde, r->err, sizeof r->err))
+        ;
+    else if (image && c->norm_obs)
+        snprintf(r->err, sizeof r->err, "%s has image observations: --norm-obs is for vector observations (pixels "
+                 "are scaled by 1/255, as SB3 does for images)", ps->id);
+    else if (image && c->log_trajectories > 0)
+        snprintf(r->err, sizeof r->err, "%s has image observations: --log-trajectories records vector "
+                 "observations only (use ppo eval --out for per-episode returns)", ps->id);
+    else
+        r->err[0] = 0;
+    float *obs = r->err[0] ? NULL : malloc(sizeof(float) * (size_t)ps->obs_dim);
+    if (!r->err[0] && !obs)
+        snprintf(r->err, sizeof r->err, "out of memory for one observation of %s", ps->id);
+    if (r->err[0]) {
         ppo_env_free(probe);
         return fail(r, EXIT_BAD_INPUT);
     }
-    float obs[PPO_ENV_MAX_OBS_DIM];
     ppo_env_reset(probe, obs); /* a Box2D env builds its bodies here */
+    free(obs);
     const double env_bytes = heap_bytes() - heap_before; /* one env (BipedalWalker: ~0.3 MB) */
     double rollout, minibatch;
     const int eval_envs = c->eval_every > 0 ? (c->eval_every_episodes + r->par.size - 1) / r->par.size : 0;
-    const double bytes = config_memory_estimate(c, ps->obs_dim, ps->action_dim, ps->render_dim, ps->max_episode_steps,
-                                                &rollout, &minibatch) +
+    const double bytes = config_memory_estimate(c, image ? (int)pm.obs_dim : ps->obs_dim, image, ps->action_dim,
+                                                ps->render_dim, ps->max_episode_steps, &rollout, &minibatch) +
                          env_bytes * (c->envs_per_rank + eval_envs); /* --eval-every: a rank's share of eval envs */
     ppo_env_free(probe);
     char what[200];
@@ -404,6 +420,11 @@ static void print_start(const train_run *r)
            par->size, par->size > 1 ? "s" : "", par->threads, par->threads > 1 ? "s" : "", par->threads_reason,
            par->hostnames, c->envs_per_rank, c->rollout_steps, c->minibatches, c->epochs,
            trainer_param_count(r->tr), nn_cpu_isa());
+    const policy_model *pm = trainer_model(r->tr);
+    if (pm->has_conv) /* the input the conv policy sees, after the pixel wrappers */
+        printf("network: conv '%s' on %dx%dx%d bytes per step (%s%d frame%s), linear heads\n", c->cnn,
+               pm->conv.in_height, pm->conv.in_width, pm->conv.in_channels, pm->grayscale ? "gray, " : "",
+               pm->frames, pm->frames > 1 ? "s stacked" : "");
     printf("preset: %s\n", r->preset_desc[0] ? r->preset_desc : "none (defaults and flags only)");
     printf("log: %s\n", c->log);
     if (r->resume_path)

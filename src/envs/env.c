@@ -428,7 +428,7 @@ int env_spec_require_vector(const ppo_env_spec *spec, const char *what, char *er
     if (spec->obs_kind == PPO_OBS_VECTOR && spec->obs_dim <= PPO_ENV_MAX_OBS_DIM)
         return 0;
     if (err && err_len)
-        snprintf(err, err_len, "%s has image observations (%dx%dx%d); %s on pixels needs --net cnn, which is not built yet",
+        snprintf(err, err_len, "%s has image observations (%dx%dx%d); %s on pixels needs the conv policy (--net cnn)",
                  spec->id, spec->obs_height, spec->obs_width, spec->obs_channels, what);
     return -1;
 }

@@ -45,7 +45,7 @@ void env_snapshot(const ppo_env *env, void *buf);
 int env_restore(ppo_env *env, const void *buf);
 
 /* 0 when spec has vector observations; otherwise -1 and one line in err naming the env, its image
- * shape and that `what` (e.g. "training") on pixels needs the CNN network, which is not built yet.
+ * shape and that `what` (e.g. "training") on pixels needs the conv policy (--net cnn).
  * For the consumers that hold observations in PPO_ENV_MAX_OBS_DIM-sized buffers or an MLP. */
 int env_spec_require_vector(const ppo_env_spec *spec, const char *what, char *err, size_t err_len);
 

@@ -280,6 +280,10 @@ int checkpoint_save(const char *path, checkpoint_mode mode, const checkpoint *ck
     h5io_put_str(f, "run_id", ck->run_id, &e);
     h5io_put_str(f, "env", ck->env, &e);
     h5io_put_str(f, "env_options", ck->env_options, &e);
+    h5io_put_str(f, "net", ck->net[0] ? ck->net : "mlp", &e);
+    h5io_put_str(f, "cnn", ck->cnn, &e);
+    h5io_put_i64(f, "frame_stack", ck->frame_stack > 0 ? ck->frame_stack : 1, &e);
+    h5io_put_i64(f, "grayscale", ck->grayscale, &e);
     h5io_put_str(f, "hidden", ck->hidden, &e);
     h5io_put_str(f, "activation", ck->activation, &e);
     h5io_put_i64(f, "shared_trunk", ck->shared_trunk, &e);
@@ -368,6 +372,27 @@ static int get_header(hid_t f, checkpoint *ck, h5io_err *e)
     int64_t shared = 0, sde = 0, step = 0;
     h5io_get_str(f, "env", ck->env, sizeof ck->env, e);
     h5io_get_str(f, "env_options", ck->env_options, sizeof ck->env_options, e);
+    /* the network kind: absent in files from before the conv policy, which are all MLPs */
+    snprintf(ck->net, sizeof ck->net, "mlp");
+    ck->cnn[0] = 0;
+    ck->frame_stack = 1;
+    if (h5io_has_attr(f, "net"))
+        h5io_get_str(f, "net", ck->net, sizeof ck->net, e);
+    if (h5io_has_attr(f, "cnn"))
+        h5io_get_str(f, "cnn", ck->cnn, sizeof ck->cnn, e);
+    if (h5io_has_attr(f, "frame_stack")) {
+        int64_t k = 1;
+        h5io_get_i64(f, "frame_stack", 1, 64, &k, e);
+        ck->frame_stack = (int)k;
+    }
+    ck->grayscale = false;
+    if (h5io_has_attr(f, "grayscale")) {
+        int64_t g = 0;
+        h5io_get_i64(f, "grayscale", 0, 1, &g, e);
+        ck->grayscale = g != 0;
+    }
+    if (!e->failed && strcmp(ck->net, "mlp") && strcmp(ck->net, "cnn"))
+        h5io_fail(e, "attribute 'net' of /", "'%s', expected mlp or cnn", ck->net);
     h5io_get_str(f, "hidden", ck->hidden, sizeof ck->hidden, e);
     h5io_get_str(f, "activation", ck->activation, sizeof ck->activation, e);
     h5io_get_i64(f, "shared_trunk", 0, 1, &shared, e);

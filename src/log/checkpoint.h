@@ -17,6 +17,10 @@
 typedef struct {
     char env[CHECKPOINT_STR];
     char env_options[CHECKPOINT_STR];
+    char net[8];   /* mlp | cnn ("mlp" when the attribute is absent: files from before the conv policy) */
+    char cnn[16];  /* cnn: the conv shape (nn_conv_preset); "" for mlp */
+    int frame_stack; /* observation frames the policy sees (1: none) */
+    bool grayscale;  /* image policies: frames converted to gray (absent: false) */
     char hidden[64];
     char activation[16];
     bool shared_trunk;

@@ -21,6 +21,8 @@ typedef struct {
     bool shared;    /* trunk + heads (linear, or MLPs with a conv trunk) */
     bool has_conv;  /* pixel input: conv, then trunk = its dense layer */
     nn_conv conv;   /* only when has_conv; obs_dim = H * W * C, each row (H, W, C) */
+    int frames;     /* has_conv: env frames stacked on the channels (ppo/pixels.h); 1: none */
+    bool grayscale; /* has_conv: each frame is the env's RGB in one gray channel */
     nn_mlp trunk;   /* only when shared */
     nn_mlp actor;
     nn_mlp critic;

@@ -2,6 +2,7 @@
 #include "ppo/config.h"
 
 #include "nn/mlp.h"
+#include "ppo/pixels.h"
 #include "ppo/presets.h"
 #include "util/parse.h"
 
@@ -59,7 +60,11 @@ static const opt_def opts[] = {
     OPT(norm_reward, OPT_BOOL, "scale rewards by the running std of the discounted return (merged across ranks)"),
     OPT(clip_obs, OPT_DOUBLE, "clip normalised observations to +-this"),
     OPT(clip_reward, OPT_DOUBLE, "clip scaled rewards to +-this"),
-    OPT(hidden, OPT_STR, "hidden layer widths, comma-separated"),
+    OPT(net, OPT_STR, "mlp | cnn | auto: cnn for image envs (CarRacing-v3), mlp for vector envs"),
+    OPT(cnn, OPT_STR, "--net cnn: the conv shape, small (16 8x8 s4, 32 4x4 s2, Linear 256; Mnih et al. 2013) | nature (32 8x8 s4, 64 4x4 s2, 64 3x3 s1, Linear 512; SB3's NatureCNN)"),
+    OPT(frame_stack, OPT_INT, "image envs: stack the last K frames on the channels, zeros at an episode's start (SB3's VecFrameStack)"),
+    OPT(grayscale, OPT_BOOL, "image envs: RGB to one gray channel, 0.2125 R + 0.7154 G + 0.0721 B truncated (Gymnasium's GrayscaleObservation)"),
+    OPT(hidden, OPT_STR, "mlp: hidden layer widths, comma-separated (cnn: linear heads on the conv features, as SB3's CnnPolicy)"),
     OPT(activation, OPT_STR, "tanh | relu"),
     OPT(shared_trunk, OPT_BOOL, "actor and critic share the hidden layers"),
     OPT(log_std_init, OPT_DOUBLE, "continuous actions: initial log standard deviation of the Gaussian policy"),
@@ -112,6 +117,9 @@ void config_defaults(ppo_config *c)
     c->baseline = true;
     c->clip_obs = 10.0;
     c->clip_reward = 10.0;
+    snprintf(c->net, sizeof c->net, "auto");
+    snprintf(c->cnn, sizeof c->cnn, "small");
+    c->frame_stack = 1;
     snprintf(c->hidden, sizeof c->hidden, "64,64");
     snprintf(c->activation, sizeof c->activation, "tanh");
     c->sde_sample_freq = -1;
@@ -693,6 +701,11 @@ int config_validate(const ppo_config *c, int ranks, char *err, size_t err_len)
     nn_activation act;
     if (nn_activation_parse(c->activation, &act))
         FAIL("option activation: '%s' is not tanh or relu", c->activation);
+    if (strcmp(c->net, "auto") && strcmp(c->net, "mlp") && strcmp(c->net, "cnn"))
+        FAIL("option net: '%s' is not mlp, cnn or auto", c->net);
+    if (strcmp(c->cnn, "small") && strcmp(c->cnn, "nature"))
+        FAIL("option cnn: '%s' is not small or nature", c->cnn);
+    if (c->frame_stack < 1 || c->frame_stack > 16) FAIL("option frame_stack: must be in [1, 16], got %d", c->frame_stack);
     if (c->sde_sample_freq < -1 || c->sde_sample_freq == 0)
         FAIL("option sde_sample_freq: must be -1 (once per rollout) or positive, got %d", c->sde_sample_freq);
     if (c->log_trajectories < 0) FAIL("option log_trajectories: must be >= 0, got %d", c->log_trajectories);
@@ -748,13 +761,21 @@ int config_hidden_sizes(const char *text, int *sizes, int max)
     }
 }
 
-double config_memory_estimate(const ppo_config *c, int obs_dim, int action_dim, int render_dim, int max_episode_steps,
-                              double *rollout, double *minibatch)
+double config_memory_estimate(const ppo_config *c, int obs_dim, bool image_obs, int action_dim, int render_dim,
+                              int max_episode_steps, double *rollout, double *minibatch)
 {
     const double samples = (double)c->envs_per_rank * c->rollout_steps, mb = samples / c->minibatches;
-    /* trainer_create: per sample obs and action floats, 6 more floats (log-prob, value, reward,
-     * bootstrap, advantage, return), 2 flag bytes and a permutation index */
-    *rollout = samples * (4.0 * (obs_dim + action_dim + 6) + 2 + 4);
+    /* trainer_create: per sample obs (floats; pixels: bytes) and action floats, 6 more floats (log-prob,
+     * value, reward, bootstrap, advantage, return), 2 flag bytes and a permutation index */
+    *rollout = samples * ((image_obs ? 1.0 : 4.0) * obs_dim + 4.0 * (action_dim + 6) + 2 + 4);
+    if (image_obs) { /* obs_dim: the policy's input (frames stacked); per env the current and final
+                      * frames as floats and both stacks as bytes (10 bytes per value bounds it) */
+        *rollout += c->envs_per_rank * 10.0 * obs_dim;
+        /* the conv pass: its float input, and activations plus their gradients, which are below the
+         * input's size for both shapes on 96x96x3 (small: 11.7k values, nature: 27.4k) */
+        *minibatch = mb * 4.0 * 3.0 * obs_dim;
+        return *rollout + *minibatch + 32e6;
+    }
     /* oneDNN's forward and backward buffers: about 2 floats per hidden unit and sample in each of the
      * actor and critic (measured: CartPole, 64,64, 1024 envs x 1000 steps used 2.2 GB in one minibatch
      * and 0.64 GB in four, i.e. ~2140 bytes per minibatch sample and ~65 per rollout sample) */
@@ -900,4 +921,63 @@ void config_option_value(const ppo_config *c, int i, char *buf, size_t len, doub
     case OPT_BOOL: *num = *(const bool *)field; snprintf(buf, len, "%s", *(const bool *)field ? "true" : "false"); break;
     case OPT_STR: snprintf(buf, len, "%s", (const char *)field); break;
     }
+}
+
+int config_policy_model(policy_model *pm, const ppo_env_spec *spec, const char *net, const char *cnn,
+                        int frame_stack, bool grayscale, const char *hidden, const char *activation, bool shared,
+                        bool sde, char *err, size_t err_len)
+{
+    const bool image = spec->obs_kind == PPO_OBS_IMAGE;
+    const bool want_cnn = !strcmp(net, "cnn") || ((!net[0] || !strcmp(net, "auto")) && image);
+    if (!want_cnn && strcmp(net, "mlp") && strcmp(net, "auto") && net[0]) {
+        snprintf(err, err_len, "unknown network '%s' (mlp or cnn)", net);
+        return -1;
+    }
+    if (want_cnn != image) {
+        if (image)
+            snprintf(err, err_len, "%s has image observations (%dx%dx%d): it needs --net cnn, not %s", spec->id,
+                     spec->obs_height, spec->obs_width, spec->obs_channels, net);
+        else
+            snprintf(err, err_len, "--net cnn needs an env with image observations; %s gives a vector of %d",
+                     spec->id, spec->obs_dim);
+        return -1;
+    }
+    if (want_cnn && sde) {
+        snprintf(err, err_len, "--sde is for MLP policies; the conv policy has a state-independent log-std");
+        return -1;
+    }
+    if (!image && (frame_stack > 1 || grayscale)) {
+        snprintf(err, err_len, "--frame-stack and --grayscale are for image envs; %s gives a vector", spec->id);
+        return -1;
+    }
+    if (want_cnn) {
+        /* the policy's input: the env's frames after grayscale and stacking (ppo/pixels.h) */
+        pix_stack ps;
+        pix_stack_init(&ps, spec->obs_height, spec->obs_width, spec->obs_channels, frame_stack, grayscale);
+        ppo_env_spec in = *spec;
+        in.obs_channels = ps.frame_channels * ps.frames;
+        in.obs_dim = (int)ps.size;
+        nn_conv conv;
+        int dense = 0;
+        if (nn_conv_preset(&conv, cnn, in.obs_channels, in.obs_height, in.obs_width, 0, &dense, err, err_len))
+            return -1;
+        /* linear heads on the shared features, as SB3's CnnPolicy and CleanRL's ppo_atari */
+        if (policy_model_init_cnn(pm, &in, &conv, dense, NULL, 0, NN_RELU, err, err_len))
+            return -1;
+        pm->frames = ps.frames;
+        pm->grayscale = ps.frame_channels != spec->obs_channels;
+        return 0;
+    }
+    int sizes[NN_MAX_LAYERS];
+    const int nh = config_hidden_sizes(hidden, sizes, 7);
+    nn_activation act;
+    if (nh < 1) {
+        snprintf(err, err_len, "bad network shape '%s'", hidden);
+        return -1;
+    }
+    if (nn_activation_parse(activation, &act)) {
+        snprintf(err, err_len, "unknown activation '%s'", activation);
+        return -1;
+    }
+    return policy_model_init(pm, spec, sizes, nh, act, shared, sde, err, err_len);
 }

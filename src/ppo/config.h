@@ -6,6 +6,8 @@
 #include <stdbool.h>
 #include <stddef.h>
 
+#include "nn/policy.h"
+
 #define CONFIG_STR 256
 #define CONFIG_PATH 1024
 #define CONFIG_MAX_EVAL_EPISODES 100000 /* --eval-episodes and ppo eval --episodes */
@@ -48,7 +50,11 @@ typedef struct {
     double clip_obs;
     double clip_reward;
     /* network */
-    char hidden[64];
+    char net[8];         /* auto | mlp | cnn; auto: cnn for image envs, mlp for vector envs */
+    char cnn[16];        /* --net cnn: the conv shape, a preset of nn_conv_preset (small | nature) */
+    int frame_stack;     /* image envs: frames stacked on the channels (SB3's VecFrameStack); 1: none */
+    bool grayscale;      /* image envs: RGB to one gray channel (Gymnasium's GrayscaleObservation) */
+    char hidden[64];     /* mlp: the hidden widths (cnn: its heads are linear, as SB3's CnnPolicy) */
     char activation[16];
     bool shared_trunk;
     double log_std_init; /* continuous actions: initial log standard deviation */
@@ -117,12 +123,19 @@ bool config_option_equal(const ppo_config *a, const ppo_config *b, int i);
 
 /* Parses "64,64" into widths; returns the count or -1. */
 int config_hidden_sizes(const char *text, int *sizes, int max);
+/* The policy network that (net, cnn, hidden, activation, shared, sde) describe for an env with this
+ * spec: the MLP, or for net cnn (net auto or "" on an image env) the conv policy with linear heads.
+ * Used by the trainer and by every reader of a policy file. Returns 0 or -1 with err. */
+int config_policy_model(policy_model *pm, const ppo_env_spec *spec, const char *net, const char *cnn,
+                        int frame_stack, bool grayscale, const char *hidden, const char *activation, bool shared,
+                        bool sde, char *err, size_t err_len);
 
 /* Bytes one rank's training buffers take at least (rollout storage, the minibatch's activations and
  * gradients, trajectory recording), from the validated options and the env's sizes, so that a run
  * the node cannot hold is refused before anything is allocated. `rollout` and `minibatch` get the
- * two largest parts. */
-double config_memory_estimate(const ppo_config *c, int obs_dim, int action_dim, int render_dim, int max_episode_steps,
-                              double *rollout, double *minibatch);
+ * two largest parts. obs_dim: for image_obs, the policy's input per sample (H x W x channels x frames,
+ * stored as bytes). */
+double config_memory_estimate(const ppo_config *c, int obs_dim, bool image_obs, int action_dim, int render_dim,
+                              int max_episode_steps, double *rollout, double *minibatch);
 
 #endif

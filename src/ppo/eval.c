@@ -8,12 +8,16 @@
 
 #include "envs/env_class.h"
 #include "ppo/loss.h"
+#include "ppo/pixels.h"
 #include "util/rng.h"
 
 struct eval_runner {
     const policy_model *pm;
     const float *params;
     int capacity, od, ad, W;   /* W: a recorded row's floats (0 when not recording) */
+    bool image;                /* pixel observations for a conv policy */
+    pix_stack px;              /* image: the policy's input from the env's frames (grayscale, stacking) */
+    uint8_t *stacks;           /* image: (capacity, px.size) each episode's current input */
     int max_steps;             /* the env's time limit: the most rows an episode records */
     ppo_env **envs;            /* (capacity,) */
     rng_t *rngs;               /* (capacity,) action noise of stochastic evaluation */
@@ -45,6 +49,7 @@ void eval_runner_free(eval_runner *r)
     free(r->term);
     free(r->obs);
     free(r->rec);
+    free(r->stacks);
     free(r);
 }
 
@@ -69,7 +74,25 @@ eval_runner *eval_runner_create(const policy_model *pm, const float *params, con
             return NULL;
         }
     const ppo_env_spec *spec = ppo_env_get_spec(r->envs[0]);
-    if (env_spec_require_vector(spec, "evaluating", err, err_len)) {
+    if (pm->has_conv)
+        pix_stack_init(&r->px, spec->obs_height, spec->obs_width, spec->obs_channels, pm->frames, pm->grayscale);
+    const int in_dim = pm->has_conv ? (int)r->px.size : spec->obs_dim;
+    if (in_dim != pm->obs_dim || (spec->obs_kind == PPO_OBS_IMAGE) != pm->has_conv) {
+        snprintf(err, err_len, "%s gives %s observations of %d values; the policy takes %s observations of %d",
+                 spec->id, spec->obs_kind == PPO_OBS_IMAGE ? "image" : "vector", spec->obs_dim,
+                 pm->has_conv ? "image" : "vector", pm->obs_dim);
+        eval_runner_free(r);
+        return NULL;
+    }
+    if (record && pm->has_conv) {
+        snprintf(err, err_len, "%s has image observations: recording episodes stores vector observations only "
+                 "(use --out for per-episode returns)", spec->id);
+        eval_runner_free(r);
+        return NULL;
+    }
+    r->image = pm->has_conv;
+    if (r->image && !(r->stacks = calloc((size_t)E, r->px.size))) {
+        snprintf(err, err_len, "out of memory for %d evaluation episodes' frames", E);
         eval_runner_free(r);
         return NULL;
     }
@@ -131,6 +154,8 @@ static bool step_episode(eval_runner *r, int e, bool deterministic)
     ppo_step_result s;
     if (ppo_env_step(r->envs[e], action, o, &s) != PPO_ENV_OK)
         return false;
+    if (r->image)
+        pix_stack_push(&r->px, r->stacks + (size_t)e * r->px.size, o);
     if (rec) {
         float *f = rec + od + ad;
         f[0] = s.reward;
@@ -166,10 +191,14 @@ int eval_runner_run(eval_runner *r, const running_stats *obs_norm, double clip_o
             ppo_env_reset(r->envs[e], r->obs + (size_t)e * od);
         } else
             memset(r->obs + (size_t)e * od, 0, sizeof(float) * (size_t)od);
+        if (r->image)
+            pix_stack_reset(&r->px, r->stacks + (size_t)e * r->px.size, r->obs + (size_t)e * od);
     }
     int remaining = n;
     while (remaining > 0) {
-        if (obs_norm)
+        if (r->image) /* the bytes the trainer's rollout stores, loaded as it loads them */
+            nn_conv_pass_load_u8(&r->pass.conv, r->stacks, NULL);
+        else if (obs_norm)
             rs_normalize(obs_norm, r->obs, r->pass.obs, r->capacity, clip_obs);
         else
             memcpy(r->pass.obs, r->obs, sizeof(float) * (size_t)r->capacity * od);

@@ -108,6 +108,10 @@ static int save_best(eval_schedule *s, long long update, char *err, size_t err_l
     checkpoint ck = {0};
     snprintf(ck.env, sizeof ck.env, "%s", cfg->env);
     snprintf(ck.env_options, sizeof ck.env_options, "%s", cfg->env_options);
+    snprintf(ck.net, sizeof ck.net, "%s", trainer_model(s->tr)->has_conv ? "cnn" : "mlp");
+    snprintf(ck.cnn, sizeof ck.cnn, "%s", trainer_model(s->tr)->has_conv ? cfg->cnn : "");
+    ck.frame_stack = trainer_model(s->tr)->has_conv ? trainer_model(s->tr)->frames : 1;
+    ck.grayscale = trainer_model(s->tr)->has_conv && trainer_model(s->tr)->grayscale;
     snprintf(ck.hidden, sizeof ck.hidden, "%s", cfg->hidden);
     snprintf(ck.activation, sizeof ck.activation, "%s", cfg->activation);
     snprintf(ck.run_id, sizeof ck.run_id, "%s", s->run_id);

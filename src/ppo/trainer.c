@@ -4,7 +4,10 @@
  * no oneDNN primitive. Each env has its own env RNG and action RNG, seeded from (run seed, global env
  * index), and a rank's threads are workers with fixed shares (envs for inference and stepping,
  * minibatch rows for the gradient, parameter ranges for Adam), so a run depends on the seed and the
- * ranks x threads layout, never on the OpenMP schedule. Every phase charges its time to the clock. */
+ * ranks x threads layout, never on the OpenMP schedule. Every phase charges its time to the clock.
+ * Image envs (CarRacing-v3) train the conv policy: each env's frames go through the pixel wrappers
+ * (ppo/pixels.h) into a byte stack, the rollout keeps those bytes, and the conv passes load them
+ * (scaled by 1/255) for inference and, by row index, for each minibatch. */
 #include "ppo/trainer.h"
 
 #include <math.h>
@@ -15,6 +18,7 @@
 
 #include "envs/env_class.h"
 #include "ppo/gae.h"
+#include "ppo/pixels.h"
 #include "runtime/phase_clock.h"
 #include "util/rng.h"
 
@@ -48,6 +52,9 @@ struct trainer {
     bool shuffle;
     ppo_env_spec spec;
     int od, ad, K;             /* obs dim, action floats, actor outputs */
+    bool image;                /* pixel observations: stored as bytes, loaded by the conv pass */
+    int eod;                   /* floats of an env's observation row (od: of the policy's input) */
+    pix_stack px;              /* image: env frames -> policy input (grayscale, frame stacking) */
     bool learn_values;         /* false for REINFORCE without a baseline */
     bool parallel_envs;        /* threads step the envs and run their inference (when that outweighs the cost) */
 
@@ -64,7 +71,10 @@ struct trainer {
     /* rollout storage, (T, N, ...) */
     float *obs, *actions, *logp, *values, *rewards, *boot, *adv, *ret;
     uint8_t *term, *trunc;
-    float *cur_obs, *final_obs, *last_values; /* (N, od), (N, od), (N,) */
+    uint8_t *obs_u8;           /* image envs: (T, N, H, W, C) the rollout's pixels; obs is then NULL */
+    uint8_t *stack;            /* image envs: (N, H, W, C') each env's current policy input */
+    uint8_t *final_stack;      /* image envs: (N, H, W, C') the input at a truncated episode's end */
+    float *cur_obs, *final_obs, *last_values; /* (N, eod), (N, eod), (N,): the envs' float rows */
 
     /* episodes in progress and finished during the last rollout */
     double *ep_return;         /* (N,) */
@@ -184,13 +194,23 @@ static void workers_free(trainer *t)
 }
 
 /* A worker's inference on its envs' raw observation rows raw (N, od): normalised when that is on, copied
- * to seen (N, od) when not NULL (what the policy saw, for the rollout), then forwarded. */
-static void worker_infer(trainer *t, trainer_worker *wk, const float *raw, float *seen)
+ * to rollout row `step` when step >= 0 (what the policy saw), then forwarded. Pixels go through the
+ * bytes the rollout stores, so that the minibatch later sees exactly what the rollout saw. */
+static void worker_infer(trainer *t, trainer_worker *wk, const float *raw, int step)
 {
     const double t0 = omp_get_wtime();
     const size_t od = (size_t)t->od, n = (size_t)(wk->n1 - wk->n0);
-    const float *src = raw + (size_t)wk->n0 * od;
-    if (t->norm_obs)
+    const float *src = raw + (size_t)wk->n0 * (size_t)t->eod; /* vector envs: od == eod */
+    float *seen = step >= 0 && !t->image ? t->obs + (size_t)step * t->N * od : NULL;
+    if (t->image) { /* the policy's input is the envs' frame stacks: the current or the truncated ones */
+        const uint8_t *in = (raw == t->final_obs ? t->final_stack : t->stack) + (size_t)wk->n0 * od;
+        if (step >= 0) {
+            uint8_t *row = t->obs_u8 + ((size_t)step * t->N + (size_t)wk->n0) * od;
+            memcpy(row, in, n * od);
+            in = row;
+        }
+        nn_conv_pass_load_u8(&wk->infer.conv, in, NULL);
+    } else if (t->norm_obs)
         rs_normalize(&t->obs_rs, src, wk->infer.obs, (int)n, t->cfg->clip_obs);
     else
         memcpy(wk->infer.obs, src, sizeof(float) * n * od);
@@ -203,7 +223,7 @@ static void worker_infer(trainer *t, trainer_worker *wk, const float *raw, float
 /* Value of each env's raw observation rows (N, od), through the workers' inference: (N,). */
 static void worker_values(trainer *t, trainer_worker *wk, const float *raw)
 {
-    worker_infer(t, wk, raw, NULL);
+    worker_infer(t, wk, raw, -1);
     memcpy(t->vals + wk->n0, policy_pass_values(&wk->infer), sizeof(float) * (size_t)(wk->n1 - wk->n0));
 }
 
@@ -237,6 +257,15 @@ static const float *infer_values(trainer *t, const float *raw)
             worker_values(t, &t->workers[w], raw);
     }
     return t->vals;
+}
+
+/* Env n starts an episode: its float row in cur_obs and, for image envs, a new frame stack. */
+static void env_reset_row(trainer *t, int n)
+{
+    float *o = t->cur_obs + (size_t)n * t->eod;
+    ppo_env_reset(t->envs[n], o);
+    if (t->image)
+        pix_stack_reset(&t->px, t->stack + (size_t)n * t->px.size, o);
 }
 
 trainer *trainer_create(const ppo_config *cfg, const par_layout *par, char *err, size_t err_len)
@@ -273,17 +302,24 @@ trainer *trainer_create(const ppo_config *cfg, const par_layout *par, char *err,
     }
     if (ok) {
         t->spec = *ppo_env_get_spec(t->envs[0]);
-        ok = env_spec_require_vector(&t->spec, "training", err, err_len) == 0;
+        t->image = t->spec.obs_kind == PPO_OBS_IMAGE;
+        if (t->image && (cfg->norm_obs || cfg->log_trajectories > 0)) {
+            snprintf(err, err_len, "%s has image observations: %s", t->spec.id,
+                     cfg->norm_obs ? "--norm-obs is for vector observations (pixels are scaled by 1/255)"
+                                   : "--log-trajectories records vector observations only");
+            ok = false;
+        }
     }
     if (ok) {
-        t->od = t->spec.obs_dim;
+        t->eod = t->spec.obs_dim;
         t->ad = t->spec.action_dim;
-        int hidden[16];
-        int nh = config_hidden_sizes(cfg->hidden, hidden, 7);
-        nn_activation act = NN_TANH;
-        nn_activation_parse(cfg->activation, &act); /* validated by config_validate */
-        ok = policy_model_init(&t->pm, &t->spec, hidden, nh, act, cfg->shared_trunk, cfg->sde, err, err_len) == 0;
+        ok = config_policy_model(&t->pm, &t->spec, cfg->net, cfg->cnn, cfg->frame_stack, cfg->grayscale, cfg->hidden,
+                                 cfg->activation, cfg->shared_trunk, cfg->sde, err, err_len) == 0;
         t->K = t->pm.n_out;
+        t->od = (int)t->pm.obs_dim; /* image envs: the stacked (and grayscale) frame */
+        if (t->image)
+            pix_stack_init(&t->px, t->spec.obs_height, t->spec.obs_width, t->spec.obs_channels, t->pm.frames,
+                           t->pm.grayscale);
     }
     if (ok && !(ALLOC(t->params, t->pm.n_params) && ALLOC(t->grads, t->pm.n_params) &&
                 (strcmp(cfg->optimizer, "rmsprop")
@@ -308,10 +344,13 @@ trainer *trainer_create(const ppo_config *cfg, const par_layout *par, char *err,
     }
     const size_t TN = (size_t)t->B;
     if (ok) {
-        ok = ALLOC(t->obs, TN * t->od) && ALLOC(t->actions, TN * t->ad) && ALLOC(t->logp, TN) &&
+        ok = (t->image ? ALLOC(t->obs_u8, TN * t->od) && ALLOC(t->stack, (size_t)t->N * t->od) &&
+                             ALLOC(t->final_stack, (size_t)t->N * t->od)
+                       : ALLOC(t->obs, TN * t->od)) &&
+             ALLOC(t->actions, TN * t->ad) && ALLOC(t->logp, TN) &&
              ALLOC(t->values, TN) && ALLOC(t->rewards, TN) && ALLOC(t->boot, TN) && ALLOC(t->adv, TN) &&
              ALLOC(t->ret, TN) && ALLOC(t->term, TN) && ALLOC(t->trunc, TN) &&
-             ALLOC(t->cur_obs, (size_t)t->N * t->od) && ALLOC(t->final_obs, (size_t)t->N * t->od) &&
+             ALLOC(t->cur_obs, (size_t)t->N * t->eod) && ALLOC(t->final_obs, (size_t)t->N * t->eod) &&
              ALLOC(t->last_values, t->N) && ALLOC(t->ep_return, t->N) && ALLOC(t->ep_len, t->N) &&
              ALLOC(t->ep_done, TN) && ALLOC(t->ep_count, t->N) && ALLOC(t->perm, TN) &&
              ALLOC(t->mb_actions, (size_t)t->mb * t->ad) && ALLOC(t->mb_logp, t->mb) && ALLOC(t->mb_adv, t->mb) &&
@@ -351,7 +390,7 @@ trainer *trainer_create(const ppo_config *cfg, const par_layout *par, char *err,
             .sde_latent = t->pm.sde_latent,
         };
         for (int n = 0; n < t->N; n++)
-            ppo_env_reset(t->envs[n], t->cur_obs + (size_t)n * t->od);
+            env_reset_row(t, n);
         /* warm-up: the first oneDNN execution in a process is slow; keep it out of the timings */
         (void)infer_values(t, t->cur_obs);
     }
@@ -386,7 +425,7 @@ void trainer_free(trainer *t)
         rs_free(&t->obs_rs);
     if (t->norm_reward)
         rs_free(&t->ret_rs);
-    void *bufs[] = {t->snap_params, t->snap_m, t->snap_v, t->ret_acc, t->vals, t->recording, t->rec_len, t->rec, t->traj_rows, t->traj_eps, t->envs, t->act_rng, t->sde_mat, t->params, t->grads, t->obs, t->actions, t->logp, t->values,
+    void *bufs[] = {t->snap_params, t->snap_m, t->snap_v, t->ret_acc, t->vals, t->recording, t->rec_len, t->rec, t->traj_rows, t->traj_eps, t->envs, t->act_rng, t->sde_mat, t->params, t->grads, t->obs, t->obs_u8, t->stack, t->final_stack, t->actions, t->logp, t->values,
                     t->rewards, t->boot, t->adv, t->ret, t->term, t->trunc, t->cur_obs, t->final_obs,
                     t->last_values, t->ep_return, t->ep_len, t->ep_done, t->ep_count, t->perm,
                     t->mb_actions, t->mb_logp, t->mb_adv, t->mb_ret, t->mb_values};
@@ -413,7 +452,7 @@ static void sde_sample_noise(trainer *t, int n, int step)
  * the number of envs whose action the env refused; *any_trunc counts truncated episodes. */
 static int worker_act_and_step(trainer *t, const trainer_worker *wk, int s, int *any_trunc)
 {
-    const int N = t->N, od = t->od, ad = t->ad, K = t->K, L = t->pm.sde_latent;
+    const int N = t->N, od = t->eod, ad = t->ad, K = t->K, L = t->pm.sde_latent;
     const float *log_std = t->pm.continuous ? t->params + t->pm.log_std_offset : NULL;
     const float *out = policy_pass_actor_out(&wk->infer), *v = policy_pass_values(&wk->infer); /* (n1 - n0, ...) */
     const size_t row = (size_t)s * N;
@@ -477,10 +516,16 @@ static int worker_act_and_step(trainer *t, const trainer_worker *wk, int s, int 
             t->ep_len[n] = 0;
             if (t->trunc[i]) {
                 memcpy(t->final_obs + (size_t)n * od, o, sizeof(float) * (size_t)od);
+                if (t->image) { /* the input the policy would see next: the last frame on the stack */
+                    uint8_t *fs = t->final_stack + (size_t)n * t->px.size;
+                    memcpy(fs, t->stack + (size_t)n * t->px.size, t->px.size);
+                    pix_stack_push(&t->px, fs, o);
+                }
                 (*any_trunc)++;
             }
-            ppo_env_reset(t->envs[n], o);
-        }
+            env_reset_row(t, n);
+        } else if (t->image)
+            pix_stack_push(&t->px, t->stack + (size_t)n * t->px.size, o);
     }
     return bad;
 }
@@ -525,7 +570,7 @@ static void solo_rollout_step(void *a)
 {
     solo_call *c = a;
     trainer *t = c->t;
-    worker_infer(t, &t->workers[0], t->cur_obs, t->obs + (size_t)c->step * t->N * t->od);
+    worker_infer(t, &t->workers[0], t->cur_obs, c->step);
     c->bad = worker_act_and_step(t, &t->workers[0], c->step, &c->any_trunc);
 }
 
@@ -533,7 +578,7 @@ static void solo_rollout_step(void *a)
  * value. Returns the count of invalid actions (a NaN policy). */
 static int rollout_step(trainer *t, int s)
 {
-    const int N = t->N, od = t->od, W = t->n_roll_workers;
+    const int N = t->N, W = t->n_roll_workers;
     const size_t row = (size_t)s * N;
     phase_clock *clk = &t->clock;
     if (t->norm_obs) {
@@ -550,7 +595,7 @@ static int rollout_step(trainer *t, int s)
     } else {
 #pragma omp parallel for schedule(static, 1) num_threads(W) reduction(+ : any_trunc, bad_actions)
         for (int w = 0; w < W; w++) {
-            worker_infer(t, &t->workers[w], t->cur_obs, t->obs + row * od);
+            worker_infer(t, &t->workers[w], t->cur_obs, s);
             bad_actions += worker_act_and_step(t, &t->workers[w], s, &any_trunc);
         }
     }
@@ -638,9 +683,12 @@ static void worker_gather(trainer *t, trainer_worker *wk, const int *idx)
 {
     const int od = t->od, ad = t->ad;
     double sum = 0.0, sumsq = 0.0;
+    if (t->image)
+        nn_conv_pass_load_u8(&wk->train.conv, t->obs_u8, idx + wk->j0);
     for (int j = wk->j0; j < wk->j1; j++) {
         const int i = idx[j];
-        memcpy(wk->train.obs + (size_t)(j - wk->j0) * od, t->obs + (size_t)i * od, sizeof(float) * (size_t)od);
+        if (!t->image)
+            memcpy(wk->train.obs + (size_t)(j - wk->j0) * od, t->obs + (size_t)i * od, sizeof(float) * (size_t)od);
         memcpy(t->mb_actions + (size_t)j * ad, t->actions + (size_t)i * ad, sizeof(float) * (size_t)ad);
         t->mb_logp[j] = t->logp[i];
         t->mb_adv[j] = t->adv[i];
@@ -943,10 +991,12 @@ running_stats *trainer_obs_stats(trainer *t) { return t->norm_obs ? &t->obs_rs :
 running_stats *trainer_return_stats(trainer *t) { return t->norm_reward ? &t->ret_rs : NULL; }
 long long trainer_update_count(const trainer *t) { return t->update; }
 
-/* Per env: env snapshot | current raw obs | return and length so far | discounted return (reward scaling) */
+/* Per env: env snapshot | current raw obs | return and length so far | discounted return (reward scaling)
+ * | image envs: the frame stack (its older frames are not in the env's state) */
 static size_t env_blob_size(const trainer *t)
 {
-    return env_snapshot_size(t->envs[0]) + sizeof(float) * (size_t)t->od + 2 * sizeof(double) + sizeof(int);
+    return env_snapshot_size(t->envs[0]) + sizeof(float) * (size_t)t->eod + 2 * sizeof(double) + sizeof(int) +
+           (t->image ? t->px.size : 0);
 }
 
 size_t trainer_env_state_size(const trainer *t)
@@ -961,11 +1011,13 @@ void trainer_save_envs(const trainer *t, unsigned char *out)
         unsigned char *p = out + (size_t)n * env_blob_size(t);
         env_snapshot(t->envs[n], p);
         p += snap;
-        memcpy(p, t->cur_obs + (size_t)n * t->od, sizeof(float) * (size_t)t->od);
-        p += sizeof(float) * (size_t)t->od;
+        memcpy(p, t->cur_obs + (size_t)n * t->eod, sizeof(float) * (size_t)t->eod);
+        p += sizeof(float) * (size_t)t->eod;
         memcpy(p, &t->ep_return[n], sizeof(double));
         memcpy(p + sizeof(double), &t->ret_acc[n], sizeof(double));
         memcpy(p + 2 * sizeof(double), &t->ep_len[n], sizeof(int));
+        if (t->image)
+            memcpy(p + 2 * sizeof(double) + sizeof(int), t->stack + (size_t)n * t->px.size, t->px.size);
     }
 }
 
@@ -984,24 +1036,26 @@ int trainer_resume(trainer *t, long long update, long long resumes, const unsign
             const unsigned char *p = env_state + (size_t)n * env_blob_size(t);
             const bool restored = env_restore(t->envs[n], p) == 0;
             p += snap;
-            float *obs = t->cur_obs + (size_t)n * t->od;
-            memcpy(obs, p, sizeof(float) * (size_t)t->od);
-            p += sizeof(float) * (size_t)t->od;
+            float *obs = t->cur_obs + (size_t)n * t->eod;
+            memcpy(obs, p, sizeof(float) * (size_t)t->eod);
+            p += sizeof(float) * (size_t)t->eod;
             memcpy(&t->ep_return[n], p, sizeof(double));
             memcpy(&t->ret_acc[n], p + sizeof(double), sizeof(double));
             memcpy(&t->ep_len[n], p + 2 * sizeof(double), sizeof(int));
+            if (t->image)
+                memcpy(t->stack + (size_t)n * t->px.size, p + 2 * sizeof(double) + sizeof(int), t->px.size);
             /* the trainer's part of the blob, read from a file: a finite observation and returns, and the
              * episode's length equal to the steps the restored env counts since its reset */
             bool valid = restored && isfinite(t->ep_return[n]) && isfinite(t->ret_acc[n]) &&
                          t->ep_len[n] == ppo_env_elapsed_steps(t->envs[n]);
-            for (int d = 0; d < t->od && valid; d++)
+            for (int d = 0; d < t->eod && valid; d++)
                 valid = isfinite(obs[d]);
             if (!valid && bad < 0)
                 bad = n;
             continue;
         }
         ppo_env_seed(t->envs[n], env_seed(t, n));
-        ppo_env_reset(t->envs[n], t->cur_obs + (size_t)n * t->od);
+        env_reset_row(t, n);
         t->ep_return[n] = 0.0;
         t->ep_len[n] = 0;
         t->ret_acc[n] = 0.0;
@@ -1020,6 +1074,6 @@ void trainer_set_shuffle(trainer *t, bool on) { t->shuffle = on; }
 
 rollout_view trainer_rollout_view(trainer *t)
 {
-    return (rollout_view){t->obs, t->actions, t->logp, t->values, t->rewards, t->boot,
+    return (rollout_view){t->obs, t->obs_u8, t->actions, t->logp, t->values, t->rewards, t->boot,
                           t->term, t->trunc, t->last_values, t->adv, t->ret};
 }

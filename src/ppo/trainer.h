@@ -95,7 +95,9 @@ bool trainer_params_agree(const trainer *t);
 
 /* Test hook: fill the rollout buffers directly, then optimise. All (T, N) row-major per rank. */
 typedef struct {
-    float *obs, *actions, *logprobs, *values, *rewards, *bootstrap;
+    float *obs;      /* (T, N, od) for vector envs, else NULL */
+    uint8_t *obs_u8; /* (T, N, H, W, C) pixels for image envs, else NULL */
+    float *actions, *logprobs, *values, *rewards, *bootstrap;
     uint8_t *terminated, *truncated;
     float *last_values;
     float *advantages, *returns;

@@ -83,6 +83,13 @@ def main():
         check(rc == 0, f"test_policy_api checks: rc {rc}\n{err}")
         rc, out, err = run([EXAMPLE, truncated])
         check(rc == 1 and "run_policy: checkpoint" in err and err.count("\n") == 1, f"example on a bad file: {rc} {err}")
+        # a conv policy (image env): refused with one line that points at ppo eval
+        rc, out, err = run([PPO, "--env", "CarRacing-v3", "--total-steps", "16", "--envs-per-rank", "1",
+                            "--rollout-steps", "16", "--minibatches", "1", "--epochs", "1", "--log", "car.h5"], cwd=d)
+        if check(rc == 0, f"train CarRacing: rc {rc} {err}"):
+            rc, out, err = run([EXAMPLE, os.path.join(d, "car.policy.h5")])
+            check(rc == 1 and "takes vector observations only: use 'ppo eval" in err and err.count("\n") == 1,
+                  f"example on a conv policy: {rc} {err}")
     finally:
         shutil.rmtree(d, ignore_errors=True)
 

@@ -1,0 +1,57 @@
+/* pixels: the observation wrappers of image envs. Grayscale against Gymnasium's GrayscaleObservation
+ * as numpy computes it (reference bytes below from np.sum(np.multiply(obs, [0.2125, 0.7154, 0.0721]),
+ * axis=-1).astype(np.uint8) with numpy on Debian 12), and frame stacking as SB3's VecFrameStack on a
+ * channels-last image: zeros at an episode's start, the newest frame in the last channels, older frames
+ * moving toward the front on every step. */
+#include <stdint.h>
+#include <string.h>
+
+#include "check.h"
+#include "ppo/pixels.h"
+
+static void test_grayscale(void)
+{
+    /* (R, G, B) -> numpy's byte; 200,100,50 gives 117.38 and 10,250,7 gives 181.47: truncated, not rounded */
+    const float rgb[6][3] = {{255, 255, 255}, {1, 2, 3}, {200, 100, 50}, {0, 0, 0}, {10, 250, 7}, {128, 128, 128}};
+    const uint8_t want[6] = {255, 1, 117, 0, 181, 128};
+    pix_stack p;
+    pix_stack_init(&p, 2, 3, 3, 1, true); /* a 2x3 image holds the 6 pixels */
+    CHECK(p.frame_channels == 1 && p.size == 6, "gray stack: %d channels, %zu bytes", p.frame_channels, p.size);
+    uint8_t out[6];
+    pix_stack_reset(&p, out, &rgb[0][0]);
+    for (int i = 0; i < 6; i++)
+        CHECK(out[i] == want[i], "gray of (%g, %g, %g): %d, numpy %d", rgb[i][0], rgb[i][1], rgb[i][2], out[i], want[i]);
+}
+
+static void test_stack_order(void)
+{
+    /* 1x2 RGB frames, 3 stacked: per pixel 9 channels [oldest RGB | middle RGB | newest RGB] */
+    pix_stack p;
+    pix_stack_init(&p, 1, 2, 3, 3, false);
+    CHECK(p.frame_channels == 3 && p.size == 18, "rgb stack: %d channels, %zu bytes", p.frame_channels, p.size);
+    float f1[6] = {1, 2, 3, 4, 5, 6}, f2[6] = {11, 12, 13, 14, 15, 16}, f3[6] = {21, 22, 23, 24, 25, 26};
+    uint8_t s[18];
+    memset(s, 0xAB, sizeof s);
+    pix_stack_reset(&p, s, f1);
+    const uint8_t after_reset[18] = {0, 0, 0, 0, 0, 0, 1, 2, 3, 0, 0, 0, 0, 0, 0, 4, 5, 6};
+    CHECK(!memcmp(s, after_reset, 18), "reset: zeros then the first frame last");
+    pix_stack_push(&p, s, f2);
+    pix_stack_push(&p, s, f3);
+    const uint8_t full[18] = {1, 2, 3, 11, 12, 13, 21, 22, 23, 4, 5, 6, 14, 15, 16, 24, 25, 26};
+    CHECK(!memcmp(s, full, 18), "three frames: oldest first, per pixel");
+    pix_stack_push(&p, s, f1); /* the oldest drops out */
+    const uint8_t rolled[18] = {11, 12, 13, 21, 22, 23, 1, 2, 3, 14, 15, 16, 24, 25, 26, 4, 5, 6};
+    CHECK(!memcmp(s, rolled, 18), "a fourth frame pushes the first out");
+    pix_stack_reset(&p, s, f3); /* a new episode: no frame of the last one survives */
+    const uint8_t again[18] = {0, 0, 0, 0, 0, 0, 21, 22, 23, 0, 0, 0, 0, 0, 0, 24, 25, 26};
+    CHECK(!memcmp(s, again, 18), "reset clears the older frames");
+}
+
+int main(void)
+{
+    test_grayscale();
+    test_stack_order();
+    if (check_failures)
+        fprintf(stderr, "%d check(s) failed\n", check_failures);
+    return check_failures ? 1 : 0;
+}
