@@ -11,7 +11,8 @@ reached a greedy mean >= 475 (nine of them 500, seed 4 485.7); with the earlier 
 and 3 above 200), and 247.06 / 250.10 / 240.52 with its AVX-512 ones; about 30 s on CI's 2 cores.
 --case carracing (>= 100 at 102400 steps, greedy mean over 20 episodes): pixels, the conv policy; see CASES.
 Seed 1 on 2 ranks (2026-12-01, AVX2): 332.98 +- 247.95 from the run's evaluation, 211.91 +- 184.65 from
-`ppo eval`; one seed measured, so the threshold sits far below both; ~11 min on the busy 2-core VM."""
+`ppo eval`; one seed measured, so the threshold sits far below both; 3 min 52 s on the quiet 2-core VM
+(the same figures: the run is deterministic for a given ranks x threads layout)."""
 import os
 import re
 import sys
