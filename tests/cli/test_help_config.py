@@ -78,9 +78,8 @@ def test_presets_listed(tmp):
     rc, out, _ = ct.run(["--help"], cwd=tmp)
     rc2, envs, _ = ct.run(["envs"], cwd=tmp)
     rows = [ln.split() for ln in envs.splitlines()[1:] if ln.strip()]
-    # image envs (obs column HxWxC, e.g. CarRacing-v3) cannot be trained yet (no CNN), so have no preset
-    ids = [r[0] for r in rows if "x" not in r[1]]
-    ct.check(rc == 0 and rc2 == 0 and len(ids) >= 9, f"--help / envs failed ({rc}, {rc2}) or few envs: {ids}")
+    ids = [r[0] for r in rows]
+    ct.check(rc == 0 and rc2 == 0 and len(ids) >= 10, f"--help / envs failed ({rc}, {rc2}) or few envs: {ids}")
     ct.check(any(r[0] == "CarRacing-v3" and r[1] == "96x96x3" for r in rows), f"envs lacks CarRacing-v3 96x96x3: {rows}")
     section = out.split("env presets", 1)[1] if "env presets" in out else ""
     section = section.split("scale presets", 1)[0]  # the auto presets only
