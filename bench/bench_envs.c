@@ -67,9 +67,27 @@ int main(int argc, char **argv)
 {
     long steps = 1000000;
     int first_id = 1;
+    if (argc > 1 && (!strcmp(argv[1], "--help") || !strcmp(argv[1], "-h"))) {
+        printf("usage: bench_envs [--steps N] [ENV_ID ...]\n"
+               "env-only steps/s with random actions on 1 thread and on OMP_NUM_THREADS threads (one env each)\n");
+        return 0;
+    }
     if (argc > 2 && !strcmp(argv[1], "--steps")) {
         steps = atol(argv[2]);
         first_id = 3;
+        if (steps <= 0) {
+            fprintf(stderr, "bench_envs: --steps needs a positive count, not '%s'\n", argv[2]);
+            return 2;
+        }
+    }
+    for (int i = first_id; i < argc; i++) { /* one line for a misspelt id, before any timing */
+        char err[256];
+        ppo_env *env = ppo_env_make(argv[i], NULL, err, sizeof err);
+        if (!env) {
+            fprintf(stderr, "bench_envs: %s\n", err);
+            return 2;
+        }
+        ppo_env_free(env);
     }
     const int threads = omp_get_max_threads();
     printf("env-only throughput, random actions, auto-reset, %ld steps per thread\n", steps);
