@@ -382,7 +382,7 @@ static int get_header(hid_t f, checkpoint *ck, h5io_err *e)
         h5io_get_str(f, "cnn", ck->cnn, sizeof ck->cnn, e);
     if (h5io_has_attr(f, "frame_stack")) {
         int64_t k = 1;
-        h5io_get_i64(f, "frame_stack", 1, 64, &k, e);
+        h5io_get_i64(f, "frame_stack", 1, 16, &k, e); /* --frame-stack's range */
         ck->frame_stack = (int)k;
     }
     ck->grayscale = false;

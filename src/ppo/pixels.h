@@ -22,5 +22,8 @@ void pix_stack_init(pix_stack *p, int height, int width, int env_channels, int f
 void pix_stack_reset(const pix_stack *p, uint8_t *stack, const float *obs);
 /* The next frame: older frames move one place toward the front, obs becomes the newest. */
 void pix_stack_push(const pix_stack *p, uint8_t *stack, const float *obs);
+/* For a resume from a file: obs holds whole pixel values 0..255 and the stack's newest frame is obs
+ * (after grayscale). The older frames may be any bytes. */
+bool pix_stack_newest_matches(const pix_stack *p, const uint8_t *stack, const float *obs);
 
 #endif

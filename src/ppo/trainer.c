@@ -1050,6 +1050,8 @@ int trainer_resume(trainer *t, long long update, long long resumes, const unsign
                          t->ep_len[n] == ppo_env_elapsed_steps(t->envs[n]);
             for (int d = 0; d < t->eod && valid; d++)
                 valid = isfinite(obs[d]);
+            if (valid && t->image) /* pixels, and the frame stack's newest frame made from them */
+                valid = pix_stack_newest_matches(&t->px, t->stack + (size_t)n * t->px.size, obs);
             if (!valid && bad < 0)
                 bad = n;
             continue;

@@ -4,6 +4,7 @@
  * channels-last image: zeros at an episode's start, the newest frame in the last channels, older frames
  * moving toward the front on every step. */
 #include <stdint.h>
+#include <math.h>
 #include <string.h>
 
 #include "check.h"
@@ -47,8 +48,36 @@ static void test_stack_order(void)
     CHECK(!memcmp(s, again, 18), "reset clears the older frames");
 }
 
+/* The resume check on a stack read from a file: whole pixel values 0..255, newest frame made from them. */
+static void test_newest_matches(void)
+{
+    pix_stack p, g;
+    pix_stack_init(&p, 1, 2, 3, 2, false);
+    pix_stack_init(&g, 1, 2, 3, 2, true);
+    float obs[6] = {1, 2, 3, 200, 100, 50};
+    uint8_t s[12], sg[4];
+    pix_stack_reset(&p, s, obs);
+    pix_stack_reset(&g, sg, obs);
+    CHECK(pix_stack_newest_matches(&p, s, obs) && pix_stack_newest_matches(&g, sg, obs), "a stack made from obs matches it");
+    s[0] = 99; /* an older frame may hold anything */
+    CHECK(pix_stack_newest_matches(&p, s, obs), "older frames are not checked");
+    s[4] ^= 1;
+    CHECK(!pix_stack_newest_matches(&p, s, obs), "a changed newest byte is refused");
+    sg[3] ^= 1;
+    CHECK(!pix_stack_newest_matches(&g, sg, obs), "a changed gray byte is refused");
+    pix_stack_reset(&p, s, obs);
+    const float bad[] = {-1.0f, 256.0f, 2.5f, NAN, 1e30f};
+    for (int i = 0; i < 5; i++) {
+        float o[6];
+        memcpy(o, obs, sizeof o);
+        o[2] = bad[i];
+        CHECK(!pix_stack_newest_matches(&p, s, o), "pixel value %g is refused", bad[i]);
+    }
+}
+
 int main(void)
 {
+    test_newest_matches();
     test_grayscale();
     test_stack_order();
     if (check_failures)
