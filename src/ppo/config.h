@@ -54,6 +54,7 @@ typedef struct {
     char cnn[16];        /* --net cnn: the conv shape, a preset of nn_conv_preset (small | nature) */
     int frame_stack;     /* image envs: frames stacked on the channels (SB3's VecFrameStack); 1: none */
     bool grayscale;      /* image envs: RGB to one gray channel (Gymnasium's GrayscaleObservation) */
+    int frame_skip;      /* env steps per action (ppo_env_step_repeat); 1: none */
     char hidden[64];     /* mlp: the hidden widths (cnn: its heads are linear, as SB3's CnnPolicy) */
     char activation[16];
     bool shared_trunk;

@@ -2,7 +2,7 @@
 run writes a log, a policy that records its network and a best policy (--eval-every), which `ppo eval`
 loads; the same seed
 repeats a run bit for bit and another seed does not; a resumed run ends where an uninterrupted one
-does, also with --frame-stack 2 --grayscale; --cnn nature builds the larger net; a policy file without the `net` attribute (ppo before the
+does, also with --frame-stack 2 --grayscale and with --frame-skip 2; --cnn nature builds the larger net; a policy file without the `net` attribute (ppo before the
 conv policy) still loads as an MLP. Small on purpose: CarRacing steps at ~1000/s per core (rendering)."""
 import os
 import sys
@@ -120,9 +120,35 @@ def test_nature_and_old_files(d):
         ct.check(rc == 0 and "CartPole-v1: 2 episodes" in out, f"old policy file (no net attribute): {err.strip()}")
 
 
+def test_frame_skip(d):
+    """--frame-skip 2 (zoo's FrameSkip): recorded in the policy file, so `ppo eval` acts every 2 env steps
+    (CarRacing's 1000-step limit: at most 500 actions); a resumed run ends where an uninterrupted one does."""
+    full, half = os.path.join(d, "skip_full.h5"), os.path.join(d, "skip_half.h5")
+    for log, steps in ((full, 256), (half, 128)):
+        rc, out, err = ct.run([*TINY, "--frame-skip", "2", "--seed", "5", "--total-steps", str(steps), "--log", log])
+        ct.check(rc == 0, f"frame-skip run failed: {err.strip()[-300:]}")
+    if ct.failures:
+        return
+    pol = full[:-3] + ".policy.h5"
+    ct.check(int(attrs(pol).get("frame_skip", 0)) == 2, f"frame_skip attribute: {attrs(pol).get('frame_skip')}")
+    rc, out, err = ct.run(["--resume", half[:-3] + ".policy.h5", "--total-steps", "256"])
+    if ct.check(rc == 0, f"resume of the frame-skip run failed: {err.strip()[-300:]}"):
+        ct.check(np.array_equal(params(half[:-3] + ".policy.h5"), params(pol)),
+                 "resumed frame-skip run differs from the uninterrupted one")
+    rc, out, err = ct.run(["eval", pol, "--episodes", "2", "--out", os.path.join(d, "skip.csv")])
+    if ct.check(rc == 0, f"ppo eval of a frame-skip policy: {err.strip()}"):
+        lengths = np.loadtxt(os.path.join(d, "skip.csv"), delimiter=",", skiprows=1, usecols=3, ndmin=1)
+        ct.check(np.all(lengths <= 500), f"episode lengths {lengths}: more actions than 1000 steps / 2")
+    for bad in ("0", "17", "two"):
+        rc, out, err = ct.run(["--env", "CartPole-v1", "--frame-skip", bad, "--total-steps", "64"])
+        ct.check(rc == 2 and len(err.strip().splitlines()) == 1 and "frame" in err,
+                 f"--frame-skip {bad}: rc {rc}, {err.strip()!r}")
+
+
 with tempfile.TemporaryDirectory() as d:
     test_two_ranks_and_eval(d)
     test_repro_and_resume(d)
     test_frame_stack_grayscale(d)
     test_nature_and_old_files(d)
+    test_frame_skip(d)
 ct.finish("pixels")
