@@ -33,7 +33,7 @@ static const opt_def opts[] = {
     OPT(env_options, OPT_STR, "env options as key=value,... (e.g. continuous=1)"),
     OPT(algo, OPT_STR, "ppo | a2c | reinforce (sets that algorithm's defaults)"),
     OPT(preset, OPT_STR, "auto: the env's tuned PPO hyperparameters for options not given | scale: per-rank shape, the batch grows with the ranks (for many cores) | none"),
-    OPT(total_steps, OPT_LLONG, "env steps to train for, over all ranks"),
+    OPT(total_steps, OPT_LLONG, "env steps to train for, over all ranks (actions, with --frame-skip)"),
     OPT(seed, OPT_LLONG, "run seed: same seed, ranks and threads give the same run"),
     OPT(envs_per_rank, OPT_INT, "environments each MPI rank steps (with OpenMP)"),
     OPT(rollout_steps, OPT_INT, "steps per env per rollout"),
