@@ -40,9 +40,11 @@ int policy_model_init(policy_model *pm, const ppo_env_spec *spec, const int *hid
 
 /* Pixel observations of (channels, height, width), each obs row (H, W, C) floats (pixels / 255):
  * conv (its param_offset is set here) -> Linear dense_width + ReLU -> actor and critic heads with
- * n_hidden (0 or more: CleanRL and SB3 use 0, linear heads) layers of act. Returns 0 or -1 with err. */
+ * n_hidden (0 or more: CleanRL and SB3 use 0, linear heads) layers of act. sde: gSDE on the actor's
+ * last features (the dense layer's with linear heads, as SB3's CnnPolicy with use_sde). Returns 0 or -1
+ * with err. */
 int policy_model_init_cnn(policy_model *pm, const ppo_env_spec *spec, const nn_conv *conv, int dense_width,
-                          const int *hidden, int n_hidden, nn_activation act, char *err, size_t err_len);
+                          const int *hidden, int n_hidden, nn_activation act, bool sde, char *err, size_t err_len);
 
 /* Orthogonal init with CleanRL's gains: sqrt(2) hidden, 0.01 policy output, 1 value output;
  * log_std starts at 0 (std 1). */

@@ -945,10 +945,6 @@ int config_policy_model(policy_model *pm, const ppo_env_spec *spec, const char *
                      spec->id, spec->obs_dim);
         return -1;
     }
-    if (want_cnn && sde) {
-        snprintf(err, err_len, "--sde is for MLP policies; the conv policy has a state-independent log-std");
-        return -1;
-    }
     if (!image && (frame_stack > 1 || grayscale)) {
         snprintf(err, err_len, "--frame-stack and --grayscale are for image envs; %s gives a vector", spec->id);
         return -1;
@@ -965,7 +961,7 @@ int config_policy_model(policy_model *pm, const ppo_env_spec *spec, const char *
         if (nn_conv_preset(&conv, cnn, in.obs_channels, in.obs_height, in.obs_width, 0, &dense, err, err_len))
             return -1;
         /* linear heads on the shared features, as SB3's CnnPolicy and CleanRL's ppo_atari */
-        if (policy_model_init_cnn(pm, &in, &conv, dense, NULL, 0, NN_RELU, err, err_len))
+        if (policy_model_init_cnn(pm, &in, &conv, dense, NULL, 0, NN_RELU, sde, err, err_len))
             return -1;
         pm->frames = ps.frames;
         pm->grayscale = ps.frame_channels != spec->obs_channels;

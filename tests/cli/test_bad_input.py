@@ -30,7 +30,7 @@ CASES = [
     ("--log-trajectories on pixels", ["--env", "CarRacing-v3", "--log-trajectories", "1"], r"--log-trajectories records vector observations only", False),
     ("--frame-stack on a vector env", ["--frame-stack", "4"], r"--frame-stack and --grayscale are for image envs", False),
     ("--frame-stack out of range", ["--env", "CarRacing-v3", "--frame-stack", "0"], r"option frame_stack", False),
-    ("--sde with the conv policy", ["--env", "CarRacing-v3", "--sde"], r"--sde is for MLP policies", False),
+    ("--sde on discrete CarRacing", ["--env", "CarRacing-v3", "--env-options", "continuous=0", "--sde"], r"gSDE \(--sde\) needs continuous actions", False),
     ("unknown option", ["--no-such-option", "1"], r"--no-such-option", False),
     ("misspelt option", ["--learning-rat", "0.1"], r"--learning-rat\b.*did you mean --learning-rate\b.*--lr\b", False),
     ("CleanRL's --num-envs (not per rank)", ["--num-envs", "4"], r"--num-envs.*envs_per_rank", False),
