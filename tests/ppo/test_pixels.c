@@ -16,7 +16,7 @@ static void test_grayscale(void)
     const float rgb[6][3] = {{255, 255, 255}, {1, 2, 3}, {200, 100, 50}, {0, 0, 0}, {10, 250, 7}, {128, 128, 128}};
     const uint8_t want[6] = {255, 1, 117, 0, 181, 128};
     pix_stack p;
-    pix_stack_init(&p, 2, 3, 3, 1, true); /* a 2x3 image holds the 6 pixels */
+    pix_stack_init(&p, 2, 3, 3, 1, true, 0); /* a 2x3 image holds the 6 pixels */
     CHECK(p.frame_channels == 1 && p.size == 6, "gray stack: %d channels, %zu bytes", p.frame_channels, p.size);
     uint8_t out[6];
     pix_stack_reset(&p, out, &rgb[0][0]);
@@ -28,7 +28,7 @@ static void test_stack_order(void)
 {
     /* 1x2 RGB frames, 3 stacked: per pixel 9 channels [oldest RGB | middle RGB | newest RGB] */
     pix_stack p;
-    pix_stack_init(&p, 1, 2, 3, 3, false);
+    pix_stack_init(&p, 1, 2, 3, 3, false, 0);
     CHECK(p.frame_channels == 3 && p.size == 18, "rgb stack: %d channels, %zu bytes", p.frame_channels, p.size);
     float f1[6] = {1, 2, 3, 4, 5, 6}, f2[6] = {11, 12, 13, 14, 15, 16}, f3[6] = {21, 22, 23, 24, 25, 26};
     uint8_t s[18];
@@ -52,8 +52,8 @@ static void test_stack_order(void)
 static void test_newest_matches(void)
 {
     pix_stack p, g;
-    pix_stack_init(&p, 1, 2, 3, 2, false);
-    pix_stack_init(&g, 1, 2, 3, 2, true);
+    pix_stack_init(&p, 1, 2, 3, 2, false, 0);
+    pix_stack_init(&g, 1, 2, 3, 2, true, 0);
     float obs[6] = {1, 2, 3, 200, 100, 50};
     uint8_t s[12], sg[4];
     pix_stack_reset(&p, s, obs);
