@@ -81,6 +81,8 @@ static void resize_init(pix_stack *p)
 void pix_stack_init(pix_stack *p, int height, int width, int env_channels, int frames, bool grayscale, int resize)
 {
     assert(resize == 0 || pix_resize_fits(height, width, env_channels, resize));
+    if (resize && !pix_resize_fits(height, width, env_channels, resize))
+        resize = 0; /* never out of the tables' bounds; callers compare p->size with their model's input */
     p->env_height = height;
     p->env_width = width;
     p->env_channels = env_channels;
