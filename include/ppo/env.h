@@ -88,8 +88,16 @@ void ppo_env_reset(ppo_env *env, float *obs);
 /* Applies `action` (action_dim floats; a discrete index is passed as its float value) and writes the
  * next observation. Returns PPO_ENV_EINVAL for a discrete index out of range or not integral (nothing
  * changes then), PPO_ENV_ESTATE when the episode already ended and no reset came. Continuous actions
- * are clipped to the bounds as Gymnasium does; NaN components count as invalid. */
+ * are clipped to the bounds as Gymnasium does; NaN components count as invalid.
+ * obs may be NULL when nobody reads this step's observation; an image env then skips drawing it. */
 int ppo_env_step(ppo_env *env, const float *action, float *obs, ppo_step_result *result);
+
+/* Frame skipping (rl-baselines3-zoo's FrameSkip wrapper; Atari's action repeat without the max over
+ * frames): applies `action` up to `repeat` >= 1 times, stopping when the episode ends. result holds the
+ * sum of the rewards and the last step's flags, obs the last step's observation (an image env draws
+ * no other), *steps (may be NULL) the steps taken. Return codes as ppo_env_step's first step. */
+int ppo_env_step_repeat(ppo_env *env, const float *action, int repeat, float *obs, ppo_step_result *result,
+                        int *steps);
 
 /* Steps taken in the current episode. */
 int ppo_env_elapsed_steps(const ppo_env *env);

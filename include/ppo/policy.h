@@ -49,6 +49,8 @@ typedef struct {
     bool normalizes_obs;         /* observations go through the run's running mean/std (and clip) first */
     long long global_step;       /* env steps the policy was trained for */
     const char *run_id;          /* the run that wrote the file ("" in files from before run ids) */
+    int frame_skip;              /* env steps per action it was trained with: step the env with
+                                    ppo_env_step_repeat(env, action, frame_skip, ...); 1: every step */
 } ppo_policy_info;
 
 /* How ppo_policy_act picks an action. */

@@ -93,7 +93,8 @@ ppo_policy *ppo_policy_load(const char *path, char *err, size_t err_len)
     p->info = (ppo_policy_info){.env_id = p->ck.env, .env_options = p->ck.env_options, .obs_dim = spec.obs_dim,
                                 .action_kind = spec.action_kind, .action_count = spec.action_count,
                                 .action_dim = spec.action_dim, .normalizes_obs = p->ck.obs_norm_dim > 0,
-                                .global_step = p->ck.global_step, .run_id = p->ck.run_id};
+                                .global_step = p->ck.global_step, .run_id = p->ck.run_id,
+                                .frame_skip = p->ck.frame_skip};
     return p;
 }
 

@@ -254,6 +254,7 @@ int cmd_eval(const par_layout *par, int argc, char **argv)
         }
         /* one batch of episodes, seeds S .. S + N - 1, recorded step by step for --record */
         const int E = (int)episodes;
+        pm.frame_skip = ck.frame_skip; /* the policy acts every frame_skip env steps, as it was trained */
         eval_runner *runner = eval_runner_create(&pm, ck.params, ck.env, ck.env_options, E, record != NULL, err,
                                                  sizeof err);
         uint64_t *seeds = malloc(sizeof *seeds * (size_t)E);

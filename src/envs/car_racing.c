@@ -393,6 +393,15 @@ static void cr_fill_scene(cr_state *s)
     sc->reward = s->reward;
 }
 
+/* The picture of the scene taken at the last step. */
+static void cr_observe(const void *state, float *obs)
+{
+    const cr_state *s = state;
+    cr_render_state_pixels(s->renderer, &s->scene, s->pixels);
+    for (int i = 0; i < CR_OBS_DIM; i++)
+        obs[i] = (float)s->pixels[i];
+}
+
 /* Gymnasium's step(action) up to the reward; action NULL is the step(None) that ends reset. */
 static void cr_advance(cr_state *s, const float *action, float *obs, float *reward, bool *terminated)
 {
@@ -413,10 +422,9 @@ static void cr_advance(cr_state *s, const float *action, float *obs, float *rewa
     b2w_world_step(s->world, (float)(1.0 / CR_FPS), 6 * 30, 2 * 30);
     s->t += 1.0 / CR_FPS;
 
-    cr_fill_scene(s); /* drawn before this step's -0.1, as Gymnasium renders the score */
-    cr_render_state_pixels(s->renderer, &s->scene, s->pixels);
-    for (int i = 0; i < CR_OBS_DIM; i++)
-        obs[i] = (float)s->pixels[i];
+    cr_fill_scene(s); /* taken before this step's -0.1, as Gymnasium renders the score */
+    if (obs) /* NULL: a skipped frame, drawn by cr_observe only if an episode ends on it */
+        cr_observe(s, obs);
 
     double step_reward = 0.0;
     bool done = false;
@@ -547,5 +555,6 @@ const env_class car_racing_class = {
     .destroy = cr_destroy,
     .reset = cr_reset,
     .step = cr_step,
+    .observe = cr_observe,
     .render_state = cr_render_state,
 };

@@ -269,14 +269,47 @@ int ppo_env_step(ppo_env *env, const float *action, float *obs, ppo_step_result 
     if (env->action_log) /* elapsed < max_episode_steps: a truncated episode takes no more steps */
         memcpy(env->action_log + (size_t)env->elapsed * (size_t)s->action_dim, action,
                sizeof(float) * (size_t)s->action_dim);
-    env->cls->step(env->state, &env->rng, action, obs, &result->reward, &terminated);
-    if (env->action_log)
-        memcpy(env->last_obs, obs, sizeof(float) * (size_t)s->obs_dim);
+    float scratch[PPO_ENV_MAX_OBS_DIM]; /* obs NULL on a class that always writes one (vectors) */
+    float *out = obs ? obs : (env->cls->observe ? NULL : scratch);
+    env->cls->step(env->state, &env->rng, action, out, &result->reward, &terminated);
+    if (env->action_log && !out) /* the replay check compares the last observation */
+        env->cls->observe(env->state, env->last_obs);
+    else if (env->action_log)
+        memcpy(env->last_obs, out, sizeof(float) * (size_t)s->obs_dim);
     env->elapsed++;
     result->terminated = terminated;
     result->truncated = s->max_episode_steps > 0 && env->elapsed >= s->max_episode_steps;
     env->episode_over = result->terminated || result->truncated;
     return PPO_ENV_OK;
+}
+
+int ppo_env_step_repeat(ppo_env *env, const float *action, int repeat, float *obs, ppo_step_result *result,
+                        int *steps)
+{
+    double reward = 0.0; /* float32 partial sums would differ from Python's float sum of the rewards */
+    int k = 0, rc = PPO_ENV_OK;
+    ppo_step_result r = {0.0f, false, false};
+    while (k < repeat) {
+        /* draw only the picture someone reads: the last step's; an episode that ends earlier gets
+         * its picture from observe */
+        const bool last = k + 1 >= repeat;
+        rc = ppo_env_step(env, action, last || !env->cls->observe ? obs : NULL, &r);
+        if (rc != PPO_ENV_OK)
+            break; /* only the first step can fail: the action is the same, the episode not over */
+        k++;
+        reward += r.reward;
+        if (r.terminated || r.truncated) {
+            if (!last && env->cls->observe)
+                env->cls->observe(env->state, obs);
+            break;
+        }
+    }
+    result->reward = (float)reward;
+    result->terminated = r.terminated;
+    result->truncated = r.truncated;
+    if (steps)
+        *steps = k;
+    return k > 0 ? PPO_ENV_OK : rc;
 }
 
 int ppo_env_elapsed_steps(const ppo_env *env) { return env->elapsed; }

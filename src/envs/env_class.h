@@ -23,8 +23,12 @@ typedef struct env_class {
     int (*init)(void *state, ppo_env_spec *spec, env_options *opts, char *err, size_t err_len);
     void (*destroy)(void *state); /* may be NULL */
     void (*reset)(void *state, rng_t *rng, float *obs);
-    /* action is already validated (discrete index in range; no NaN); continuous values are NOT clipped. */
+    /* action is already validated (discrete index in range; no NaN); continuous values are NOT clipped.
+     * obs is NULL only for a class with `observe`: the step skips drawing its picture (frame skipping). */
     void (*step)(void *state, rng_t *rng, const float *action, float *obs, float *reward, bool *terminated);
+    /* May be NULL. Writes the observation of the last step or reset again; classes whose observation is
+     * costly to make (pixels) provide it so that steps whose picture nobody reads can skip it. */
+    void (*observe)(const void *state, float *obs);
     void (*render_state)(const void *state, float *out); /* writes spec->render_dim floats */
 } env_class;
 

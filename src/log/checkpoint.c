@@ -285,6 +285,7 @@ int checkpoint_save(const char *path, checkpoint_mode mode, const checkpoint *ck
     h5io_put_i64(f, "frame_stack", ck->frame_stack > 0 ? ck->frame_stack : 1, &e);
     h5io_put_i64(f, "grayscale", ck->grayscale, &e);
     h5io_put_i64(f, "resize", ck->resize > 0 ? ck->resize : 0, &e);
+    h5io_put_i64(f, "frame_skip", ck->frame_skip > 0 ? ck->frame_skip : 1, &e);
     h5io_put_str(f, "hidden", ck->hidden, &e);
     h5io_put_str(f, "activation", ck->activation, &e);
     h5io_put_i64(f, "shared_trunk", ck->shared_trunk, &e);
@@ -397,6 +398,12 @@ static int get_header(hid_t f, checkpoint *ck, h5io_err *e)
         int64_t r = 0;
         h5io_get_i64(f, "resize", 0, 256, &r, e); /* --resize's range (PIX_RESIZE_MAX_SIDE) */
         ck->resize = (int)r;
+    }
+    ck->frame_skip = 1;
+    if (h5io_has_attr(f, "frame_skip")) {
+        int64_t k = 1;
+        h5io_get_i64(f, "frame_skip", 1, 16, &k, e); /* --frame-skip's range */
+        ck->frame_skip = (int)k;
     }
     if (!e->failed && strcmp(ck->net, "mlp") && strcmp(ck->net, "cnn"))
         h5io_fail(e, "attribute 'net' of /", "'%s', expected mlp or cnn", ck->net);

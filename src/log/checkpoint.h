@@ -22,6 +22,7 @@ typedef struct {
     int frame_stack; /* observation frames the policy sees (1: none) */
     bool grayscale;  /* image policies: frames converted to gray (absent: false) */
     int resize;      /* image policies: frames resized to resize x resize first (0: none; absent: 0) */
+    int frame_skip;  /* env steps per action (absent: 1) */
     char hidden[64];
     char activation[16];
     bool shared_trunk;

@@ -33,7 +33,7 @@ static const opt_def opts[] = {
     OPT(env_options, OPT_STR, "env options as key=value,... (e.g. continuous=1)"),
     OPT(algo, OPT_STR, "ppo | a2c | reinforce (sets that algorithm's defaults)"),
     OPT(preset, OPT_STR, "auto: the env's tuned PPO hyperparameters for options not given | scale: per-rank shape, the batch grows with the ranks (for many cores) | none"),
-    OPT(total_steps, OPT_LLONG, "env steps to train for, over all ranks"),
+    OPT(total_steps, OPT_LLONG, "env steps to train for, over all ranks (actions, with --frame-skip)"),
     OPT(seed, OPT_LLONG, "run seed: same seed, ranks and threads give the same run"),
     OPT(envs_per_rank, OPT_INT, "environments each MPI rank steps (with OpenMP)"),
     OPT(rollout_steps, OPT_INT, "steps per env per rollout"),
@@ -63,6 +63,7 @@ static const opt_def opts[] = {
     OPT(net, OPT_STR, "mlp | cnn | auto: cnn for image envs (CarRacing-v3), mlp for vector envs"),
     OPT(cnn, OPT_STR, "--net cnn: the conv shape, small (16 8x8 s4, 32 4x4 s2, Linear 256; Mnih et al. 2013) | nature (32 8x8 s4, 64 4x4 s2, 64 3x3 s1, Linear 512; SB3's NatureCNN)"),
     OPT(frame_stack, OPT_INT, "image envs: stack the last K frames on the channels, zeros at an episode's start (SB3's VecFrameStack)"),
+    OPT(frame_skip, OPT_INT, "repeat each action K env steps, summing the rewards (rl-baselines3-zoo's FrameSkip); steps count actions"),
     OPT(grayscale, OPT_BOOL, "image envs: RGB to one gray channel, 0.2125 R + 0.7154 G + 0.0721 B truncated (Gymnasium's GrayscaleObservation)"),
     OPT(resize, OPT_INT, "image envs: first shrink each frame to N x N with OpenCV's INTER_AREA, as Gymnasium's ResizeObservation (0: off; rl-baselines3-zoo's CarRacing: 64)"),
     OPT(hidden, OPT_STR, "mlp: hidden layer widths, comma-separated (cnn: linear heads on the conv features, as SB3's CnnPolicy)"),
@@ -121,6 +122,7 @@ void config_defaults(ppo_config *c)
     snprintf(c->net, sizeof c->net, "auto");
     snprintf(c->cnn, sizeof c->cnn, "small");
     c->frame_stack = 1;
+    c->frame_skip = 1;
     snprintf(c->hidden, sizeof c->hidden, "64,64");
     snprintf(c->activation, sizeof c->activation, "tanh");
     c->sde_sample_freq = -1;
@@ -710,6 +712,7 @@ int config_validate(const ppo_config *c, int ranks, char *err, size_t err_len)
     if (c->resize < 0 || c->resize > PIX_RESIZE_MAX_SIDE)
         FAIL("option resize: must be in [0, %d] (0: off; for image envs, at most the env's frame), got %d",
              PIX_RESIZE_MAX_SIDE, c->resize);
+    if (c->frame_skip < 1 || c->frame_skip > 16) FAIL("option frame_skip: must be in [1, 16], got %d", c->frame_skip);
     if (c->sde_sample_freq < -1 || c->sde_sample_freq == 0)
         FAIL("option sde_sample_freq: must be -1 (once per rollout) or positive, got %d", c->sde_sample_freq);
     if (c->log_trajectories < 0) FAIL("option log_trajectories: must be >= 0, got %d", c->log_trajectories);

@@ -55,6 +55,7 @@ typedef struct {
     int frame_stack;     /* image envs: frames stacked on the channels (SB3's VecFrameStack); 1: none */
     bool grayscale;      /* image envs: RGB to one gray channel (Gymnasium's GrayscaleObservation) */
     int resize;          /* image envs: frames resized to resize x resize first (Gymnasium's ResizeObservation); 0: off */
+    int frame_skip;      /* env steps per action (ppo_env_step_repeat); 1: none */
     char hidden[64];     /* mlp: the hidden widths (cnn: its heads are linear, as SB3's CnnPolicy) */
     char activation[16];
     bool shared_trunk;

@@ -153,7 +153,7 @@ static bool step_episode(eval_runner *r, int e, bool deterministic)
         ppo_env_render_state(r->envs[e], rec + od + ad + 5);
     }
     ppo_step_result s;
-    if (ppo_env_step(r->envs[e], action, o, &s) != PPO_ENV_OK)
+    if (ppo_env_step_repeat(r->envs[e], action, pm->frame_skip > 1 ? pm->frame_skip : 1, o, &s, NULL) != PPO_ENV_OK)
         return false;
     if (r->image)
         pix_stack_push(&r->px, r->stacks + (size_t)e * r->px.size, o);
@@ -166,7 +166,7 @@ static bool step_episode(eval_runner *r, int e, bool deterministic)
         f[4] = s.truncated;
     }
     r->ret[e] += s.reward;
-    r->len[e]++;
+    r->len[e]++; /* actions, not env steps (frame_skip each) */
     r->term[e] = s.terminated;
     if (s.terminated || s.truncated)
         r->done[e] = true;

@@ -315,6 +315,7 @@ trainer *trainer_create(const ppo_config *cfg, const par_layout *par, char *err,
         t->ad = t->spec.action_dim;
         ok = config_policy_model(&t->pm, &t->spec, cfg->net, cfg->cnn, cfg->frame_stack, cfg->grayscale, cfg->resize,
                                  cfg->hidden, cfg->activation, cfg->shared_trunk, cfg->sde, err, err_len) == 0;
+        t->pm.frame_skip = cfg->frame_skip;
         t->K = t->pm.n_out;
         t->od = (int)t->pm.obs_dim; /* image envs: the stacked (and grayscale) frame */
         if (t->image)
@@ -491,7 +492,7 @@ static int worker_act_and_step(trainer *t, const trainer_worker *wk, int s, int 
             memcpy(rec + od, action, sizeof(float) * (size_t)ad);
             ppo_env_render_state(t->envs[n], rec + od + ad + 5);
         }
-        if (ppo_env_step(t->envs[n], action, o, &r) != PPO_ENV_OK) {
+        if (ppo_env_step_repeat(t->envs[n], action, t->cfg->frame_skip, o, &r, NULL) != PPO_ENV_OK) {
             bad++;
             r = (ppo_step_result){0.0f, true, false};
         }
@@ -508,7 +509,7 @@ static int worker_act_and_step(trainer *t, const trainer_worker *wk, int s, int 
             f[4] = r.truncated;
         }
         t->ep_return[n] += r.reward;
-        t->ep_len[n]++;
+        t->ep_len[n]++; /* actions: env steps / frame_skip */
         if (r.terminated || r.truncated) {
             episode_record *e = &t->ep_done[(size_t)n * t->T + (size_t)t->ep_count[n]++];
             *e = (episode_record){n, t->ep_len[n], t->ep_return[n], r.terminated};
@@ -1045,9 +1046,9 @@ int trainer_resume(trainer *t, long long update, long long resumes, const unsign
             if (t->image)
                 memcpy(t->stack + (size_t)n * t->px.size, p + 2 * sizeof(double) + sizeof(int), t->px.size);
             /* the trainer's part of the blob, read from a file: a finite observation and returns, and the
-             * episode's length equal to the steps the restored env counts since its reset */
+             * episode's length (actions) times frame_skip equal to the steps the restored env counts */
             bool valid = restored && isfinite(t->ep_return[n]) && isfinite(t->ret_acc[n]) &&
-                         t->ep_len[n] == ppo_env_elapsed_steps(t->envs[n]);
+                         (long long)t->ep_len[n] * t->cfg->frame_skip == ppo_env_elapsed_steps(t->envs[n]);
             for (int d = 0; d < t->eod && valid; d++)
                 valid = isfinite(obs[d]);
             if (valid && t->image) /* pixels, and the frame stack's newest frame made from them */

@@ -43,6 +43,7 @@ int trainer_state_save(trainer *tr, const par_layout *par, const ppo_config *cfg
         ck.frame_stack = trainer_model(tr)->has_conv ? trainer_model(tr)->frames : 1;
         ck.grayscale = trainer_model(tr)->has_conv && trainer_model(tr)->grayscale;
         ck.resize = trainer_model(tr)->has_conv ? trainer_model(tr)->resize : 0;
+        ck.frame_skip = trainer_model(tr)->frame_skip;
         snprintf(ck.hidden, sizeof ck.hidden, "%s", cfg->hidden);
         snprintf(ck.activation, sizeof ck.activation, "%s", cfg->activation);
         snprintf(ck.run_id, sizeof ck.run_id, "%s", info->run_id);

@@ -2,7 +2,7 @@
 run writes a log, a policy that records its network and a best policy (--eval-every), which `ppo eval`
 loads; the same seed
 repeats a run bit for bit and another seed does not; a resumed run ends where an uninterrupted one
-does, also with --frame-stack 2 --grayscale and with zoo's --resize 64 --grayscale --frame-stack 2; --cnn nature builds the larger net; a policy file without the `net` attribute (ppo before the
+does, also with --frame-stack 2 --grayscale, with --frame-skip 2, and with zoo's whole chain --frame-skip 2 --resize 64 --grayscale --frame-stack 2; --cnn nature builds the larger net; a policy file without the `net` attribute (ppo before the
 conv policy) still loads as an MLP. Small on purpose: CarRacing steps at ~1000/s per core (rendering)."""
 import os
 import sys
@@ -98,9 +98,9 @@ def test_frame_stack_grayscale(d):
 
 
 def test_resize(d):
-    """--resize 64 --grayscale --frame-stack 2 (rl-baselines3-zoo's CarRacing wrappers, without frame skip): a
+    """--frame-skip 2 --resize 64 --grayscale --frame-stack 2 (rl-baselines3-zoo's CarRacing wrappers): a
     (64, 64, 2) input, the `resize` attribute, an exact resume, and `ppo eval` and the in-run eval of the policy."""
-    wrap = ["--resize", "64", "--grayscale", "--frame-stack", "2", "--seed", "4"]
+    wrap = ["--frame-skip", "2", "--resize", "64", "--grayscale", "--frame-stack", "2", "--seed", "4"]
     full, half = os.path.join(d, "rs_full.h5"), os.path.join(d, "rs_half.h5")
     outs = []
     for log, steps, extra in ((full, 256, ["--eval-every", "2", "--eval-every-episodes", "1"]), (half, 128, [])):
@@ -112,8 +112,8 @@ def test_resize(d):
     ct.check("conv 'small' on 64x64x2 bytes" in outs[0], f"network line: {outs[0][:600]}")
     pol = full[:-3] + ".policy.h5"
     a = attrs(pol)
-    ct.check(int(a.get("resize", -1)) == 64 and int(a.get("frame_stack", 0)) == 2 and int(a.get("grayscale", 0)) == 1,
-             f"attributes {a}")
+    ct.check(int(a.get("resize", -1)) == 64 and int(a.get("frame_stack", 0)) == 2 and int(a.get("grayscale", 0)) == 1
+             and int(a.get("frame_skip", 0)) == 2, f"attributes {a}")
     # small on 64x64x2: conv1 16x2x8x8 + 16, conv2 32x16x4x4 + 32, Linear (6*6*32 = 1152) x 256 + 256, heads
     ct.check(params(pol).size == 2064 + 8224 + 1152 * 256 + 256 + 771 + 3 + 257, f"parameters {params(pol).size}")
     rc, out, err = ct.run(["--resume", half[:-3] + ".policy.h5", "--total-steps", "256"])
@@ -156,10 +156,36 @@ def test_nature_and_old_files(d):
         ct.check(rc == 0 and "CartPole-v1: 2 episodes" in out, f"old policy file (no net attribute): {err.strip()}")
 
 
+def test_frame_skip(d):
+    """--frame-skip 2 (zoo's FrameSkip): recorded in the policy file, so `ppo eval` acts every 2 env steps
+    (CarRacing's 1000-step limit: at most 500 actions); a resumed run ends where an uninterrupted one does."""
+    full, half = os.path.join(d, "skip_full.h5"), os.path.join(d, "skip_half.h5")
+    for log, steps in ((full, 256), (half, 128)):
+        rc, out, err = ct.run([*TINY, "--frame-skip", "2", "--seed", "5", "--total-steps", str(steps), "--log", log])
+        ct.check(rc == 0, f"frame-skip run failed: {err.strip()[-300:]}")
+    if ct.failures:
+        return
+    pol = full[:-3] + ".policy.h5"
+    ct.check(int(attrs(pol).get("frame_skip", 0)) == 2, f"frame_skip attribute: {attrs(pol).get('frame_skip')}")
+    rc, out, err = ct.run(["--resume", half[:-3] + ".policy.h5", "--total-steps", "256"])
+    if ct.check(rc == 0, f"resume of the frame-skip run failed: {err.strip()[-300:]}"):
+        ct.check(np.array_equal(params(half[:-3] + ".policy.h5"), params(pol)),
+                 "resumed frame-skip run differs from the uninterrupted one")
+    rc, out, err = ct.run(["eval", pol, "--episodes", "2", "--out", os.path.join(d, "skip.csv")])
+    if ct.check(rc == 0, f"ppo eval of a frame-skip policy: {err.strip()}"):
+        lengths = np.loadtxt(os.path.join(d, "skip.csv"), delimiter=",", skiprows=1, usecols=3, ndmin=1)
+        ct.check(np.all(lengths <= 500), f"episode lengths {lengths}: more actions than 1000 steps / 2")
+    for bad in ("0", "17", "two"):
+        rc, out, err = ct.run(["--env", "CartPole-v1", "--frame-skip", bad, "--total-steps", "64"])
+        ct.check(rc == 2 and len(err.strip().splitlines()) == 1 and "frame" in err,
+                 f"--frame-skip {bad}: rc {rc}, {err.strip()!r}")
+
+
 with tempfile.TemporaryDirectory() as d:
     test_two_ranks_and_eval(d)
     test_repro_and_resume(d)
     test_frame_stack_grayscale(d)
     test_resize(d)
     test_nature_and_old_files(d)
+    test_frame_skip(d)
 ct.finish("pixels")
