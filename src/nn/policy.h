@@ -23,6 +23,7 @@ typedef struct {
     nn_conv conv;   /* only when has_conv; obs_dim = H * W * C, each row (H, W, C) */
     int frames;     /* has_conv: env frames stacked on the channels (ppo/pixels.h); 1: none */
     bool grayscale; /* has_conv: each frame is the env's RGB in one gray channel */
+    int resize;     /* has_conv: env frames first resized to resize x resize (ppo/pixels.h); 0: none */
     int frame_skip; /* env steps per action (ppo_env_step_repeat); 0 or 1: none. Set by the caller */
     nn_mlp trunk;   /* only when shared */
     nn_mlp actor;
