@@ -15,9 +15,9 @@ ct.setup()
 import h5py  # noqa: E402
 import numpy as np  # noqa: E402
 
-# 2 envs x 32 steps per rank; 2 minibatches x 2 epochs
-TINY = ["--env", "CarRacing-v3", "--envs-per-rank", "2", "--rollout-steps", "32", "--minibatches", "2",
-        "--epochs", "2", "--threads", "1", "--progress", "lines", "--no-anneal-lr"]  # a resume to a new total keeps the lr
+# 2 envs x 32 steps per rank; 2 minibatches x 2 epochs; no preset: each test names its wrappers
+TINY = ["--env", "CarRacing-v3", "--preset", "none", "--envs-per-rank", "2", "--rollout-steps", "32",
+        "--minibatches", "2", "--epochs", "2", "--threads", "1", "--progress", "lines", "--no-anneal-lr"]  # a resume to a new total keeps the lr
 
 
 def params(path):
@@ -135,9 +135,9 @@ def test_resize(d):
 
 def test_nature_and_old_files(d):
     log = os.path.join(d, "nat.h5")
-    rc, out, err = ct.run(["--env", "CarRacing-v3", "--envs-per-rank", "1", "--rollout-steps", "16", "--minibatches",
-                           "1", "--epochs", "1", "--threads", "1", "--total-steps", "16", "--cnn", "nature", "--log",
-                           log])
+    rc, out, err = ct.run(["--env", "CarRacing-v3", "--preset", "none", "--envs-per-rank", "1", "--rollout-steps",
+                           "16", "--minibatches", "1", "--epochs", "1", "--threads", "1", "--total-steps", "16",
+                           "--cnn", "nature", "--log", log])
     if ct.check(rc == 0, f"--cnn nature run failed: {err.strip()[-300:]}"):
         pol = log[:-3] + ".policy.h5"
         # NatureCNN on 96x96x3: convs 6176 + 32832 + 36928, Linear 4096x512 + 512, actor 512x3 + 3,
@@ -181,6 +181,18 @@ def test_frame_skip(d):
                  f"--frame-skip {bad}: rc {rc}, {err.strip()!r}")
 
 
+def test_preset(d):
+    """CarRacing-v3's preset is zoo's wrapper chain minus the resize: frame skip 2, grayscale, 2 frames, gSDE."""
+    log = os.path.join(d, "preset.h5")
+    rc, out, err = ct.run(["--env", "CarRacing-v3", "--envs-per-rank", "1", "--rollout-steps", "16", "--minibatches",
+                           "1", "--epochs", "1", "--threads", "1", "--total-steps", "16", "--log", log])
+    if ct.check(rc == 0, f"preset run failed: {err.strip()[-300:]}"):
+        a = attrs(log[:-3] + ".policy.h5")
+        got = {k: int(a.get(k, -1)) for k in ("frame_skip", "grayscale", "frame_stack", "sde", "resize")}
+        ct.check(got == {"frame_skip": 2, "grayscale": 1, "frame_stack": 2, "sde": 1, "resize": 0},
+                 f"the preset's wrappers in the policy file: {got}")
+
+
 with tempfile.TemporaryDirectory() as d:
     test_two_ranks_and_eval(d)
     test_repro_and_resume(d)
@@ -188,4 +200,5 @@ with tempfile.TemporaryDirectory() as d:
     test_resize(d)
     test_nature_and_old_files(d)
     test_frame_skip(d)
+    test_preset(d)
 ct.finish("pixels")

@@ -423,6 +423,7 @@ int main(int argc, char **argv)
     test_real_rollouts_equivalent("real rollouts, Pendulum, Gaussian", "Pendulum-v1", false, false);
     test_real_rollouts_equivalent("real rollouts, Pendulum, gSDE every 4 steps", "Pendulum-v1", false, true);
     test_real_rollouts_equivalent("real rollouts, CarRacing, conv policy (small)", "CarRacing-v3", false, false);
+    test_real_rollouts_equivalent("real rollouts, CarRacing, conv policy, gSDE", "CarRacing-v3", false, true);
 
     int fails = check_failures, all = 0;
     MPI_Allreduce(&fails, &all, 1, MPI_INT, MPI_SUM, MPI_COMM_WORLD);
