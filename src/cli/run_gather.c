@@ -69,7 +69,7 @@ int run_gather_trajectories(const trainer *tr, const par_layout *par, h5log *log
     const traj_record *recs;
     const int n_eps = trainer_trajectories(tr, &rows, &recs);
     const ppo_env_spec *spec = trainer_spec(tr);
-    const traj_layout tl = {spec->obs_dim, spec->action_dim, spec->render_dim};
+    const traj_layout tl = {spec->obs_dim, spec->action_dim, spec->render_dim, 0, 0, 0}; /* vector: no frames */
     const int W = traj_row_width(&tl);
     int n_rows = 0;
     for (int e = 0; e < n_eps; e++)

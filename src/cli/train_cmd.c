@@ -367,7 +367,7 @@ static void open_log(train_run *r, const char *start_time)
     const ppo_config *c = &r->cfg;
     const ppo_env_spec *spec = trainer_spec(r->tr);
     const run_paths paths = paths_of(r);
-    const traj_layout tl = {spec->obs_dim, spec->action_dim, spec->render_dim};
+    const traj_layout tl = {spec->obs_dim, spec->action_dim, spec->render_dim, 0, 0, 0}; /* vector: no frames */
     r->err[0] = 0;
     if (r->resume_path) {
         if (run_files_check_resume(&paths, c->force, r->state.run_id, r->err, sizeof r->err))
