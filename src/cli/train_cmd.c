@@ -104,9 +104,6 @@ static int check_env_and_memory(train_run *r)
     else if (image && c->norm_obs)
         snprintf(r->err, sizeof r->err, "%s has image observations: --norm-obs is for vector observations (pixels "
                  "are scaled by 1/255, as SB3 does for images)", ps->id);
-    else if (image && c->log_trajectories > 0)
-        snprintf(r->err, sizeof r->err, "%s has image observations: --log-trajectories records vector "
-                 "observations only (use ppo eval --out for per-episode returns)", ps->id);
     else
         r->err[0] = 0;
     float *obs = r->err[0] ? NULL : malloc(sizeof(float) * (size_t)ps->obs_dim);
@@ -367,7 +364,7 @@ static void open_log(train_run *r, const char *start_time)
     const ppo_config *c = &r->cfg;
     const ppo_env_spec *spec = trainer_spec(r->tr);
     const run_paths paths = paths_of(r);
-    const traj_layout tl = {spec->obs_dim, spec->action_dim, spec->render_dim, 0, 0, 0}; /* vector: no frames */
+    const traj_layout tl = run_traj_layout(spec); /* an image env's frames as bytes */
     r->err[0] = 0;
     if (r->resume_path) {
         if (run_files_check_resume(&paths, c->force, r->state.run_id, r->err, sizeof r->err))

@@ -614,15 +614,21 @@ static int traj_measure(hid_t file, const h5log_resume *want, hsize_t max_rows, 
         return -1;
     hsize_t steps_len = HSIZE_UNDEF;
     for (int k = 0; k < TR_COUNT && !e->failed; k++) {
+        const bool frames = k == TR_OBS && traj_image(&want->traj); /* an image env's uint8 (S, H, W, C) */
         const bool flag = k == TR_TERMINATED || k == TR_TRUNCATED;
-        const int rank = (k == TR_OBS || k == TR_ACTIONS || k == TR_RENDER) ? 2 : 1;
-        hsize_t dims[2] = {0, 0};
-        hid_t d = h5io_open_dataset(g, traj_names[k], flag ? H5T_NATIVE_UINT8 : H5T_NATIVE_FLOAT, rank, 0,
+        const int rank = frames ? 4 : (k == TR_OBS || k == TR_ACTIONS || k == TR_RENDER) ? 2 : 1;
+        hsize_t dims[4] = {0, 0, 0, 0}, want_frame[4];
+        hid_t d = h5io_open_dataset(g, traj_names[k], flag || frames ? H5T_NATIVE_UINT8 : H5T_NATIVE_FLOAT, rank, 0,
                                     HSIZE_UNDEF - 1, true, dims, e);
         if (d < 0)
             break;
         H5Dclose(d);
-        if (rank == 2 && dims[1] != (hsize_t)traj_width(&want->traj, k)) {
+        traj_frame_dims(&want->traj, dims[0], want_frame);
+        if (frames && memcmp(dims, want_frame, sizeof dims) != 0)
+            h5io_fail(e, "/trajectories/obs", "frames of %llux%llux%llu, this run's env draws %dx%dx%d",
+                      (unsigned long long)dims[1], (unsigned long long)dims[2], (unsigned long long)dims[3],
+                      want->traj.frame_height, want->traj.frame_width, want->traj.frame_channels);
+        else if (!frames && rank == 2 && dims[1] != (hsize_t)traj_width(&want->traj, k)) {
             char what[64];
             snprintf(what, sizeof what, "/trajectories/%s", traj_names[k]);
             h5io_fail(e, what, "rows of %llu values, this run's env has %d", (unsigned long long)dims[1],
@@ -1042,10 +1048,25 @@ static int traj_write_frames(traj_tables *tr, const uint8_t *const *frames, cons
     return 0;
 }
 
-int h5log_append_trajectories(h5log *log, const float *rows, const traj_episode *eps, int n_eps, char *err,
-                              size_t err_len)
+int h5log_append_trajectories(h5log *log, const float *rows, const uint8_t *frames, const traj_episode *eps,
+                              int n_eps, char *err, size_t err_len)
 {
-    return traj_append(log, rows, NULL, eps, n_eps, err, err_len);
+    if (!frames || n_eps <= 0)
+        return traj_append(log, rows, NULL, eps, n_eps, err, err_len);
+    const uint8_t **each = malloc(sizeof *each * (size_t)n_eps); /* episode e's first frame */
+    if (!each) {
+        snprintf(err, err_len, "cannot append to /trajectories in log %s: out of memory for %d episodes", log->path,
+                 n_eps);
+        return -1;
+    }
+    size_t at = 0;
+    for (int e = 0; e < n_eps; e++) {
+        each[e] = frames + at * traj_frame_bytes(&log->traj.layout);
+        at += (size_t)(eps[e].length > 0 ? eps[e].length : 0);
+    }
+    const int rc = traj_append(log, rows, each, eps, n_eps, err, err_len);
+    free(each);
+    return rc;
 }
 
 static int traj_append(h5log *log, const float *rows, const uint8_t *const *frames, const traj_episode *eps,

@@ -116,9 +116,10 @@ bool h5log_is_at(const h5log *log, const char *path);
  * Returns the row count, or -1 with err. */
 long long h5log_kept_returns(h5log *log, int64_t **update, double **ret, char *err, size_t err_len);
 int h5log_append_metrics(h5log *log, const log_metrics *m, char *err, size_t err_len);
-/* Appends recorded episodes: rows (sum of lengths, traj_row_width) in episode order. */
-int h5log_append_trajectories(h5log *log, const float *rows, const traj_episode *eps, int n_eps, char *err,
-                              size_t err_len);
+/* Appends recorded episodes: rows (sum of lengths, traj_row_width) in episode order; for an image env's
+ * layout also frames, (sum of lengths, traj_frame_bytes) in the same order (NULL for vector envs). */
+int h5log_append_trajectories(h5log *log, const float *rows, const uint8_t *frames, const traj_episode *eps,
+                              int n_eps, char *err, size_t err_len);
 int h5log_append_episodes(h5log *log, const log_episode *e, int n, char *err, size_t err_len);
 /* Appends an evaluation's row to /eval and its n episodes to /eval_episodes (the log must have them). */
 int h5log_append_eval(h5log *log, const log_eval *ev, const log_eval_episode *eps, int n, char *err, size_t err_len);

@@ -27,7 +27,6 @@ CASES = [
     ("unknown --net", ["--net", "resnet"], r"option net: 'resnet'", False),
     ("unknown --cnn", ["--env", "CarRacing-v3", "--cnn", "huge"], r"option cnn: 'huge'", False),
     ("--norm-obs on pixels", ["--env", "CarRacing-v3", "--norm-obs"], r"CarRacing-v3 has image observations: --norm-obs", True),
-    ("--log-trajectories on pixels", ["--env", "CarRacing-v3", "--log-trajectories", "1"], r"--log-trajectories records vector observations only", False),
     ("--frame-stack on a vector env", ["--frame-stack", "4"], r"--frame-stack and --grayscale are for image envs", False),
     ("--frame-stack out of range", ["--env", "CarRacing-v3", "--frame-stack", "0"], r"option frame_stack", False),
     ("--sde with the conv policy", ["--env", "CarRacing-v3", "--sde"], r"--sde is for MLP policies", False),

@@ -46,13 +46,24 @@ def env_api():
 
 def replay(lib, options, seed, actions, skip):
     """The env's frames (bytes), rewards, flags and render states before each of `actions`."""
+    return replay_episodes(lib, options, seed, [actions], skip)[0]
+
+
+def replay_episodes(lib, options, seed, episodes, skip):
+    """replay() of several episodes in a row on one env seeded once (a training env's stream)."""
     err = ctypes.create_string_buffer(512)
     env = lib.ppo_env_make(b"CarRacing-v3", options.encode(), err, len(err))
     assert env, err.value
+    lib.ppo_env_seed(env, seed & (2**64 - 1))  # the index stores the uint64's bits as int64
+    outs = [replay_one(lib, env, actions, skip) for actions in episodes]
+    lib.ppo_env_free(env)
+    return outs
+
+
+def replay_one(lib, env, actions, skip):
     obs = np.zeros(H * W * C, np.float32)
     ren = np.zeros(RENDER_DIM, np.float32)
     out = {"obs": [], "rewards": [], "terminated": [], "truncated": [], "render": []}
-    lib.ppo_env_seed(env, seed)
     lib.ppo_env_reset(env, obs.ctypes.data)
     res = StepResult()
     for a in actions:
@@ -65,7 +76,6 @@ def replay(lib, options, seed, actions, skip):
         out["rewards"].append(res.reward)
         out["terminated"].append(res.terminated)
         out["truncated"].append(res.truncated)
-    lib.ppo_env_free(env)
     return {k: np.array(v) for k, v in out.items()}
 
 
@@ -201,9 +211,61 @@ def test_stacked_grayscale(d, lib):
         check_recording(lib, rec, read_csv(csv), 1, "frame-stack 2 grayscale")
 
 
+def test_log_trajectories(d, lib):
+    """Training's --log-trajectories 1 on 2 ranks: the same uint8 frames in the log (gathered to rank 0),
+    every env's episodes replayed in a row from its seed; a resume keeps them; animate plays it.
+    --frame-skip 4 so that episodes end (at most 250 actions) within 9 updates."""
+    args = [*TINY[:-2], "--frame-skip", "4", "--seed", "3", "--log-trajectories", "1"]
+    full = os.path.join(d, "traj.h5")
+    rc, out, err = ct.run([*args, "--total-steps", "1152", "--log", full], ranks=2)
+    if not ct.check(rc == 0, f"--log-trajectories on CarRacing: rc {rc} {err.strip()[-300:]}"):
+        return
+    with h5py.File(full, "r") as f:
+        t = f["trajectories"]
+        idx = {k: t["index"][k][:] for k in t["index"]}
+        obs = t["obs"]
+        S = int(np.sum(idx["length"]))
+        ct.check(obs.dtype == np.uint8 and obs.shape == (S, H, W, C) and obs.chunks == (1, H, W, C)
+                 and t["actions"].shape == (S, 3) and t["render"].shape == (S, RENDER_DIM),
+                 f"training log: obs {obs.dtype} {obs.shape} chunks {obs.chunks}, actions {t['actions'].shape}")
+        ct.check(len(idx["length"]) >= 2 and set(idx["rank"]) == {0, 1},
+                 f"episodes recorded: {len(idx['length'])} on ranks {set(idx['rank'])}")
+        options = f["config"].attrs.get("env_options", "")
+        options = options.decode() if isinstance(options, bytes) else str(options)
+        by_env = {}
+        for e in range(len(idx["length"])):
+            o, n = int(idx["offset"][e]), int(idx["length"][e])
+            by_env.setdefault((int(idx["rank"][e]), int(idx["env_index"][e])), []).append(
+                (e, {k: t[k][o:o + n] for k in ("obs", "actions", "rewards", "render")}))
+    print(f"training log: {S} recorded steps, frames {os.path.getsize(full) / S:.0f} B/step of the whole log")
+    for (rank, env_index), eps in by_env.items():
+        seed = int(idx["seed"][eps[0][0]])
+        envs = replay_episodes(lib, options, seed, [ep["actions"] for _e, ep in eps], 4)
+        for (e, ep), env in zip(eps, envs):
+            ct.check(np.array_equal(ep["obs"], env["obs"]) and np.array_equal(ep["rewards"], env["rewards"])
+                     and np.array_equal(ep["render"], env["render"]),
+                     f"training log: episode {e} (rank {rank}, env {env_index}) differs from the replayed env")
+    # a resume reopens the log (its uint8 obs checked against the env's frame size) and keeps its frames
+    with h5py.File(full, "r") as f:
+        before = f["trajectories/obs"][:]
+    rc, out, err = ct.run(["--resume", full[:-3] + ".policy.h5", "--total-steps", "1280"], ranks=2)
+    if ct.check(rc == 0, f"resume of a run with image trajectories: rc {rc} {err.strip()[-300:]}"):
+        with h5py.File(full, "r") as f:
+            t = f["trajectories"]
+            n = int(np.sum(t["index/length"][:]))
+            ct.check(t["obs"].shape == (n, H, W, C) and t["actions"].shape[0] == n and n >= S
+                     and np.array_equal(t["obs"][:S], before), f"resumed log: obs {t['obs'].shape}, {n} indexed steps")
+    anim = os.path.join(d, "traj_anim")
+    p = subprocess.run(["/usr/bin/python3", os.path.join(REPO, "analysis", "ppo-analyze"), "animate", full,
+                        "--max-frames", "20", "--no-mp4", "--out", anim], capture_output=True, text=True)
+    ct.check(p.returncode == 0 and any(f.endswith(".gif") for f in os.listdir(anim) if os.path.isdir(anim)),
+             f"animate of the training log: rc {p.returncode} {p.stderr.strip()[-300:]}")
+
+
 with tempfile.TemporaryDirectory() as d:
     lib = env_api()
     test_record_and_replay(d, lib)
     test_frame_skip(d, lib)
     test_stacked_grayscale(d, lib)
+    test_log_trajectories(d, lib)
 ct.finish("record_pixels")
