@@ -58,8 +58,8 @@ static int build_model(const char *path, const checkpoint *ck, policy_model *pm,
                  spec->obs_width, spec->obs_channels, path);
         return -1;
     }
-    if (config_policy_model(pm, spec, ck->net, ck->cnn, ck->frame_stack, ck->grayscale, ck->hidden, ck->activation,
-                            ck->shared_trunk, ck->sde, why, sizeof why)) {
+    if (config_policy_model(pm, spec, ck->net, ck->cnn, ck->frame_stack, ck->grayscale, ck->resize, ck->hidden,
+                            ck->activation, ck->shared_trunk, ck->sde, why, sizeof why)) {
         snprintf(err, err_len, "checkpoint %s: %s", path, why);
         return -1;
     }

@@ -246,7 +246,7 @@ int cmd_eval(const par_layout *par, int argc, char **argv)
     } else if (!env) {
         fprintf(stderr, "ppo: error: checkpoint %s: %s\n", path, err);
     } else if (config_policy_model(&pm, ppo_env_get_spec(env), ck.net, ck.cnn, ck.frame_stack, ck.grayscale,
-                                   ck.hidden, ck.activation, ck.shared_trunk, ck.sde, err, sizeof err)) {
+                                   ck.resize, ck.hidden, ck.activation, ck.shared_trunk, ck.sde, err, sizeof err)) {
         fprintf(stderr, "ppo: error: checkpoint %s: %s\n", path, err);
     } else if (checkpoint_load(path,
                                &(checkpoint_expect){.n_params = pm.n_params, .obs_dim = ppo_env_get_spec(env)->obs_dim},

@@ -98,8 +98,8 @@ static int check_env_and_memory(train_run *r)
     const ppo_env_spec *ps = ppo_env_get_spec(probe);
     const bool image = ps->obs_kind == PPO_OBS_IMAGE;
     policy_model pm;
-    if (config_policy_model(&pm, ps, c->net, c->cnn, c->frame_stack, c->grayscale, c->hidden, c->activation,
-                            c->shared_trunk, c->sde, r->err, sizeof r->err))
+    if (config_policy_model(&pm, ps, c->net, c->cnn, c->frame_stack, c->grayscale, c->resize, c->hidden,
+                            c->activation, c->shared_trunk, c->sde, r->err, sizeof r->err))
         ;
     else if (image && c->norm_obs)
         snprintf(r->err, sizeof r->err, "%s has image observations: --norm-obs is for vector observations (pixels "

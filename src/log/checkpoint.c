@@ -284,6 +284,7 @@ int checkpoint_save(const char *path, checkpoint_mode mode, const checkpoint *ck
     h5io_put_str(f, "cnn", ck->cnn, &e);
     h5io_put_i64(f, "frame_stack", ck->frame_stack > 0 ? ck->frame_stack : 1, &e);
     h5io_put_i64(f, "grayscale", ck->grayscale, &e);
+    h5io_put_i64(f, "resize", ck->resize > 0 ? ck->resize : 0, &e);
     h5io_put_i64(f, "frame_skip", ck->frame_skip > 0 ? ck->frame_skip : 1, &e);
     h5io_put_str(f, "hidden", ck->hidden, &e);
     h5io_put_str(f, "activation", ck->activation, &e);
@@ -391,6 +392,12 @@ static int get_header(hid_t f, checkpoint *ck, h5io_err *e)
         int64_t g = 0;
         h5io_get_i64(f, "grayscale", 0, 1, &g, e);
         ck->grayscale = g != 0;
+    }
+    ck->resize = 0;
+    if (h5io_has_attr(f, "resize")) {
+        int64_t r = 0;
+        h5io_get_i64(f, "resize", 0, 256, &r, e); /* --resize's range (PIX_RESIZE_MAX_SIDE) */
+        ck->resize = (int)r;
     }
     ck->frame_skip = 1;
     if (h5io_has_attr(f, "frame_skip")) {

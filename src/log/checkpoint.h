@@ -21,6 +21,7 @@ typedef struct {
     char cnn[16];  /* cnn: the conv shape (nn_conv_preset); "" for mlp */
     int frame_stack; /* observation frames the policy sees (1: none) */
     bool grayscale;  /* image policies: frames converted to gray (absent: false) */
+    int resize;      /* image policies: frames resized to resize x resize first (0: none; absent: 0) */
     int frame_skip;  /* env steps per action (absent: 1) */
     char hidden[64];
     char activation[16];

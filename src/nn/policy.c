@@ -65,7 +65,7 @@ int policy_model_init(policy_model *pm, const ppo_env_spec *spec, const int *hid
 }
 
 int policy_model_init_cnn(policy_model *pm, const ppo_env_spec *spec, const nn_conv *conv, int dense_width,
-                          const int *hidden, int n_hidden, nn_activation act, char *err, size_t err_len)
+                          const int *hidden, int n_hidden, nn_activation act, bool sde, char *err, size_t err_len)
 {
     memset(pm, 0, sizeof *pm);
     if (n_hidden < 0 || n_hidden > NN_MAX_LAYERS - 1 || dense_width < 1) {
@@ -88,6 +88,12 @@ int policy_model_init_cnn(policy_model *pm, const ppo_env_spec *spec, const nn_c
     pm->continuous = spec->action_kind == PPO_ACTION_CONTINUOUS;
     pm->action_dim = spec->action_dim;
     pm->n_out = pm->continuous ? spec->action_dim : spec->action_count;
+    if (sde && !pm->continuous) {
+        snprintf(err, err_len, "gSDE (--sde) needs continuous actions; this env's are discrete");
+        return -1;
+    }
+    /* gSDE's features: the actor's last hidden layer, the shared dense layer when the heads are linear */
+    pm->sde_latent = sde ? (n_hidden > 0 ? hidden[n_hidden - 1] : dense_width) : 0;
     size_t off = nn_conv_param_count(&pm->conv);
     const int width = dense_width;
     mlp_layout(&pm->trunk, nn_conv_output_size(&pm->conv), &width, 1, 0, NN_RELU, true, off);
@@ -96,7 +102,7 @@ int policy_model_init_cnn(policy_model *pm, const ppo_env_spec *spec, const nn_c
     off += nn_mlp_param_count(&pm->actor);
     if (pm->continuous) {
         pm->log_std_offset = off;
-        pm->log_std_count = (size_t)pm->action_dim;
+        pm->log_std_count = (size_t)pm->action_dim * (size_t)(sde ? pm->sde_latent : 1);
         off += pm->log_std_count;
     }
     pm->actor_end = off;
@@ -182,9 +188,9 @@ void policy_pass_forward(policy_pass *pp)
 
 const float *policy_pass_latent(const policy_pass *pp)
 {
-    if (pp->pm->shared)
-        return nn_pass_output(&pp->trunk);
-    return pp->actor.out[pp->pm->actor.n_layers - 2];
+    if (pp->pm->actor.n_layers > 1) /* the actor's own last hidden layer */
+        return pp->actor.out[pp->pm->actor.n_layers - 2];
+    return nn_pass_output(&pp->trunk); /* linear actor head on a shared trunk */
 }
 
 void policy_pass_backward(policy_pass *pp)

@@ -23,6 +23,7 @@ typedef struct {
     nn_conv conv;   /* only when has_conv; obs_dim = H * W * C, each row (H, W, C) */
     int frames;     /* has_conv: env frames stacked on the channels (ppo/pixels.h); 1: none */
     bool grayscale; /* has_conv: each frame is the env's RGB in one gray channel */
+    int resize;     /* has_conv: env frames first resized to resize x resize (ppo/pixels.h); 0: none */
     int frame_skip; /* env steps per action (ppo_env_step_repeat); 0 or 1: none. Set by the caller */
     nn_mlp trunk;   /* only when shared */
     nn_mlp actor;
@@ -40,9 +41,11 @@ int policy_model_init(policy_model *pm, const ppo_env_spec *spec, const int *hid
 
 /* Pixel observations of (channels, height, width), each obs row (H, W, C) floats (pixels / 255):
  * conv (its param_offset is set here) -> Linear dense_width + ReLU -> actor and critic heads with
- * n_hidden (0 or more: CleanRL and SB3 use 0, linear heads) layers of act. Returns 0 or -1 with err. */
+ * n_hidden (0 or more: CleanRL and SB3 use 0, linear heads) layers of act. sde: gSDE on the actor's
+ * last features (the dense layer's with linear heads, as SB3's CnnPolicy with use_sde). Returns 0 or -1
+ * with err. */
 int policy_model_init_cnn(policy_model *pm, const ppo_env_spec *spec, const nn_conv *conv, int dense_width,
-                          const int *hidden, int n_hidden, nn_activation act, char *err, size_t err_len);
+                          const int *hidden, int n_hidden, nn_activation act, bool sde, char *err, size_t err_len);
 
 /* Orthogonal init with CleanRL's gains: sqrt(2) hidden, 0.01 policy output, 1 value output;
  * log_std starts at 0 (std 1). */

@@ -65,6 +65,7 @@ static const opt_def opts[] = {
     OPT(frame_stack, OPT_INT, "image envs: stack the last K frames on the channels, zeros at an episode's start (SB3's VecFrameStack)"),
     OPT(frame_skip, OPT_INT, "repeat each action K env steps, summing the rewards (rl-baselines3-zoo's FrameSkip); steps count actions"),
     OPT(grayscale, OPT_BOOL, "image envs: RGB to one gray channel, 0.2125 R + 0.7154 G + 0.0721 B truncated (Gymnasium's GrayscaleObservation)"),
+    OPT(resize, OPT_INT, "image envs: first shrink each frame to N x N with OpenCV's INTER_AREA, as Gymnasium's ResizeObservation (0: off; rl-baselines3-zoo's CarRacing: 64)"),
     OPT(hidden, OPT_STR, "mlp: hidden layer widths, comma-separated (cnn: linear heads on the conv features, as SB3's CnnPolicy)"),
     OPT(activation, OPT_STR, "tanh | relu"),
     OPT(shared_trunk, OPT_BOOL, "actor and critic share the hidden layers"),
@@ -708,6 +709,9 @@ int config_validate(const ppo_config *c, int ranks, char *err, size_t err_len)
     if (strcmp(c->cnn, "small") && strcmp(c->cnn, "nature"))
         FAIL("option cnn: '%s' is not small or nature", c->cnn);
     if (c->frame_stack < 1 || c->frame_stack > 16) FAIL("option frame_stack: must be in [1, 16], got %d", c->frame_stack);
+    if (c->resize < 0 || c->resize > PIX_RESIZE_MAX_SIDE)
+        FAIL("option resize: must be in [0, %d] (0: off; for image envs, at most the env's frame), got %d",
+             PIX_RESIZE_MAX_SIDE, c->resize);
     if (c->frame_skip < 1 || c->frame_skip > 16) FAIL("option frame_skip: must be in [1, 16], got %d", c->frame_skip);
     if (c->sde_sample_freq < -1 || c->sde_sample_freq == 0)
         FAIL("option sde_sample_freq: must be -1 (once per rollout) or positive, got %d", c->sde_sample_freq);
@@ -927,8 +931,8 @@ void config_option_value(const ppo_config *c, int i, char *buf, size_t len, doub
 }
 
 int config_policy_model(policy_model *pm, const ppo_env_spec *spec, const char *net, const char *cnn,
-                        int frame_stack, bool grayscale, const char *hidden, const char *activation, bool shared,
-                        bool sde, char *err, size_t err_len)
+                        int frame_stack, bool grayscale, int resize, const char *hidden, const char *activation,
+                        bool shared, bool sde, char *err, size_t err_len)
 {
     const bool image = spec->obs_kind == PPO_OBS_IMAGE;
     const bool want_cnn = !strcmp(net, "cnn") || ((!net[0] || !strcmp(net, "auto")) && image);
@@ -945,19 +949,27 @@ int config_policy_model(policy_model *pm, const ppo_env_spec *spec, const char *
                      spec->id, spec->obs_dim);
         return -1;
     }
-    if (want_cnn && sde) {
-        snprintf(err, err_len, "--sde is for MLP policies; the conv policy has a state-independent log-std");
-        return -1;
-    }
     if (!image && (frame_stack > 1 || grayscale)) {
         snprintf(err, err_len, "--frame-stack and --grayscale are for image envs; %s gives a vector", spec->id);
         return -1;
     }
+    if (!image && resize) {
+        snprintf(err, err_len, "--resize is for image envs; %s gives a vector", spec->id);
+        return -1;
+    }
+    if (image && resize && !pix_resize_fits(spec->obs_height, spec->obs_width, spec->obs_channels, resize)) {
+        snprintf(err, err_len, "--resize %d: must be in [1, %d] for %s (downscaling only, at most its %dx%d frame)",
+                 resize, spec->obs_height < spec->obs_width ? spec->obs_height : spec->obs_width, spec->id,
+                 spec->obs_height, spec->obs_width);
+        return -1;
+    }
     if (want_cnn) {
-        /* the policy's input: the env's frames after grayscale and stacking (ppo/pixels.h) */
+        /* the policy's input: the env's frames after resize, grayscale and stacking (ppo/pixels.h) */
         pix_stack ps;
-        pix_stack_init(&ps, spec->obs_height, spec->obs_width, spec->obs_channels, frame_stack, grayscale);
+        pix_stack_init(&ps, spec->obs_height, spec->obs_width, spec->obs_channels, frame_stack, grayscale, resize);
         ppo_env_spec in = *spec;
+        in.obs_height = ps.height;
+        in.obs_width = ps.width;
         in.obs_channels = ps.frame_channels * ps.frames;
         in.obs_dim = (int)ps.size;
         nn_conv conv;
@@ -965,10 +977,11 @@ int config_policy_model(policy_model *pm, const ppo_env_spec *spec, const char *
         if (nn_conv_preset(&conv, cnn, in.obs_channels, in.obs_height, in.obs_width, 0, &dense, err, err_len))
             return -1;
         /* linear heads on the shared features, as SB3's CnnPolicy and CleanRL's ppo_atari */
-        if (policy_model_init_cnn(pm, &in, &conv, dense, NULL, 0, NN_RELU, err, err_len))
+        if (policy_model_init_cnn(pm, &in, &conv, dense, NULL, 0, NN_RELU, sde, err, err_len))
             return -1;
         pm->frames = ps.frames;
         pm->grayscale = ps.frame_channels != spec->obs_channels;
+        pm->resize = ps.resize;
         return 0;
     }
     int sizes[NN_MAX_LAYERS];

@@ -54,6 +54,7 @@ typedef struct {
     char cnn[16];        /* --net cnn: the conv shape, a preset of nn_conv_preset (small | nature) */
     int frame_stack;     /* image envs: frames stacked on the channels (SB3's VecFrameStack); 1: none */
     bool grayscale;      /* image envs: RGB to one gray channel (Gymnasium's GrayscaleObservation) */
+    int resize;          /* image envs: frames resized to resize x resize first (Gymnasium's ResizeObservation); 0: off */
     int frame_skip;      /* env steps per action (ppo_env_step_repeat); 1: none */
     char hidden[64];     /* mlp: the hidden widths (cnn: its heads are linear, as SB3's CnnPolicy) */
     char activation[16];
@@ -128,8 +129,8 @@ int config_hidden_sizes(const char *text, int *sizes, int max);
  * spec: the MLP, or for net cnn (net auto or "" on an image env) the conv policy with linear heads.
  * Used by the trainer and by every reader of a policy file. Returns 0 or -1 with err. */
 int config_policy_model(policy_model *pm, const ppo_env_spec *spec, const char *net, const char *cnn,
-                        int frame_stack, bool grayscale, const char *hidden, const char *activation, bool shared,
-                        bool sde, char *err, size_t err_len);
+                        int frame_stack, bool grayscale, int resize, const char *hidden, const char *activation,
+                        bool shared, bool sde, char *err, size_t err_len);
 
 /* Bytes one rank's training buffers take at least (rollout storage, the minibatch's activations and
  * gradients, trajectory recording), from the validated options and the env's sizes, so that a run

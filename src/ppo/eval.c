@@ -78,7 +78,8 @@ eval_runner *eval_runner_create(const policy_model *pm, const float *params, con
         }
     const ppo_env_spec *spec = ppo_env_get_spec(r->envs[0]);
     if (pm->has_conv)
-        pix_stack_init(&r->px, spec->obs_height, spec->obs_width, spec->obs_channels, pm->frames, pm->grayscale);
+        pix_stack_init(&r->px, spec->obs_height, spec->obs_width, spec->obs_channels, pm->frames, pm->grayscale,
+                       pm->resize);
     const int in_dim = pm->has_conv ? (int)r->px.size : spec->obs_dim;
     if (in_dim != pm->obs_dim || (spec->obs_kind == PPO_OBS_IMAGE) != pm->has_conv) {
         snprintf(err, err_len, "%s gives %s observations of %d values; the policy takes %s observations of %d",

@@ -112,6 +112,7 @@ static int save_best(eval_schedule *s, long long update, char *err, size_t err_l
     snprintf(ck.cnn, sizeof ck.cnn, "%s", trainer_model(s->tr)->has_conv ? cfg->cnn : "");
     ck.frame_stack = trainer_model(s->tr)->has_conv ? trainer_model(s->tr)->frames : 1;
     ck.grayscale = trainer_model(s->tr)->has_conv && trainer_model(s->tr)->grayscale;
+    ck.resize = trainer_model(s->tr)->has_conv ? trainer_model(s->tr)->resize : 0;
     ck.frame_skip = trainer_model(s->tr)->frame_skip;
     snprintf(ck.hidden, sizeof ck.hidden, "%s", cfg->hidden);
     snprintf(ck.activation, sizeof ck.activation, "%s", cfg->activation);

@@ -315,14 +315,14 @@ trainer *trainer_create(const ppo_config *cfg, const par_layout *par, char *err,
     if (ok) {
         t->eod = t->spec.obs_dim;
         t->ad = t->spec.action_dim;
-        ok = config_policy_model(&t->pm, &t->spec, cfg->net, cfg->cnn, cfg->frame_stack, cfg->grayscale, cfg->hidden,
-                                 cfg->activation, cfg->shared_trunk, cfg->sde, err, err_len) == 0;
+        ok = config_policy_model(&t->pm, &t->spec, cfg->net, cfg->cnn, cfg->frame_stack, cfg->grayscale, cfg->resize,
+                                 cfg->hidden, cfg->activation, cfg->shared_trunk, cfg->sde, err, err_len) == 0;
         t->pm.frame_skip = cfg->frame_skip;
         t->K = t->pm.n_out;
         t->od = (int)t->pm.obs_dim; /* image envs: the stacked (and grayscale) frame */
         if (t->image)
             pix_stack_init(&t->px, t->spec.obs_height, t->spec.obs_width, t->spec.obs_channels, t->pm.frames,
-                           t->pm.grayscale);
+                           t->pm.grayscale, t->pm.resize);
     }
     if (ok && !(ALLOC(t->params, t->pm.n_params) && ALLOC(t->grads, t->pm.n_params) &&
                 (strcmp(cfg->optimizer, "rmsprop")

@@ -42,6 +42,7 @@ int trainer_state_save(trainer *tr, const par_layout *par, const ppo_config *cfg
         snprintf(ck.cnn, sizeof ck.cnn, "%s", trainer_model(tr)->has_conv ? cfg->cnn : "");
         ck.frame_stack = trainer_model(tr)->has_conv ? trainer_model(tr)->frames : 1;
         ck.grayscale = trainer_model(tr)->has_conv && trainer_model(tr)->grayscale;
+        ck.resize = trainer_model(tr)->has_conv ? trainer_model(tr)->resize : 0;
         ck.frame_skip = trainer_model(tr)->frame_skip;
         snprintf(ck.hidden, sizeof ck.hidden, "%s", cfg->hidden);
         snprintf(ck.activation, sizeof ck.activation, "%s", cfg->activation);

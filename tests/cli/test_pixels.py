@@ -2,7 +2,7 @@
 run writes a log, a policy that records its network and a best policy (--eval-every), which `ppo eval`
 loads; the same seed
 repeats a run bit for bit and another seed does not; a resumed run ends where an uninterrupted one
-does, also with --frame-stack 2 --grayscale and with --frame-skip 2; --cnn nature builds the larger net; a policy file without the `net` attribute (ppo before the
+does, also with --frame-stack 2 --grayscale, with --frame-skip 2, and with zoo's whole chain --frame-skip 2 --resize 64 --grayscale --frame-stack 2; --cnn nature builds the larger net; a policy file without the `net` attribute (ppo before the
 conv policy) still loads as an MLP. Small on purpose: CarRacing steps at ~1000/s per core (rendering)."""
 import os
 import sys
@@ -95,6 +95,42 @@ def test_frame_stack_grayscale(d):
     ct.check(rc == 0 and "CarRacing-v3: 1 episodes" in out, f"ppo eval of a frame-stack policy: {err.strip()}")
 
 
+def test_resize(d):
+    """--frame-skip 2 --resize 64 --grayscale --frame-stack 2 (rl-baselines3-zoo's CarRacing wrappers): a
+    (64, 64, 2) input, the `resize` attribute, an exact resume, and `ppo eval` and the in-run eval of the policy."""
+    wrap = ["--frame-skip", "2", "--resize", "64", "--grayscale", "--frame-stack", "2", "--seed", "4"]
+    full, half = os.path.join(d, "rs_full.h5"), os.path.join(d, "rs_half.h5")
+    outs = []
+    for log, steps, extra in ((full, 256, ["--eval-every", "2", "--eval-every-episodes", "1"]), (half, 128, [])):
+        rc, out, err = ct.run([*TINY, *wrap, "--total-steps", str(steps), "--log", log, *extra])
+        ct.check(rc == 0, f"--resize run failed: {err.strip()[-300:]}")
+        outs.append(out)
+    if ct.failures:
+        return
+    ct.check("conv 'small' on 64x64x2 bytes" in outs[0], f"network line: {outs[0][:600]}")
+    pol = full[:-3] + ".policy.h5"
+    a = attrs(pol)
+    ct.check(int(a.get("resize", -1)) == 64 and int(a.get("frame_stack", 0)) == 2 and int(a.get("grayscale", 0)) == 1
+             and int(a.get("frame_skip", 0)) == 2, f"attributes {a}")
+    # small on 64x64x2: conv1 16x2x8x8 + 16, conv2 32x16x4x4 + 32, Linear (6*6*32 = 1152) x 256 + 256, heads
+    ct.check(params(pol).size == 2064 + 8224 + 1152 * 256 + 256 + 771 + 3 + 257, f"parameters {params(pol).size}")
+    rc, out, err = ct.run(["--resume", half[:-3] + ".policy.h5", "--total-steps", "256"])
+    if ct.check(rc == 0, f"resume of the --resize run failed: {err.strip()[-300:]}"):
+        ct.check(np.array_equal(params(half[:-3] + ".policy.h5"), params(pol)),
+                 "resumed --resize run differs from the uninterrupted one")
+    for p in (pol, full[:-3] + ".best.policy.h5"):
+        rc, out, err = ct.run(["eval", p, "--episodes", "1"])
+        ct.check(rc == 0 and "CarRacing-v3: 1 episodes" in out, f"ppo eval of {os.path.basename(p)}: {err.strip()}")
+    bad = os.path.join(d, "rs_bad.policy.h5")  # a resize the env's frame cannot take: refused, one reason
+    with open(pol, "rb") as f, open(bad, "wb") as g:
+        g.write(f.read())
+    with h5py.File(bad, "r+") as f:
+        f.attrs["resize"] = np.int64(97)
+    rc, out, err = ct.run(["eval", bad, "--episodes", "1"])
+    ct.check(rc != 0 and "--resize 97" in err and len(err.strip().splitlines()) == 1,
+             f"eval of a policy with resize 97: rc {rc} {err.strip()}")
+
+
 def test_nature_and_old_files(d):
     log = os.path.join(d, "nat.h5")
     rc, out, err = ct.run(["--env", "CarRacing-v3", "--envs-per-rank", "1", "--rollout-steps", "16", "--minibatches",
@@ -112,7 +148,7 @@ def test_nature_and_old_files(d):
     if ct.check(rc == 0, f"CartPole run failed: {err.strip()[-300:]}"):
         pol = log[:-3] + ".policy.h5"
         with h5py.File(pol, "r+") as f:  # as ppo wrote it before the conv policy
-            for k in ("net", "cnn", "frame_stack"):
+            for k in ("net", "cnn", "frame_stack", "resize"):
                 del f.attrs[k]
         rc, out, err = ct.run(["eval", pol, "--episodes", "2"])
         ct.check(rc == 0 and "CartPole-v1: 2 episodes" in out, f"old policy file (no net attribute): {err.strip()}")
@@ -147,6 +183,7 @@ with tempfile.TemporaryDirectory() as d:
     test_two_ranks_and_eval(d)
     test_repro_and_resume(d)
     test_frame_stack_grayscale(d)
+    test_resize(d)
     test_nature_and_old_files(d)
     test_frame_skip(d)
 ct.finish("pixels")

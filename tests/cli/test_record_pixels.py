@@ -3,8 +3,8 @@ frames as uint8 (S, 96, 96, 3), chunked per frame and gzip-compressed, and the o
 vector env. The frames are checked against the env itself: each recorded episode is replayed through
 the public env API (libppo, by ctypes) with the recorded actions from the same seed, and every row's
 frame, reward, flags and render state must be what the env produced before that action; also with
---frame-skip 2 (a row per action, its frame the one the policy saw) and with a --frame-stack 2
---grayscale policy (the frames are still the env's RGB ones). The rows, lengths and returns agree with
+--frame-skip 2 (a row per action, its frame the one the policy saw) and with a --resize 64 --grayscale
+--frame-stack 2 policy (the frames are still the env's 96x96 RGB ones). The rows, lengths and returns agree with
 `ppo eval --out`; `ppo-analyze animate` plays the recording. Small: a 64-step policy, seconds each."""
 import ctypes
 import math
@@ -202,13 +202,14 @@ def test_frame_skip(d, lib):
 
 
 def test_stacked_grayscale(d, lib):
-    """--frame-stack 2 --grayscale changes the policy's input, not the recording: the env's RGB frames."""
-    pol = train(d, "gray", ["--frame-stack", "2", "--grayscale"])
+    """--resize 64 --grayscale --frame-stack 2 change the policy's input, not the recording: the env's
+    96x96 RGB frames."""
+    pol = train(d, "gray", ["--resize", "64", "--grayscale", "--frame-stack", "2"])
     if ct.failures:
         return
     csv, rec = record(d, pol, "gray", 1, 11)
     if rec:
-        check_recording(lib, rec, read_csv(csv), 1, "frame-stack 2 grayscale")
+        check_recording(lib, rec, read_csv(csv), 1, "resize 64 grayscale frame-stack 2")
 
 
 def test_log_trajectories(d, lib):
