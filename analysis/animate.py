@@ -1,6 +1,8 @@
 """`animate`: recorded episodes as a GIF (and an MP4 when ffmpeg is on PATH), drawn from the
 logged render states, with the step, action and running return written on every frame; by default
-the first recorded episode (early in training) and the last one (late) side by side."""
+the first recorded episode (early in training) and the last one (late) side by side. An image env
+(CarRacing-v3) is played from its recorded frames (uint8 /trajectories/obs), enlarged with nearest
+pixels: x4 by default, else the largest whole factor that fits --size."""
 
 import math
 import os
@@ -11,9 +13,11 @@ import numpy as np
 from PIL import Image
 
 from .logfile import MissingData
-from .render import RENDER_DIMS, action_label, draw_frame, env_family
+from .render import RENDER_DIMS, action_label, draw_frame, draw_pixels, env_family
 
 BG = (255, 255, 255)
+DEFAULT_SIZE = (420, 280)  # a drawn scene's pixels when --size is not given
+DEFAULT_SCALE = 4          # a recorded frame's enlargement when --size is not given
 
 
 def choose_episodes(r, args):
@@ -30,7 +34,24 @@ def choose_episodes(r, args):
     return [("early", early), ("late", late)]
 
 
+def has_frames(ep):
+    """Whether the episode holds its env's pictures (an image env's uint8 (S, H, W, C) obs)."""
+    obs = ep.get("obs")
+    return obs is not None and obs.ndim == 4 and obs.dtype == np.uint8
+
+
+def _steps(ep):
+    return len(ep["obs"]) if has_frames(ep) else len(ep["render"])
+
+
 def _check_render(r, ep, env):
+    if has_frames(ep):
+        if ep["obs"].shape[3] not in (1, 3):
+            raise MissingData("%s: recorded frames of %s have %d channels; can play 1 (gray) or 3 (RGB)"
+                              % (r.path, env, ep["obs"].shape[3]))
+        if len(ep["obs"]) == 0:
+            raise MissingData("%s: recorded episode %d has no steps" % (r.path, ep["episode_id"]))
+        return
     fam = env_family(env)
     if fam is None:
         raise MissingData("%s: no drawing for env %s (can draw CartPole, Acrobot, MountainCar, "
@@ -51,7 +72,10 @@ class Panel:
 
     def __init__(self, r, env, tag, ep, stride, size):
         self.env, self.ep, self.stride, self.size = env, ep, stride, size
-        self.length = len(ep["render"])
+        self.length = _steps(ep)
+        if has_frames(ep):  # whole enlargements of the frame: x4, or the largest that fits --size
+            fh, fw = ep["obs"].shape[1:3]
+            self.scale = DEFAULT_SCALE if size is None else max(1, min(size[0] // fw, size[1] // fh))
         rewards = ep.get("rewards", np.zeros(self.length)).astype(np.float64)
         self.running = np.cumsum(rewards)
         self.discrete = r.action_kind == "discrete"
@@ -71,7 +95,9 @@ class Panel:
                                 if "actions" in ep else "?")]
         if t == self.length - 1 and self.end:
             lines.append("episode %s" % self.end)
-        return draw_frame(self.env, ep["render"][t], self.size, self.title, lines)
+        if has_frames(ep):
+            return draw_pixels(ep["obs"][t], self.scale, self.title, lines)
+        return draw_frame(self.env, ep["render"][t], self.size or DEFAULT_SIZE, self.title, lines)
 
 
 def compose(parts):
@@ -161,7 +187,6 @@ def _ffmpeg(ffmpeg, frames, path, fps):
 
 
 def run(args, runs, log):
-    w, h = args.size
     mp4 = not args.no_mp4 and shutil.which("ffmpeg")
     plans = []  # every run's episodes and paths, before anything is written
     for r in runs:
@@ -171,11 +196,11 @@ def run(args, runs, log):
             ep = r.episode(eid)
             _check_render(r, ep, env)
             eps.append((tag, ep))
-        longest = max(len(ep["render"]) for _t, ep in eps)
+        longest = max(_steps(ep) for _t, ep in eps)
         stride = max(1, args.stride)
         if args.max_frames and math.ceil(longest / stride) > args.max_frames:
             stride = math.ceil(longest / args.max_frames)
-        frames = Movie([Panel(r, env, tag, ep, stride, (w, h)) for tag, ep in eps],
+        frames = Movie([Panel(r, env, tag, ep, stride, args.size) for tag, ep in eps],
                        math.ceil(longest / stride))
         stem = "animate_%s_%s" % (r.name, "-vs-".join("ep%d" % e["episode_id"] for _t, e in eps))
         paths = args.outputs.claim(stem, ["gif", "mp4"] if mp4 else ["gif"])

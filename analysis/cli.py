@@ -124,8 +124,9 @@ def build_parser():
                             help="draw every Nth step (default: 1)")
             sp.add_argument("--max-frames", type=int, default=0, metavar="N",
                             help="raise the stride so the GIF has at most N frames (0: no cap)")
-            sp.add_argument("--size", type=_size, default=(420, 280), metavar="WxH",
-                            help="pixels per panel scene (default: 420x280)")
+            sp.add_argument("--size", type=_size, default=None, metavar="WxH",
+                            help="pixels per panel scene (default: 420x280; an image env's "
+                                 "recorded frames: x4, with --size the largest whole factor that fits)")
             sp.add_argument("--still", type=int, metavar="K",
                             help="also save frame K (negative: from the end) as PNG")
             sp.add_argument("--no-mp4", action="store_true",

@@ -334,7 +334,11 @@ class RunLog:
                 idx = _read_columns(t["index"], INDEX_COLUMNS, path)
                 for c in STEP_COLUMNS:
                     if c in t:  # (steps,) or (steps, width); read on demand, so checked here
-                        _numeric(t[c], path, ndim=(2,) if c in ("obs", "render") else (1, 2) if c == "actions" else (1,))
+                        _numeric(t[c], path, ndim=(2, 4) if c == "obs" else (2,) if c == "render"
+                                 else (1, 2) if c == "actions" else (1,))
+                if "obs" in t and t["obs"].ndim == 4 and t["obs"].dtype != np.uint8:  # frames are bytes
+                    raise NotPpoLog("%s: not a valid ppo log (/trajectories/obs holds frames of %s, "
+                                    "expected uint8)" % (path, t["obs"].dtype))
                 if "offset" in idx and "length" in idx:
                     steps = min(t[c].shape[0] for c in STEP_COLUMNS if c in t) if any(
                         c in t for c in STEP_COLUMNS) else 0

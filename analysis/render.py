@@ -321,9 +321,25 @@ def draw_scene(env, state, size):
 
 def draw_frame(env, state, size, title, lines, header=58):
     """A scene with a title bar and text lines (step, action, return) above it."""
-    w, h = size
+    return with_header(draw_scene(env, state, size), title, lines, header)
+
+
+def draw_pixels(frame, scale, title, lines, header=58):
+    """A recorded image observation (H, W, 3 uint8: what an image env such as CarRacing-v3 showed the
+    policy) enlarged `scale` times with nearest-neighbour pixels, under the same header as draw_frame."""
+    frame = np.asarray(frame, dtype=np.uint8)
+    if frame.ndim == 3 and frame.shape[2] == 1:
+        frame = frame[:, :, 0]
+    img = Image.fromarray(frame).convert("RGB")
+    img = img.resize((img.width * scale, img.height * scale), Image.Resampling.NEAREST)
+    return with_header(img, title, lines, header)
+
+
+def with_header(scene, title, lines, header=58):
+    """`scene` (PIL RGB) below a title bar and text lines (step, action, return)."""
+    w, h = scene.size
     img = Image.new("RGB", (w, h + header), (250, 250, 250))
-    img.paste(draw_scene(env, state, (w, h)), (0, header))
+    img.paste(scene, (0, header))
     d = ImageDraw.Draw(img)
     d.text((6, 3), title, fill=(0, 0, 0), font=font(14))
     d.text((6, 22), "   ".join(lines[:2]), fill=(30, 30, 30), font=font(12))

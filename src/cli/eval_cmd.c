@@ -32,7 +32,8 @@ static void eval_usage(void)
            "episodes at or above the env's reward threshold.\n"
            "  --out FILE.csv    one line per episode: episode,seed,return,length,terminated\n"
            "  --record FILE.h5  every step of every episode in a log's /trajectories layout (and the results in\n"
-           "                    /eval): watch them with analysis/ppo-analyze animate FILE.h5 [--episode I]\n"
+           "                    /eval): watch them with analysis/ppo-analyze animate FILE.h5 [--episode I];\n"
+           "                    an image env's steps keep its frames as bytes (~27 KB per frame in memory)\n"
            "Neither file is ever overwritten: an existing one is refused before anything runs.\n");
 }
 
@@ -97,14 +98,16 @@ static int write_recording(const char *path, const char *policy, const checkpoin
     float *rows = malloc(sizeof(float) * (steps ? steps : 1) * (size_t)W);
     traj_episode *teps = malloc(sizeof *teps * (size_t)n);
     log_eval_episode *veps = malloc(sizeof *veps * (size_t)n);
+    const uint8_t **frames = calloc((size_t)n, sizeof *frames); /* image envs: each episode's, not copied */
     int rc = -1;
-    if (!rows || !teps || !veps) {
+    if (!rows || !teps || !veps || !frames) {
         snprintf(err, len, "--record: out of memory for %zu steps", steps);
     } else {
         size_t at = 0;
         for (int e = 0; e < n; e++) {
             memcpy(rows + at * W, eval_runner_steps(r, e), sizeof(float) * (size_t)eps[e].length * W);
             at += (size_t)eps[e].length;
+            frames[e] = eval_runner_frames(r, e);
             teps[e] = (traj_episode){update, 0, e, eps[e].length, (int64_t)eps[e].seed, eps[e].ret};
             veps[e] = (log_eval_episode){update, e, (int64_t)eps[e].seed, eps[e].length, eps[e].ret, eps[e].terminated};
         }
@@ -124,9 +127,16 @@ static int write_recording(const char *path, const char *policy, const checkpoin
             .return_mean = res->mean, .return_std = res->std, .return_min = res->min, .return_max = res->max,
             .length_mean = res->mean_length, .new_best = 0,
         };
-        const traj_layout tl = {spec->obs_dim, spec->action_dim, spec->render_dim};
-        rc = h5log_write_recording(path, &ctx, &tl, &row, veps, rows, teps, n, err, len);
+        traj_layout tl = {spec->obs_dim, spec->action_dim, spec->render_dim, 0, 0, 0};
+        if (spec->obs_kind == PPO_OBS_IMAGE) { /* the env's frames as bytes, (H, W, C) */
+            tl.frame_height = spec->obs_height;
+            tl.frame_width = spec->obs_width;
+            tl.frame_channels = spec->obs_channels;
+        }
+        rc = h5log_write_recording(path, &ctx, &tl, &row, veps, rows, spec->obs_kind == PPO_OBS_IMAGE ? frames : NULL,
+                                   teps, n, err, len);
     }
+    free(frames);
     free(rows);
     free(teps);
     free(veps);

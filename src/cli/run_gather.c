@@ -2,6 +2,7 @@
 #include "cli/run_gather.h"
 
 #include <math.h>
+#include <stdio.h>
 #include <stdlib.h>
 
 int run_gather_init(run_gather *g, const par_layout *par, long long steps_per_update)
@@ -62,6 +63,17 @@ void run_gather_episodes(run_gather *g, const trainer *tr, const par_layout *par
     m->length_mean = ls / g->total;
 }
 
+traj_layout run_traj_layout(const ppo_env_spec *spec)
+{
+    traj_layout tl = {spec->obs_dim, spec->action_dim, spec->render_dim, 0, 0, 0};
+    if (spec->obs_kind == PPO_OBS_IMAGE) {
+        tl.frame_height = spec->obs_height;
+        tl.frame_width = spec->obs_width;
+        tl.frame_channels = spec->obs_channels;
+    }
+    return tl;
+}
+
 int run_gather_trajectories(const trainer *tr, const par_layout *par, h5log *log, long long update, char *err,
                             size_t err_len)
 {
@@ -69,8 +81,13 @@ int run_gather_trajectories(const trainer *tr, const par_layout *par, h5log *log
     const traj_record *recs;
     const int n_eps = trainer_trajectories(tr, &rows, &recs);
     const ppo_env_spec *spec = trainer_spec(tr);
-    const traj_layout tl = {spec->obs_dim, spec->action_dim, spec->render_dim};
+    const traj_layout tl = run_traj_layout(spec);
     const int W = traj_row_width(&tl);
+    const uint8_t *frames = trainer_trajectory_frames(tr); /* image envs: (n_rows, H, W, C) bytes */
+    MPI_Datatype frame_type = MPI_BYTE; /* one frame, so that the counts stay ints */
+    if (frames && (MPI_Type_contiguous((int)traj_frame_bytes(&tl), MPI_BYTE, &frame_type) != MPI_SUCCESS ||
+                   MPI_Type_commit(&frame_type) != MPI_SUCCESS))
+        MPI_Abort(par->comm, 1);
     int n_rows = 0;
     for (int e = 0; e < n_eps; e++)
         n_rows += recs[e].length;
@@ -80,6 +97,7 @@ int run_gather_trajectories(const trainer *tr, const par_layout *par, h5log *log
     int *rc_eps = NULL, *dp_eps = NULL, *rc_rows = NULL, *dp_rows = NULL;
     traj_record *all_recs = NULL;
     float *all_rows = NULL;
+    uint8_t *all_frames = NULL;
     long long tot_eps = 0, tot_rows = 0;
     if (par->rank == 0) {
         rc_eps = malloc(sizeof(int) * (size_t)par->size);
@@ -96,9 +114,19 @@ int run_gather_trajectories(const trainer *tr, const par_layout *par, h5log *log
         }
         all_recs = malloc(sizeof(traj_record) * (size_t)(tot_eps ? tot_eps : 1));
         all_rows = malloc(sizeof(float) * (size_t)(tot_rows ? tot_rows : 1) * (size_t)W);
+        if (frames)
+            all_frames = malloc((size_t)(tot_rows ? tot_rows : 1) * traj_frame_bytes(&tl));
     }
     MPI_Gatherv(recs, n_eps * (int)sizeof(traj_record), MPI_BYTE, all_recs, rc_eps, dp_eps, MPI_BYTE, 0, par->comm);
     MPI_Gatherv(rows, n_rows * W, MPI_FLOAT, all_rows, rc_rows, dp_rows, MPI_FLOAT, 0, par->comm);
+    if (frames) { /* counts in frames: the row displacements without the row width */
+        for (int r = 0; par->rank == 0 && r < par->size; r++) {
+            rc_rows[r] = counts[2 * r + 1];
+            dp_rows[r] = r ? dp_rows[r - 1] + rc_rows[r - 1] : 0;
+        }
+        MPI_Gatherv(frames, n_rows, frame_type, all_frames, rc_rows, dp_rows, frame_type, 0, par->comm);
+        MPI_Type_free(&frame_type);
+    }
     int rc = 0;
     if (par->rank == 0 && tot_eps > 0) {
         traj_episode *eps = malloc(sizeof(traj_episode) * (size_t)tot_eps);
@@ -106,7 +134,11 @@ int run_gather_trajectories(const trainer *tr, const par_layout *par, h5log *log
             for (int j = 0; j < counts[2 * r]; j++, k++)
                 eps[k] = (traj_episode){update, r, all_recs[k].env_index, all_recs[k].length,
                                         (int64_t)all_recs[k].seed, all_recs[k].ret};
-        rc = h5log_append_trajectories(log, all_rows, eps, (int)tot_eps, err, err_len);
+        if (frames && !all_frames) {
+            snprintf(err, err_len, "out of memory for %lld recorded frames", tot_rows);
+            rc = -1;
+        } else
+            rc = h5log_append_trajectories(log, all_rows, all_frames, eps, (int)tot_eps, err, err_len);
         free(eps);
     }
     free(counts);
@@ -116,6 +148,7 @@ int run_gather_trajectories(const trainer *tr, const par_layout *par, h5log *log
     free(dp_rows);
     free(all_recs);
     free(all_rows);
+    free(all_frames);
     return rc;
 }
 

@@ -24,8 +24,11 @@ void run_gather_free(run_gather *g);
 void run_gather_episodes(run_gather *g, const trainer *tr, const par_layout *par, const update_stats *st,
                          log_metrics *m);
 
+/* The /trajectories layout of the env: an image env's observations as uint8 frames beside the rows. */
+traj_layout run_traj_layout(const ppo_env_spec *spec);
+
 /* The episodes each rank recorded in the last rollout, appended on rank 0 to the log's /trajectories in
- * rank order. The result is rank 0's (other ranks return 0). */
+ * rank order (an image env's frames too). The result is rank 0's (other ranks return 0). */
 int run_gather_trajectories(const trainer *tr, const par_layout *par, h5log *log, long long update, char *err,
                             size_t err_len);
 

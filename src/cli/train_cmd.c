@@ -104,9 +104,6 @@ static int check_env_and_memory(train_run *r)
     else if (image && c->norm_obs)
         snprintf(r->err, sizeof r->err, "%s has image observations: --norm-obs is for vector observations (pixels "
                  "are scaled by 1/255, as SB3 does for images)", ps->id);
-    else if (image && c->log_trajectories > 0)
-        snprintf(r->err, sizeof r->err, "%s has image observations: --log-trajectories records vector "
-                 "observations only (use ppo eval --out for per-episode returns)", ps->id);
     else
         r->err[0] = 0;
     float *obs = r->err[0] ? NULL : malloc(sizeof(float) * (size_t)ps->obs_dim);
@@ -121,9 +118,17 @@ static int check_env_and_memory(train_run *r)
     const double env_bytes = heap_bytes() - heap_before; /* one env (BipedalWalker: ~0.3 MB) */
     double rollout, minibatch;
     const int eval_envs = c->eval_every > 0 ? (c->eval_every_episodes + r->par.size - 1) / r->par.size : 0;
+    double traj_frames = 0; /* --log-trajectories on pixels: per env frames as bytes beside float rows (up to
+                             * one episode recording and the rollout's finished ones, as trainer_create sizes them) */
+    if (image && c->log_trajectories > 0) {
+        const int skip = c->frame_skip > 1 ? c->frame_skip : 1;
+        const double longest = ps->max_episode_steps > 0 ? (ps->max_episode_steps + skip - 1) / skip : c->rollout_steps;
+        traj_frames = c->envs_per_rank * (2.0 * longest + c->rollout_steps) *
+                      (ps->obs_dim + 4.0 * (ps->action_dim + 5 + ps->render_dim));
+    }
     const double bytes = config_memory_estimate(c, image ? (int)pm.obs_dim : ps->obs_dim, image, ps->action_dim,
                                                 ps->render_dim, ps->max_episode_steps, &rollout, &minibatch) +
-                         env_bytes * (c->envs_per_rank + eval_envs); /* --eval-every: a rank's share of eval envs */
+                         traj_frames + env_bytes * (c->envs_per_rank + eval_envs); /* --eval-every: a rank's share */
     ppo_env_free(probe);
     char what[200];
     snprintf(what, sizeof what, "option envs_per_rank x rollout_steps: the envs and training buffers (envs %.2f GB, "
@@ -367,7 +372,7 @@ static void open_log(train_run *r, const char *start_time)
     const ppo_config *c = &r->cfg;
     const ppo_env_spec *spec = trainer_spec(r->tr);
     const run_paths paths = paths_of(r);
-    const traj_layout tl = {spec->obs_dim, spec->action_dim, spec->render_dim};
+    const traj_layout tl = run_traj_layout(spec); /* an image env's frames as bytes */
     r->err[0] = 0;
     if (r->resume_path) {
         if (run_files_check_resume(&paths, c->force, r->state.run_id, r->err, sizeof r->err))

@@ -219,9 +219,44 @@ static void table_close(table *t)
             H5Dclose(t->dsets[i]);
 }
 
+static bool traj_image(const traj_layout *l) { return l->frame_height > 0; }
+
+/* A step dataset's values per row in the packed rows (an image env's obs: none, its frames come apart). */
 static int traj_width(const traj_layout *l, int k)
 {
-    return k == TR_OBS ? l->obs_dim : k == TR_ACTIONS ? l->action_dim : k == TR_RENDER ? l->render_dim : 1;
+    return k == TR_OBS ? (traj_image(l) ? 0 : l->obs_dim) : k == TR_ACTIONS ? l->action_dim
+                                                          : k == TR_RENDER  ? l->render_dim : 1;
+}
+
+/* An image env's /trajectories/obs: (rows, H, W, C) bytes. */
+static void traj_frame_dims(const traj_layout *l, hsize_t rows, hsize_t dims[4])
+{
+    dims[0] = rows;
+    dims[1] = (hsize_t)l->frame_height;
+    dims[2] = (hsize_t)l->frame_width;
+    dims[3] = (hsize_t)l->frame_channels;
+}
+
+/* /trajectories/obs of an image env: uint8 (S, H, W, C), one frame per chunk so that a reader (animate)
+ * decompresses only the frames it shows; gzip 4 like the others (no shuffle: it does nothing to bytes). */
+static hid_t traj_create_frames(hid_t g, const traj_layout *l, h5io_err *e)
+{
+    hsize_t dims[4], maxdims[4], chunk[4];
+    traj_frame_dims(l, 0, dims);
+    traj_frame_dims(l, H5S_UNLIMITED, maxdims);
+    traj_frame_dims(l, 1, chunk);
+    hid_t space = H5Screate_simple(4, dims, maxdims);
+    hid_t dcpl = H5Pcreate(H5P_DATASET_CREATE);
+    H5Pset_chunk(dcpl, 4, chunk);
+    H5Pset_deflate(dcpl, 4);
+    char what[320];
+    h5io_link_name(g, traj_names[TR_OBS], what, sizeof what);
+    hid_t d = H5Dcreate2(g, traj_names[TR_OBS], H5T_NATIVE_UINT8, space, H5P_DEFAULT, dcpl, H5P_DEFAULT);
+    if (d < 0)
+        h5io_fail_call(e, what, "H5Dcreate2");
+    H5Pclose(dcpl);
+    H5Sclose(space);
+    return d;
 }
 
 static int traj_create(traj_tables *tr, hid_t file, const traj_layout *l, h5io_err *e)
@@ -235,6 +270,10 @@ static int traj_create(traj_tables *tr, hid_t file, const traj_layout *l, h5io_e
         return h5io_fail_call(e, "/trajectories", "H5Gcreate2");
     h5io_put_i64(g, "render_dim", l->render_dim, e);
     for (int k = 0; k < TR_COUNT; k++) {
+        if (k == TR_OBS && traj_image(l)) {
+            tr->steps[k] = traj_create_frames(g, l, e);
+            continue;
+        }
         const int w = traj_width(l, k);
         const bool flag = k == TR_TERMINATED || k == TR_TRUNCATED;
         hsize_t dims[2] = {0, (hsize_t)w}, maxdims[2] = {H5S_UNLIMITED, (hsize_t)w}, chunk[2] = {1024, (hsize_t)w};
@@ -407,9 +446,12 @@ static int write_record_config(hid_t file, const eval_record_context *c, h5io_er
     return e->failed ? -1 : 0;
 }
 
+static int traj_append(h5log *log, const float *rows, const uint8_t *const *frames, const traj_episode *eps,
+                       int n_eps, char *err, size_t err_len);
+
 int h5log_write_recording(const char *path, const eval_record_context *ctx, const traj_layout *traj, const log_eval *ev,
-                          const log_eval_episode *eps, const float *rows, const traj_episode *teps, int n, char *err,
-                          size_t err_len)
+                          const log_eval_episode *eps, const float *rows, const uint8_t *const *frames,
+                          const traj_episode *teps, int n, char *err, size_t err_len)
 {
     if (access(path, F_OK) == 0) {
         snprintf(err, err_len, "%s already exists (choose another file)", path);
@@ -459,7 +501,7 @@ int h5log_write_recording(const char *path, const eval_record_context *ctx, cons
         rc = -1;
     } else
         rc = h5log_append_eval(log, ev, eps, n, err, err_len) ||
-             h5log_append_trajectories(log, rows, teps, n, err, err_len);
+             traj_append(log, rows, frames, teps, n, err, err_len);
     if (!rc && H5Fflush(log->file, H5F_SCOPE_GLOBAL) < 0) {
         char cause[512];
         h5io_cause(cause, sizeof cause);
@@ -572,15 +614,21 @@ static int traj_measure(hid_t file, const h5log_resume *want, hsize_t max_rows, 
         return -1;
     hsize_t steps_len = HSIZE_UNDEF;
     for (int k = 0; k < TR_COUNT && !e->failed; k++) {
+        const bool frames = k == TR_OBS && traj_image(&want->traj); /* an image env's uint8 (S, H, W, C) */
         const bool flag = k == TR_TERMINATED || k == TR_TRUNCATED;
-        const int rank = (k == TR_OBS || k == TR_ACTIONS || k == TR_RENDER) ? 2 : 1;
-        hsize_t dims[2] = {0, 0};
-        hid_t d = h5io_open_dataset(g, traj_names[k], flag ? H5T_NATIVE_UINT8 : H5T_NATIVE_FLOAT, rank, 0,
+        const int rank = frames ? 4 : (k == TR_OBS || k == TR_ACTIONS || k == TR_RENDER) ? 2 : 1;
+        hsize_t dims[4] = {0, 0, 0, 0}, want_frame[4];
+        hid_t d = h5io_open_dataset(g, traj_names[k], flag || frames ? H5T_NATIVE_UINT8 : H5T_NATIVE_FLOAT, rank, 0,
                                     HSIZE_UNDEF - 1, true, dims, e);
         if (d < 0)
             break;
         H5Dclose(d);
-        if (rank == 2 && dims[1] != (hsize_t)traj_width(&want->traj, k)) {
+        traj_frame_dims(&want->traj, dims[0], want_frame);
+        if (frames && memcmp(dims, want_frame, sizeof dims) != 0)
+            h5io_fail(e, "/trajectories/obs", "frames of %llux%llux%llu, this run's env draws %dx%dx%d",
+                      (unsigned long long)dims[1], (unsigned long long)dims[2], (unsigned long long)dims[3],
+                      want->traj.frame_height, want->traj.frame_width, want->traj.frame_channels);
+        else if (!frames && rank == 2 && dims[1] != (hsize_t)traj_width(&want->traj, k)) {
             char what[64];
             snprintf(what, sizeof what, "/trajectories/%s", traj_names[k]);
             h5io_fail(e, what, "rows of %llu values, this run's env has %d", (unsigned long long)dims[1],
@@ -806,7 +854,9 @@ static int traj_cut(traj_tables *tr, h5io_err *e)
         return 0;
     table_cut(&tr->index, e);
     for (int k = 0; k < TR_COUNT; k++) {
-        hsize_t size[2] = {tr->rows, (hsize_t)traj_width(&tr->layout, k)}; /* 1-D datasets read size[0] only */
+        hsize_t size[4] = {tr->rows, (hsize_t)traj_width(&tr->layout, k)}; /* 1-D datasets read size[0] only */
+        if (k == TR_OBS && traj_image(&tr->layout))
+            traj_frame_dims(&tr->layout, tr->rows, size);
         set_extent(tr->steps[k], size, e);
     }
     return e->failed ? -1 : 0;
@@ -967,14 +1017,70 @@ int h5log_append_metrics(h5log *log, const log_metrics *m, char *err, size_t err
     return 0;
 }
 
-int h5log_append_trajectories(h5log *log, const float *rows, const traj_episode *eps, int n_eps, char *err,
-                              size_t err_len)
+/* Writes episode after episode's frames (frames[e]: eps[e].length frames) into /trajectories/obs from row
+ * `first` on, straight from the caller's buffers. */
+static int traj_write_frames(traj_tables *tr, const uint8_t *const *frames, const traj_episode *eps, int n_eps,
+                             hsize_t first, hsize_t n, h5io_err *e)
+{
+    const traj_layout *l = &tr->layout;
+    hsize_t size[4];
+    traj_frame_dims(l, first + n, size);
+    if (set_extent(tr->steps[TR_OBS], size, e))
+        return -1;
+    hsize_t at = first;
+    for (int i = 0; i < n_eps; i++) {
+        if (eps[i].length <= 0)
+            continue;
+        hsize_t start[4] = {at, 0, 0, 0}, count[4];
+        traj_frame_dims(l, (hsize_t)eps[i].length, count);
+        hid_t fspace = H5Dget_space(tr->steps[TR_OBS]);
+        hid_t mspace = H5Screate_simple(4, count, NULL);
+        H5Sselect_hyperslab(fspace, H5S_SELECT_SET, start, NULL, count, NULL);
+        const herr_t st = H5Dwrite(tr->steps[TR_OBS], H5T_NATIVE_UINT8, mspace, fspace, H5P_DEFAULT, frames[i]);
+        if (st < 0)
+            h5io_fail_call(e, "/trajectories/obs", "H5Dwrite"); /* before the closes below clear HDF5's reason */
+        H5Sclose(mspace);
+        H5Sclose(fspace);
+        if (st < 0)
+            return -1;
+        at += count[0];
+    }
+    return 0;
+}
+
+int h5log_append_trajectories(h5log *log, const float *rows, const uint8_t *frames, const traj_episode *eps,
+                              int n_eps, char *err, size_t err_len)
+{
+    if (!frames || n_eps <= 0)
+        return traj_append(log, rows, NULL, eps, n_eps, err, err_len);
+    const uint8_t **each = malloc(sizeof *each * (size_t)n_eps); /* episode e's first frame */
+    if (!each) {
+        snprintf(err, err_len, "cannot append to /trajectories in log %s: out of memory for %d episodes", log->path,
+                 n_eps);
+        return -1;
+    }
+    size_t at = 0;
+    for (int e = 0; e < n_eps; e++) {
+        each[e] = frames + at * traj_frame_bytes(&log->traj.layout);
+        at += (size_t)(eps[e].length > 0 ? eps[e].length : 0);
+    }
+    const int rc = traj_append(log, rows, each, eps, n_eps, err, err_len);
+    free(each);
+    return rc;
+}
+
+static int traj_append(h5log *log, const float *rows, const uint8_t *const *frames, const traj_episode *eps,
+                       int n_eps, char *err, size_t err_len)
 {
     traj_tables *tr = &log->traj;
     if (!tr->on || n_eps <= 0)
         return 0;
     h5io_err e = {0};
     const traj_layout *l = &tr->layout;
+    if (traj_image(l) && !frames) {
+        h5io_fail(&e, "/trajectories/obs", "an image env's episodes came without their frames");
+        goto fail;
+    }
     const int W = traj_row_width(l);
     hsize_t n = 0;
     for (int e = 0; e < n_eps; e++)
@@ -994,6 +1100,11 @@ int h5log_append_trajectories(h5log *log, const float *rows, const traj_episode 
     }
     int first_col = 0;
     for (int k = 0; k < TR_COUNT; k++) {
+        if (k == TR_OBS && traj_image(l)) {
+            if (traj_write_frames(tr, frames, eps, n_eps, tr->rows, n, &e))
+                goto fail;
+            continue;
+        }
         const int w = traj_width(l, k);
         const bool flag = k == TR_TERMINATED || k == TR_TRUNCATED;
         /* unpack this dataset's columns from the packed rows */

@@ -63,9 +63,11 @@ typedef struct {
     const char *run_id;      /* the run's id, also in its checkpoints */
 } log_context;
 
-/* /trajectories: the widths of a step row, and one index row per recorded episode. */
+/* /trajectories: the widths of a step row, and one index row per recorded episode. An image env's
+ * observations are stored as its uint8 (H, W, C) frames beside the rows, which then hold none. */
 typedef struct {
     int obs_dim, action_dim, render_dim;
+    int frame_height, frame_width, frame_channels; /* image envs' frames; 0: vector observations in the rows */
 } traj_layout;
 
 typedef struct {
@@ -73,8 +75,16 @@ typedef struct {
     double ret;
 } traj_episode;
 
-/* A step row as the trainer packs it: obs | action | reward, logprob, value, terminated, truncated | render. */
-static inline int traj_row_width(const traj_layout *l) { return l->obs_dim + l->action_dim + 5 + l->render_dim; }
+/* A step row as the trainer packs it: obs | action | reward, logprob, value, terminated, truncated | render
+ * (no obs for an image env: its frames come separately). */
+static inline int traj_row_width(const traj_layout *l)
+{
+    return (l->frame_height > 0 ? 0 : l->obs_dim) + l->action_dim + 5 + l->render_dim;
+}
+static inline size_t traj_frame_bytes(const traj_layout *l)
+{
+    return (size_t)l->frame_height * (size_t)l->frame_width * (size_t)l->frame_channels;
+}
 
 typedef struct h5log h5log;
 
@@ -106,9 +116,10 @@ bool h5log_is_at(const h5log *log, const char *path);
  * Returns the row count, or -1 with err. */
 long long h5log_kept_returns(h5log *log, int64_t **update, double **ret, char *err, size_t err_len);
 int h5log_append_metrics(h5log *log, const log_metrics *m, char *err, size_t err_len);
-/* Appends recorded episodes: rows (sum of lengths, traj_row_width) in episode order. */
-int h5log_append_trajectories(h5log *log, const float *rows, const traj_episode *eps, int n_eps, char *err,
-                              size_t err_len);
+/* Appends recorded episodes: rows (sum of lengths, traj_row_width) in episode order; for an image env's
+ * layout also frames, (sum of lengths, traj_frame_bytes) in the same order (NULL for vector envs). */
+int h5log_append_trajectories(h5log *log, const float *rows, const uint8_t *frames, const traj_episode *eps,
+                              int n_eps, char *err, size_t err_len);
 int h5log_append_episodes(h5log *log, const log_episode *e, int n, char *err, size_t err_len);
 /* Appends an evaluation's row to /eval and its n episodes to /eval_episodes (the log must have them). */
 int h5log_append_eval(h5log *log, const log_eval *ev, const log_eval_episode *eps, int n, char *err, size_t err_len);
@@ -132,10 +143,12 @@ typedef struct {
 /* Writes an evaluation's recording in a log's layout, so the analysis tools read it as one: root
  * attribute `content` "evaluation", /config from ctx, empty /metrics and /episodes, the evaluation's
  * /eval row and its n episodes in /eval_episodes, each recorded whole in /trajectories (rows: sum of the lengths,
- * traj_row_width). Built under a temporary name and published by link(): never over an existing file. */
+ * traj_row_width). An image env's layout also takes frames: frames[i] holds episode i's teps[i].length
+ * frames of traj_frame_bytes (NULL for vector envs). Built under a temporary name and published by link():
+ * never over an existing file. */
 int h5log_write_recording(const char *path, const eval_record_context *ctx, const traj_layout *traj, const log_eval *ev,
-                          const log_eval_episode *eps, const float *rows, const traj_episode *teps, int n, char *err,
-                          size_t err_len);
+                          const log_eval_episode *eps, const float *rows, const uint8_t *const *frames,
+                          const traj_episode *teps, int n, char *err, size_t err_len);
 /* Makes everything appended so far durable and visible to SWMR readers. */
 int h5log_flush(h5log *log, char *err, size_t err_len);
 void h5log_close(h5log *log);

@@ -18,7 +18,8 @@ struct eval_runner {
     bool image;                /* pixel observations for a conv policy */
     pix_stack px;              /* image: the policy's input from the env's frames (grayscale, stacking) */
     uint8_t *stacks;           /* image: (capacity, px.size) each episode's current input */
-    int max_steps;             /* the env's time limit: the most rows an episode records */
+    int max_steps;             /* the env's time limit in actions: the most rows an episode records */
+    size_t frame_bytes;        /* image + recording: H * W * C of the env's frame, else 0 */
     ppo_env **envs;            /* (capacity,) */
     rng_t *rngs;               /* (capacity,) action noise of stochastic evaluation */
     double *ret;               /* (capacity,) */
@@ -27,6 +28,7 @@ struct eval_runner {
     bool *term;                /* (capacity,) ended by termination, not the time limit */
     float *obs;                /* (capacity, od) raw observations */
     float *rec;                /* (capacity, max_steps, W) recorded steps, or NULL */
+    uint8_t *frames;           /* image + recording: (capacity, max_steps, H, W, C) each row's env frame */
     nn_ctx *ctx;
     policy_pass pass;
     bool pass_ok;
@@ -49,6 +51,7 @@ void eval_runner_free(eval_runner *r)
     free(r->term);
     free(r->obs);
     free(r->rec);
+    free(r->frames);
     free(r->stacks);
     free(r);
 }
@@ -85,12 +88,6 @@ eval_runner *eval_runner_create(const policy_model *pm, const float *params, con
         eval_runner_free(r);
         return NULL;
     }
-    if (record && pm->has_conv) {
-        snprintf(err, err_len, "%s has image observations: recording episodes stores vector observations only "
-                 "(use --out for per-episode returns)", spec->id);
-        eval_runner_free(r);
-        return NULL;
-    }
     r->image = pm->has_conv;
     if (r->image && !(r->stacks = calloc((size_t)E, r->px.size))) {
         snprintf(err, err_len, "out of memory for %d evaluation episodes' frames", E);
@@ -99,10 +96,23 @@ eval_runner *eval_runner_create(const policy_model *pm, const float *params, con
     }
     r->od = spec->obs_dim;
     r->ad = spec->action_dim;
-    r->max_steps = spec->max_episode_steps > 0 ? spec->max_episode_steps : 1;
-    r->W = record ? r->od + r->ad + 5 + spec->render_dim : 0;
+    const int skip = pm->frame_skip > 1 ? pm->frame_skip : 1; /* an action takes up to skip env steps */
+    r->max_steps = spec->max_episode_steps > 0 ? (spec->max_episode_steps + skip - 1) / skip : 1;
+    /* an image env's rows hold no observation: its frames are kept as bytes, 1/4 of the floats */
+    r->frame_bytes = record && r->image ? (size_t)spec->obs_dim : 0;
+    r->W = record ? (r->image ? 0 : r->od) + r->ad + 5 + spec->render_dim : 0;
+    const double frames_total = (double)E * r->max_steps * (double)r->frame_bytes;
+    if (frames_total > EVAL_RECORD_FRAMES_MAX) {
+        snprintf(err, err_len, "%s: recording %d episodes of up to %d frames of %zu bytes keeps %.1f GiB in memory, "
+                 "more than %.0f GiB: record at most %d episodes (--episodes)", spec->id, E, r->max_steps,
+                 r->frame_bytes, frames_total / (1 << 30), EVAL_RECORD_FRAMES_MAX / (1 << 30),
+                 (int)(EVAL_RECORD_FRAMES_MAX / ((double)r->max_steps * (double)r->frame_bytes)));
+        eval_runner_free(r);
+        return NULL;
+    }
     if (!(r->obs = calloc((size_t)E * (size_t)r->od, sizeof *r->obs)) ||
-        (record && !(r->rec = malloc(sizeof(float) * (size_t)E * (size_t)r->max_steps * (size_t)r->W)))) {
+        (record && !(r->rec = malloc(sizeof(float) * (size_t)E * (size_t)r->max_steps * (size_t)r->W))) ||
+        (r->frame_bytes && !(r->frames = malloc((size_t)E * (size_t)r->max_steps * r->frame_bytes)))) {
         snprintf(err, err_len, "out of memory for %d evaluation episodes%s", E,
                  record ? " and their recording (fewer episodes?)" : "");
         eval_runner_free(r);
@@ -123,6 +133,10 @@ int eval_runner_row_width(const eval_runner *r) { return r->W; }
 const float *eval_runner_steps(const eval_runner *r, int i)
 {
     return r->rec ? r->rec + (size_t)i * (size_t)r->max_steps * (size_t)r->W : NULL;
+}
+const uint8_t *eval_runner_frames(const eval_runner *r, int i)
+{
+    return r->frames ? r->frames + (size_t)i * (size_t)r->max_steps * r->frame_bytes : NULL;
 }
 
 /* Episode e's next step: sample its action from the pass's outputs, record the row, step the env.
@@ -146,11 +160,18 @@ static bool step_episode(eval_runner *r, int e, bool deterministic)
     float *o = r->obs + (size_t)e * od;
     float *rec = NULL;
     if (r->rec && r->len[e] < r->max_steps) {
-        /* row: obs | action | reward, logprob, value, terminated, truncated | render (before the step) */
+        /* row: obs | action | reward, logprob, value, terminated, truncated | render (before the step);
+         * an image env's obs is its frame as bytes, kept apart (the env's whole pixel values 0..255) */
         rec = (float *)eval_runner_steps(r, e) + (size_t)r->len[e] * (size_t)r->W;
-        memcpy(rec, o, sizeof(float) * (size_t)od);
-        memcpy(rec + od, action, sizeof(float) * (size_t)ad);
-        ppo_env_render_state(r->envs[e], rec + od + ad + 5);
+        const int ow = r->image ? 0 : od;
+        if (r->image) {
+            uint8_t *fr = (uint8_t *)eval_runner_frames(r, e) + (size_t)r->len[e] * r->frame_bytes;
+            for (size_t i = 0; i < r->frame_bytes; i++)
+                fr[i] = (uint8_t)(o[i] < 0.0f ? 0.0f : (o[i] > 255.0f ? 255.0f : o[i]));
+        } else
+            memcpy(rec, o, sizeof(float) * (size_t)od);
+        memcpy(rec + ow, action, sizeof(float) * (size_t)ad);
+        ppo_env_render_state(r->envs[e], rec + ow + ad + 5);
     }
     ppo_step_result s;
     if (ppo_env_step_repeat(r->envs[e], action, pm->frame_skip > 1 ? pm->frame_skip : 1, o, &s, NULL) != PPO_ENV_OK)
@@ -158,7 +179,7 @@ static bool step_episode(eval_runner *r, int e, bool deterministic)
     if (r->image)
         pix_stack_push(&r->px, r->stacks + (size_t)e * r->px.size, o);
     if (rec) {
-        float *f = rec + od + ad;
+        float *f = rec + (r->image ? 0 : od) + ad;
         f[0] = s.reward;
         f[1] = (float)logp;
         f[2] = policy_pass_values(&r->pass)[e];

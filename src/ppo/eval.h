@@ -29,9 +29,15 @@ typedef struct {
 
 typedef struct eval_runner eval_runner;
 
+/* Most bytes of frames a recording runner of an image env keeps: whole episodes stay in memory until
+ * they are written (CarRacing-v3: 1000 frames of 27648 bytes per episode, 77 episodes). */
+#define EVAL_RECORD_FRAMES_MAX (2.0 * 1024 * 1024 * 1024)
+
 /* Builds `capacity` envs of id/options and one network pass over params, which is kept and only read
  * (a trainer's parameters are evaluated as they are when eval_runner_run is called). record: keep
- * every step of every episode (h5log's packed trajectory rows) for eval_runner_steps. NULL with err. */
+ * every step of every episode (h5log's packed trajectory rows) for eval_runner_steps, and for an image
+ * env each row's env frame as bytes for eval_runner_frames (the rows then hold no observation).
+ * pm->frame_skip must be set: a row is one action. NULL with err. */
 eval_runner *eval_runner_create(const policy_model *pm, const float *params, const char *id, const char *options,
                                 int capacity, bool record, char *err, size_t err_len);
 void eval_runner_free(eval_runner *r);
@@ -46,6 +52,9 @@ int eval_runner_run(eval_runner *r, const running_stats *obs_norm, double clip_o
 
 /* After a run of a recording runner: episode i's rows, (eps[i].length, eval_runner_row_width). */
 const float *eval_runner_steps(const eval_runner *r, int i);
+/* An image env's recording: episode i's frames, (eps[i].length, H, W, C) bytes as the env drew them
+ * (before any frame stacking or grayscale); NULL for vector envs or without recording. */
+const uint8_t *eval_runner_frames(const eval_runner *r, int i);
 int eval_runner_row_width(const eval_runner *r);
 const ppo_env_spec *eval_runner_spec(const eval_runner *r);
 

@@ -94,6 +94,9 @@ struct trainer {
     int *rec_len;              /* (N,) */
     float *rec;                /* (N, traj_max, traj_w) */
     float *traj_rows;          /* (N * (traj_max + T), traj_w) finished this rollout */
+    size_t traj_fb;            /* image envs: bytes of a recorded frame (H * W * C), the rows then hold no obs */
+    uint8_t *rec_frames;       /* image envs: (N, traj_max, traj_fb) each row's env frame */
+    uint8_t *traj_frames;      /* image envs: (N * (traj_max + T), traj_fb) beside traj_rows */
     traj_record *traj_eps;     /* (N * (T + 1),) */
     int traj_n_rows, traj_n_eps;
     long long resumes;         /* envs are re-seeded on every resume */
@@ -303,10 +306,9 @@ trainer *trainer_create(const ppo_config *cfg, const par_layout *par, char *err,
     if (ok) {
         t->spec = *ppo_env_get_spec(t->envs[0]);
         t->image = t->spec.obs_kind == PPO_OBS_IMAGE;
-        if (t->image && (cfg->norm_obs || cfg->log_trajectories > 0)) {
+        if (t->image && cfg->norm_obs) {
             snprintf(err, err_len, "%s has image observations: %s", t->spec.id,
-                     cfg->norm_obs ? "--norm-obs is for vector observations (pixels are scaled by 1/255)"
-                                   : "--log-trajectories records vector observations only");
+                     "--norm-obs is for vector observations (pixels are scaled by 1/255)");
             ok = false;
         }
     }
@@ -360,12 +362,16 @@ trainer *trainer_create(const ppo_config *cfg, const par_layout *par, char *err,
              ALLOC(t->snap_v, t->pm.n_params) && ALLOC(t->sde_mat, (size_t)t->N * t->pm.log_std_count);
         t->traj_every = cfg->log_trajectories;
         if (ok && t->traj_every > 0) {
-            t->traj_w = t->od + t->ad + 5 + t->spec.render_dim;
-            t->traj_max = t->spec.max_episode_steps > 0 ? t->spec.max_episode_steps : t->T;
+            const int skip = cfg->frame_skip > 1 ? cfg->frame_skip : 1; /* rows are actions */
+            t->traj_fb = t->image ? (size_t)t->eod : 0; /* frames as bytes: a quarter of the floats */
+            t->traj_w = (t->image ? 0 : t->od) + t->ad + 5 + t->spec.render_dim;
+            t->traj_max = t->spec.max_episode_steps > 0 ? (t->spec.max_episode_steps + skip - 1) / skip : t->T;
             ok = ALLOC(t->recording, t->N) && ALLOC(t->rec_len, t->N) &&
                  ALLOC(t->rec, (size_t)t->N * t->traj_max * t->traj_w) &&
                  ALLOC(t->traj_rows, (size_t)t->N * (t->traj_max + t->T) * t->traj_w) &&
-                 ALLOC(t->traj_eps, (size_t)t->N * (t->T + 1));
+                 ALLOC(t->traj_eps, (size_t)t->N * (t->T + 1)) &&
+                 (!t->image || (ALLOC(t->rec_frames, (size_t)t->N * t->traj_max * t->traj_fb) &&
+                                ALLOC(t->traj_frames, (size_t)t->N * (t->traj_max + t->T) * t->traj_fb)));
             for (int n = 0; ok && n < t->N; n++)
                 t->recording[n] = 1 % t->traj_every == 0; /* the first episodes start in update 1 */
         }
@@ -426,7 +432,7 @@ void trainer_free(trainer *t)
         rs_free(&t->obs_rs);
     if (t->norm_reward)
         rs_free(&t->ret_rs);
-    void *bufs[] = {t->snap_params, t->snap_m, t->snap_v, t->ret_acc, t->vals, t->recording, t->rec_len, t->rec, t->traj_rows, t->traj_eps, t->envs, t->act_rng, t->sde_mat, t->params, t->grads, t->obs, t->obs_u8, t->stack, t->final_stack, t->actions, t->logp, t->values,
+    void *bufs[] = {t->snap_params, t->snap_m, t->snap_v, t->ret_acc, t->vals, t->recording, t->rec_len, t->rec, t->traj_rows, t->traj_eps, t->rec_frames, t->traj_frames, t->envs, t->act_rng, t->sde_mat, t->params, t->grads, t->obs, t->obs_u8, t->stack, t->final_stack, t->actions, t->logp, t->values,
                     t->rewards, t->boot, t->adv, t->ret, t->term, t->trunc, t->cur_obs, t->final_obs,
                     t->last_values, t->ep_return, t->ep_len, t->ep_done, t->ep_count, t->perm,
                     t->mb_actions, t->mb_logp, t->mb_adv, t->mb_ret, t->mb_values};
@@ -487,10 +493,17 @@ static int worker_act_and_step(trainer *t, const trainer_worker *wk, int s, int 
         float *rec = NULL;
         if (t->traj_every > 0 && t->recording[n] && t->rec_len[n] < t->traj_max) {
             /* row: obs | action | reward, logprob, value, terminated, truncated | render (before the step) */
-            rec = t->rec + ((size_t)n * t->traj_max + (size_t)t->rec_len[n]++) * t->traj_w;
-            memcpy(rec, o, sizeof(float) * (size_t)od);
-            memcpy(rec + od, action, sizeof(float) * (size_t)ad);
-            ppo_env_render_state(t->envs[n], rec + od + ad + 5);
+            const size_t slot = (size_t)n * t->traj_max + (size_t)t->rec_len[n]++;
+            rec = t->rec + slot * t->traj_w;
+            const int ow = t->image ? 0 : od; /* an image env's obs: its frame as bytes, kept apart */
+            if (t->image) {
+                uint8_t *fr = t->rec_frames + slot * t->traj_fb;
+                for (size_t k = 0; k < t->traj_fb; k++) /* the env's whole pixel values 0..255 */
+                    fr[k] = (uint8_t)(o[k] < 0.0f ? 0.0f : (o[k] > 255.0f ? 255.0f : o[k]));
+            } else
+                memcpy(rec, o, sizeof(float) * (size_t)od);
+            memcpy(rec + ow, action, sizeof(float) * (size_t)ad);
+            ppo_env_render_state(t->envs[n], rec + ow + ad + 5);
         }
         if (ppo_env_step_repeat(t->envs[n], action, t->cfg->frame_skip, o, &r, NULL) != PPO_ENV_OK) {
             bad++;
@@ -501,7 +514,7 @@ static int worker_act_and_step(trainer *t, const trainer_worker *wk, int s, int 
         t->trunc[i] = r.truncated && !r.terminated;
         t->boot[i] = 0.0f;
         if (rec) {
-            float *f = rec + od + ad;
+            float *f = rec + (t->image ? 0 : od) + ad;
             f[0] = r.reward;
             f[1] = t->logp[i];
             f[2] = t->values[i];
@@ -542,6 +555,9 @@ static void collect_recordings(trainer *t)
             const size_t len = (size_t)t->rec_len[n];
             memcpy(t->traj_rows + (size_t)t->traj_n_rows * t->traj_w, t->rec + (size_t)n * t->traj_max * t->traj_w,
                    sizeof(float) * len * (size_t)t->traj_w);
+            if (t->image)
+                memcpy(t->traj_frames + (size_t)t->traj_n_rows * t->traj_fb,
+                       t->rec_frames + (size_t)n * t->traj_max * t->traj_fb, len * t->traj_fb);
             const episode_record *e = &t->ep_done[(size_t)n * t->T + (size_t)t->ep_count[n] - 1];
             t->traj_eps[t->traj_n_eps++] = (traj_record){n, (int)len, e->ret, env_seed(t, n)};
             t->traj_n_rows += (int)len;
@@ -945,6 +961,8 @@ void trainer_optimize(trainer *t, update_stats *st)
 }
 
 phase_clock *trainer_clock(trainer *t) { return &t->clock; }
+
+const uint8_t *trainer_trajectory_frames(const trainer *t) { return t->traj_frames; }
 
 int trainer_trajectories(const trainer *t, const float **rows, const traj_record **records)
 {

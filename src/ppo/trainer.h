@@ -59,6 +59,9 @@ typedef struct {
     unsigned long long seed;
 } traj_record;
 int trainer_trajectories(const trainer *t, const float **rows, const traj_record **records);
+/* An image env's recorded frames beside those rows: (sum of lengths, H, W, C) bytes as the env drew
+ * them; NULL for vector envs (their rows hold the observations). */
+const uint8_t *trainer_trajectory_frames(const trainer *t);
 
 /* Accessors for tests, the log and checkpoints. */
 const policy_model *trainer_model(const trainer *t);

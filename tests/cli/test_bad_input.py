@@ -31,7 +31,6 @@ CASES = [
     ("--resize larger than the frame", ["--env", "CarRacing-v3", "--resize", "97"],
      r"--resize 97: must be in \[1, 96\] for CarRacing-v3 \(downscaling only", True),
     ("--norm-obs on pixels", ["--env", "CarRacing-v3", "--norm-obs"], r"CarRacing-v3 has image observations: --norm-obs", True),
-    ("--log-trajectories on pixels", ["--env", "CarRacing-v3", "--log-trajectories", "1"], r"--log-trajectories records vector observations only", False),
     ("--frame-stack on a vector env", ["--frame-stack", "4"], r"--frame-stack and --grayscale are for image envs", False),
     ("--frame-stack out of range", ["--env", "CarRacing-v3", "--frame-stack", "0"], r"option frame_stack", False),
     ("--sde on discrete CarRacing", ["--env", "CarRacing-v3", "--env-options", "continuous=0", "--sde"], r"gSDE \(--sde\) needs continuous actions", False),
