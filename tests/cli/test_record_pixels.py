@@ -21,8 +21,8 @@ import h5py  # noqa: E402
 import numpy as np  # noqa: E402
 
 REPO = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
-TINY = ["--env", "CarRacing-v3", "--envs-per-rank", "2", "--rollout-steps", "32", "--minibatches", "2",
-        "--epochs", "2", "--threads", "1", "--progress", "lines", "--total-steps", "64"]
+TINY = ["--env", "CarRacing-v3", "--preset", "none", "--envs-per-rank", "2", "--rollout-steps", "32",
+        "--minibatches", "2", "--epochs", "2", "--threads", "1", "--progress", "lines", "--total-steps", "64"]
 H, W, C, RENDER_DIM = 96, 96, 3, 20
 
 
