@@ -80,7 +80,8 @@ static const ppo_preset auto_presets[] = {
      * sampled every 4 steps, FrameSkip 2, grayscale, 2-frame stack, 4M steps) without its 64x64 resize
      * (--resize 64: 2x faster per step, but seed 1 at 102,400 steps on 2 ranks: greedy -65.1 over 20
      * episodes against 512.4 at 96x96), its [256] GELU heads (linear heads here) and PyTorch's default
-     * init (orthogonal here); the value loss stays clipped as in the runs measured. The 4M steps: README */
+     * init (orthogonal here); the value loss stays clipped as in the runs measured. 2 ranks, seed 1: the
+     * policy at 1,179,648 steps (49 min) scored 883.2 +- 53.8 over 100 greedy episodes (zoo: ~860; README) */
     {"CarRacing-v3", "rl-baselines3-zoo ppo.yml (CarRacing-v0) without the 64x64 resize; linear heads",
      8,
      {SET(rollout_steps, 512), SET(minibatches, 32), SET(epochs, 10), SET(gamma, 0.99), SET(gae_lambda, 0.95),
