@@ -95,7 +95,8 @@ int ppo_env_step(ppo_env *env, const float *action, float *obs, ppo_step_result 
 /* Frame skipping (rl-baselines3-zoo's FrameSkip wrapper; Atari's action repeat without the max over
  * frames): applies `action` up to `repeat` >= 1 times, stopping when the episode ends. result holds the
  * sum of the rewards and the last step's flags, obs the last step's observation (an image env draws
- * no other), *steps (may be NULL) the steps taken. Return codes as ppo_env_step's first step. */
+ * no other), *steps (may be NULL) the steps taken. Return codes as ppo_env_step's first step, and
+ * PPO_ENV_EINVAL for repeat < 1 (nothing changes then). */
 int ppo_env_step_repeat(ppo_env *env, const float *action, int repeat, float *obs, ppo_step_result *result,
                         int *steps);
 

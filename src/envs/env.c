@@ -286,6 +286,8 @@ int ppo_env_step(ppo_env *env, const float *action, float *obs, ppo_step_result 
 int ppo_env_step_repeat(ppo_env *env, const float *action, int repeat, float *obs, ppo_step_result *result,
                         int *steps)
 {
+    if (repeat < 1)
+        return PPO_ENV_EINVAL;
     double reward = 0.0; /* float32 partial sums would differ from Python's float sum of the rewards */
     int k = 0, rc = PPO_ENV_OK;
     ppo_step_result r = {0.0f, false, false};

@@ -22,6 +22,12 @@ static void compare(const char *id, int K, int episodes)
     rng_seed(&act, 7);
     ppo_env_seed(a, 3);
     ppo_env_seed(b, 3);
+    ppo_env_reset(a, oa);
+    const float zero[PPO_ENV_MAX_ACTION_DIM] = {0};
+    ppo_step_result none;
+    CHECK(ppo_env_step_repeat(a, zero, 0, oa, &none, NULL) == PPO_ENV_EINVAL && ppo_env_elapsed_steps(a) == 0,
+          "%s: a repeat of 0 steps was not refused", id);
+    ppo_env_seed(a, 3);
     int decisions = 0, short_repeats = 0, mismatches = 0;
     for (int ep = 0; ep < episodes; ep++) {
         ppo_env_reset(a, oa);
