@@ -622,7 +622,17 @@ static int traj_measure(hid_t file, const h5log_resume *want, hsize_t max_rows, 
                                     HSIZE_UNDEF - 1, true, dims, e);
         if (d < 0)
             break;
+        if (frames) { /* bytes: another integer type would take the appended frames converted */
+            const hid_t t = H5Dget_type(d);
+            if (t < 0 || H5Tget_size(t) != 1 || H5Tget_sign(t) != H5T_SGN_NONE)
+                h5io_fail(e, "/trajectories/obs", "frames of %zu-byte integers, expected uint8",
+                          t < 0 ? (size_t)0 : H5Tget_size(t));
+            if (t >= 0)
+                H5Tclose(t);
+        }
         H5Dclose(d);
+        if (e->failed)
+            break;
         traj_frame_dims(&want->traj, dims[0], want_frame);
         if (frames && memcmp(dims, want_frame, sizeof dims) != 0)
             h5io_fail(e, "/trajectories/obs", "frames of %llux%llux%llu, this run's env draws %dx%dx%d",

@@ -102,6 +102,11 @@ static void check_loaded(trainer *tr, const char *path, const checkpoint *ck, co
                          size_t err_len)
 {
     const running_stats *os = trainer_obs_stats(tr);
+    /* the run is rebuilt from the saved options; the attributes that describe its network must agree */
+    const policy_model *pm = trainer_model(tr);
+    const int frames = pm->has_conv ? pm->frames : 1, resize = pm->has_conv ? pm->resize : 0;
+    const int skip = pm->frame_skip > 1 ? pm->frame_skip : 1;
+    const bool gray = pm->has_conv && pm->grayscale;
     if (!ts->present) /* the header said it was there: the file changed meanwhile */
         snprintf(err, err_len, "%s is a policy checkpoint without training state; it cannot be resumed", path);
     else if (!os != !ck->obs_norm_dim)
@@ -110,6 +115,12 @@ static void check_loaded(trainer *tr, const char *path, const checkpoint *ck, co
     else if (ck->global_step != ts->update * trainer_steps_per_update(tr))
         snprintf(err, err_len, "checkpoint %s: global_step %lld is not its %lld updates x %lld steps (corrupt?)",
                  path, ck->global_step, ts->update, trainer_steps_per_update(tr));
+    else if (strcmp(ck->net, pm->has_conv ? "cnn" : "mlp") || ck->frame_stack != frames || ck->grayscale != gray ||
+             ck->resize != resize || ck->frame_skip != skip)
+        snprintf(err, err_len, "checkpoint %s: its attributes (net %s, frame_stack %d, grayscale %d, resize %d, "
+                 "frame_skip %d) disagree with its saved options (net %s, %d, %d, %d, %d) (corrupt?)", path, ck->net,
+                 ck->frame_stack, ck->grayscale, ck->resize, ck->frame_skip, pm->has_conv ? "cnn" : "mlp", frames,
+                 gray, resize, skip);
     else if (ts->env_state && !trainer_env_state_size(tr))
         snprintf(err, err_len, "checkpoint %s: /train/env_state is present, but this env's state is not saved "
                  "(corrupt?)", path);

@@ -173,6 +173,12 @@ def test_frame_skip(d):
     if ct.check(rc == 0, f"ppo eval of a frame-skip policy: {err.strip()}"):
         lengths = np.loadtxt(os.path.join(d, "skip.csv"), delimiter=",", skiprows=1, usecols=3, ndmin=1)
         ct.check(np.all(lengths <= 500), f"episode lengths {lengths}: more actions than 1000 steps / 2")
+    # the attributes must agree with the saved options a resume rebuilds the run from
+    with h5py.File(half[:-3] + ".policy.h5", "r+") as f:
+        f.attrs["frame_skip"] = np.int64(3)
+    rc, out, err = ct.run(["--resume", half[:-3] + ".policy.h5", "--total-steps", "384"])
+    ct.check(rc == 2 and "disagree with its saved options" in err and len(err.strip().splitlines()) == 1,
+             f"resume of a file whose frame_skip attribute was changed: rc {rc} {err.strip()[-300:]}")
     for bad in ("0", "17", "two"):
         rc, out, err = ct.run(["--env", "CartPole-v1", "--frame-skip", bad, "--total-steps", "64"])
         ct.check(rc == 2 and len(err.strip().splitlines()) == 1 and "frame" in err,

@@ -261,6 +261,15 @@ def test_log_trajectories(d, lib):
                         "--max-frames", "20", "--no-mp4", "--out", anim], capture_output=True, text=True)
     ct.check(p.returncode == 0 and any(f.endswith(".gif") for f in os.listdir(anim) if os.path.isdir(anim)),
              f"animate of the training log: rc {p.returncode} {p.stderr.strip()[-300:]}")
+    # frames stored as another integer type: a resume would append converted frames; refused instead
+    with h5py.File(full, "r+") as f:
+        frames = f["trajectories/obs"][:]
+        del f["trajectories/obs"]
+        f.create_dataset("trajectories/obs", data=frames.astype(np.int16), maxshape=(None, H, W, C),
+                         chunks=(1, H, W, C))
+    rc, out, err = ct.run(["--resume", full[:-3] + ".policy.h5", "--total-steps", "1408"], ranks=2)
+    ct.check(rc == 2 and "expected uint8" in err and err.strip().count("ppo: error") == 1,
+             f"resume with int16 frames in the log: rc {rc} {err.strip()[-300:]}")
 
 
 with tempfile.TemporaryDirectory() as d:
