@@ -4,6 +4,8 @@
 #include <stdint.h>
 #include <string.h>
 
+#include "util/simd.h"
+
 int nn_activation_parse(const char *name, nn_activation *out)
 {
     if (!strcmp(name, "tanh"))
@@ -42,34 +44,28 @@ static inline float tanh_one(float x)
     return ax < 0.25f ? small : signed_big;
 }
 
-#if defined(__x86_64__) && defined(__GNUC__) && !defined(__clang__)
-#define ACT_CLONES __attribute__((target_clones("avx2", "default")))
-#else
-#define ACT_CLONES
-#endif
-
-ACT_CLONES static void tanh_forward(float *restrict x, size_t n)
+PPO_SIMD_CLONES static void tanh_forward(float *restrict x, size_t n)
 {
 #pragma omp simd
     for (size_t i = 0; i < n; i++)
         x[i] = tanh_one(x[i]);
 }
 
-ACT_CLONES static void relu_forward(float *restrict x, size_t n)
+PPO_SIMD_CLONES static void relu_forward(float *restrict x, size_t n)
 {
 #pragma omp simd
     for (size_t i = 0; i < n; i++)
         x[i] = x[i] > 0 ? x[i] : 0.0f;
 }
 
-ACT_CLONES static void tanh_backward(const float *restrict y, float *restrict dy, size_t n)
+PPO_SIMD_CLONES static void tanh_backward(const float *restrict y, float *restrict dy, size_t n)
 {
 #pragma omp simd
     for (size_t i = 0; i < n; i++)
         dy[i] *= 1.0f - y[i] * y[i];
 }
 
-ACT_CLONES static void relu_backward(const float *restrict y, float *restrict dy, size_t n)
+PPO_SIMD_CLONES static void relu_backward(const float *restrict y, float *restrict dy, size_t n)
 {
 #pragma omp simd
     for (size_t i = 0; i < n; i++)

@@ -5,6 +5,8 @@
 #include <math.h>
 #include <stdlib.h>
 
+#include "util/simd.h"
+
 int adam_init(adam_state *a, size_t n, double beta1, double beta2, double eps)
 {
     a->n = n;
@@ -56,7 +58,7 @@ adam_coef adam_begin(adam_state *a, size_t split, double lr_policy, double lr_cr
     };
 }
 
-void adam_apply(adam_state *a, const adam_coef *c, float *params, const float *grads, size_t lo, size_t hi)
+PPO_SIMD_CLONES void adam_apply(adam_state *a, const adam_coef *c, float *params, const float *grads, size_t lo, size_t hi)
 {
     const size_t ranges[2][2] = {{lo, hi < c->split ? hi : c->split}, {lo > c->split ? lo : c->split, hi}};
     const float b1 = c->b1, b2 = c->b2, eps_hat = c->eps_hat;

@@ -8,13 +8,7 @@
 #include <math.h>
 #include <string.h>
 
-/* The fill-heavy primitives are built twice, for AVX2 (32-byte stores) and for any x86-64, the
- * loader picking one (GCC/Clang function multiversioning); the integer results are the same. */
-#if defined(__x86_64__) && defined(__GNUC__) && defined(__ELF__)
-#define RASTER_CLONES __attribute__((target_clones("avx2", "default")))
-#else
-#define RASTER_CLONES
-#endif
+#include "util/simd.h" /* the fill-heavy primitives: AVX2 (32-byte stores) and plain x86-64 */
 
 static inline uint32_t *row_at(raster_canvas c, int y) { return c.px + (ptrdiff_t)y * c.stride; }
 
@@ -38,7 +32,7 @@ static void fill_span(raster_canvas c, raster_rows rows, int y, int x1, int x2, 
         p[x] = rgb;
 }
 
-RASTER_CLONES void raster_clear_rows(raster_canvas c, raster_rows rows, uint32_t rgb)
+PPO_SIMD_CLONES void raster_clear_rows(raster_canvas c, raster_rows rows, uint32_t rgb)
 {
     for (int y = rows.lo > 0 ? rows.lo : 0; y < c.h && y < rows.hi; y++)
         fill_span(c, rows, y, 0, c.w - 1, rgb);
@@ -88,7 +82,7 @@ void raster_gfx_filled_polygon(raster_canvas c, const int16_t *vx, const int16_t
     raster_gfx_filled_polygon_rows(c, all_rows, vx, vy, n, rgb);
 }
 
-RASTER_CLONES void raster_gfx_filled_polygon_rows(raster_canvas c, raster_rows rows, const int16_t *vx, const int16_t *vy, int n,
+PPO_SIMD_CLONES void raster_gfx_filled_polygon_rows(raster_canvas c, raster_rows rows, const int16_t *vx, const int16_t *vy, int n,
                                     uint32_t rgb)
 {
     if (n < 3 || n > RASTER_MAX_POLY)
@@ -246,7 +240,7 @@ static inline uint32_t wu_wraps(uint32_t erradj, int m, uint32_t *erracc)
     return erradj ? (uint32_t)(acc >> 32) : (uint32_t)m;
 }
 
-RASTER_CLONES void raster_gfx_aaline_rows(raster_canvas c, raster_rows rows, int16_t x1, int16_t y1, int16_t x2, int16_t y2,
+PPO_SIMD_CLONES void raster_gfx_aaline_rows(raster_canvas c, raster_rows rows, int16_t x1, int16_t y1, int16_t x2, int16_t y2,
                             uint32_t rgb)
 {
     if (!clip_line(c, &x1, &y1, &x2, &y2))
@@ -360,7 +354,7 @@ void raster_pg_polygon(raster_canvas c, const int *vx, const int *vy, int n, uin
     raster_pg_polygon_rows(c, all_rows, vx, vy, n, rgb);
 }
 
-RASTER_CLONES void raster_pg_polygon_rows(raster_canvas c, raster_rows rows, const int *vx, const int *vy, int n, uint32_t rgb)
+PPO_SIMD_CLONES void raster_pg_polygon_rows(raster_canvas c, raster_rows rows, const int *vx, const int *vy, int n, uint32_t rgb)
 {
     if (n < 3 || n > RASTER_MAX_POLY)
         return;
@@ -837,7 +831,7 @@ void raster_shrink_begin(raster_shrink *sh, int src_w, int src_h, int dst_w, int
     memset(sh->xo, 0, sizeof sh->xo);
 }
 
-RASTER_CLONES void raster_shrink_rows(raster_shrink *sh, raster_canvas src, int y_end, uint8_t *out)
+PPO_SIMD_CLONES void raster_shrink_rows(raster_shrink *sh, raster_canvas src, int y_end, uint8_t *out)
 {
     const int one = 1 << sh->frac_bits;
     int y = sh->next_y;
