@@ -1,12 +1,15 @@
-/* bench_allreduce: time of MPI_Allreduce(MPI_IN_PLACE, SUM) of n floats, the collective ppo runs once
- * per minibatch (n = the network's parameter count) plus one of 3 doubles (advantage statistics).
- * Prints the median over repetitions per size (the slowest rank's time), the latency (3 floats) and
+/* bench_allreduce: time of the sum of n floats over the ranks, the collective ppo runs once per
+ * minibatch (n = the network's parameter count): MPI_Allreduce(MPI_IN_PLACE, SUM) and ppo's
+ * grad_reduce through shared memory (--grad-reduce shm; "-" where the ranks span nodes). Prints the
+ * median over repetitions per size (the slowest rank's time), MPI_Allreduce's latency (3 floats) and
  * the bandwidth of a straight-line fit t = a + 4n bytes / bandwidth, for the scaling model
  * (docs/scaling.md).
  * Usage: mpirun -n R bench_allreduce [repetitions] */
 #include <mpi.h>
 #include <stdio.h>
 #include <stdlib.h>
+
+#include "runtime/grad_reduce.h"
 
 static int cmp_double(const void *a, const void *b)
 {
@@ -32,23 +35,40 @@ int main(int argc, char **argv)
         MPI_Abort(MPI_COMM_WORLD, 2);
     }
     if (rank == 0)
-        printf("MPI_Allreduce, %d ranks, median of %d:\n%10s %12s\n", size, reps, "floats", "us");
+        printf("sum of n floats over %d ranks, median of %d, us:\n%10s %14s %14s\n", size, reps, "floats",
+               "MPI_Allreduce", "shared memory");
     for (int s = 0; s < n_sizes; s++) {
         const int n = sizes[s];
         const int r = n > 50000 ? reps / 10 : reps;
-        for (int i = 0; i < 10; i++) /* warm-up */
-            MPI_Allreduce(MPI_IN_PLACE, buf, n, MPI_FLOAT, MPI_SUM, MPI_COMM_WORLD);
-        for (int i = 0; i < r; i++) {
-            MPI_Barrier(MPI_COMM_WORLD);
-            const double t0 = MPI_Wtime();
-            MPI_Allreduce(MPI_IN_PLACE, buf, n, MPI_FLOAT, MPI_SUM, MPI_COMM_WORLD);
-            t[i] = MPI_Wtime() - t0;
+        char err[200];
+        grad_reduce *shm = grad_reduce_create(MPI_COMM_WORLD, (size_t)n, true, err, sizeof err);
+        const int shm_ok = shm && grad_reduce_kind_of(shm) == GRAD_REDUCE_SHM;
+        double med_shm = -1;
+        for (int method = 0; method < 1 + shm_ok; method++) {
+            for (int i = 0; i < 10 + r; i++) { /* 10 warm-up calls first */
+                MPI_Barrier(MPI_COMM_WORLD);
+                const double t0 = MPI_Wtime();
+                if (method == 0)
+                    MPI_Allreduce(MPI_IN_PLACE, buf, n, MPI_FLOAT, MPI_SUM, MPI_COMM_WORLD);
+                else
+                    grad_reduce_sum(shm, buf);
+                if (i >= 10)
+                    t[i - 10] = MPI_Wtime() - t0;
+            }
+            MPI_Allreduce(MPI_IN_PLACE, t, r, MPI_DOUBLE, MPI_MAX, MPI_COMM_WORLD); /* the slowest rank's */
+            qsort(t, (size_t)r, sizeof(double), cmp_double);
+            if (method == 0)
+                med[s] = t[r / 2];
+            else
+                med_shm = t[r / 2];
         }
-        MPI_Allreduce(MPI_IN_PLACE, t, r, MPI_DOUBLE, MPI_MAX, MPI_COMM_WORLD); /* the slowest rank's */
-        qsort(t, (size_t)r, sizeof(double), cmp_double);
-        med[s] = t[r / 2];
-        if (rank == 0)
-            printf("%10d %12.2f\n", n, 1e6 * med[s]);
+        grad_reduce_free(shm);
+        if (rank == 0) {
+            char shm_col[32] = "-";
+            if (med_shm >= 0)
+                snprintf(shm_col, sizeof shm_col, "%.2f", 1e6 * med_shm);
+            printf("%10d %14.2f %14s\n", n, 1e6 * med[s], shm_col);
+        }
     }
     if (rank == 0) { /* least squares over the sizes from 2048 floats on: t = alpha + beta * bytes */
         double sx = 0, sy = 0, sxx = 0, sxy = 0;

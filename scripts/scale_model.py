@@ -7,7 +7,7 @@ Per update, on p ranks (global batch B = envs x steps, M minibatches x E epochs,
   T(p) =  B/p * c_env                          env stepping (perfectly divisible)
         + steps * (k_inf + (envs/p) * c_inf)    inference: one call per step over the rank's envs
         + M*E * (k_grad + (mb/p) * c_grad)      gradient: fixed cost per minibatch + per row
-        + M*E * (AR(4P, p) + AR(24, p))         gradient and advantage-statistics allreduces
+        + M*E * AR(4P, p) + E * AR(16M, p)      gradient allreduces; advantage statistics, once per epoch
         + M*E * c_opt * P                       Adam on every rank (not divided)
 
 AR(bytes, p) = a * ceil(log2 p) + 2 * bytes * (p-1)/p / bw for one node (shared memory), and for n
@@ -164,7 +164,7 @@ def update_time(m, shape, p, cores_per_node, weak):
         "env": batch / p * m["c_env"][env],
         "infer": steps * (m["k_inf"] + envs / p * m["c_inf"]),
         "grad": n_mb * (m["k_grad"] + mb / p * m["c_grad"]),
-        "comm": n_mb * (allreduce(m, 4 * params, p, cores_per_node) + allreduce(m, 24, p, cores_per_node)),
+        "comm": n_mb * allreduce(m, 4 * params, p, cores_per_node) + epochs * allreduce(m, 16 * mbs, p, cores_per_node),
         "optim": n_mb * m["c_opt"] * params,
     }
     return batch, parts

@@ -38,6 +38,7 @@ static const opt_def opts[] = {
     OPT(envs_per_rank, OPT_INT, "environments each MPI rank steps (with OpenMP)"),
     OPT(rollout_steps, OPT_INT, "steps per env per rollout"),
     OPT(threads, OPT_INT, "OpenMP threads per rank (0: OMP_NUM_THREADS, else cores/ranks on the node; at most 4 x the node's CPUs)"),
+    OPT(grad_reduce, OPT_STR, "shm: sum the gradients over ranks through MPI-3 shared memory when every rank shares one node (else MPI_Allreduce; the same bits for 2, 4, 8 ranks) | mpi: always MPI_Allreduce"),
     OPT(minibatches, OPT_INT, "minibatches per epoch (global batch / minibatches = minibatch size)"),
     OPT(epochs, OPT_INT, "optimisation epochs per rollout"),
     OPT(lr, OPT_DOUBLE, "learning rate (actor, and critic unless critic_lr is set)"),
@@ -102,6 +103,7 @@ void config_defaults(ppo_config *c)
     c->envs_per_rank = 8;
     c->rollout_steps = 128;
     c->threads = 0;
+    snprintf(c->grad_reduce, sizeof c->grad_reduce, "shm");
     c->minibatches = 4;
     c->epochs = 4;
     c->lr = 2.5e-4;
@@ -689,6 +691,8 @@ int config_validate(const ppo_config *c, int ranks, char *err, size_t err_len)
     if (!(c->lr > 0)) FAIL("option lr: must be positive, got %g", c->lr);
     if (c->critic_lr < 0) FAIL("option critic_lr: must be >= 0, got %g", c->critic_lr);
     if (!(c->adam_eps > 0)) FAIL("option adam_eps: must be positive, got %g", c->adam_eps);
+    if (strcmp(c->grad_reduce, "shm") && strcmp(c->grad_reduce, "mpi"))
+        FAIL("option grad_reduce: '%s' is not shm or mpi", c->grad_reduce);
     if (strcmp(c->optimizer, "adam") && strcmp(c->optimizer, "rmsprop"))
         FAIL("option optimizer: '%s' is not adam or rmsprop", c->optimizer);
     if (c->max_grad_norm < 0) FAIL("option max_grad_norm: must be >= 0, got %g", c->max_grad_norm);

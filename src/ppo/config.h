@@ -24,6 +24,7 @@ typedef struct {
     int envs_per_rank;
     int rollout_steps;
     int threads; /* 0: OMP_NUM_THREADS, else cores on node / ranks on node */
+    char grad_reduce[8];       /* shm | mpi: how the gradients are summed over ranks */
     /* optimisation */
     int minibatches;
     int epochs;

@@ -20,7 +20,7 @@ uint64_t run_options_hash(const ppo_config *c)
 
 /* Options that do not change the computation, so a resume may give other values. */
 static const char *const may_change[] = {"resume", "force", "total_steps", "checkpoint_every", "eval_episodes",
-                                         "check_params", "progress_interval", "progress", "config", "threads",
+                                         "check_params", "progress_interval", "progress", "config", "threads", "grad_reduce",
                                          "preset", "log_trajectories", "eval_every", "eval_every_episodes"};
 #define N_MAY_CHANGE (sizeof may_change / sizeof may_change[0])
 

@@ -19,6 +19,7 @@
 #include "envs/env_class.h"
 #include "ppo/gae.h"
 #include "ppo/pixels.h"
+#include "runtime/grad_reduce.h"
 #include "runtime/phase_clock.h"
 #include "util/rng.h"
 #include "util/simd.h"
@@ -65,6 +66,7 @@ struct trainer {
     float *vals;               /* (N,) values gathered from the workers' inference */
     phase_clock clock;         /* this rank's time per phase since the CLI last reset it */
     float *params, *grads;     /* (P,) each: the one flat buffer of the network and of its gradient */
+    grad_reduce *reduce;       /* the gradient's sum over ranks, once per minibatch */
     adam_state adam;
     loss_params lp;
 
@@ -410,6 +412,11 @@ trainer *trainer_create(const ppo_config *cfg, const par_layout *par, char *err,
         trainer_free(t);
         return NULL;
     }
+    t->reduce = grad_reduce_create(par->comm, t->pm.n_params, !strcmp(cfg->grad_reduce, "shm"), err, err_len);
+    if (!t->reduce) { /* on every rank */
+        trainer_free(t);
+        return NULL;
+    }
     /* identical start on every rank, whatever the floating-point history of the init */
     MPI_Bcast(t->params, (int)t->pm.n_params, MPI_FLOAT, 0, par->comm);
     t->n_norm_parts = t->n_grad_workers;
@@ -426,6 +433,7 @@ void trainer_free(trainer *t)
 {
     if (!t)
         return;
+    grad_reduce_free(t->reduce); /* collective: every rank frees its trainer at the same point */
     workers_free(t);
     for (int n = 0; t->envs && n < t->N; n++)
         ppo_env_free(t->envs[n]);
@@ -944,7 +952,7 @@ void trainer_optimize(trainer *t, update_stats *st)
             /* the one gradient collective: per-rank sums of (1/global_mb)-scaled terms add up to the mean */
             if (t->update == t->fault_nan_update)
                 t->grads[0] = NAN;
-            MPI_Allreduce(MPI_IN_PLACE, t->grads, (int)P, MPI_FLOAT, MPI_SUM, comm);
+            grad_reduce_sum(t->reduce, t->grads);
             phase_clock_lap(clk, PHASE_COMM);
             const double norm = clip_and_step(t, lr, lr_critic);
             if (!isfinite(norm)) {
@@ -999,6 +1007,8 @@ void trainer_optimize(trainer *t, update_stats *st)
 }
 
 phase_clock *trainer_clock(trainer *t) { return &t->clock; }
+
+bool trainer_grads_in_shared_memory(const trainer *t) { return grad_reduce_kind_of(t->reduce) == GRAD_REDUCE_SHM; }
 
 const uint8_t *trainer_trajectory_frames(const trainer *t) { return t->traj_frames; }
 

@@ -25,6 +25,7 @@ CASES = [
     ("image env with --net mlp", ["--env", "CarRacing-v3", "--net", "mlp"], r"CarRacing-v3 has image observations \(96x96x3\): it needs --net cnn", True),
     ("--net cnn on a vector env", ["--net", "cnn"], r"--net cnn needs an env with image observations; CartPole-v1", False),
     ("unknown --net", ["--net", "resnet"], r"option net: 'resnet'", False),
+    ("unknown --grad-reduce", ["--grad-reduce", "nccl"], r"option grad_reduce: 'nccl' is not shm or mpi", False),
     ("unknown --cnn", ["--env", "CarRacing-v3", "--cnn", "huge"], r"option cnn: 'huge'", False),
     ("--resize on a vector env", ["--resize", "64"], r"--resize is for image envs; CartPole-v1", False),
     ("negative --resize", ["--env", "CarRacing-v3", "--resize", "-1"], r"option resize: must be in \[0, 256\].*image envs.*-1", False),

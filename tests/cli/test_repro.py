@@ -2,7 +2,9 @@
 metrics (every /metrics column except wall_time and steps_per_second, bit for bit), identical
 /episodes and an identical saved policy; a different seed gives different ones. Checked for 2 ranks
 x 1 thread under mpirun, and for 1 rank x 2 threads: CartPole (the minibatch split over the threads)
-and LunarLander (each thread runs inference on its own envs and steps them)."""
+and LunarLander (each thread runs inference on its own envs and steps them). The gradient sum through
+shared memory (--grad-reduce shm, the default) gives the same bits as MPI_Allreduce on 2 ranks, and
+repeats bit for bit on 3 ranks, where its pairwise order is its own."""
 import os
 import sys
 import tempfile
@@ -23,11 +25,14 @@ LANDER = ["--env", "LunarLander-v3", "--total-steps", "1536", "--envs-per-rank",
           "--minibatches", "4", "--epochs", "2"]
 
 
-def train(tmp, name, seed, ranks, threads, common=COMMON):
+def train(tmp, name, seed, ranks, threads, common=COMMON, extra=()):
     log = os.path.join(tmp, name + ".h5")
-    rc, out, err = ct.run([*common, "--seed", str(seed), "--threads", str(threads), "--log", log],
+    rc, out, err = ct.run([*common, "--seed", str(seed), "--threads", str(threads), "--log", log, *extra],
                           ranks=ranks, cwd=tmp)
     ct.check(rc == 0, f"{name}: exit {rc}: {err}")
+    if ranks and ranks > 1:
+        summed = "gradients summed by MPI_Allreduce" if "mpi" in extra else "gradients summed in shared memory"
+        ct.check(summed in out, f"{name}: the layout line does not say '{summed}': {out[:400]}")
     return log
 
 
@@ -77,6 +82,11 @@ def main():
         c = train(tmp, "mpi_s6", 6, 2, 1)
         compare("2 ranks x 1 thread, seed 5 twice", a, b, True)
         compare("2 ranks x 1 thread, seed 5 vs seed 6", a, c, False)
+        m = train(tmp, "mpi_s5_allreduce", 5, 2, 1, extra=("--grad-reduce", "mpi"))
+        compare("2 ranks, gradients by MPI_Allreduce vs shared memory, seed 5", a, m, True)
+        t1 = train(tmp, "three_s5_a", 5, 3, 1)
+        t2 = train(tmp, "three_s5_b", 5, 3, 1)
+        compare("3 ranks x 1 thread, seed 5 twice", t1, t2, True)
         d = train(tmp, "omp_s5_a", 5, None, 2)
         e = train(tmp, "omp_s5_b", 5, None, 2)
         compare("1 rank x 2 threads, seed 5 twice", d, e, True)

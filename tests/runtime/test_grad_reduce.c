@@ -1,0 +1,119 @@
+/* grad_reduce under mpirun -n 4, on the whole job and on sub-communicators of 3, 2 and 1 ranks:
+ * - every rank gets the same bits, equal to the pairwise-tree sum of all ranks' vectors computed on
+ *   one rank (shared memory) or to MPI_Allreduce's (MPI), for lengths around the 16-float slice
+ *   alignment and the 256-float block, LunarLander's 9,797 and more;
+ * - 200 sums back to back with new data each time stay exact (a rank that ran ahead into the next sum
+ *   must not overwrite the result slot a slower rank is still reading);
+ * - on one node the shared-memory path is taken when asked, MPI when not.
+ * Values span 1e-3..1e3 so that a different order of additions changes the bits. */
+#include <mpi.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "check.h"
+#include "runtime/grad_reduce.h"
+#include "util/rng.h"
+
+/* Rank q's vector for call `call`: the same on every rank that computes it. */
+static void fill(float *x, size_t n, int q, int call)
+{
+    rng_t g;
+    rng_seed(&g, rng_mix((uint64_t)q * 1000003u + 17u, (uint64_t)call));
+    for (size_t i = 0; i < n; i++) {
+        const double mag = (double)(1u << (rng_below(&g, 21))) * 1e-3; /* 1e-3 .. ~1e3 */
+        x[i] = (float)((rng_uniform(&g) * 2.0 - 1.0) * mag);
+    }
+}
+
+/* The pairwise tree over ranks 0..p-1: t[q] = t[q] + t[q + w] for w = 1, 2, 4, ... */
+static void tree_reference(float *out, size_t n, int p, int call)
+{
+    float *all = malloc(sizeof(float) * n * (size_t)p);
+    for (int q = 0; q < p; q++)
+        fill(all + (size_t)q * n, n, q, call);
+    for (int w = 1; w < p; w *= 2)
+        for (int q = 0; q + w < p; q += 2 * w)
+            for (size_t i = 0; i < n; i++)
+                all[(size_t)q * n + i] = all[(size_t)q * n + i] + all[(size_t)(q + w) * n + i];
+    memcpy(out, all, sizeof(float) * n);
+    free(all);
+}
+
+/* Runs `calls` sums of length n on comm and checks them. */
+static void check_sums(MPI_Comm comm, size_t n, bool shm, int calls, const char *what)
+{
+    int rank, size;
+    MPI_Comm_rank(comm, &rank);
+    MPI_Comm_size(comm, &size);
+    char err[256];
+    grad_reduce *r = grad_reduce_create(comm, n, shm, err, sizeof err);
+    CHECK(r != NULL, "%s: create: %s", what, err);
+    if (!r)
+        return;
+    if (size > 1)
+        CHECK(grad_reduce_kind_of(r) == (shm ? GRAD_REDUCE_SHM : GRAD_REDUCE_MPI), "%s: %d ranks on one node, shm %d, got kind %d",
+              what, size, shm, (int)grad_reduce_kind_of(r));
+    float *buf = malloc(sizeof(float) * n), *want = malloc(sizeof(float) * n), *mine = malloc(sizeof(float) * n);
+    int bad_calls = 0, unequal_calls = 0;
+    for (int call = 0; call < calls; call++) {
+        fill(buf, n, rank, call);
+        memcpy(mine, buf, sizeof(float) * n);
+        grad_reduce_sum(r, buf);
+        if (shm || size == 1)
+            tree_reference(want, n, size, call);
+        else {
+            memcpy(want, mine, sizeof(float) * n);
+            MPI_Allreduce(MPI_IN_PLACE, want, (int)n, MPI_FLOAT, MPI_SUM, comm);
+        }
+        size_t diff = 0;
+        for (size_t i = 0; i < n; i++)
+            diff += memcmp(&buf[i], &want[i], sizeof(float)) != 0;
+        bad_calls += diff != 0;
+        if (diff && bad_calls == 1)
+            CHECK(0, "%s: rank %d call %d: %zu of %zu floats differ from the reference", what, rank, call, diff, n);
+        /* every rank holds the same bits: compare with rank 0's */
+        memcpy(want, buf, sizeof(float) * n);
+        MPI_Bcast(want, (int)n, MPI_FLOAT, 0, comm);
+        const bool same = memcmp(want, buf, sizeof(float) * n) == 0;
+        unequal_calls += !same;
+        if (!same && unequal_calls == 1) /* no early exit: every rank must make the same collectives */
+            CHECK(0, "%s: rank %d call %d: result differs from rank 0's", what, rank, call);
+    }
+    free(buf);
+    free(want);
+    free(mine);
+    grad_reduce_free(r);
+}
+
+int main(int argc, char **argv)
+{
+    MPI_Init(&argc, &argv);
+    int rank, size;
+    MPI_Comm_rank(MPI_COMM_WORLD, &rank);
+    MPI_Comm_size(MPI_COMM_WORLD, &size);
+    const size_t lengths[] = {1, 15, 16, 17, 63, 255, 256, 257, 1000, 9797, 70001};
+    char what[96];
+    for (int sub = size; sub >= 1; sub--) { /* ranks [0, sub) of the job */
+        MPI_Comm comm;
+        MPI_Comm_split(MPI_COMM_WORLD, rank < sub ? 0 : MPI_UNDEFINED, rank, &comm);
+        if (comm != MPI_COMM_NULL) {
+            for (size_t k = 0; k < sizeof lengths / sizeof lengths[0]; k++)
+                for (int shm = 1; shm >= 0; shm--) {
+                    snprintf(what, sizeof what, "%d ranks, n %zu, %s", sub, lengths[k], shm ? "shm" : "mpi");
+                    check_sums(comm, lengths[k], shm, lengths[k] > 10000 ? 5 : 20, what);
+                }
+            snprintf(what, sizeof what, "%d ranks, 200 back-to-back sums", sub);
+            check_sums(comm, 9797, true, 200, what);
+            MPI_Comm_free(&comm);
+        }
+        MPI_Barrier(MPI_COMM_WORLD);
+    }
+    int failures = check_failures;
+    MPI_Allreduce(MPI_IN_PLACE, &failures, 1, MPI_INT, MPI_SUM, MPI_COMM_WORLD);
+    if (rank == 0)
+        printf("test_grad_reduce: %d ranks, %s\n", size, failures ? "FAILED" : "ok");
+    MPI_Finalize();
+    return failures ? 1 : 0;
+}
