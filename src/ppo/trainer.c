@@ -883,17 +883,32 @@ PPO_SIMD_CLONES static double sum_squares(const float *restrict x, size_t n)
  * range of the parameters. The norm is summed in n_norm_parts fixed parts added in order, so every
  * thread and every rank gets the same norm, and the parameters stay identical across ranks even where
  * nodes run different thread counts. Returns the norm before clipping; when it is not finite nothing is applied. */
+static void clip_and_step_range(trainer *t, const adam_coef *coef, double norm, size_t lo, size_t hi)
+{
+    const double max_norm = t->cfg->max_grad_norm;
+    if (max_norm > 0 && norm > max_norm) {
+        const float scale = (float)(max_norm / (norm + 1e-6));
+        for (size_t p = lo; p < hi; p++)
+            t->grads[p] *= scale;
+    }
+    adam_apply(&t->adam, coef, t->params, t->grads, lo, hi);
+}
+
 static double clip_and_step(trainer *t, double lr, double lr_critic)
 {
     const int W = t->n_grad_workers, NP = t->n_norm_parts;
     const size_t P = t->pm.n_params;
-    const double max_norm = t->cfg->max_grad_norm;
     const adam_coef coef = adam_begin(&t->adam, t->pm.actor_end, lr, lr_critic);
+    if (W == 1) { /* no thread team (NP is 1 too): even an if(false) region costs a team set-up */
+        const double n = sqrt(sum_squares(t->grads, P));
+        if (isfinite(n))
+            clip_and_step_range(t, &coef, n, 0, P);
+        return n;
+    }
     double norm = 0.0;
-#pragma omp parallel num_threads(W) if (W > 1)
+#pragma omp parallel num_threads(W)
     {
         const int w = omp_get_thread_num();
-        const size_t lo = P * (size_t)w / (size_t)W, hi = P * (size_t)(w + 1) / (size_t)W;
         if (w < NP) { /* the same partial sums on every rank, whatever its thread count */
             const size_t p0 = P * (size_t)w / (size_t)NP, p1 = P * (size_t)(w + 1) / (size_t)NP;
             t->workers[w].grad_sq = sum_squares(t->grads + p0, p1 - p0);
@@ -903,14 +918,8 @@ static double clip_and_step(trainer *t, double lr, double lr_critic)
         for (int k = 0; k < NP; k++)
             total += t->workers[k].grad_sq;
         const double n = sqrt(total);
-        if (isfinite(n)) {
-            if (max_norm > 0 && n > max_norm) {
-                const float scale = (float)(max_norm / (n + 1e-6));
-                for (size_t p = lo; p < hi; p++)
-                    t->grads[p] *= scale;
-            }
-            adam_apply(&t->adam, &coef, t->params, t->grads, lo, hi);
-        }
+        if (isfinite(n))
+            clip_and_step_range(t, &coef, n, P * (size_t)w / (size_t)W, P * (size_t)(w + 1) / (size_t)W);
         if (w == 0)
             norm = n;
     }
