@@ -827,23 +827,19 @@ static void minibatch_gradient(trainer *t, int k, loss_sums *ep)
     const int G = t->n_grad_workers;
     const size_t P = t->pm.n_params;
     const int *idx = t->perm + (size_t)k * t->mb;
-    if (G == 1)
-        worker_gather(t, &t->workers[0], idx);
-    else {
-#pragma omp parallel for schedule(static, 1) num_threads(G)
-        for (int w = 0; w < G; w++)
-            worker_gather(t, &t->workers[w], idx);
-    }
     const bool norm = t->cfg->norm_adv && !t->cfg->norm_adv_batch; /* per minibatch */
     const double mean = norm ? t->mb_adv_stats[2 * k] : 0.0, inv_std = norm ? t->mb_adv_stats[2 * k + 1] : 1.0;
-    if (G == 1) /* as in infer_values: a minibatch too small to split is too small for oneDNN's threads */
+    if (G == 1) { /* as in infer_values: a minibatch too small to split is too small for oneDNN's threads */
+        worker_gather(t, &t->workers[0], idx);
         run_unthreaded(solo_gradient, &(solo_call){.t = t, .norm = norm, .mean = mean, .inv_std = inv_std});
-    else {
+    } else { /* one team per minibatch: a region costs ~4 us on the 2-core VM, a barrier ~2 */
 #pragma omp parallel num_threads(G)
         {
 #pragma omp for schedule(static, 1)
-            for (int w = 0; w < G; w++)
+            for (int w = 0; w < G; w++) { /* a worker reads only the rows it gathered */
+                worker_gather(t, &t->workers[w], idx);
                 worker_gradient(t, &t->workers[w], norm, mean, inv_std);
+            }
             /* t->grads is worker 0's buffer: add the others', each element in worker order */
 #pragma omp for schedule(static)
             for (size_t p = 0; p < P; p++) {
