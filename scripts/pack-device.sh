@@ -1,14 +1,15 @@
 #!/bin/sh
 # Packs what scripts/scale.sh needs into build-device/ (ignored by git) for a machine without oneDNN,
-# Box2D or libinih, such as the 16-core device machine (../shared/device.md): the ppo and bench_envs
-# binaries, their libraries, and the scale script. There: build-device/run-scale.sh [scale.sh options].
+# Box2D or libinih, such as the 16-core device machine (../shared/device.md): the binaries (ppo,
+# bench_envs, bench_allreduce), their libraries, and the scale script.
+# There: build-device/run-scale.sh [scale.sh options].
 # Usage: scripts/pack-device.sh   (after scripts/build.sh --no-install)
 set -eu
 cd "$(dirname "$0")/.."
 D=build-device
 rm -rf "$D"
 mkdir -p "$D/lib" "$D/scripts"
-cp build/src/ppo build/bench/bench_envs "$D/"
+cp build/src/ppo build/bench/bench_envs build/bench/bench_allreduce "$D/"
 cp -L build/src/libppo.so.0 "$D/lib/"
 for l in libdnnl.so.2 libbox2d.so.2 libinih.so.1 libOpenCL.so.1; do cp -L "/lib/x86_64-linux-gnu/$l" "$D/lib/"; done
 cp scripts/scale.sh "$D/scripts/"
@@ -18,7 +19,7 @@ cat >"$D/run-scale.sh" <<'RUN'
 D=$(cd "$(dirname "$0")" && pwd)
 export LD_LIBRARY_PATH="$D/lib${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH}"
 export OMPI_ALLOW_RUN_AS_ROOT=1 OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1
-PPO_BIN="$D/ppo" BENCH_ENVS="$D/bench_envs" exec "$D/scripts/scale.sh" "$@"
+PPO_BIN="$D/ppo" BENCH_ENVS="$D/bench_envs" BENCH_ALLREDUCE="$D/bench_allreduce" exec "$D/scripts/scale.sh" "$@"
 RUN
 chmod +x "$D/run-scale.sh"
 du -sh "$D"

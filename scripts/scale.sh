@@ -6,8 +6,8 @@
 # optim, log: % of the update's time, mean over ranks).
 #
 # Usage: scripts/scale.sh [--quick] [--ranks "1 2 4 8 16"] [--only NAME,...]
-#   NAMES: envs, lander-preset, lander-64, walker-weak, cartpole-weak, hybrid, solve
-#   PPO_BIN and BENCH_ENVS name the binaries (default: build/src/ppo, build/bench/bench_envs), so the
+#   NAMES: envs, allreduce, lander-preset, lander-64, walker-weak, cartpole-weak, hybrid, solve
+#   PPO_BIN, BENCH_ENVS and BENCH_ALLREDUCE name the binaries (default: build/src/ppo, build/bench/...), so the
 #   script also runs from a folder of copied binaries on another machine (scripts/pack-device.sh).
 # Needs mpirun; python3 for arithmetic. A benchmark, not a test: figures depend on the machine and
 # its load, which the header line prints.
@@ -15,10 +15,11 @@ set -u
 cd "$(dirname "$0")/.."
 PPO_BIN=${PPO_BIN:-build/src/ppo}
 BENCH_ENVS=${BENCH_ENVS:-build/bench/bench_envs}
+BENCH_ALLREDUCE=${BENCH_ALLREDUCE:-build/bench/bench_allreduce}
 CORES=$(nproc)
 QUICK=""
 RANKS=""
-ONLY="envs,lander-preset,lander-64,walker-weak,cartpole-weak,hybrid,solve"
+ONLY="envs,allreduce,lander-preset,lander-64,walker-weak,cartpole-weak,hybrid,solve"
 while [ $# -gt 0 ]; do
     case "$1" in
     --quick) QUICK=1 ;;
@@ -114,6 +115,20 @@ if want envs && [ -x "$BENCH_ENVS" ]; then
         echo "$row"
     done
 fi
+if want allreduce && [ -x "$BENCH_ALLREDUCE" ]; then
+    echo
+    echo "### the gradient sum over ranks, LunarLander's 9,797 floats (bench_allreduce, median us, slowest rank)"
+    echo
+    echo "| ranks | MPI_Allreduce | shared memory (--grad-reduce shm) |"
+    echo "|---|---|---|"
+    for n in $RANKS; do
+        [ "$n" -gt 1 ] || continue
+        row=$(mpirun "${MPI_FLAGS[@]}" --bind-to core --map-by core -n "$n" "$BENCH_ALLREDUCE" $([ -n "$QUICK" ] && echo 200 || echo 2000) 2>&1 |
+            awk '$1 == 9797 { print $2 " | " $3 }')
+        echo "| $n | ${row:-failed} |"
+    done
+fi
+
 want lander-preset && scaling_table "strong: LunarLander-v3 preset (16 envs x 1024 global, 256 minibatches x 4 epochs)" lander_preset
 want lander-64 && scaling_table "strong: LunarLander-v3, 64 envs x 256 global, 4 minibatches x 4 epochs" lander_64
 want walker-weak && scaling_table "weak: BipedalWalker-v3 preset, 8 envs per rank" walker_weak
