@@ -667,13 +667,63 @@ static void rollout_close(trainer *t)
     phase_clock_lap(clk, PHASE_GAE);
 }
 
+/* Whether the rollout's workers can each run their envs through all T steps without meeting: nothing
+ * couples envs within a step (observation and reward normalisation update statistics over all envs
+ * every step; trajectory recording collects in env order). */
+static bool rollout_runs_free(const trainer *t)
+{
+    return t->n_roll_workers > 1 && !t->norm_obs && !t->norm_reward && t->traj_every <= 0;
+}
+
+/* The whole rollout, each worker stepping its own envs from the first step to the last in one parallel
+ * region: no barrier per step, so a worker whose envs were slower in one step catches up in the next
+ * instead of holding the others. A truncated episode's bootstrap value comes from the worker's own
+ * inference pass over its envs, the same pass and rows as infer_values', so the run is the same bit
+ * for bit as with a region per step. Returns the count of invalid actions. */
+static int rollout_free(trainer *t)
+{
+    const int W = t->n_roll_workers, N = t->N;
+    int bad_actions = 0;
+    double infer_sec = 0.0;
+#pragma omp parallel for schedule(static, 1) num_threads(W) reduction(+ : bad_actions)
+    for (int w = 0; w < W; w++) {
+        trainer_worker *wk = &t->workers[w];
+        double sec = 0.0;
+        for (int s = 0; s < t->T; s++) {
+            int any_trunc = 0;
+            worker_infer(t, wk, t->cur_obs, s);
+            sec += wk->infer_sec;
+            bad_actions += worker_act_and_step(t, wk, s, &any_trunc);
+            if (any_trunc) {
+                worker_values(t, wk, t->final_obs);
+                sec += wk->infer_sec;
+                const size_t row = (size_t)s * N;
+                for (int n = wk->n0; n < wk->n1; n++)
+                    if (t->trunc[row + (size_t)n])
+                        t->boot[row + (size_t)n] = t->vals[n];
+            }
+        }
+        if (w == 0)
+            infer_sec = sec;
+    }
+    /* the main thread's inference is the rank's inference time; the rest of the region is stepping */
+    phase_clock *clk = &t->clock;
+    clk->sec[PHASE_INFER] += infer_sec;
+    clk->mark += infer_sec;
+    phase_clock_lap(clk, PHASE_ENV);
+    return bad_actions;
+}
+
 void trainer_rollout(trainer *t)
 {
     memset(t->ep_count, 0, sizeof(int) * (size_t)t->N);
     t->traj_n_rows = t->traj_n_eps = 0;
     int bad_actions = 0;
-    for (int s = 0; s < t->T; s++)
-        bad_actions += rollout_step(t, s);
+    if (rollout_runs_free(t))
+        bad_actions = rollout_free(t);
+    else
+        for (int s = 0; s < t->T; s++)
+            bad_actions += rollout_step(t, s);
     if (bad_actions)
         par_abort(t->par, 3, "the policy produced invalid actions (NaN parameters?); stopping");
     rollout_close(t);
