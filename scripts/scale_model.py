@@ -39,7 +39,8 @@ PHASES = ("env", "infer", "gae", "grad", "comm", "optim", "log")
 SHAPES = {  # name: (env, envs, steps, minibatches, epochs, params)
     "LunarLander-v3 preset": ("LunarLander-v3", 16, 1024, 256, 4, 9797),
     "LunarLander-v3 64 envs x 256": ("LunarLander-v3", 64, 256, 4, 4, 9797),
-    "LunarLander-v3 --preset scale (per rank)": ("LunarLander-v3", 8, 512, 64, 4, 9797),
+    "LunarLander-v3 --preset scale (per rank)": ("LunarLander-v3", 8, 512, 64, 10, 9797),
+    "LunarLander-v3 --preset scale, 16 envs x 512 global": ("LunarLander-v3", 16, 512, 64, 10, 9797),
     "BipedalWalker-v3 8 envs/rank": ("BipedalWalker-v3", 8, 2048, 256, 10, 11722),
 }
 WEAK = {"LunarLander-v3 --preset scale (per rank)", "BipedalWalker-v3 8 envs/rank"}

@@ -421,12 +421,11 @@ static void print_start(const train_run *r)
         printf("note: --total-steps %lld is not a multiple of the global batch (%lld steps): training %lld steps\n",
                c->total_steps, batch, total * batch);
     printf("layout: %d rank%s x %d thread%s (%s) on %s; %d envs/rank x %d steps; %d minibatches x %d epochs; "
-           "%d parameters; oneDNN %s kernels%s\n",
+           "%d parameters; oneDNN %s kernels%s%s\n",
            par->size, par->size > 1 ? "s" : "", par->threads, par->threads > 1 ? "s" : "", par->threads_reason,
            par->hostnames, c->envs_per_rank, c->rollout_steps, c->minibatches, c->epochs,
            trainer_param_count(r->tr), nn_cpu_isa(),
-           par->size == 1 ? "" : trainer_grads_in_shared_memory(r->tr) ? "; gradients summed in shared memory"
-                                                                        : "; gradients summed by MPI_Allreduce");
+           par->size == 1 ? "" : "; gradients summed ", par->size == 1 ? "" : trainer_grad_reduce_description(r->tr));
     const policy_model *pm = trainer_model(r->tr);
     if (pm->has_conv) /* the input the conv policy sees, after the pixel wrappers */
         printf("network: conv '%s' on %dx%dx%d bytes per step (%s%d frame%s), linear heads\n", c->cnn,

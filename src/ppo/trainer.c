@@ -1063,7 +1063,7 @@ void trainer_optimize(trainer *t, update_stats *st)
 
 phase_clock *trainer_clock(trainer *t) { return &t->clock; }
 
-bool trainer_grads_in_shared_memory(const trainer *t) { return grad_reduce_kind_of(t->reduce) == GRAD_REDUCE_SHM; }
+const char *trainer_grad_reduce_description(const trainer *t) { return grad_reduce_description(t->reduce); }
 
 const uint8_t *trainer_trajectory_frames(const trainer *t) { return t->traj_frames; }
 

@@ -42,8 +42,9 @@ void trainer_optimize(trainer *t, update_stats *st);
  * own work (PHASE_LOG) and resets it between updates. */
 phase_clock *trainer_clock(trainer *t);
 
-/* Whether the gradient's sum over ranks goes through shared memory (--grad-reduce shm, one node). */
-bool trainer_grads_in_shared_memory(const trainer *t);
+/* How the gradient is summed over the ranks (--grad-reduce), for the start-up line: "in shared
+ * memory", "by MPI_Allreduce", ... */
+const char *trainer_grad_reduce_description(const trainer *t);
 
 /* Finished episodes of the last rollout on this rank; returns the count and points *eps at them. */
 typedef struct {

@@ -5,7 +5,8 @@
 #   tests/multinode/test_mpi_nodes.sh PPO_BINARY
 # 1. 2 nodes x 2 ranks == 1 node x 4 ranks, same seed: every logged metric and episode, the final
 #    parameters, Adam moments and RNG states are equal bit for bit (tolerance 0; wall time and
-#    steps/s excepted); /config hostnames lists node1 and node2.
+#    steps/s excepted), although the first sums its gradients in shared memory on each node and then
+#    between the nodes, the second in one node's shared memory; /config hostnames lists node1 and node2.
 # 2. Threads are chosen per node: 1 rank on rank 0's node and 3 on the other gives rank 0 two threads
 #    ("2 cores / 1 ranks on the node"), and 3 ranks on rank 0's node one ("/ 3 ranks") — the count
 #    is the node's ranks, never the job's.
@@ -63,6 +64,10 @@ on node1 "${mpi[@]}" -x OMP_NUM_THREADS=1 -n 4 --host $n1:2,$n2:2 \
     "$ppo" --env CartPole-v1 --seed 7 --progress lines --total-steps 3072 --epochs 5 --log "$work/two.h5" \
     >"$work/two.out" 2>&1 || { cat "$work/two.out"; fail "2 x 2 run failed"; }
 grep -h '^layout' "$work/one.out" "$work/two.out"
+# the gradient sums: shared memory on the one node; on two, shared memory per node and MPI between them
+grep -q '^layout.*gradients summed in shared memory$' "$work/one.out" || fail "1 x 4 did not sum in shared memory"
+grep -q '^layout.*gradients summed in shared memory on each node, then by MPI_Allreduce between nodes$' "$work/two.out" ||
+    fail "2 x 2 did not sum per node, then between nodes"
 "$py" - "$work" <<'EOF' || fail "the 2 x 2 run differs from the 1 x 4 run (above)"
 import sys
 import h5py

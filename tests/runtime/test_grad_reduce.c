@@ -4,7 +4,10 @@
  *   alignment and the 256-float block, LunarLander's 9,797 and more;
  * - 200 sums back to back with new data each time stay exact (a rank that ran ahead into the next sum
  *   must not overwrite the result slot a slower rank is still reading);
- * - on one node the shared-memory path is taken when asked, MPI when not.
+ * - on one node the shared-memory path is taken when asked, MPI when not;
+ * - the 4 ranks grouped as two "nodes" (grad_reduce_create_nodes: {0,1}{2,3}, {0,1,2}{3}, {0,2}{1,3})
+ *   sum on each node, then between the nodes' first ranks: each node's pairwise tree, the two node sums
+ *   added; {0,1}{2,3} equals the 4-rank tree bit for bit; four 1-rank nodes fall back to MPI.
  * Values span 1e-3..1e3 so that a different order of additions changes the bits. */
 #include <mpi.h>
 #include <stdint.h>
@@ -87,6 +90,72 @@ static void check_sums(MPI_Comm comm, size_t n, bool shm, int calls, const char 
     grad_reduce_free(r);
 }
 
+/* The pairwise-tree sum of the listed ranks' vectors (in the order given). */
+static void tree_of(float *out, size_t n, const int *ranks, int count, int call)
+{
+    float *all = malloc(sizeof(float) * n * (size_t)count);
+    for (int q = 0; q < count; q++)
+        fill(all + (size_t)q * n, n, ranks[q], call);
+    for (int w = 1; w < count; w *= 2)
+        for (int q = 0; q + w < count; q += 2 * w)
+            for (size_t i = 0; i < n; i++)
+                all[(size_t)q * n + i] = all[(size_t)q * n + i] + all[(size_t)(q + w) * n + i];
+    memcpy(out, all, sizeof(float) * n);
+    free(all);
+}
+
+/* 4 ranks as nodes: node_of[rank] names each rank's node (0 or 1; -1 everywhere: one node per rank). */
+static void check_nodes(const int node_of[4], const char *what)
+{
+    int rank;
+    MPI_Comm_rank(MPI_COMM_WORLD, &rank);
+    const bool singles = node_of[0] < 0;
+    MPI_Comm node;
+    MPI_Comm_split(MPI_COMM_WORLD, singles ? rank : node_of[rank], rank, &node);
+    const size_t n = 9797;
+    char err[256];
+    grad_reduce *r = grad_reduce_create_nodes(MPI_COMM_WORLD, node, n, err, sizeof err);
+    CHECK(r != NULL, "%s: create: %s", what, err);
+    if (!r) {
+        MPI_Comm_free(&node);
+        return;
+    }
+    const grad_reduce_kind want_kind = singles ? GRAD_REDUCE_MPI : GRAD_REDUCE_NODES;
+    CHECK(grad_reduce_kind_of(r) == want_kind, "%s: kind %d, expected %d", what, (int)grad_reduce_kind_of(r), (int)want_kind);
+    float *buf = malloc(sizeof(float) * n), *want = malloc(sizeof(float) * n), *b = malloc(sizeof(float) * n);
+    int bad = 0;
+    for (int call = 0; call < 50; call++) {
+        fill(buf, n, rank, call);
+        if (singles) {
+            memcpy(want, buf, sizeof(float) * n);
+            MPI_Allreduce(MPI_IN_PLACE, want, (int)n, MPI_FLOAT, MPI_SUM, MPI_COMM_WORLD);
+        } else { /* node 0's tree + node 1's tree */
+            int members[2][4], count[2] = {0, 0};
+            for (int q = 0; q < 4; q++)
+                members[node_of[q]][count[node_of[q]]++] = q;
+            tree_of(want, n, members[0], count[0], call);
+            tree_of(b, n, members[1], count[1], call);
+            for (size_t i = 0; i < n; i++)
+                want[i] = want[i] + b[i];
+        }
+        grad_reduce_sum(r, buf);
+        bad += memcmp(buf, want, sizeof(float) * n) != 0;
+    }
+    CHECK(bad == 0, "%s: rank %d: %d of 50 sums differ from the reference", what, rank, bad);
+    if (!singles && node_of[1] == 0 && node_of[2] == 1) { /* {0,1}{2,3}: the same bits as one node of 4 */
+        const int all4[4] = {0, 1, 2, 3};
+        fill(buf, n, rank, 99);
+        grad_reduce_sum(r, buf);
+        tree_of(want, n, all4, 4, 99);
+        CHECK(memcmp(buf, want, sizeof(float) * n) == 0, "%s: differs from the 4-rank tree", what);
+    }
+    free(buf);
+    free(want);
+    free(b);
+    grad_reduce_free(r);
+    MPI_Comm_free(&node);
+}
+
 int main(int argc, char **argv)
 {
     MPI_Init(&argc, &argv);
@@ -109,6 +178,12 @@ int main(int argc, char **argv)
             MPI_Comm_free(&comm);
         }
         MPI_Barrier(MPI_COMM_WORLD);
+    }
+    if (size == 4) {
+        check_nodes((const int[4]){0, 0, 1, 1}, "nodes {0,1}{2,3}");
+        check_nodes((const int[4]){0, 0, 0, 1}, "nodes {0,1,2}{3}");
+        check_nodes((const int[4]){0, 1, 0, 1}, "nodes {0,2}{1,3}");
+        check_nodes((const int[4]){-1, -1, -1, -1}, "four 1-rank nodes");
     }
     int failures = check_failures;
     MPI_Allreduce(MPI_IN_PLACE, &failures, 1, MPI_INT, MPI_SUM, MPI_COMM_WORLD);
