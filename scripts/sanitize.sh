@@ -12,4 +12,4 @@ cmake --build build-asan -j "$(nproc)" >/dev/null
 export ASAN_OPTIONS=detect_leaks=0:abort_on_error=1:halt_on_error=1
 export UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1
 ctest --test-dir build-asan --output-on-failure -j 1 -L 'envs|box2d|render'
-ctest --test-dir build-asan --output-on-failure -j 1 -R '^(test_gradcheck|test_activation|test_conv|test_pixels|test_resize|test_frame_skip|test_gae|test_allreduce|cli_log_contents|cli_repro)$'
+ctest --test-dir build-asan --output-on-failure -j 1 -R '^(test_gradcheck|test_activation|test_conv|test_pixels|test_resize|test_frame_skip|test_gae|test_allreduce|test_grad_reduce|cli_log_contents|cli_repro)$'
