@@ -30,18 +30,28 @@ static void fill(float *x, size_t n, int q, int call)
     }
 }
 
-/* The pairwise tree over ranks 0..p-1: t[q] = t[q] + t[q + w] for w = 1, 2, 4, ... */
-static void tree_reference(float *out, size_t n, int p, int call)
+/* The pairwise-tree sum of the listed ranks' vectors (in the order given). */
+static void tree_of(float *out, size_t n, const int *ranks, int count, int call)
 {
-    float *all = malloc(sizeof(float) * n * (size_t)p);
-    for (int q = 0; q < p; q++)
-        fill(all + (size_t)q * n, n, q, call);
-    for (int w = 1; w < p; w *= 2)
-        for (int q = 0; q + w < p; q += 2 * w)
+    float *all = malloc(sizeof(float) * n * (size_t)count);
+    for (int q = 0; q < count; q++)
+        fill(all + (size_t)q * n, n, ranks[q], call);
+    for (int w = 1; w < count; w *= 2)
+        for (int q = 0; q + w < count; q += 2 * w)
             for (size_t i = 0; i < n; i++)
                 all[(size_t)q * n + i] = all[(size_t)q * n + i] + all[(size_t)(q + w) * n + i];
     memcpy(out, all, sizeof(float) * n);
     free(all);
+}
+
+/* The pairwise tree over ranks 0..p-1. */
+static void tree_reference(float *out, size_t n, int p, int call)
+{
+    int *ranks = malloc(sizeof(int) * (size_t)p);
+    for (int q = 0; q < p; q++)
+        ranks[q] = q;
+    tree_of(out, n, ranks, p, call);
+    free(ranks);
 }
 
 /* Runs `calls` sums of length n on comm and checks them. */
@@ -88,20 +98,6 @@ static void check_sums(MPI_Comm comm, size_t n, bool shm, int calls, const char 
     free(want);
     free(mine);
     grad_reduce_free(r);
-}
-
-/* The pairwise-tree sum of the listed ranks' vectors (in the order given). */
-static void tree_of(float *out, size_t n, const int *ranks, int count, int call)
-{
-    float *all = malloc(sizeof(float) * n * (size_t)count);
-    for (int q = 0; q < count; q++)
-        fill(all + (size_t)q * n, n, ranks[q], call);
-    for (int w = 1; w < count; w *= 2)
-        for (int q = 0; q + w < count; q += 2 * w)
-            for (size_t i = 0; i < n; i++)
-                all[(size_t)q * n + i] = all[(size_t)q * n + i] + all[(size_t)(q + w) * n + i];
-    memcpy(out, all, sizeof(float) * n);
-    free(all);
 }
 
 /* 4 ranks as nodes: node_of[rank] names each rank's node (0 or 1; -1 everywhere: one node per rank). */
