@@ -395,6 +395,7 @@ static void open_log(train_run *r, const char *start_time)
     const log_context ctx = {
         .ranks = r->par.size, .threads_per_rank = r->par.threads, .hostnames = r->par.hostnames,
         .version = PPO_VERSION, .cpu_isa = nn_cpu_isa(), .start_time = start_time, .obs_dim = spec->obs_dim,
+        .grad_sum = r->par.size > 1 ? trainer_grad_reduce_description(r->tr) : "",
         .action_dim = spec->action_dim, .action_count = spec->action_count,
         .action_kind = spec->action_kind == PPO_ACTION_DISCRETE ? "discrete" : "continuous",
         .reward_threshold = spec->has_reward_threshold ? spec->reward_threshold : NAN,

@@ -328,6 +328,7 @@ static int write_config(hid_t file, const ppo_config *cfg, const log_context *ct
     h5io_put_str(g, "hostnames", ctx->hostnames, e);
     h5io_put_str(g, "version", ctx->version, e);
     h5io_put_str(g, "onednn_isa", ctx->cpu_isa, e);
+    h5io_put_str(g, "grad_sum", ctx->grad_sum ? ctx->grad_sum : "", e);
     h5io_put_str(g, "start_time", ctx->start_time, e);
     h5io_put_i64(g, "obs_dim", ctx->obs_dim, e);
     h5io_put_i64(g, "action_dim", ctx->action_dim, e);

@@ -55,6 +55,7 @@ typedef struct {
     const char *hostnames;
     const char *version;
     const char *cpu_isa; /* oneDNN's kernels (nn_cpu_isa) */
+    const char *grad_sum; /* how the gradients were summed over the ranks (grad_reduce_description); NULL: "" */
     const char *start_time;
     int obs_dim, action_dim, action_count;
     const char *action_kind;

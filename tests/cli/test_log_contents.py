@@ -25,8 +25,8 @@ METRICS = {"update", "global_step", "wall_time", "steps_per_second", "episodes",
 PHASES = ("env", "infer", "gae", "grad", "comm", "optim", "log")
 METRICS |= {f"time_{p}" for p in PHASES} | {f"time_{p}_max" for p in PHASES}
 EPISODES = {"global_step", "update", "rank", "env_index", "return", "length", "terminated"}
-CONTEXT = {"ranks", "threads_per_rank", "hostnames", "version", "onednn_isa", "start_time", "obs_dim", "action_dim",
-           "action_count", "action_kind", "reward_threshold", "global_batch"}
+CONTEXT = {"ranks", "threads_per_rank", "hostnames", "version", "onednn_isa", "grad_sum", "start_time", "obs_dim",
+           "action_dim", "action_count", "action_kind", "reward_threshold", "global_batch"}
 SRC = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "src", "ppo", "config.h")
 
 
@@ -57,7 +57,8 @@ def check_root_and_config(f, log):
     want = {"ranks": RANKS, "env": "CartPole-v1", "seed": SEED, "envs_per_rank": ENVS, "rollout_steps": STEPS,
             "epochs": EPOCHS, "threads_per_rank": 1, "check_params": 1, "global_batch": BATCH, "obs_dim": 4, "action_dim": 1,
             "action_count": 2, "action_kind": "discrete", "reward_threshold": 475.0, "log": log,
-            "total_steps": UPDATES * BATCH, "algo": "ppo", "lr": 1e-3}
+            "total_steps": UPDATES * BATCH, "algo": "ppo", "lr": 1e-3, "grad_reduce": "shm",
+            "grad_sum": "in shared memory"}
     for k, v in want.items():
         ct.check(cfg.get(k) == v, f"/config {k} = {cfg.get(k)!r}, want {v!r}")
     ct.check(isinstance(cfg.get("hostnames"), str) and cfg["hostnames"] != "", "/config hostnames is empty")
