@@ -52,6 +52,10 @@ def _check_render(r, ep, env):
         if len(ep["obs"]) == 0:
             raise MissingData("%s: recorded episode %d has no steps" % (r.path, ep["episode_id"]))
         return
+    obs = ep.get("obs")
+    if obs is not None and obs.dtype == np.uint8:  # bytes are frames, but not in (S, H, W, C)
+        raise MissingData("%s: recorded frames of %s have shape %s; can play (steps, height, width, "
+                          "channels)" % (r.path, env, tuple(obs.shape)))
     fam = env_family(env)
     if fam is None:
         raise MissingData("%s: no drawing for env %s (can draw CartPole, Acrobot, MountainCar, "

@@ -24,10 +24,12 @@ def _frames(rng, n):
     return np.repeat(np.repeat(blocks, 12, axis=1), 12, axis=2)
 
 
-def _recording(path, lengths, obs_dtype=np.uint8, seed=0):
+def _recording(path, lengths, obs_dtype=np.uint8, seed=0, flat=False):
     rng = np.random.default_rng(seed)
     steps = int(sum(lengths))
     frames = _frames(rng, steps).astype(obs_dtype)
+    if flat:  # each frame as one row of H * W * 3 bytes
+        frames = frames.reshape(steps, -1)
     with h5py.File(path, "w") as f:
         f.attrs.update({"format": "ppo-log", "schema_version": np.int64(1), "content": "evaluation"})
         c = f.create_group("config")
@@ -40,7 +42,7 @@ def _recording(path, lengths, obs_dtype=np.uint8, seed=0):
         f.create_group("episodes").create_dataset("update", data=np.zeros(0, np.int64))
         t = f.create_group("trajectories")
         t.attrs.update({"env": "CarRacing-v3", "render_dim": np.int64(20)})
-        t.create_dataset("obs", data=frames, chunks=(1, H, W, 3), compression="gzip")
+        t.create_dataset("obs", data=frames, chunks=(1,) + frames.shape[1:], compression="gzip")
         t.create_dataset("actions", data=rng.uniform(-1, 1, (steps, 3)).astype(np.float32))
         rewards = rng.normal(0, 1, steps).astype(np.float32)
         t.create_dataset("rewards", data=rewards)
@@ -109,3 +111,15 @@ def test_frames_must_be_bytes(tmp_path):
     _recording(path, [5], obs_dtype=np.float32)
     with pytest.raises(Exception, match="expected uint8"):
         RunLog(str(path))
+
+
+def test_flat_frames_named(run_cli, tmp_path):
+    """uint8 rows that are not (steps, height, width, channels): one line naming their shape (it said
+    "no drawing for env CarRacing-v3"), non-zero exit, no picture."""
+    path = tmp_path / "flat.h5"
+    _recording(path, [5], flat=True)
+    code, _out, err = run_cli("animate", path, "--no-mp4", "--out", tmp_path)
+    assert code != 0
+    assert "have shape (5, %d)" % (H * W * 3) in err, err
+    assert len(err.strip().splitlines()) == 1, err
+    assert not list(tmp_path.glob("*.gif"))
