@@ -597,7 +597,17 @@ static int apply_preset(ppo_config *c, const config_set *set, int ranks, const p
         size_t n = strlen(applied);
         snprintf(applied + n, sizeof applied - n, "%s%s", n ? " " : "", text);
     }
-    snprintf(desc, desc_len, "%s (%s): %s%s", p->env, p->source, applied, uneven);
+    char beyond[256] = "";
+    const int solved = presets_find("scale", p->env) == p ? presets_scale_solved_ranks(p->env) : 0;
+    if (solved > 0 && ranks > solved && !set->flag[epr]) {
+        const int keep = c->envs_per_rank * solved / ranks;
+        snprintf(beyond, sizeof beyond,
+                 "; note: this per-rank shape was measured to solve on up to %d ranks; on %d an update holds "
+                 "%lld samples, %d x as many: --envs-per-rank %d keeps the measured global batch (docs/scaling.md)",
+                 solved, ranks, (long long)c->envs_per_rank * c->rollout_steps * ranks, ranks / solved,
+                 keep > 0 ? keep : 1);
+    }
+    snprintf(desc, desc_len, "%s (%s): %s%s%s", p->env, p->source, applied, uneven, beyond);
     return 0;
 }
 

@@ -116,6 +116,23 @@ static const ppo_preset scale_presets[] = {
       SET(norm_reward, 1), SET(anneal_lr, 1), SET(log_std_init, -1), SET(clip_vloss, 0), SET(total_steps, 8000000)}},
 };
 
+/* The scale entries' per-rank shapes were measured on 2 ranks. LunarLander-v3 on 8 and 16 ranks
+ * (oversubscribed; learning does not depend on the cores): the per-rank shape did not solve in its
+ * 480k steps (8: -122.6, ~1M needed; 16: not by 1.25M), 2 ranks' global shape (--envs-per-rank
+ * 16 / ranks) did (8: 258.0, 16: 224.7 at 483k). BipedalWalker-v3 was not tried beyond 2. */
+static const struct {
+    const char *env;
+    int ranks;
+} scale_solved[] = {{"LunarLander-v3", 2}, {"BipedalWalker-v3", 2}};
+
+int presets_scale_solved_ranks(const char *env)
+{
+    for (size_t k = 0; k < sizeof scale_solved / sizeof scale_solved[0]; k++)
+        if (!strcmp(scale_solved[k].env, env))
+            return scale_solved[k].ranks;
+    return 0;
+}
+
 const ppo_preset *presets_table(const char *kind, int *count)
 {
     if (!strcmp(kind, "auto")) {

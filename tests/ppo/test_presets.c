@@ -64,5 +64,27 @@ int main(void)
           c.minibatches, c.epochs, c.envs_per_rank, c.lr);
     CHECK(strstr(desc, "rollout_steps=32") && strstr(desc, "envs_per_rank=4") && !strstr(desc, "epochs="),
           "description: %s", desc);
+
+    /* --preset scale beyond the ranks its per-rank shape was measured to solve on: the run is told how
+     * to keep that global batch; on those ranks, or with --envs-per-rank given, it is not */
+    const struct { int ranks; const char *epr; const char *want; } scale[] = {
+        {2, NULL, NULL},
+        {16, NULL, "measured to solve on up to 2 ranks; on 16 an update holds 65536 samples, 8 x as many: "
+                   "--envs-per-rank 1 keeps"},
+        {8, NULL, "on 8 an update holds 32768 samples, 4 x as many: --envs-per-rank 2 keeps"},
+        {16, "1", NULL},
+    };
+    for (size_t k = 0; k < sizeof scale / sizeof scale[0]; k++) {
+        config_defaults(&c);
+        char *sargv[] = {"--env", "LunarLander-v3", "--preset", "scale", "--envs-per-rank", (char *)scale[k].epr};
+        CHECK(config_parse_args(&c, &set, scale[k].epr ? 6 : 4, sargv, err, sizeof err) == 0, "parse: %s", err);
+        config_finalize(&c, &set);
+        config_apply_preset(&c, &set, scale[k].ranks, desc, sizeof desc);
+        if (scale[k].want)
+            CHECK(strstr(desc, scale[k].want) != NULL, "scale on %d ranks: %s", scale[k].ranks, desc);
+        else
+            CHECK(strstr(desc, "note:") == NULL, "scale on %d ranks (envs/rank %s): %s", scale[k].ranks,
+                  scale[k].epr ? scale[k].epr : "preset", desc);
+    }
     return CHECK_DONE();
 }
