@@ -30,6 +30,9 @@ while [ $# -gt 0 ]; do
     esac
     shift
 done
+for n in $RANKS; do # rank counts are positive integers (the tables divide by them)
+    [[ "$n" =~ ^[1-9][0-9]{0,5}$ ]] || { echo "scale.sh: --ranks: '$n' is not a positive whole number of ranks" >&2; exit 2; }
+done
 if [ -z "$RANKS" ]; then # 1 2 4 ... up to the cores
     RANKS=1
     n=2

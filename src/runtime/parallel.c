@@ -158,7 +158,7 @@ int par_check_memory(const par_layout *p, double bytes_per_rank, const char *wha
     snprintf(where, sizeof where, "the node of rank %d", worst.rank);
     snprintf(err, err_len,
              "%s need about %.1f GB on %s (%.0f rank%s x %.2f GB), but it has %.1f GB available%s%s%s; "
-             "use fewer envs per rank, shorter rollouts or more minibatches",
+             "use fewer envs per rank, shorter rollouts, more minibatches or a smaller network",
              what, fig[0] / 1e9, worst.rank == p->rank ? "this node" : where, fig[2], fig[2] > 1 ? "s" : "",
              fig[0] / fig[2] / 1e9, fig[1] / 1e9, worst.rank == p->rank ? " (" : "", worst.rank == p->rank ? source : "",
              worst.rank == p->rank ? ")" : "");

@@ -186,6 +186,27 @@ def selected(group):
     return [(c, 2) for c in CASES if c and c[3]]
 
 
+def network_larger_than_node(d):
+    """The widest network --hidden allows (7 x 4096: 201M parameters, ~12 GB per rank with its gradient,
+    Adam moments, snapshots and the shared-memory gradient sum) on 4 ranks: refused before anything is
+    allocated, naming --hidden. Only where 4 such ranks exceed the node's memory (CI's 24 GiB machine);
+    elsewhere the run would really start, so the case says why it is skipped."""
+    with open("/proc/meminfo") as f:
+        avail = next((int(ln.split()[1]) * 1024 for ln in f if ln.startswith("MemAvailable:")), None)
+    label = "network larger than the node (mpirun -n 4): --hidden 7 x 4096"
+    if avail is None or avail > 40e9:
+        print(f"skip {label}: MemAvailable {avail} bytes would hold it", flush=True)
+        return
+    rc, out, err = ct.run(["--hidden", ",".join(["4096"] * 7), "--envs-per-rank", "1", "--rollout-steps", "8",
+                           "--minibatches", "1", "--threads", "1"], ranks=4, cwd=d)
+    lines = [ln for ln in err.splitlines() if ln.startswith("ppo:")]
+    ct.check(rc == 2, f"{label}: exit code {rc}, not 2 (bad input)")
+    ct.check(len(lines) == 1 and re.search(r"option hidden: .*network of 201\d{6} parameters [\d.]+ GB per rank"
+                                           r".*need about [\d.]+ GB", lines[0]) is not None,
+             f"{label}: stderr {err!r}")
+    print(f"{'ok  ' if rc == 2 else 'FAIL'} {label}\n       -> {lines[0] if lines else err}", flush=True)
+
+
 def main():
     args = sys.argv[1:]
     group = args[args.index("--group") + 1] if "--group" in args else "all"
@@ -222,6 +243,8 @@ def main():
                 before = ct.snapshot(d)
             status = "ok  " if len(ct.failures) == n_failed else "FAIL"
             print(f"{status} {label}\n       -> {err.splitlines()[0] if err else ''}", flush=True)
+        if group in ("mpi", "all"):
+            network_larger_than_node(d)
         if group in ("files", "all"):  # the counterpart: --force does overwrite
             rc, out, err = ct.run(["--log", "existing.h5", "--force", *SMALL], cwd=d)
             with open(os.path.join(d, "existing.h5"), "rb") as f:
