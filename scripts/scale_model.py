@@ -39,11 +39,12 @@ PHASES = ("env", "infer", "gae", "grad", "comm", "optim", "log")
 SHAPES = {  # name: (env, envs, steps, minibatches, epochs, params)
     "LunarLander-v3 preset": ("LunarLander-v3", 16, 1024, 256, 4, 9797),
     "LunarLander-v3 64 envs x 256": ("LunarLander-v3", 64, 256, 4, 4, 9797),
-    "LunarLander-v3 --preset scale (per rank)": ("LunarLander-v3", 8, 512, 64, 10, 9797),
-    "LunarLander-v3 --preset scale, 16 envs x 512 global": ("LunarLander-v3", 16, 512, 64, 10, 9797),
+    "LunarLander-v3 8 envs x 512 per rank": ("LunarLander-v3", 8, 512, 64, 10, 9797),
+    "LunarLander-v3 --preset scale (16 envs x 512, at least 1 per rank)": ("LunarLander-v3", 16, 512, 64, 10, 9797),
     "BipedalWalker-v3 8 envs/rank": ("BipedalWalker-v3", 8, 2048, 256, 10, 11722),
 }
-WEAK = {"LunarLander-v3 --preset scale (per rank)", "BipedalWalker-v3 8 envs/rank"}
+WEAK = {"LunarLander-v3 8 envs x 512 per rank", "BipedalWalker-v3 8 envs/rank"}  # envs per rank
+AT_LEAST_ONE = {"LunarLander-v3 --preset scale (16 envs x 512, at least 1 per rank)"}  # envs global, >= 1 per rank
 
 
 def phase_seconds(args, updates):
@@ -154,10 +155,12 @@ def allreduce(m, nbytes, p, cores_per_node):
     return t
 
 
-def update_time(m, shape, p, cores_per_node, weak):
+def update_time(m, shape, p, cores_per_node, weak, at_least_one=False):
     env, envs, steps, mbs, epochs, params = shape
     if weak:  # the shape is per rank: the global batch grows with p
         envs = envs * p
+    elif at_least_one:  # a global count, but every rank steps at least one env
+        envs = max(envs, p)
     batch = envs * steps
     mb = batch / mbs
     n_mb = mbs * epochs
@@ -173,12 +176,12 @@ def update_time(m, shape, p, cores_per_node, weak):
 
 def table(m, name, cores_per_node, ps):
     shape = SHAPES[name]
-    weak = name in WEAK
-    b1, parts1 = update_time(m, shape, 1, cores_per_node, weak)
+    weak, one = name in WEAK, name in AT_LEAST_ONE
+    b1, parts1 = update_time(m, shape, 1, cores_per_node, weak, one)
     t1 = sum(parts1.values())
     rows = []
     for p in ps:
-        b, parts = update_time(m, shape, p, cores_per_node, weak)
+        b, parts = update_time(m, shape, p, cores_per_node, weak, one)
         t = sum(parts.values())
         sps = b / t
         eff = (b / t) / (p * b1 / t1)

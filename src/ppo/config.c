@@ -32,7 +32,7 @@ static const opt_def opts[] = {
     OPT(env, OPT_STR, "Gymnasium env id (see 'ppo envs')"),
     OPT(env_options, OPT_STR, "env options as key=value,... (e.g. continuous=1)"),
     OPT(algo, OPT_STR, "ppo | a2c | reinforce (sets that algorithm's defaults)"),
-    OPT(preset, OPT_STR, "auto: the env's tuned PPO hyperparameters for options not given | scale: per-rank shape, the batch grows with the ranks (for many cores) | none"),
+    OPT(preset, OPT_STR, "auto: the env's tuned PPO hyperparameters for options not given | scale: tuned for time to solve on many cores (entries below; a run whose batch outgrows the measured one is told) | none"),
     OPT(total_steps, OPT_LLONG, "env steps to train for, over all ranks (actions, with --frame-skip)"),
     OPT(seed, OPT_LLONG, "run seed: same seed, ranks and threads give the same run"),
     OPT(envs_per_rank, OPT_INT, "environments each MPI rank steps (with OpenMP)"),
@@ -597,15 +597,20 @@ static int apply_preset(ppo_config *c, const config_set *set, int ranks, const p
         size_t n = strlen(applied);
         snprintf(applied + n, sizeof applied - n, "%s%s", n ? " " : "", text);
     }
-    char beyond[256] = "";
-    const int solved = presets_find("scale", p->env) == p ? presets_scale_solved_ranks(p->env) : 0;
-    if (solved > 0 && ranks > solved && !set->flag[epr]) {
-        const int keep = c->envs_per_rank * solved / ranks;
-        snprintf(beyond, sizeof beyond,
-                 "; note: this per-rank shape was measured to solve on up to %d ranks; on %d an update holds "
-                 "%lld samples, %d x as many: --envs-per-rank %d keeps the measured global batch (docs/scaling.md)",
-                 solved, ranks, (long long)c->envs_per_rank * c->rollout_steps * ranks, ranks / solved,
-                 keep > 0 ? keep : 1);
+    char beyond[320] = "";
+    const long long solved = presets_find("scale", p->env) == p ? presets_scale_solved_batch(p->env) : 0;
+    const long long batch = (long long)c->envs_per_rank * c->rollout_steps * ranks;
+    if (solved > 0 && batch > solved) {
+        const long long keep = c->envs_per_rank * solved / batch;
+        int n = snprintf(beyond, sizeof beyond,
+                         "; note: on %d ranks an update holds %lld samples, more than the %lld this entry was measured "
+                         "to solve with in its total_steps: it may need more steps",
+                         ranks, batch, solved);
+        if (keep >= 1 && !set->flag[epr])
+            snprintf(beyond + n, sizeof beyond - (size_t)n, ", or --envs-per-rank %lld keeps %lld (docs/scaling.md)",
+                     keep, keep * c->rollout_steps * ranks);
+        else
+            snprintf(beyond + n, sizeof beyond - (size_t)n, " (docs/scaling.md)");
     }
     snprintf(desc, desc_len, "%s (%s): %s%s%s", p->env, p->source, applied, uneven, beyond);
     return 0;
@@ -854,8 +859,8 @@ void config_print_help(const char *prog, const ppo_config *d)
     const char *kinds[] = {"auto", "scale"};
     const char *titles[] = {"env presets (--preset auto applies them to the options not given; envs is the global "
                             "count, split over the ranks)",
-                            "scale presets (--preset scale; envs_per_rank is per rank, so the batch grows with the "
-                            "ranks)"};
+                            "scale presets (--preset scale; envs is a global count with at least one per rank, "
+                            "envs_per_rank a per-rank one: the batch grows with the ranks)"};
     for (int k = 0; k < 2; k++) {
         printf("\n%s:\n", titles[k]);
         int n;

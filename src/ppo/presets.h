@@ -30,8 +30,8 @@ typedef struct ppo_preset {
 const ppo_preset *presets_table(const char *kind, int *count);
 /* The env's preset of that kind, or NULL. */
 const ppo_preset *presets_find(const char *kind, const char *env);
-/* --preset scale: the most ranks the env's per-rank shape was measured to solve on (0: not said); a
- * run on more is told how to keep that global batch. */
-int presets_scale_solved_ranks(const char *env);
+/* --preset scale: the largest global batch (samples per update) the env's entry was measured to solve
+ * with in its step budget (0: not said); a run with a larger batch is told so. */
+long long presets_scale_solved_batch(const char *env);
 
 #endif
