@@ -859,8 +859,8 @@ void config_print_help(const char *prog, const ppo_config *d)
     const char *kinds[] = {"auto", "scale"};
     const char *titles[] = {"env presets (--preset auto applies them to the options not given; envs is the global "
                             "count, split over the ranks)",
-                            "scale presets (--preset scale; envs is a global count with at least one per rank, "
-                            "envs_per_rank a per-rank one: the batch grows with the ranks)"};
+                            "scale presets (--preset scale; envs is a global count with at least one per rank, so "
+                            "the batch grows past that many ranks; envs not listed take their auto preset)"};
     for (int k = 0; k < 2; k++) {
         printf("\n%s:\n", titles[k]);
         int n;

@@ -98,38 +98,35 @@ static const ppo_preset auto_presets[] = {
 /* --preset scale: for time to solve on many cores. An entry sets either envs (a global count split over the
  * ranks, at least one per rank, so the batch grows with the ranks once each steps a single env) or
  * envs_per_rank (the batch always grows with the ranks, as DD-PPO's workers each collect a fixed-length
- * rollout: Wijmans et al. 2020). Envs without an entry use their auto preset. */
+ * rollout: Wijmans et al. 2020). Envs without an entry use their auto preset, whose envs are global too:
+ * BipedalWalker-v3 had an entry keeping the auto preset's 2-rank shape per rank (16 envs x 2048 steps),
+ * which on 16 ranks makes 524,288-sample updates, 15 in the 8M steps; after LunarLander-v3's 8x larger
+ * updates failed to solve (below), it was dropped for the auto preset's measured batch. */
 static const ppo_preset scale_presets[] = {
     /* the auto preset's values with 16 envs x 512 steps, 64 minibatches and 10 epochs (zoo: 4): fewer
      * samples to solve. 2 ranks, greedy eval of 20 episodes every 4 updates (--eval-every 4): first >= 200
      * after 393k/393k/393k/426k/459k steps for seeds 1-5; with epochs 4 at most 590k steps and seeds 1
      * and 3 not by 640k. The envs are global: 8 envs per rank on 16 ranks (65,536-sample updates) did not
      * solve by 1.25M steps; 16 envs over 16 ranks (oversubscribed), 100 greedy episodes after 483k steps,
-     * seeds 1-3: 224.69 / 262.90 / 243.84 (8 ranks: 258.02 / 244.44 / 150.92). Tried for fewer, cheaper minibatches (a minibatch's fixed costs
-     * dominate on 16 ranks), 2 ranks, seeds 1-5 unless said: 32 minibatches with lr 6e-4 solved 5 of 5
-     * (202.16 the lowest) but 16 ranks' seed 3 ended at 193.91; 16 with lr 8e-4 3 of 5; 16 with lr 1e-3
-     * annealed 2 of 5; 128 envs x 64 steps first reached 200 (20 episodes) at 541k/623k steps or not by
-     * 640k (seeds 1-3; this entry: 344k-377k). */
+     * seeds 1-3: 224.69 / 262.90 / 243.84 (8 ranks: 258.02 / 244.44 / 150.92). Tried for fewer, cheaper
+     * minibatches (a minibatch's fixed costs dominate on 16 ranks), 2 ranks, seeds 1-5 unless said: 32
+     * minibatches with lr 6e-4 solved 5 of 5 (202.16 the lowest) but 16 ranks' seed 3 ended at 193.91; 16
+     * with lr 8e-4 3 of 5; 16 with lr 1e-3 annealed 2 of 5; 128 envs x 64 steps first reached 200 (20
+     * episodes) at 541k/623k steps or not by 640k (seeds 1-3; this entry: 344k-377k). */
     {"LunarLander-v3", "ppo's own, from zoo's LunarLander-v2 values: 16 envs x 512 steps, 64 minibatches, 10 epochs",
      16,
      {SET(rollout_steps, 512), SET(minibatches, 64), SET(epochs, 10), SET(gamma, 0.999), SET(gae_lambda, 0.98),
       SET(ent_coef, 0.01), SET(lr, 3e-4), SET(anneal_lr, 0), SET(clip_vloss, 0), SET(total_steps, 480000)}},
-    /* with 2 ranks exactly the auto preset (16 envs x 2048 steps and 128-sample minibatches per rank) */
-    {"BipedalWalker-v3", "the auto preset's shape with 2 ranks, kept per rank", 0,
-     {SET(envs_per_rank, 16), SET(rollout_steps, 2048), SET(minibatches, 256), SET(epochs, 10), SET(gamma, 0.999),
-      SET(gae_lambda, 0.95), SET(ent_coef, 0), SET(lr, 3e-4), SET(clip_coef, 0.18), SET(norm_obs, 1),
-      SET(norm_reward, 1), SET(anneal_lr, 1), SET(log_std_init, -1), SET(clip_vloss, 0), SET(total_steps, 8000000)}},
 };
 
 /* The largest global batch (samples per update) each scale entry was measured to solve with in its
  * total_steps; a run whose batch is larger is told so. LunarLander-v3: 8,192 on 2, 8 and 16 ranks
  * (oversubscribed; learning does not depend on the cores); a per-rank shape of 8 envs made 32,768 on 8
- * ranks (-122.6 at 480k, ~1M needed) and 65,536 on 16 (not solved by 1.25M). BipedalWalker-v3: 2 ranks'
- * 65,536, not tried beyond. */
+ * ranks (-122.6 at 480k, ~1M needed) and 65,536 on 16 (not solved by 1.25M). */
 static const struct {
     const char *env;
     long long batch;
-} scale_solved[] = {{"LunarLander-v3", 8192}, {"BipedalWalker-v3", 65536}};
+} scale_solved[] = {{"LunarLander-v3", 8192}};
 
 long long presets_scale_solved_batch(const char *env)
 {
