@@ -2,7 +2,8 @@
 (refused without blocking on it), the INI line-length boundary (197 characters pass, 198 are refused with
 their line number), and SIGTERM/SIGINT during set-up (the default action: killed at once, no file written, no
 checkpoint attempted; delivered at the end of set-up through PPO_FAULT_SIGNAL_IN_SETUP of the test build ppo-faults, so the
-moment is exact; the ppo users run ignores it).."""
+moment is exact; the ppo users run ignores it), and Open MPI's point-to-point layer on one node (ob1, unless
+the user chose one)."""
 import os
 import re
 import sys
@@ -24,6 +25,28 @@ def expect(label, rc, err, code, pattern, d, before):
         ct.check(re.search(pattern, lines[0]) is not None, f"{label}: {lines[0]!r} does not match /{pattern}/")
     ct.check(ct.snapshot(d) == before, f"{label}: the directory changed")
     print(f"done {label}\n       -> {lines[0] if lines else err!r}", flush=True)
+
+
+def pml_libraries(d, ranks, env):
+    """The Open MPI point-to-point layers a run loads (mca_pml_*.so, from the loader's LD_DEBUG output)."""
+    rc, out, err = ct.run(["--log", "pml.h5", "--force", *SMALL], cwd=d, ranks=ranks, env={"LD_DEBUG": "files", **env})
+    ct.check(rc == 0, f"pml run ({ranks} ranks, {env}): exit {rc}")
+    return set(re.findall(r"mca_pml_(\w+)\.so", out + err))
+
+
+def check_local_pml(d):
+    """Ranks that all share this node (or a lone ppo) take Open MPI's ob1 layer without loading the others
+    (Debian's build also starts cm with its Omni-Path transports: ~0.2 s of every start); a layer the user
+    chose (OMPI_MCA_pml, as mpirun --mca pml sets) is kept."""
+    for ranks in (None, 2):
+        loaded = pml_libraries(d, ranks, {})
+        if not loaded:
+            print("skipped the pml check: the loader shows no mca_pml_*.so (not a shared Open MPI build?)")
+            return
+        ct.check(loaded == {"ob1"}, f"{ranks or 1} rank(s): loaded pml layers {sorted(loaded)}, not only ob1")
+    loaded = pml_libraries(d, 2, {"OMPI_MCA_pml": "ob1,cm"})
+    ct.check(loaded == {"ob1", "cm"}, f"OMPI_MCA_pml=ob1,cm: loaded pml layers {sorted(loaded)}, not ob1 and cm")
+    print("done pml: ob1 alone, a chosen OMPI_MCA_pml kept", flush=True)
 
 
 def main():
@@ -65,6 +88,7 @@ def main():
         # the counterpart: the 197-character line is read (and the run trains)
         rc, out, err = ct.run(["--config", "edge_ok.ini", "--log", "ok.h5", *SMALL], cwd=d)
         ct.check(rc == 0 and os.path.exists(os.path.join(d, "ok.h5")), f"197-character line refused ({rc}): {err}")
+        check_local_pml(d)
     ct.finish("set-up limits")
 
 
