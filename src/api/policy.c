@@ -1,7 +1,7 @@
 /* api/policy: the public policy API (include/ppo/policy.h), a thin layer over the checkpoint reader
  * (log/checkpoint), the actor-critic network (nn/policy) and the action draw (ppo/loss). It loads as
- * `ppo eval` does and normalises, runs and picks actions as eval_policy does, so their greedy actions
- * agree; tests/api checks that against `ppo eval` and eval_policy. */
+ * `ppo eval` does and normalises, runs and picks actions as the evaluation runner (ppo/eval.c) does, so their greedy actions
+ * agree; tests/api checks that against `ppo eval`. */
 #include "ppo/policy.h"
 
 #include <math.h>
@@ -177,7 +177,7 @@ int ppo_policy_act(ppo_policy *p, const float *obs, int n, int obs_dim, ppo_poli
     if (sample)
         memcpy(r.s, rng->s, sizeof r.s);
     for (int i = 0; i < n; i++) {
-        /* eval_policy's draws, in its order: action_dim normals (continuous), then one uniform */
+        /* the evaluation runner's draws, in its order: action_dim normals (continuous), then one uniform */
         double noise[PPO_ENV_MAX_ACTION_DIM] = {0}, u = 0.0;
         for (int d = 0; sample && pm->continuous && d < pm->action_dim; d++)
             noise[d] = rng_normal(&r);

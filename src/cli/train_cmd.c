@@ -608,18 +608,21 @@ static void run_updates(train_run *r, loop_end *end)
     run_gather_free(&g);
 }
 
-/* Rank 0: the greedy evaluation at the end of a run; -1 when it could not run. */
+/* Collective: the greedy evaluation at the end of a run, spread over the ranks; rank 0 prints it. -1 (on
+ * every rank) when it could not run. */
 static int evaluate_final(train_run *r)
 {
     const ppo_config *c = &r->cfg;
     const ppo_env_spec *spec = trainer_spec(r->tr);
     eval_result ev;
-    if (eval_policy(trainer_model(r->tr), trainer_params(r->tr), trainer_obs_stats(r->tr), c->clip_obs, c->env,
-                    c->env_options, c->eval_episodes, (unsigned long long)c->seed + 1000000ULL, true, NULL, &ev, r->err,
-                    sizeof r->err)) {
-        fprintf(stderr, "ppo: error: evaluation: %s\n", r->err);
+    if (eval_schedule_final(r->tr, &r->par, c, c->eval_episodes, (uint64_t)c->seed + 1000000ULL, &ev, r->err,
+                            sizeof r->err)) {
+        if (r->par.rank == 0)
+            fprintf(stderr, "ppo: error: evaluation: %s\n", r->err);
         return -1;
     }
+    if (r->par.rank != 0)
+        return 0;
     printf("eval: %d episodes, greedy policy: return %.2f +- %.2f (min %.2f, max %.2f)", ev.episodes, ev.mean, ev.std,
            ev.min, ev.max);
     if (spec->has_reward_threshold)
@@ -644,8 +647,11 @@ static int finish_run(train_run *r, const loop_end *end)
         const double seconds = end->train_seconds - r->state.wall;
         printf("trained %lld steps in %.1f s (%.0f steps/s)", trained, seconds, (double)trained / seconds);
         progress_print_best(&r->returns);
-        if (c->eval_episodes > 0 && status == EXIT_OK && evaluate_final(r))
-            status = EXIT_FAILURE_RUN;
+        fflush(stdout);
+    }
+    if (c->eval_episodes > 0 && status == EXIT_OK && evaluate_final(r))
+        status = EXIT_FAILURE_RUN;
+    if (r->par.rank == 0) {
         h5log_close(r->log);
         r->log = NULL;
         char abs_log[PATH_MAX]; /* the hint works from any directory (ppo-analyze: installed by scripts/build.sh) */

@@ -269,30 +269,3 @@ void eval_summarize(const eval_episode *eps, int n, const ppo_env_spec *spec, ev
     out->mean_length = ls / n;
     out->solved_fraction = spec->has_reward_threshold ? solved / n : NAN;
 }
-
-int eval_policy(const policy_model *pm, const float *params, const running_stats *obs_norm, double clip_obs,
-                const char *id, const char *options, int episodes, unsigned long long seed, bool deterministic,
-                double *returns, eval_result *out, char *err, size_t err_len)
-{
-    memset(out, 0, sizeof *out);
-    eval_runner *r = eval_runner_create(pm, params, id, options, episodes, false, err, err_len);
-    uint64_t *seeds = malloc(sizeof *seeds * (size_t)episodes);
-    eval_episode *eps = malloc(sizeof *eps * (size_t)episodes);
-    int rc = -1;
-    if (r && (!seeds || !eps))
-        snprintf(err, err_len, "out of memory for %d evaluation episodes", episodes);
-    else if (r) {
-        for (int e = 0; e < episodes; e++)
-            seeds[e] = seed + (unsigned long long)e;
-        rc = eval_runner_run(r, obs_norm, clip_obs, seeds, episodes, deterministic, eps, err, err_len);
-    }
-    if (rc == 0) {
-        eval_summarize(eps, episodes, eval_runner_spec(r), out);
-        for (int e = 0; returns && e < episodes; e++)
-            returns[e] = eps[e].ret;
-    }
-    free(seeds);
-    free(eps);
-    eval_runner_free(r);
-    return rc;
-}

@@ -61,11 +61,4 @@ const ppo_env_spec *eval_runner_spec(const eval_runner *r);
 /* Mean, std, min, max, mean length and solved fraction (against spec's threshold) of n >= 1 episodes. */
 void eval_summarize(const eval_episode *eps, int n, const ppo_env_spec *spec, eval_result *out);
 
-/* Runs `episodes` episodes, episode e seeded with seed + e, and summarises them (the end-of-run and
- * `ppo eval` evaluation). returns may be NULL or an (episodes,) array to receive each return. Return
- * codes as eval_runner_run. */
-int eval_policy(const policy_model *pm, const float *params, const running_stats *obs_norm, double clip_obs,
-                const char *id, const char *options, int episodes, unsigned long long seed, bool deterministic,
-                double *returns, eval_result *out, char *err, size_t err_len);
-
 #endif

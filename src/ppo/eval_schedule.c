@@ -209,3 +209,53 @@ int eval_schedule_after_update(eval_schedule *s, long long update, double wall, 
         record_evaluation(s, update, wall, omp_get_wtime() - t0, log, err, err_len);
     return par_bcast_error(par, err, (int)err_len) ? 0 : -1;
 }
+
+int eval_schedule_final(trainer *tr, const par_layout *par, const ppo_config *cfg, int episodes, uint64_t seed0,
+                        eval_result *out, char *err, size_t err_len)
+{
+    err[0] = 0;
+    const int P = par->size, first = share_first(episodes, P, par->rank);
+    const int count = share_first(episodes, P, par->rank + 1) - first;
+    uint64_t *seeds = malloc(sizeof *seeds * (size_t)(count ? count : 1));
+    eval_episode *mine = malloc(sizeof *mine * (size_t)(count ? count : 1));
+    eval_episode *all = NULL;
+    int *counts = NULL, *displs = NULL;
+    if (par->rank == 0) {
+        all = malloc(sizeof *all * (size_t)episodes);
+        counts = malloc(sizeof *counts * (size_t)P);
+        displs = malloc(sizeof *displs * (size_t)P);
+    }
+    eval_runner *runner = NULL;
+    if (!seeds || !mine || (par->rank == 0 && (!all || !counts || !displs)))
+        snprintf(err, err_len, "out of memory for %d evaluation episodes", episodes);
+    else if (count > 0 && (runner = eval_runner_create(trainer_model(tr), trainer_params(tr), cfg->env,
+                                                       cfg->env_options, count, false, err, err_len))) {
+        for (int i = 0; i < count; i++)
+            seeds[i] = seed0 + (uint64_t)(first + i);
+        if (eval_runner_run(runner, trainer_obs_stats(tr), cfg->clip_obs, seeds, count, true, mine, err, err_len) &&
+            !err[0])
+            snprintf(err, err_len, "an evaluation episode failed");
+    }
+    int rc = 0;
+    if (!par_all_ok(par, err[0] == 0)) {
+        if (par->rank == 0 && !err[0])
+            snprintf(err, err_len, "the evaluation failed on another rank");
+        par_bcast_error(par, err, (int)err_len);
+        rc = -1;
+    } else {
+        for (int r = 0; par->rank == 0 && r < P; r++) {
+            displs[r] = share_first(episodes, P, r) * (int)sizeof(eval_episode);
+            counts[r] = (share_first(episodes, P, r + 1) - share_first(episodes, P, r)) * (int)sizeof(eval_episode);
+        }
+        MPI_Gatherv(mine, count * (int)sizeof(eval_episode), MPI_BYTE, all, counts, displs, MPI_BYTE, 0, par->comm);
+        if (par->rank == 0)
+            eval_summarize(all, episodes, trainer_spec(tr), out);
+    }
+    eval_runner_free(runner);
+    free(seeds);
+    free(mine);
+    free(all);
+    free(counts);
+    free(displs);
+    return rc;
+}

@@ -4,7 +4,8 @@
  * line and, when the mean beats every earlier evaluation of the run, saves the policy as the run's best
  * (LOG.best.policy.h5). Episode seeds come from a stream of their own (run seed, update, episode), and
  * nothing here touches the trainer's RNGs, envs or buffers: a run trains bit for bit the same with and
- * without it. Collective over par->comm, except where noted. */
+ * without it. eval_schedule_final spreads the evaluation at the end of a run the same way. Collective
+ * over par->comm, except where noted. */
 #ifndef PPO_PPO_EVAL_SCHEDULE_H
 #define PPO_PPO_EVAL_SCHEDULE_H
 
@@ -15,6 +16,7 @@
 #include "log/checkpoint.h"
 #include "log/h5log.h"
 #include "ppo/config.h"
+#include "ppo/eval.h"
 #include "ppo/trainer.h"
 #include "runtime/parallel.h"
 
@@ -46,5 +48,14 @@ bool eval_schedule_due(const eval_schedule *s, long long update);
  * seconds so far. log: rank 0's. Returns 0, or -1 with err (the same on every rank) when an episode
  * failed or the log or the best policy could not be written. */
 int eval_schedule_after_update(eval_schedule *s, long long update, double wall, h5log *log, char *err, size_t err_len);
+
+/* The greedy evaluation at the end of a run (--eval-episodes): episodes of seeds seed0 .. seed0 +
+ * episodes - 1, spread over the ranks as the periodic ones are, summarized on rank 0 (out: rank 0's).
+ * An episode's result does not depend on how many episodes share its batch (LunarLander-v3, 100
+ * episodes played 1, 7 or 100 at a time, 1 or 2 threads: the same returns and lengths), so the summary
+ * is what one rank playing all of them gives, in 1/P of the time. Returns 0, or -1 with err (the same
+ * on every rank). */
+int eval_schedule_final(trainer *tr, const par_layout *par, const ppo_config *cfg, int episodes, uint64_t seed0,
+                        eval_result *out, char *err, size_t err_len);
 
 #endif

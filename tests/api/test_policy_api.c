@@ -28,7 +28,7 @@ static ppo_policy *load_or_die(const char *path)
     return p;
 }
 
-/* One episode of the policy's env seeded with seed; sampled actions draw from the stream eval_policy
+/* One episode of the policy's env seeded with seed; sampled actions draw from the stream the evaluation runner
  * gives episode 0. src/ppo/eval.c seeds it with rng_mix(seed ^ 0x5eed5eed, 0) ("xor", main up to
  * 8844793) or, after the evalrun branch's fb64862, rng_mix(seed, 0x5eed5eed) ("mix"); the driver accepts
  * either (drop "xor" once both are merged). */

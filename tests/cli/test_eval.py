@@ -9,9 +9,12 @@
   /eval (updates out of order, a NaN mean) is refused with one line and every file left as it was;
 - the best policy file follows the run-file rules (an existing one is refused without --force);
 - `ppo eval POLICY --out CSV --record FILE.h5` writes one CSV line per episode and a recording that
-  `ppo-analyze animate` plays (CartPole and LunarLander), and never overwrites either file."""
+  `ppo-analyze animate` plays (CartPole and LunarLander), and never overwrites either file;
+- the evaluation after training (--eval-episodes), spread over 3 ranks, summarizes to what `ppo eval` of
+  the final policy gives on the same seeds."""
 import csv
 import os
+import re
 import subprocess
 import sys
 import tempfile
@@ -215,6 +218,26 @@ def test_eval_outputs(tmp):
              f"summary of the directory: exit {p.returncode}: {p.stdout[-300:]} {p.stderr[-300:]}")
 
 
+def test_final_eval(tmp):
+    """--eval-episodes spreads the episodes over the ranks (here 2 + 2 + 3); its summary must be what one
+    process playing the same seeds gives: `ppo eval` of the final policy with the run's evaluation seeds
+    (run seed + 1000000 ...)."""
+    summary = r"return [-\d.]+ \+- [\d.]+ \(min [-\d.]+, max [-\d.]+\)"
+    lander = ["--env", "LunarLander-v3", "--total-steps", "3072", "--envs-per-rank", "4", "--rollout-steps", "64",
+              "--minibatches", "2", "--epochs", "2", "--seed", "3", "--progress", "lines"]
+    for name, args, seed in (("final_cartpole", CARTPOLE, 5), ("final_lander", lander, 3)):
+        log, out, _ = train(tmp, name, [*args, "--eval-episodes", "7"], ranks=3)
+        mine = re.search(summary, "".join(ln for ln in out.splitlines() if ln.startswith("eval: 7 episodes")))
+        rc, eout, err = ct.run(["eval", log[:-3] + ".policy.h5", "--episodes", "7", "--seed", str(seed + 1000000)],
+                               cwd=tmp)
+        theirs = re.search(summary, eout)
+        if ct.check(mine is not None and rc == 0 and theirs is not None,
+                    f"{name}: no evaluation to compare: run {out[-300:]!r}, ppo eval exit {rc} {eout!r} {err!r}"):
+            ct.check(mine.group(0) == theirs.group(0),
+                     f"{name}: the run's evaluation on 3 ranks '{mine.group(0)}' is not ppo eval's '{theirs.group(0)}'")
+            print(f"done {name}: {mine.group(0)} on 3 ranks and in ppo eval", flush=True)
+
+
 def test_bad_options(tmp):
     for args, what in ((["--eval-every", "-1"], "eval_every"), (["--eval-every-episodes", "0"], "eval_every_episodes")):
         rc, _, err = ct.run([*CARTPOLE, *args, "--log", os.path.join(tmp, "bad.h5")], cwd=tmp)
@@ -227,6 +250,7 @@ def main():
         test_training(tmp)
         test_resume(tmp)
         test_eval_outputs(tmp)
+        test_final_eval(tmp)
     ct.finish("eval")
 
 
