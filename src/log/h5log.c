@@ -874,11 +874,14 @@ static int traj_cut(traj_tables *tr, h5io_err *e)
 }
 
 /* Opens a log read-only for the checks, also one whose writer was killed (marked open for SWMR
- * writing, which a plain read-only open refuses). */
+ * writing, which a plain read-only open refuses). An SWMR reader retries a metadata read that fails its
+ * checksum, by default 100 times with a sleep that doubles each time (HDF5 1.10: hours on a damaged
+ * object); nothing writes a log being resumed, so one read decides. */
 static hid_t open_for_checks(const char *path)
 {
     hid_t fapl = H5Pcreate(H5P_FILE_ACCESS);
     H5Pset_libver_bounds(fapl, H5F_LIBVER_LATEST, H5F_LIBVER_LATEST);
+    H5Pset_metadata_read_attempts(fapl, 1);
     hid_t f = H5Fopen(path, H5F_ACC_RDONLY | H5F_ACC_SWMR_READ, fapl);
     if (f < 0)
         f = H5Fopen(path, H5F_ACC_RDONLY, H5P_DEFAULT);
@@ -889,8 +892,14 @@ static hid_t open_for_checks(const char *path)
 h5log *h5log_reopen(const char *path, const h5log_resume *want, char *err, size_t err_len)
 {
     H5Eset_auto2(H5E_DEFAULT, NULL, NULL);
-    if (access(path, F_OK) != 0) {
+    struct stat st;
+    if (stat(path, &st) != 0) {
         snprintf(err, err_len, "cannot reopen log %s to resume into it: no such file", path);
+        return NULL;
+    }
+    if (!S_ISREG(st.st_mode)) { /* opening a FIFO would wait for a writer forever */
+        snprintf(err, err_len, "cannot reopen log %s to resume into it: not a regular file (a directory, device, "
+                 "FIFO or socket)", path);
         return NULL;
     }
     /* every check on a read-only open: a log that fails any is left exactly as it was */

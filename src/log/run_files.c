@@ -73,8 +73,8 @@ static int mkdir_parent(const char *path)
 static bool can_create(const char *path)
 {
     struct stat st;
-    if (stat(path, &st) == 0 && S_ISDIR(st.st_mode))
-        return false; /* a directory cannot be replaced by the file */
+    if (stat(path, &st) == 0 && !S_ISREG(st.st_mode))
+        return false; /* a directory cannot be replaced by the file, nor may --force replace a device */
     char probe[PATH_MAX + 32];
     snprintf(probe, sizeof probe, "%s.probe%d", path, (int)getpid());
     int fd = open(probe, O_WRONLY | O_CREAT | O_EXCL, 0600);
@@ -88,7 +88,9 @@ static bool can_create(const char *path)
 static const char *why_not(const char *path)
 {
     struct stat st;
-    return stat(path, &st) == 0 && S_ISDIR(st.st_mode) ? "it is a directory" : "is the directory writable?";
+    if (stat(path, &st) != 0)
+        return "is the directory writable?";
+    return S_ISDIR(st.st_mode) ? "it is a directory" : "it is not a regular file: a device, FIFO or socket";
 }
 
 /* path with its directory resolved (symlinks, "..", "./"), for a file that may not exist yet; -1 when
@@ -168,6 +170,15 @@ int run_files_check_resume(const run_paths *p, bool force, const char *run_id, c
 {
     if (check_distinct(p, err, err_len))
         return -1;
+    const char *files[4] = {p->log, p->checkpoint, p->save, p->best};
+    for (int i = 0; i < (p->writes_best ? 4 : 3); i++) {
+        struct stat st;
+        if (stat(files[i], &st) == 0 && !S_ISREG(st.st_mode)) {
+            snprintf(err, err_len, "%s %s: %s, which a run never replaces", i == 0 ? "log" : "checkpoint", files[i],
+                     why_not(files[i]));
+            return -1;
+        }
+    }
     if (force)
         return 0;
     const char *paths[3] = {p->checkpoint, p->save, p->best};

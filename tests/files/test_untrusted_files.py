@@ -558,3 +558,58 @@ def test_crafted_file_is_refused_under_mpirun(base2, tmp_path, case):
         errors = [ln for ln in err.splitlines() if ln.startswith("ppo: error:")]
         assert r.returncode == 2 and len(errors) == 1 and file in errors[0], (args, r.returncode, err[-2000:])
         assert snapshot(d) == before
+
+
+def test_a_damaged_log_object_is_refused_at_once(base, tmp_path):
+    """One flipped byte in an object header of the log: its checksum fails. HDF5's SWMR reader retries such
+    a read with a doubling sleep (100 times: hours); the resume's checks must read once and refuse."""
+    def mutate(d):
+        with h5py.File(d / "run.h5", "r") as f:
+            addr = h5py.h5o.get_info(f["metrics/update"].id).addr
+        with open(d / "run.h5", "r+b") as fh:
+            fh.seek(addr + 12)
+            b = fh.read(1)
+            fh.seek(addr + 12)
+            fh.write(bytes([b[0] ^ 1]))
+    line = refused(base, tmp_path, mutate, [RESUME_CKPT, RESUME_AUTO], "run.h5")
+    assert "/metrics/update" in line, line
+
+
+def test_files_that_are_not_regular_are_refused(base, tmp_path):
+    """A FIFO as a checkpoint, policy or log (opening it would wait for a writer forever) and a device as
+    any run file, even with --force (as root, --log /dev/null --force once replaced /dev/null)."""
+    d = tmp_path / "case"
+    shutil.copytree(base, d)
+
+    def one_line(args, names):
+        r = ppo(d, args)
+        err = r.stderr.decode(errors="replace")
+        lines = err.strip().splitlines()
+        assert r.returncode == 2 and len(lines) == 1 and lines[0].startswith("ppo: error: "), (args, err[-2000:])
+        assert names in lines[0] and "not a regular file" in lines[0], (names, lines[0])
+
+    os.rename(d / "run.ckpt.h5", d / "saved.ckpt.h5")
+    os.mkfifo(d / "run.ckpt.h5")
+    one_line(RESUME_CKPT, "run.ckpt.h5")
+    one_line(RESUME_AUTO, "run.ckpt.h5")
+    one_line(EVAL_CKPT, "run.ckpt.h5")
+    os.unlink(d / "run.ckpt.h5")
+    os.rename(d / "saved.ckpt.h5", d / "run.ckpt.h5")
+    os.rename(d / "run.h5", d / "saved.h5")
+    os.mkfifo(d / "run.h5")
+    one_line(RESUME_CKPT, "run.h5")
+    os.unlink(d / "run.h5")
+    os.rename(d / "saved.h5", d / "run.h5")
+    try:
+        os.mknod(d / "null", 0o666 | 0o020000, os.makedev(1, 3))  # a character device, as /dev/null
+    except PermissionError:
+        pytest.skip("mknod needs root: the device cases were not run")
+    new = [*OPTS, "--total-steps", "256"]
+    for args in (["--log", "null", "--force"], ["--log", "x.h5", "--save", "null", "--force"],
+                 ["--log", "y.h5", "--checkpoint", "null", "--force"]):
+        one_line([*new, *args], "null")
+        assert os.stat(d / "null").st_rdev == os.makedev(1, 3) and not os.path.isfile(d / "null"), args
+    os.rename(d / "run.policy.h5", d / "saved.policy.h5")  # the resumed run's --save
+    os.rename(d / "null", d / "run.policy.h5")
+    one_line([*RESUME_CKPT, "--force"], "run.policy.h5")
+    assert os.stat(d / "run.policy.h5").st_rdev == os.makedev(1, 3) and not os.path.isfile(d / "run.policy.h5")
