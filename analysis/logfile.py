@@ -13,6 +13,7 @@ Two situations the schema allows are handled here, once, for all subcommands:
   that restarts from zero in the resumed segment is made cumulative.
 """
 
+import ctypes
 import os
 
 import numpy as np
@@ -100,6 +101,34 @@ def _text(value):
     return value
 
 
+# An SWMR reader retries a metadata read that fails its checksum (the writer may be mid-write), by
+# default 100 times with a sleep that doubles each time: on a damaged object, hours (HDF5 1.10). 24
+# attempts sleep ~17 ms in all, ample for a live writer's flush. h5py has no setter for it, so it is set
+# through the HDF5 library h5py itself loaded.
+SWMR_READ_ATTEMPTS = 24
+
+
+def _hdf5_library():
+    with open("/proc/self/maps") as maps:
+        paths = sorted({ln.split()[-1] for ln in maps if "/libhdf5" in ln and "_hl" not in ln and ".so" in ln})
+    return ctypes.CDLL(paths[0]) if paths else None
+
+
+def _open_swmr(path):
+    """An SWMR read-only open with SWMR_READ_ATTEMPTS metadata read attempts, without the file lock;
+    ValueError where the HDF5 library cannot be reached (then the plain h5py opens are tried)."""
+    lib = _hdf5_library()
+    if lib is None:
+        raise ValueError("the HDF5 library h5py uses was not found")
+    fapl = h5py.h5p.create(h5py.h5p.FILE_ACCESS)
+    fapl.set_fclose_degree(h5py.h5f.CLOSE_STRONG)
+    fapl.set_file_locking(False, True)
+    if lib.H5Pset_metadata_read_attempts(ctypes.c_int64(fapl.id), ctypes.c_uint(SWMR_READ_ATTEMPTS)) < 0:
+        raise ValueError("H5Pset_metadata_read_attempts failed")
+    fid = h5py.h5f.open(os.fsencode(path), h5py.h5f.ACC_RDONLY | h5py.h5f.ACC_SWMR_READ, fapl=fapl)
+    return h5py.File(fid)
+
+
 def open_h5(path):
     """Opens `path` read-only for a possibly live log; raises the documented errors."""
     if not os.path.exists(path):
@@ -115,11 +144,12 @@ def open_h5(path):
     if not is_hdf5:
         raise NotPpoLog("%s: not a ppo log (not an HDF5 file)" % path)
     last = None
-    # SWMR read first (a log being written), then a plain read (files written without SWMR);
-    # never take the HDF5 file lock, which would fail while the trainer holds the file.
-    for kwargs in ({"swmr": True, "locking": False}, {"locking": False}, {"swmr": True}, {}):
+    # A plain read first: a log being written (or whose writer was killed) is marked open for SWMR
+    # writing, which a plain open refuses at once; then an SWMR read. Never take the HDF5 file lock,
+    # which would fail while the trainer holds the file.
+    for kwargs in ({"locking": False}, "swmr", {"swmr": True, "locking": False}, {"swmr": True}, {}):
         try:
-            return h5py.File(path, "r", **kwargs)
+            return _open_swmr(path) if kwargs == "swmr" else h5py.File(path, "r", **kwargs)
         except (OSError, TypeError, ValueError) as exc:
             last = exc
     raise NotPpoLog("%s: not a ppo log (HDF5 file cannot be opened: %s)"

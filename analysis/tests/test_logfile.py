@@ -113,6 +113,30 @@ def test_live_swmr_log(tmp_path):
         w.close()
 
 
+def test_damaged_live_log_fails_at_once(tmp_path):
+    """A log marked open for SWMR writing (live, or its writer killed) with one flipped byte in an object
+    header: the SWMR read retries the failed checksum a bounded number of times (HDF5's default, 100 with
+    doubling sleeps, took hours) and the tool refuses the log."""
+    run = synth_log.make_run("CartPole-v1", 4, 30, trajectories=False)
+    p = str(tmp_path / "live.h5")
+    w = synth_log.SwmrWriter(p, run)
+    try:
+        w.write_updates(10)
+        addr = h5py.h5o.get_info(w.f["metrics/update"].id).addr
+        with open(p, "r+b") as fh:
+            fh.seek(addr + 12)
+            b = fh.read(1)
+            fh.seek(addr + 12)
+            fh.write(bytes([b[0] ^ 1]))
+        cmd = [sys.executable, os.path.join(REPO, "analysis", "ppo-analyze"), "summary", p,
+               "--out", str(tmp_path / "o"), "--table", "csv", "-q"]
+        res = subprocess.run(cmd, capture_output=True, text=True, timeout=60)  # a hang fails here
+        assert res.returncode != 0 and "checksum" in res.stderr and len(res.stderr.strip().splitlines()) == 1, \
+            (res.returncode, res.stderr)
+    finally:
+        w.close()
+
+
 def test_log_with_no_update_yet(tmp_path, run_cli):
     run = synth_log.make_run("CartPole-v1", 1, 5, trajectories=False)
     p = str(tmp_path / "new.h5")
