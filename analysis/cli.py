@@ -45,11 +45,25 @@ def _formats(text):
 def _size(text):
     try:
         w, h = (int(v) for v in text.lower().split("x"))
-        if w < 64 or h < 48:
+        if w < 64 or h < 48 or w > 4096 or h > 4096:
             raise ValueError
     except ValueError:
-        raise argparse.ArgumentTypeError("size is WxH in pixels, at least 64x48") from None
+        raise argparse.ArgumentTypeError("size is WxH in pixels, from 64x48 to 4096x4096") from None
     return (w, h)
+
+
+def _int_in(lo, hi):
+    """An argparse type: an integer in [lo, hi] (a histogram of 10^9 bins or a GIF of 20000x20000
+    frames would take many GB before drawing anything)."""
+    def parse(text):
+        try:
+            v = int(text)
+            if not lo <= v <= hi:
+                raise ValueError
+        except ValueError:
+            raise argparse.ArgumentTypeError("expected an integer from %d to %d" % (lo, hi)) from None
+        return v
+    return parse
 
 
 def _positive(text):
@@ -111,7 +125,7 @@ def build_parser():
         if name == "returns":
             sp.add_argument("--last", type=_positive, default=100, metavar="N",
                             help="episodes per run (default: %(default)s)")
-            sp.add_argument("--bins", type=_positive, default=30, help="histogram bins")
+            sp.add_argument("--bins", type=_int_in(1, 10000), default=30, help="histogram bins (at most 10000)")
         if name == "animate":
             sp.add_argument("--episode", type=int, metavar="ID",
                             help="animate only this recorded episode (index/episode_id)")
@@ -122,7 +136,7 @@ def build_parser():
             sp.add_argument("--fps", type=_positive, default=30)
             sp.add_argument("--stride", type=_positive, default=1,
                             help="draw every Nth step (default: 1)")
-            sp.add_argument("--max-frames", type=int, default=0, metavar="N",
+            sp.add_argument("--max-frames", type=_int_in(0, 1000000), default=0, metavar="N",
                             help="raise the stride so the GIF has at most N frames (0: no cap)")
             sp.add_argument("--size", type=_size, default=None, metavar="WxH",
                             help="pixels per panel scene (default: 420x280; an image env's "

@@ -79,3 +79,15 @@ def test_installed_ppo_analyze_from_another_directory(synth, installed, tmp_path
     res = subprocess.run([os.path.join(REPO, "analysis", "install.sh"), "rel"], cwd=str(tmp_path),
                          capture_output=True, text=True, timeout=60)
     assert res.returncode == 2 and "absolute" in res.stderr and not (tmp_path / "rel").exists()
+
+
+@pytest.mark.parametrize("argv, words", [
+    (("returns", "--bins", "1000000000"), "--bins: expected an integer from 1 to 10000"),
+    (("animate", "--size", "20000x20000"), "--size: size is WxH in pixels, from 64x48 to 4096x4096"),
+    (("animate", "--max-frames", "-1"), "--max-frames: expected an integer from 0 to 1000000"),
+])
+def test_sizes_out_of_bounds_are_refused(run_cli, tmp_path, argv, words):
+    """Refused while parsing: before, 10^9 bins or 20000x20000 frames took many GB, and -1 frames an
+    internal error."""
+    code, _out, err = run_cli(argv[0], tmp_path / "none.h5", *argv[1:], "--out", tmp_path / "o")
+    assert code == 2 and words in err, (code, err)

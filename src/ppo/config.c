@@ -734,6 +734,10 @@ int config_validate(const ppo_config *c, int ranks, char *err, size_t err_len)
     if (c->frame_skip < 1 || c->frame_skip > 16) FAIL("option frame_skip: must be in [1, 16], got %d", c->frame_skip);
     if (c->sde_sample_freq < -1 || c->sde_sample_freq == 0)
         FAIL("option sde_sample_freq: must be -1 (once per rollout) or positive, got %d", c->sde_sample_freq);
+    /* a std of e^20 (5e8) is already far past any action range; e^88 overflows a float to inf and the
+     * first actions are NaN */
+    if (!(c->log_std_init >= -20 && c->log_std_init <= 20))
+        FAIL("option log_std_init: must be in [-20, 20] (the std is its exp), got %g", c->log_std_init);
     if (c->log_trajectories < 0) FAIL("option log_trajectories: must be >= 0, got %d", c->log_trajectories);
     if (c->eval_episodes < 0 || c->eval_episodes > CONFIG_MAX_EVAL_EPISODES)
         FAIL("option eval_episodes: must be in [0, %d], got %d", CONFIG_MAX_EVAL_EPISODES, c->eval_episodes);
