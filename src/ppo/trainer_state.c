@@ -98,8 +98,8 @@ static void check_header(const char *path, const par_layout *par, const ppo_conf
 }
 
 /* The loaded arrays agree with each other and with this trainer. */
-static void check_loaded(trainer *tr, const char *path, const checkpoint *ck, const train_state *ts, char *err,
-                         size_t err_len)
+static void check_loaded(trainer *tr, const ppo_config *cfg, const char *path, const checkpoint *ck,
+                         const train_state *ts, char *err, size_t err_len)
 {
     const running_stats *os = trainer_obs_stats(tr);
     /* the run is rebuilt from the saved options; the attributes that describe its network must agree */
@@ -121,6 +121,14 @@ static void check_loaded(trainer *tr, const char *path, const checkpoint *ck, co
                  "frame_skip %d) disagree with its saved options (net %s, %d, %d, %d, %d) (corrupt?)", path, ck->net,
                  ck->frame_stack, ck->grayscale, ck->resize, ck->frame_skip, pm->has_conv ? "cnn" : "mlp", frames,
                  gray, resize, skip);
+    else if (strcmp(ck->env, cfg->env) || strcmp(ck->env_options, cfg->env_options) || strcmp(ck->hidden, cfg->hidden) ||
+             strcmp(ck->activation, cfg->activation) || ck->shared_trunk != cfg->shared_trunk || ck->sde != cfg->sde)
+        /* the same parameter count does not make the same policy: tanh weights trained on as relu, or
+         * one env's policy on another's */
+        snprintf(err, err_len, "checkpoint %s: its attributes (env %.64s, env_options '%.64s', hidden %s, activation %s, "
+                 "shared_trunk %d, sde %d) disagree with its saved options (%.64s, '%.64s', %s, %s, %d, %d) (corrupt?)",
+                 path, ck->env, ck->env_options, ck->hidden, ck->activation, ck->shared_trunk, ck->sde, cfg->env,
+                 cfg->env_options, cfg->hidden, cfg->activation, cfg->shared_trunk, cfg->sde);
     else if (ts->env_state && !trainer_env_state_size(tr))
         snprintf(err, err_len, "checkpoint %s: /train/env_state is present, but this env's state is not saved "
                  "(corrupt?)", path);
@@ -172,7 +180,7 @@ int trainer_state_load(trainer *tr, const par_layout *par, const ppo_config *cfg
     checkpoint ck;
     train_state ts;
     if (!err[0] && checkpoint_load(path, &want, &ck, &ts, err, err_len) == 0) {
-        check_loaded(tr, path, &ck, &ts, err, err_len);
+        check_loaded(tr, cfg, path, &ck, &ts, err, err_len);
         if (!err[0])
             restore(tr, par, path, &ck, &ts, info, err, err_len);
         checkpoint_free(&ck);

@@ -124,6 +124,14 @@ CASES = [
      "run_id"),
     ("empty attribute", "run.policy.h5", attr_set("run.policy.h5", "/", "global_step", np.ones(0, "i8")),
      [EVAL_POLICY], "global_step"),
+    # attributes that disagree with the saved options the run is rebuilt from (were resumed as they were:
+    # tanh weights trained on as relu)
+    ("activation unlike the options", "run.ckpt.h5", attr_set("run.ckpt.h5", "/", "activation", "relu"),
+     [RESUME_CKPT], "disagree with its saved options"),
+    ("env unlike the options", "run.ckpt.h5", attr_set("run.ckpt.h5", "/", "env", "Acrobot-v1"), [RESUME_CKPT],
+     "disagree with its saved options"),
+    ("hidden unlike the options", "run.policy.h5", attr_set("run.policy.h5", "/", "hidden", "64,64,0"),
+     [RESUME_POLICY, RESUME_AUTO], "hidden"),
     # 2. datasets claiming 2^62 (or 2^30) elements: wrapped malloc, or gigabytes before the size check
     ("params 2^62", "run.policy.h5", dataset_set("run.policy.h5", "params", huge(2**62, "f4")),
      [EVAL_POLICY, RESUME_POLICY], "params"),
