@@ -2,6 +2,8 @@
 #define _GNU_SOURCE
 #include "runtime/parallel.h"
 
+#include <ctype.h>
+#include <errno.h>
 #include <omp.h>
 #include <sched.h>
 #include <stdio.h>
@@ -15,6 +17,28 @@ static int affinity_cpu_count(void)
     if (sched_getaffinity(0, sizeof set, &set) == 0)
         return CPU_COUNT(&set);
     return (int)sysconf(_SC_NPROCESSORS_ONLN);
+}
+
+/* OMP_NUM_THREADS's thread count: its first number (it may list one per nesting level, "4,2"), plain
+ * decimal; -1 for anything else (0, -1, "abc", "", "0x2", "1e3", out of range), which libgomp only
+ * warns about and ppo used to read with atol (1e3 as 1). */
+static long omp_threads_from_env(const char *env)
+{
+    if (!isdigit((unsigned char)env[0]))
+        return -1;
+    errno = 0;
+    char *end;
+    const long v = strtol(env, &end, 10);
+    return errno == ERANGE || (*end && *end != ',') || v < 1 ? -1 : v;
+}
+
+/* text with anything but printable ASCII shown as '?', cut to fit (for a one-line message) */
+static void printable(const char *text, char *out, size_t len)
+{
+    size_t n = 0;
+    for (; text[n] && n + 1 < len; n++)
+        out[n] = text[n] >= 0x20 && text[n] < 0x7f ? text[n] : '?';
+    out[n] = 0;
 }
 
 void par_layout_init(par_layout *p, MPI_Comm comm, int requested)
@@ -33,8 +57,14 @@ void par_layout_init(par_layout *p, MPI_Comm comm, int requested)
 
     const char *env = getenv("OMP_NUM_THREADS");
     const long max_threads = (long)PAR_MAX_THREADS_PER_CPU * (p->node_cpus > 0 ? p->node_cpus : 1);
-    const long env_threads = requested <= 0 && env ? atol(env) : 0; /* --threads wins over it */
-    if (requested > max_threads || env_threads > max_threads)
+    const long env_threads = requested <= 0 && env ? omp_threads_from_env(env) : 0; /* --threads wins over it */
+    if (env_threads < 0) {
+        char shown[48];
+        printable(env, shown, sizeof shown);
+        snprintf(p->threads_error, sizeof p->threads_error,
+                 "OMP_NUM_THREADS: '%s' is not a whole number of threads from 1 to %ld (unset it, or give --threads)",
+                 shown, max_threads);
+    } else if (requested > max_threads || env_threads > max_threads)
         snprintf(p->threads_error, sizeof p->threads_error,
                  "%s %ld is more than the %ld threads per rank allowed on this node (%d x %d online CPUs)",
                  requested > 0 ? "option threads:" : "OMP_NUM_THREADS:", requested > 0 ? (long)requested : env_threads,

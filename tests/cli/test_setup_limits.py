@@ -1,4 +1,4 @@
-"""Set-up limits the option table cannot express: OMP_NUM_THREADS over the thread cap, a FIFO as --config
+"""Set-up limits the option table cannot express: OMP_NUM_THREADS over the thread cap or not a number, a FIFO as --config
 (refused without blocking on it), the INI line-length boundary (197 characters pass, 198 are refused with
 their line number), and SIGTERM/SIGINT during set-up (the default action: killed at once, no file written, no
 checkpoint attempted; delivered at the end of set-up through PPO_FAULT_SIGNAL_IN_SETUP of the test build ppo-faults, so the
@@ -66,6 +66,15 @@ def main():
         expect("OMP_NUM_THREADS=100000", rc, err, 2, r"OMP_NUM_THREADS.*100000.*threads per rank", d, before)
         rc, out, err = ct.run(["eval", "--checkpoint", "missing.h5"], cwd=d, env=huge)
         expect("eval with OMP_NUM_THREADS=100000", rc, err, 2, r"OMP_NUM_THREADS.*100000", d, before)
+        # values libgomp only warns about (ppo read them with atol: 1e3 as 1 thread, 0 and abc as unset)
+        for bad in ("abc", "0", "1e3", "-1", ""):
+            rc, out, err = ct.run(SMALL, cwd=d, env={"OMP_NUM_THREADS": bad})
+            expect(f"OMP_NUM_THREADS={bad!r}", rc, err, 2, r"OMP_NUM_THREADS: '%s' is not a whole number" % bad, d,
+                   before)
+        rc, out, err = ct.run([*SMALL, "--threads", "1", "--log", "given.h5"], cwd=d, env={"OMP_NUM_THREADS": "abc"})
+        ct.check(rc == 0, f"--threads 1 with OMP_NUM_THREADS=abc (--threads wins): exit {rc}: {err}")
+        os.unlink(os.path.join(d, "given.h5"))
+        os.unlink(os.path.join(d, "given.policy.h5"))
         rc, out, err = ct.run(["--config", fifo, *SMALL], cwd=d, hang_guard=120)  # open() used to block
         expect("--config FIFO", rc, err, 2, r"config\.fifo.*not a regular file", d, before)
         rc, out, err = ct.run(["--config", "edge_long.ini", *SMALL], cwd=d)
