@@ -63,8 +63,30 @@ static int print_version(void)
     return EXIT_OK;
 }
 
+/* No option takes a control character, and one (a newline, say) in a value would split the one-line
+ * error that echoes it: refused before anything reads the arguments. 0 when there is none. */
+static int refuse_control_characters(int argc, char **argv)
+{
+    for (int k = 1; k < argc; k++)
+        for (const unsigned char *c = (const unsigned char *)argv[k]; *c; c++)
+            if (*c < 0x20 || *c == 0x7f) {
+                char shown[64];
+                size_t n = 0;
+                for (const unsigned char *t = (const unsigned char *)argv[k]; *t && n + 1 < sizeof shown; t++)
+                    shown[n++] = *t < 0x20 || *t == 0x7f ? '?' : (char)*t;
+                shown[n] = 0;
+                if (launcher_rank() == 0)
+                    fprintf(stderr, "ppo: error: argument %d ('%s') contains a control character (code %d), which no "
+                            "option takes\n", k, shown, *c);
+                return EXIT_BAD_INPUT;
+            }
+    return 0;
+}
+
 int main(int argc, char **argv)
 {
+    if (refuse_control_characters(argc, argv))
+        return EXIT_BAD_INPUT;
     const char *sub = argc > 1 ? argv[1] : "";
     const int skip = !strcmp(sub, "train") ? 2 : 1;
     if (!strcmp(sub, "--version") || (skip == 2 && argc > 2 && !strcmp(argv[2], "--version")))

@@ -75,6 +75,8 @@ CASES = [
     ("buffers larger than the node", ["--envs-per-rank", "65536", "--rollout-steps", "1500"],
      r"envs_per_rank.*need about [\d.]+ GB.*[\d.]+ GB available", True),
     ("eval episodes beyond the bound", ["--eval-episodes", "2147483647"], r"eval.episodes.*2147483647", False),
+    ("a newline in a value (a second, forged error line)", ["--hidden", "x\nppo: error: fake"],
+     r"argument \d+ \('x\?ppo: error: fake'\) contains a control character \(code 10\)", False),
     ("a Gaussian std of e^88 (NaN actions, then MPI_Abort)", ["--env", "Pendulum-v1", "--log-std-init", "88"],
      r"log_std_init.*\[-20, 20\].*88", False),
     # config files that are not small text files
