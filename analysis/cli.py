@@ -35,10 +35,10 @@ EPILOG = """exit codes: 0 ok, 2 bad usage, 3 file missing or unreadable, 4 not a
 
 
 def _formats(text):
-    fmts = [f.strip().lower() for f in text.split(",") if f.strip()]
-    bad = [f for f in fmts if f not in ("png", "svg", "pdf")]
-    if bad or not fmts:
-        raise argparse.ArgumentTypeError("formats are png, svg, pdf (comma-separated)")
+    fmts = [f.strip().lower() for f in text.split(",")]
+    # an empty item ("png,") or a repeated one ("png,png": the second write found the first's file)
+    if any(f not in ("png", "svg", "pdf") for f in fmts) or len(set(fmts)) != len(fmts):
+        raise argparse.ArgumentTypeError("formats are png, svg, pdf, comma-separated, each at most once")
     return fmts
 
 

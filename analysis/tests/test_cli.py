@@ -85,9 +85,11 @@ def test_installed_ppo_analyze_from_another_directory(synth, installed, tmp_path
     (("returns", "--bins", "1000000000"), "--bins: expected an integer from 1 to 10000"),
     (("animate", "--size", "20000x20000"), "--size: size is WxH in pixels, from 64x48 to 4096x4096"),
     (("animate", "--max-frames", "-1"), "--max-frames: expected an integer from 0 to 1000000"),
+    (("curves", "--formats", "png,png"), "--formats: formats are png, svg, pdf, comma-separated, each at most once"),
+    (("curves", "--formats", "png,"), "--formats: formats are png, svg, pdf"),
 ])
 def test_sizes_out_of_bounds_are_refused(run_cli, tmp_path, argv, words):
-    """Refused while parsing: before, 10^9 bins or 20000x20000 frames took many GB, and -1 frames an
-    internal error."""
+    """Refused while parsing: before, 10^9 bins or 20000x20000 frames took many GB, -1 frames an internal
+    error, png,png failed on its own first file (exit 7) and png, passed."""
     code, _out, err = run_cli(argv[0], tmp_path / "none.h5", *argv[1:], "--out", tmp_path / "o")
     assert code == 2 and words in err, (code, err)
