@@ -134,3 +134,19 @@ def test_mp4_when_ffmpeg_present(run_cli, synth, tmp_path):
                               "-show_entries", "stream=nb_read_frames", "-of", "csv=p=0",
                               str(tmp_path / mp4[0])], capture_output=True, text=True)
         assert int(res.stdout.strip()) == gif_frames(tmp_path / gif)
+
+
+def test_frames_beyond_memory_are_refused(run_cli, synth, tmp_path, monkeypatch):
+    """The GIF writer holds every frame (a byte per pixel, ~2x at its peak): a movie over the bound is
+    refused after one frame is drawn, naming the --max-frames that fits; under it, written."""
+    from analysis import animate
+    code, _out, err = run_cli("animate", synth["lunarlander"], "--out", tmp_path / "a", "--no-mp4")
+    assert code == 0, err
+    monkeypatch.setattr(animate, "GIF_MAX_FRAME_BYTES", 10 * 420 * 280)  # room for a few frames only
+    code, _out, err = run_cli("animate", synth["lunarlander"], "--out", tmp_path / "b", "--no-mp4")
+    assert code == 2 and "need" in err and "--max-frames (or --stride) of at most" in err, (code, err)
+    assert not (tmp_path / "b").exists() or not list((tmp_path / "b").glob("*.gif"))
+    fit = int(err.rsplit("at most ", 1)[1].split()[0])
+    code, _out, err = run_cli("animate", synth["lunarlander"], "--out", tmp_path / "c", "--no-mp4",
+                              "--max-frames", fit)
+    assert code == 0, err

@@ -117,7 +117,11 @@ static int check_env_and_memory(train_run *r)
     free(obs);
     const double env_bytes = heap_bytes() - heap_before; /* one env (BipedalWalker: ~0.3 MB) */
     double rollout, minibatch;
-    const int eval_envs = c->eval_every > 0 ? (c->eval_every_episodes + r->par.size - 1) / r->par.size : 0;
+    /* a rank's share of the eval envs: --eval-every's during training, --eval-episodes' after it (one set at
+     * a time: the first are freed before the second are made; 100000 walkers would need ~30 GB) */
+    const int during = c->eval_every > 0 ? (c->eval_every_episodes + r->par.size - 1) / r->par.size : 0;
+    const int after = (c->eval_episodes + r->par.size - 1) / r->par.size;
+    const int eval_envs = during > after ? during : after;
     double traj_frames = 0; /* --log-trajectories on pixels: per env frames as bytes beside float rows (up to
                              * one episode recording and the rollout's finished ones, as trainer_create sizes them) */
     if (image && c->log_trajectories > 0) {
@@ -134,14 +138,19 @@ static int check_env_and_memory(train_run *r)
     const double params = (double)pm.n_params * (52.0 + 4.0 * (r->par.threads - 1) + (shm_sum ? 8.0 : 0.0));
     const double bytes = config_memory_estimate(c, image ? (int)pm.obs_dim : ps->obs_dim, image, ps->action_dim,
                                                 ps->render_dim, ps->max_episode_steps, &rollout, &minibatch) +
-                         params + traj_frames + env_bytes * (c->envs_per_rank + eval_envs); /* --eval-every: a rank's share */
+                         params + traj_frames + env_bytes * (c->envs_per_rank + eval_envs);
     ppo_env_free(probe);
     char what[320];
+    const double eval_bytes = env_bytes * eval_envs;
     const bool network_most = params > bytes - params; /* then it is --hidden (or --cnn) to blame */
-    snprintf(what, sizeof what, "option %s: the envs and training buffers (envs %.2f GB, rollout %.2f GB, minibatch "
-             "%.2f GB, network of %zu parameters %.2f GB per rank)",
-             network_most ? (pm.has_conv ? "cnn" : "hidden") : "envs_per_rank x rollout_steps",
-             env_bytes * c->envs_per_rank / 1e9, rollout / 1e9, minibatch / 1e9, pm.n_params, params / 1e9);
+    const bool eval_most = eval_bytes > bytes - eval_bytes; /* or the evaluation's envs */
+    snprintf(what, sizeof what, "option %s: the envs and training buffers (envs %.2f GB, eval envs %.2f GB, rollout "
+             "%.2f GB, minibatch %.2f GB, network of %zu parameters %.2f GB per rank)",
+             network_most ? (pm.has_conv ? "cnn" : "hidden")
+             : eval_most  ? (after >= during ? "eval_episodes" : "eval_every_episodes")
+                          : "envs_per_rank x rollout_steps",
+             env_bytes * c->envs_per_rank / 1e9, eval_bytes / 1e9, rollout / 1e9, minibatch / 1e9, pm.n_params,
+             params / 1e9);
     return par_check_memory(&r->par, bytes, what, r->err, sizeof r->err) ? fail(r, EXIT_BAD_INPUT) : CONTINUE;
 }
 

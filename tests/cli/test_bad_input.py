@@ -211,6 +211,26 @@ def network_larger_than_node(d):
     print(f"{'ok  ' if rc == 2 else 'FAIL'} {label}\n       -> {lines[0] if lines else err}", flush=True)
 
 
+def eval_envs_larger_than_node(d):
+    """--eval-episodes 100000 of BipedalWalker-v3: ~33 GB of envs for the evaluation after training, which
+    used to be made only then (out of memory after the whole run). Refused before training, naming the
+    option. Only where they exceed the node's memory (CI's 24 GiB); elsewhere the run would really start."""
+    with open("/proc/meminfo") as f:
+        avail = next((int(ln.split()[1]) * 1024 for ln in f if ln.startswith("MemAvailable:")), None)
+    label = "eval envs larger than the node: --eval-episodes 100000 (BipedalWalker-v3)"
+    if avail is None or avail > 30e9:
+        print(f"skip {label}: MemAvailable {avail} bytes would hold them", flush=True)
+        return
+    before = ct.snapshot(d)
+    rc, out, err = ct.run(["--env", "BipedalWalker-v3", "--eval-episodes", "100000", *SMALL], cwd=d)
+    lines = [ln for ln in err.splitlines() if ln.startswith("ppo:")]
+    ct.check(rc == 2, f"{label}: exit code {rc}, not 2 (bad input)")
+    ct.check(len(lines) == 1 and re.search(r"option eval_episodes: .*eval envs [\d.]+ GB.*need about [\d.]+ GB",
+                                           lines[0]) is not None, f"{label}: stderr {err!r}")
+    ct.check(ct.snapshot(d) == before, f"{label}: the directory changed")
+    print(f"{'ok  ' if rc == 2 else 'FAIL'} {label}\n       -> {lines[0] if lines else err}", flush=True)
+
+
 def main():
     args = sys.argv[1:]
     group = args[args.index("--group") + 1] if "--group" in args else "all"
@@ -249,6 +269,8 @@ def main():
             print(f"{status} {label}\n       -> {err.splitlines()[0] if err else ''}", flush=True)
         if group in ("mpi", "all"):
             network_larger_than_node(d)
+        if group in ("options", "all"):
+            eval_envs_larger_than_node(d)
         if group in ("files", "all"):  # the counterpart: --force does overwrite
             rc, out, err = ct.run(["--log", "existing.h5", "--force", *SMALL], cwd=d)
             with open(os.path.join(d, "existing.h5"), "rb") as f:
