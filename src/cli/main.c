@@ -89,7 +89,14 @@ int main(int argc, char **argv)
         return EXIT_BAD_INPUT;
     const char *sub = argc > 1 ? argv[1] : "";
     const int skip = !strcmp(sub, "train") ? 2 : 1;
-    if (!strcmp(sub, "--version") || (skip == 2 && argc > 2 && !strcmp(argv[2], "--version")))
+    const bool version = !strcmp(sub, "--version") || (skip == 2 && argc > 2 && !strcmp(argv[2], "--version"));
+    if ((version || !strcmp(sub, "envs")) && argc > skip + 1) { /* an ignored word may be a mistyped command */
+        if (launcher_rank() == 0)
+            fprintf(stderr, "ppo: error: '%s' takes no arguments, got '%.64s'\n", version ? "--version" : "envs",
+                    argv[skip + 1]);
+        return EXIT_BAD_INPUT;
+    }
+    if (version)
         return print_version();
     /* `ppo --help` and `ppo envs` typed at a shell print without starting MPI: a singleton MPI start
      * costs half a second, and some login nodes refuse it. Under a launcher every rank initialises

@@ -48,11 +48,13 @@ static void set_err(char *err, size_t len, const char *fmt, const char *a, const
         snprintf(err, len, fmt, a, b);
 }
 
-/* Parses "k=v,k2=v2" into opts (appending). Whitespace around keys and values is ignored. */
+/* Parses "k=v,k2=v2" into opts (appending: a key overrides an earlier call's, e.g. the env's defaults,
+ * but not its own text's). Whitespace around keys and values is ignored. */
 static int options_parse(env_options *opts, const char *text, char *err, size_t err_len)
 {
     if (!text)
         return PPO_ENV_OK;
+    const int before = opts->count; /* the items of earlier calls */
     const char *p = text;
     while (*p == ' ')
         p++;
@@ -88,9 +90,13 @@ static int options_parse(env_options *opts, const char *text, char *err, size_t 
             return PPO_ENV_EINVAL;
         }
         int slot = opts->count;
-        for (int i = 0; i < opts->count; i++) /* later values override earlier ones */
+        for (int i = 0; i < opts->count; i++)
             if (strlen(opts->item[i].key) == klen && !strncmp(opts->item[i].key, p, klen))
                 slot = i;
+        if (slot < opts->count && slot >= before) {
+            set_err(err, err_len, "env option '%s' is given twice in '%s'", opts->item[slot].key, text);
+            return PPO_ENV_EINVAL;
+        }
         snprintf(opts->item[slot].key, ENV_OPTION_LEN, "%.*s", (int)klen, p);
         snprintf(opts->item[slot].value, ENV_OPTION_LEN, "%.*s", (int)vlen, v);
         opts->item[slot].used = false;

@@ -75,6 +75,8 @@ static bool can_create(const char *path)
     struct stat st;
     if (stat(path, &st) == 0 && !S_ISREG(st.st_mode))
         return false; /* a directory cannot be replaced by the file, nor may --force replace a device */
+    if (stat(path, &st) != 0 && lstat(path, &st) == 0)
+        return false; /* a link to nowhere: the new file would fail to take its place */
     char probe[PATH_MAX + 32];
     snprintf(probe, sizeof probe, "%s.probe%d", path, (int)getpid());
     int fd = open(probe, O_WRONLY | O_CREAT | O_EXCL, 0600);
@@ -89,7 +91,8 @@ static const char *why_not(const char *path)
 {
     struct stat st;
     if (stat(path, &st) != 0)
-        return "is the directory writable?";
+        return lstat(path, &st) == 0 ? "it is a symbolic link to a file that does not exist: remove the link"
+                                     : "is the directory writable?";
     return S_ISDIR(st.st_mode) ? "it is a directory" : "it is not a regular file: a device, FIFO or socket";
 }
 

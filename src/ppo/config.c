@@ -273,24 +273,44 @@ bad:
     return -1;
 }
 
+/* An option's value as a user gave it (command line or INI file); set_value also reads saved options,
+ * where an empty path is how "not given" was saved. */
+static int set_given_value(ppo_config *c, int i, const char *value, char *err, size_t err_len)
+{
+    const char *name = opts[i].name;
+    /* an empty path would silently be the default */
+    if (!value[0] && (!strcmp(name, "log") || !strcmp(name, "save") || !strcmp(name, "checkpoint") ||
+                      !strcmp(name, "resume"))) {
+        snprintf(err, err_len, "option %s: an empty path (leave the option out for its default)", name);
+        return -1;
+    }
+    return set_value(c, i, value, err, err_len);
+}
+
 typedef struct {
     ppo_config *c;
     config_set *set;
     const char *path;
     const char *text; /* the rest of the file, read line by line */
     int line;         /* the line libinih is handling */
+    int first_line[sizeof((config_set *)0)->flag]; /* the line of this file that set each option */
     char *err;
     size_t err_len;
     int failed;
 } ini_ctx;
 
 /* libinih's reader (fgets-like) over the file's text; it counts lines so an error can name its line
- * (Debian's libinih is built without INI_HANDLER_LINENO). config_read_file refused over-long lines. */
+ * (Debian's libinih is built without INI_HANDLER_LINENO). config_read_file refused over-long lines.
+ * It drops a line's leading blanks: libinih would take an indented line as the previous value's
+ * continuation ("hidden = 64" then "  32" gave hidden=32); an indented "name = value" is read as
+ * written, and a bare "32" is a syntax error. */
 static char *config_ini_reader(char *str, int num, void *stream)
 {
     ini_ctx *x = stream;
     if (!*x->text)
         return NULL;
+    while (*x->text == ' ' || *x->text == '\t')
+        x->text++;
     int n = 0;
     while (n < num - 1 && x->text[n] && (n == 0 || x->text[n - 1] != '\n'))
         n++;
@@ -320,12 +340,18 @@ static int config_ini_line(void *user, const char *section, const char *name, co
         snprintf(x->err, x->err_len, "config file %s, line %d: unknown option '%s'%s", x->path, x->line, name, hint);
         return 0;
     }
-    if (set_value(x->c, i, value, why, sizeof why)) {
+    if (x->first_line[i]) { /* libinih would let the last one win without a word */
+        snprintf(x->err, x->err_len, "config file %s, line %d: %s is set again (first on line %d)", x->path,
+                 x->line, name, x->first_line[i]);
+        return 0;
+    }
+    if (set_given_value(x->c, i, value, why, sizeof why)) {
         snprintf(x->err, x->err_len, "config file %s, line %d: %s", x->path, x->line, why);
         return 0;
     }
     x->set->flag[i] = true;
     x->set->ini_line[i] = x->line;
+    x->first_line[i] = x->line;
     x->failed = 0;
     return 1;
 }
@@ -379,6 +405,12 @@ static char *config_read_file(const char *path, char *err, size_t err_len)
             snprintf(err, err_len, "config file %s: line %d holds a NUL byte (not a text file)", path, line);
             break;
         }
+        if (i < n && text[i] == '\r' && i + 1 < n && text[i + 1] != '\n') {
+            /* libinih splits lines on '\n' only: the rest of the file would be one line, silently lost */
+            snprintf(err, err_len, "config file %s: line %d ends with a lone carriage return (old Mac line ends; "
+                     "use \\n or \\r\\n)", path, line);
+            break;
+        }
         if (i == n || text[i] == '\n') {
             const size_t len = i - start - (i > start && text[i - 1] == '\r');
             if (len > max_line) {
@@ -418,7 +450,7 @@ int config_parse_args(ppo_config *c, config_set *set, int argc, char **argv, cha
         char *text = config_read_file(file, err, err_len);
         if (!text)
             return -1;
-        ini_ctx x = {c, set, file, text, 0, err, err_len, 0};
+        ini_ctx x = {.c = c, .set = set, .path = file, .text = text, .err = err, .err_len = err_len};
         int rc = ini_parse_stream(config_ini_reader, &x, config_ini_line, &x);
         free(text);
         if (rc != 0 && (!x.failed || rc < x.line)) { /* libinih returns the first bad line, ours or its own */
@@ -469,7 +501,7 @@ int config_parse_args(ppo_config *c, config_set *set, int argc, char **argv, cha
         }
         if (!strcmp(opts[i].name, "config"))
             continue; /* already loaded */
-        if (set_value(c, i, value, err, err_len))
+        if (set_given_value(c, i, value, err, err_len))
             return -1;
         set->flag[i] = true;
         set->ini_line[i] = 0; /* a flag overrides the file */
@@ -703,9 +735,11 @@ int config_validate(const ppo_config *c, int ranks, char *err, size_t err_len)
         FAIL("option minibatches: %d does not divide the per-rank batch envs_per_rank x rollout_steps = %lld "
              "(global batch %lld over %d ranks)", c->minibatches, local, local * ranks, ranks);
     if (local > 100000000LL) FAIL("option rollout_steps: the per-rank batch %lld is too large", local);
-    if (!(c->lr > 0)) FAIL("option lr: must be positive, got %g", c->lr);
-    if (c->critic_lr < 0) FAIL("option critic_lr: must be >= 0, got %g", c->critic_lr);
-    if (!(c->adam_eps > 0)) FAIL("option adam_eps: must be positive, got %g", c->adam_eps);
+    /* upper bounds far past any run that learns, and below what overflows the float an update is made in
+     * (lr=1e308 started, then stopped on its first non-finite gradient) */
+    if (!(c->lr > 0 && c->lr <= 1)) FAIL("option lr: must be in (0, 1], got %g", c->lr);
+    if (!(c->critic_lr >= 0 && c->critic_lr <= 1)) FAIL("option critic_lr: must be in [0, 1] (0: lr), got %g", c->critic_lr);
+    if (!(c->adam_eps > 0 && c->adam_eps <= 1)) FAIL("option adam_eps: must be in (0, 1], got %g", c->adam_eps);
     if (strcmp(c->grad_reduce, "shm") && strcmp(c->grad_reduce, "mpi"))
         FAIL("option grad_reduce: '%s' is not shm or mpi", c->grad_reduce);
     if (strcmp(c->optimizer, "adam") && strcmp(c->optimizer, "rmsprop"))
@@ -715,8 +749,8 @@ int config_validate(const ppo_config *c, int ranks, char *err, size_t err_len)
     if (!(c->gamma >= 0 && c->gamma <= 1)) FAIL("option gamma: must be in [0, 1], got %g", c->gamma);
     if (!(c->gae_lambda >= 0 && c->gae_lambda <= 1)) FAIL("option gae_lambda: must be in [0, 1], got %g", c->gae_lambda);
     if (!(c->clip_coef > 0)) FAIL("option clip_coef: must be positive, got %g", c->clip_coef);
-    if (c->ent_coef < 0) FAIL("option ent_coef: must be >= 0, got %g", c->ent_coef);
-    if (c->vf_coef < 0) FAIL("option vf_coef: must be >= 0, got %g", c->vf_coef);
+    if (!(c->ent_coef >= 0 && c->ent_coef <= 1000)) FAIL("option ent_coef: must be in [0, 1000], got %g", c->ent_coef);
+    if (!(c->vf_coef >= 0 && c->vf_coef <= 1000)) FAIL("option vf_coef: must be in [0, 1000], got %g", c->vf_coef);
     int sizes[16];
     int n = config_hidden_sizes(c->hidden, sizes, 7);
     if (n < 1) FAIL("option hidden: '%s' is not 1 to 7 comma-separated widths in [1, 4096]", c->hidden);
@@ -997,11 +1031,20 @@ int config_policy_model(policy_model *pm, const ppo_env_spec *spec, const char *
         in.obs_dim = (int)ps.size;
         nn_conv conv;
         int dense = 0;
-        if (nn_conv_preset(&conv, cnn, in.obs_channels, in.obs_height, in.obs_width, 0, &dense, err, err_len))
+        if (nn_conv_preset(&conv, cnn, in.obs_channels, in.obs_height, in.obs_width, 0, &dense, err, err_len) ||
+            policy_model_init_cnn(pm, &in, &conv, dense, NULL, 0, NN_RELU, sde, err, err_len)) {
+            const int side = spec->obs_height < spec->obs_width ? spec->obs_height : spec->obs_width;
+            for (int s = resize + 1; resize && s <= side; s++) { /* name the option that made the frame small */
+                char why[256];
+                if (!nn_conv_preset(&conv, cnn, in.obs_channels, s, s, 0, &dense, why, sizeof why) &&
+                    !nn_conv_validate(&conv, why, sizeof why)) {
+                    snprintf(err, err_len, "--resize %d: --cnn %s needs frames of at least %dx%d (allowed: %d to %d)",
+                             resize, cnn, s, s, s, side);
+                    break;
+                }
+            }
             return -1;
-        /* linear heads on the shared features, as SB3's CnnPolicy and CleanRL's ppo_atari */
-        if (policy_model_init_cnn(pm, &in, &conv, dense, NULL, 0, NN_RELU, sde, err, err_len))
-            return -1;
+        }
         pm->frames = ps.frames;
         pm->grayscale = ps.frame_channels != spec->obs_channels;
         pm->resize = ps.resize;

@@ -50,9 +50,8 @@ bool parse_number(const char *s, double *out)
     if (*p)
         return false;
     char *end;
-    errno = 0;
     const double v = strtod(s, &end);
-    if (*end || !isfinite(v) || (errno == ERANGE && v != 0.0))
+    if (*end || !isfinite(v)) /* ERANGE with a finite v: an underflow to 0 or a subnormal, both exact enough */
         return false;
     *out = v;
     return true;

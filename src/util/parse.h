@@ -10,7 +10,8 @@
 /* An integer in [lo, hi] written as [-]digits; false (out untouched) otherwise. */
 bool parse_integer(const char *s, long long lo, long long hi, long long *out);
 
-/* A finite number written as [-]digits[.digits][e[+-]digits] (or [-].digits...); false otherwise. */
+/* A number written as [-]digits[.digits][e[+-]digits] (or [-].digits...) that is finite as a double
+ * (one too small for a double becomes 0 or a subnormal, as strtod rounds it); false otherwise. */
 bool parse_number(const char *s, double *out);
 
 /* Levenshtein distance between two option names, '-' and '_' alike (99 for names of 63+ characters). */

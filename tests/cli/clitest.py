@@ -55,7 +55,8 @@ def check(cond, msg):
 
 
 def snapshot(root):
-    """{relative path: (size, mtime_ns, sha256)} of every file and directory under root."""
+    """{relative path: (size, mtime_ns, sha256)} of every file and directory under root (a symbolic
+    link: its target)."""
     snap = {}
     for dirpath, dirnames, filenames in os.walk(root):
         for d in dirnames:
@@ -63,6 +64,9 @@ def snapshot(root):
             snap[os.path.relpath(p, root) + "/"] = ("dir",)
         for f in filenames:
             p = os.path.join(dirpath, f)
+            if os.path.islink(p):  # its target may not exist
+                snap[os.path.relpath(p, root)] = ("link", os.readlink(p))
+                continue
             st = os.stat(p)
             with open(p, "rb") as fh:
                 digest = hashlib.sha256(fh.read()).hexdigest()

@@ -75,6 +75,17 @@ CASES = [
     ("buffers larger than the node", ["--envs-per-rank", "65536", "--rollout-steps", "1500"],
      r"envs_per_rank.*need about [\d.]+ GB.*[\d.]+ GB available", True),
     ("eval episodes beyond the bound", ["--eval-episodes", "2147483647"], r"eval.episodes.*2147483647", False),
+    # past any run that learns, and overflowing the float an update is made in (it started, then stopped)
+    ("lr beyond its range", ["--lr", "1e308"], r"option lr: must be in \(0, 1\], got 1e\+308", False),
+    ("ent_coef beyond its range", ["--ent-coef", "1e308"], r"option ent_coef: must be in \[0, 1000\]", False),
+    ("vf_coef beyond its range", ["--vf-coef", "2000"], r"option vf_coef: must be in \[0, 1000\], got 2000", False),
+    ("an empty --log (was silently the default)", ["--log", ""], r"option log: an empty path", False),
+    ("an env option given twice", ["--env", "Pendulum-v1", "--env-options", "g=9,g=10"],
+     r"env option 'g' is given twice in 'g=9,g=10'", False),
+    ("--resize below what the CNN takes", ["--env", "CarRacing-v3", "--resize", "8"],
+     r"--resize 8: --cnn small needs frames of at least 20x20", False),
+    ("ppo envs with an argument", ["envs", "x"], r"'envs' takes no arguments, got 'x'", False),
+    ("ppo --version with an argument", ["--version", "x"], r"'--version' takes no arguments, got 'x'", False),
     ("a newline in a value (a second, forged error line)", ["--hidden", "x\nppo: error: fake"],
      r"argument \d+ \('x\?ppo: error: fake'\) contains a control character \(code 10\)", False),
     ("a Gaussian std of e^88 (NaN actions, then MPI_Abort)", ["--env", "Pendulum-v1", "--log-std-init", "88"],
@@ -110,6 +121,14 @@ CASES = [
     ("config: malformed value", ["--config", "bad_value.ini"], r"bad_value\.ini, line 1\b.*\blr\b.*abc", False),
     ("config: a value out of range", ["--config", "bad_range.ini"], r"gamma.*1\.5.*bad_range\.ini, line 3\b", False),
     ("config: unknown section", ["--config", "bad_section.ini"], r"bad_section\.ini, line 2\b.*section \[train\]", False),
+    ("config: old Mac line ends (the rest was lost)", ["--config", "cr_only.ini"],
+     r"cr_only\.ini: line 1 ends with a lone carriage return", False),
+    ("config: an indented value (libinih took it as the value)", ["--config", "continued.ini"],
+     r"continued\.ini, line 2: syntax error", False),
+    ("config: an option set twice", ["--config", "twice.ini"], r"twice\.ini, line 4: seed is set again \(first on line 2\)",
+     False),
+    ("log is a link to nowhere", ["--log", "dangling.h5", *SMALL],
+     r"dangling\.h5 \(it is a symbolic link to a file that does not exist", False),
     ("eval without --checkpoint", ["eval"], r"checkpoint", False),
     ("eval: misspelt option", ["eval", "--episode", "3", "--checkpoint", "x.h5"], r"--episode'; did you mean --episodes\?", False),
     ("eval: missing checkpoint", ["eval", "--checkpoint", "missing.policy.h5"], r"missing\.policy\.h5", False),
@@ -171,6 +190,9 @@ def write_files(d):
         "bad_range.ini": "[ppo]\nseed = 3\ngamma = 1.5\n",
         "bad_section.ini": "[train]\nlr = 0.1\n",
         "long_line.ini": "[ppo]\nseed = 3\n# " + "x" * 248 + "\nlr = 0.1\n",
+        "cr_only.ini": "[ppo]\rseed = 3\rlr = abc\r",
+        "continued.ini": "hidden = 64\n  32\n",
+        "twice.ini": "[ppo]\nseed = 3\n  lr = 0.001\n\tseed = 4\n",
     }
     for name, text in files.items():
         with open(os.path.join(d, name), "w") as f:
@@ -178,6 +200,7 @@ def write_files(d):
     old = 1_000_000_000
     for name in os.listdir(d):
         os.utime(os.path.join(d, name), (old, old))
+    os.symlink("no-such-dir/run.h5", os.path.join(d, "dangling.h5"))
 
 
 def selected(group):
