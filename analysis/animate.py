@@ -12,7 +12,7 @@ import subprocess
 import numpy as np
 from PIL import Image
 
-from .logfile import EXIT_USAGE, AnalysisError, MissingData
+from .logfile import EXIT_USAGE, AnalysisError, MissingData, UsageError
 from .render import RENDER_DIMS, action_label, draw_frame, draw_pixels, env_family
 
 BG = (255, 255, 255)
@@ -231,8 +231,11 @@ def run(args, runs, log):
         paths = args.outputs.claim(stem, ["gif", "mp4"] if mp4 else ["gif"])
         still = None
         if args.still is not None:
-            k = args.still if args.still >= 0 else len(frames) + args.still
-            k = min(max(k, 0), len(frames) - 1)
+            n = len(frames)
+            if not -n <= args.still < n:  # was clamped to the first or last frame, unsaid
+                raise UsageError("%s: --still %d is out of range: its GIF has %d frames (K from %d to %d)"
+                                 % (r.path, args.still, n, -n, n - 1))
+            k = args.still % n
             name = os.path.basename(paths[0])[:-len(".gif")] + "_frame%d" % k  # named after its GIF
             still = (k, args.outputs.claim(name, ["png"])[0])
         plans.append((frames, stride, paths, still))

@@ -1,6 +1,7 @@
 """The ppo-analyze command line: subcommands, common options, one-line errors with exit codes."""
 
 import argparse
+import re
 import sys
 
 from . import __version__
@@ -31,7 +32,22 @@ SUBCOMMANDS = {
 
 EPILOG = """exit codes: 0 ok, 2 bad usage, 3 file missing or unreadable, 4 not a ppo log,
 5 unsupported schema version, 6 the log lacks data this command needs,
-7 an output file exists (nothing was written; --force overwrites), or --out cannot take the files"""
+7 an output file exists (nothing was written; --force overwrites), or --out cannot take the files,
+1 internal error (please report it)"""
+
+
+def _one_line(text):
+    """An error message as one line: a control character (a newline in a file name or argument
+    could forge a second line) shows as '?'."""
+    return re.sub(r"[\x00-\x1f\x7f]", "?", text)
+
+
+class _Parser(argparse.ArgumentParser):
+    """argparse with ppo-analyze's one-line errors (not the usage block): exit 2. The subcommands'
+    parsers are of this class too (add_subparsers makes them of the parent's class)."""
+
+    def error(self, message):
+        self.exit(2, "ppo-analyze: error: %s (see %s --help)\n" % (_one_line(message), self.prog))
 
 
 def _formats(text):
@@ -66,6 +82,12 @@ def _int_in(lo, hi):
     return parse
 
 
+def _out_dir(text):
+    if not text:  # os.path.abspath("") is the current directory
+        raise argparse.ArgumentTypeError("empty; give a directory (. for the current one)")
+    return text
+
+
 def _positive(text):
     try:
         v = int(text)
@@ -77,7 +99,7 @@ def _positive(text):
 
 
 def build_parser():
-    p = argparse.ArgumentParser(
+    p = _Parser(
         prog="ppo-analyze", description="Offline analysis of ppo HDF5 logs (docs/log-schema.md).",
         epilog=EPILOG, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--version", action="version", version="%(prog)s " + __version__)
@@ -88,7 +110,7 @@ def build_parser():
                             formatter_class=argparse.RawDescriptionHelpFormatter)
         sp.add_argument("logs", nargs="+", metavar="LOG",
                         help="ppo log files (.h5), or directories searched for them")
-        sp.add_argument("--out", default="ppo-analysis", metavar="DIR",
+        sp.add_argument("--out", type=_out_dir, default="ppo-analysis", metavar="DIR",
                         help="directory for the output files (default: %(default)s)")
         sp.add_argument("--force", action="store_true",
                         help="overwrite output files an earlier run left in --out (default: refuse, "
@@ -142,7 +164,8 @@ def build_parser():
                             help="pixels per panel scene (default: 420x280; an image env's "
                                  "recorded frames: x4, with --size the largest whole factor that fits)")
             sp.add_argument("--still", type=int, metavar="K",
-                            help="also save frame K (negative: from the end) as PNG")
+                            help="also save frame K of the GIF as PNG: 0 to frames-1, or negative "
+                                 "from the end (-1: the last); out of range: exit 2")
             sp.add_argument("--no-mp4", action="store_true",
                             help="do not write an MP4 even if ffmpeg is installed")
     return p
@@ -168,13 +191,14 @@ def main(argv=None, record=None):
         module = __import__("analysis." + args.command, fromlist=["run"])
         written = module.run(args, runs, log)
     except AnalysisError as exc:
-        print("ppo-analyze: error: %s" % exc, file=sys.stderr)
+        print("ppo-analyze: error: %s" % _one_line(str(exc)), file=sys.stderr)
         return exc.exit_code
     except KeyboardInterrupt:
         return 130
     except Exception as exc:  # a log content no check above foresaw: still one line, no traceback
-        print("ppo-analyze: error: internal error while running %s (%s: %s); please report it with the log"
-              % (args.command, type(exc).__name__, str(exc).splitlines()[0] if str(exc) else ""), file=sys.stderr)
+        print(_one_line("ppo-analyze: error: internal error while running %s (%s: %s); please report it with the log"
+                        % (args.command, type(exc).__name__, str(exc).splitlines()[0] if str(exc) else "")),
+              file=sys.stderr)
         return 1
     for path in written:
         log("wrote %s" % path)

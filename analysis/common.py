@@ -1,10 +1,12 @@
 """Shared pieces: grouping runs by config, rolling returns, figure saving."""
 
+import difflib
 import os
 import textwrap
 
 import numpy as np
 
+from .logfile import UsageError
 from .outputs import figure_labels
 
 # /config keys that differ between seeds of one experiment without changing it: the seed itself
@@ -78,6 +80,8 @@ def group_runs(runs, ignore=(), by=None):
     """Runs grouped by their config minus the seed (or by the keys `by`; by default, for the runs of
     one sweep, by its swept options), in first-seen order; each group gets a label naming the env
     and the settings that distinguish it from the other groups of the same env."""
+    if by:
+        check_group_keys(runs, by)
     if by is None and not ignore:
         by = sweep_keys(runs)
     groups = {}
@@ -111,6 +115,25 @@ def group_runs(runs, ignore=(), by=None):
 
 
 LABEL_FIRST = ("algo", "ranks", "envs_per_rank", "lr", "hidden")
+
+
+def check_group_keys(runs, keys):
+    """Refuses a --group-by key no run has in its /config (a typo grouped every run as one, key=None).
+    The keys are the logs' own: the trainer's options change, so no fixed list here. A key only some
+    runs have (logs of an older trainer) is allowed."""
+    have = set().union(*(r.config for r in runs)) if runs else set()
+    for k in keys:
+        if k in have:
+            continue
+        near = difflib.get_close_matches(k, sorted(have), n=3)
+        if near:
+            hint = "did you mean %s?" % " or ".join(near)
+        else:  # the keys worth grouping by: those that differ between the runs, else the usual ones
+            some = [d for d in sorted(have - IGNORED_FOR_GROUPING)
+                    if len({repr(_hashable(r.config.get(d))) for r in runs}) > 1]
+            some = some or [d for d in ("env",) + LABEL_FIRST if d in have] or sorted(have)
+            hint = "e.g. %s" % ", ".join(some[:8] + ["..."] * (len(some) > 8)) if some else "/config is empty"
+        raise UsageError("--group-by: %r is not a /config key of these logs (%s)" % (k, hint))
 
 
 def _fmt(v):

@@ -40,6 +40,12 @@ class AnalysisError(Exception):
     exit_code = 1
 
 
+class UsageError(AnalysisError):
+    """Bad usage found only once the logs are open (a --group-by key no log has, a --still frame
+    the GIF lacks): exit 2, like argparse's."""
+    exit_code = EXIT_USAGE
+
+
 class FileMissing(AnalysisError):
     exit_code = EXIT_NO_FILE
 

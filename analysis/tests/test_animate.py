@@ -150,3 +150,21 @@ def test_frames_beyond_memory_are_refused(run_cli, synth, tmp_path, monkeypatch)
     code, _out, err = run_cli("animate", synth["lunarlander"], "--out", tmp_path / "c", "--no-mp4",
                               "--max-frames", fit)
     assert code == 0, err
+
+
+def test_still_out_of_range_is_refused(run_cli, synth, tmp_path):
+    """--still K was clamped to the first or last frame; now K must be a frame of the GIF (-n to n-1)."""
+    p = synth["cartpole_s2"]
+    idx = _index(p)
+    eid, n = int(idx["episode_id"][1]), int(idx["length"][1])
+    common = ("--episode", eid, "--size", "160x120", "--no-mp4")
+    for k in (n, -n - 1, 10 ** 9):
+        code, _out, err = run_cli("animate", p, "--still", k, "--out", tmp_path / "o", *common)
+        assert code == 2, err
+        assert err.strip() == ("ppo-analyze: error: %s: --still %d is out of range: its GIF has %d frames "
+                               "(K from %d to %d)" % (p, k, n, -n, n - 1))
+    assert not (tmp_path / "o").exists()
+    for k, frame in ((-n, 0), (n - 1, n - 1)):
+        code, _out, err = run_cli("animate", p, "--still", k, "--out", tmp_path / "o", "--force", *common)
+        assert code == 0, err
+        assert (tmp_path / "o" / ("animate_cartpole_s2_ep%d_frame%d.png" % (eid, frame))).is_file()

@@ -1,5 +1,7 @@
 """Bad inputs: one-line errors with the documented exit codes (README: exit codes)."""
 
+import re
+
 import h5py
 import numpy as np
 import pytest
@@ -177,3 +179,54 @@ def test_directory_with_companion_files(run_cli, tmp_path):
     # named explicitly, a policy file is an error
     code, _out, err = run_cli("summary", d / "a.policy.h5", "--out", tmp_path / "o")
     assert code == EXIT_NOT_PPO_LOG and "'ppo-policy'" in err
+
+
+@pytest.mark.parametrize("argv, words", [
+    (("summary", "LOG", "--frobnicate"), "unrecognized arguments: --frobnicate"),
+    (("summary",), "the following arguments are required: LOG"),
+    ((), "the following arguments are required: COMMAND"),
+    (("frobnicate", "LOG"), "invalid choice: 'frobnicate'"),
+    (("returns", "LOG", "--last", "0"), "argument --last: expected a positive integer"),
+    (("curves", "LOG", "--band", "wide"), "argument --band: invalid choice: 'wide'"),
+    (("summary", "LOG", "--frob", "a\nb"), "unrecognized arguments: --frob a?b"),  # no forged 2nd line
+])
+def test_usage_errors_are_one_line(run_cli, tmp_path, argv, words):
+    """argparse's errors: one line with a --help hint, not its usage block; exit 2, nothing on stdout."""
+    argv = [tmp_path / "none.h5" if a == "LOG" else a for a in argv]
+    code, out, err = run_cli(*argv)
+    assert code == EXIT_USAGE and out == ""
+    line = _one_line_error(err)
+    assert words in line and line.endswith("--help)"), line
+
+
+def test_empty_out_is_refused(run_cli, synth, tmp_path, monkeypatch):
+    """--out '' was the current directory."""
+    monkeypatch.chdir(tmp_path)
+    for argv in (("--out", ""), ("--out=",)):
+        code, _out, err = run_cli("summary", synth["cartpole_s1"], *argv)
+        assert code == EXIT_USAGE
+        assert "argument --out: empty" in _one_line_error(err)
+    assert list(tmp_path.iterdir()) == []
+
+
+@pytest.mark.parametrize("cmd", ["curves", "diagnostics", "returns"])
+def test_group_by_unknown_key(run_cli, synth, tmp_path, cmd):
+    """A --group-by key no log's /config has was accepted and put every run in one group."""
+    logs = (synth["cartpole_s1"], synth["cartpole_lr"])
+    code, _out, err = run_cli(cmd, *logs, "--group-by", "env", "bogus", "--out", tmp_path / "o")
+    assert code == EXIT_USAGE
+    line = _one_line_error(err)
+    assert "--group-by: 'bogus' is not a /config key of these logs (e.g. lr)" in line, line
+    code, _out, err = run_cli(cmd, *logs, "--group-by", "lrr", "--out", tmp_path / "o")
+    assert code == EXIT_USAGE and "'lrr' is not a /config key" in err and "did you mean lr?" in err, err
+    assert not (tmp_path / "o").exists()
+    code, _out, err = run_cli(cmd, *logs, "--group-by", "env", "lr", "--out", tmp_path / "o", "-q")
+    assert code == 0, err
+
+
+def test_epilog_lists_every_exit_code():
+    from analysis import cli, outputs
+    codes = {EXIT_USAGE, EXIT_NO_FILE, EXIT_NOT_PPO_LOG, EXIT_SCHEMA_VERSION, EXIT_MISSING_DATA,
+             outputs.EXIT_OUTPUT, 0, 1}
+    listed = {int(c) for c in re.findall(r"\b(\d) [a-z]", cli.EPILOG)}
+    assert listed == codes, cli.EPILOG
