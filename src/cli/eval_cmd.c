@@ -23,6 +23,8 @@
 #define PPO_VERSION "0.0.0"
 #endif
 
+#define EVAL_CMD_BATCH 256 /* envs stepped at once by ppo eval (a batch's envs and network rows) */
+
 static void eval_usage(void)
 {
     printf("usage: ppo eval [--checkpoint] FILE [--episodes N] [--stochastic] [--seed S] [--out FILE.csv]\n"
@@ -262,10 +264,11 @@ int cmd_eval(const par_layout *par, int argc, char **argv)
             norm.mean = ck.obs_norm_mean;
             norm.var = ck.obs_norm_var;
         }
-        /* one batch of episodes, seeds S .. S + N - 1, recorded step by step for --record */
-        const int E = (int)episodes;
+        /* episodes with seeds S .. S + N - 1, in batches of at most EVAL_CMD_BATCH envs (100,000 walkers at
+         * once took 33 GB); --record keeps every episode's steps, so it runs one batch */
+        const int E = (int)episodes, batch = record || E < EVAL_CMD_BATCH ? E : EVAL_CMD_BATCH;
         pm.frame_skip = ck.frame_skip; /* the policy acts every frame_skip env steps, as it was trained */
-        eval_runner *runner = eval_runner_create(&pm, ck.params, ck.env, ck.env_options, E, record != NULL, err,
+        eval_runner *runner = eval_runner_create(&pm, ck.params, ck.env, ck.env_options, batch, record != NULL, err,
                                                  sizeof err);
         uint64_t *seeds = malloc(sizeof *seeds * (size_t)E);
         eval_episode *eps = malloc(sizeof *eps * (size_t)E);
@@ -275,8 +278,10 @@ int cmd_eval(const par_layout *par, int argc, char **argv)
         else if (runner) {
             for (int e = 0; e < E; e++)
                 seeds[e] = seed + (unsigned long long)e;
-            ev_rc = eval_runner_run(runner, ck.obs_norm_dim > 0 ? &norm : NULL, ck.clip_obs, seeds, E, !stochastic, eps,
-                                    err, sizeof err);
+            ev_rc = 0;
+            for (int first = 0; first < E && !ev_rc; first += batch)
+                ev_rc = eval_runner_run(runner, ck.obs_norm_dim > 0 ? &norm : NULL, ck.clip_obs, seeds + first,
+                                        E - first < batch ? E - first : batch, !stochastic, eps + first, err, sizeof err);
         }
         if (ev_rc == -2) { /* the file's policy is unusable: bad input */
             fprintf(stderr, "ppo: error: checkpoint %s: %s\n", path, err);

@@ -101,12 +101,12 @@ eval_runner *eval_runner_create(const policy_model *pm, const float *params, con
     /* an image env's rows hold no observation: its frames are kept as bytes, 1/4 of the floats */
     r->frame_bytes = record && r->image ? (size_t)spec->obs_dim : 0;
     r->W = record ? (r->image ? 0 : r->od) + r->ad + 5 + spec->render_dim : 0;
-    const double frames_total = (double)E * r->max_steps * (double)r->frame_bytes;
-    if (frames_total > EVAL_RECORD_FRAMES_MAX) {
-        snprintf(err, err_len, "%s: recording %d episodes of up to %d frames of %zu bytes keeps %.1f GiB in memory, "
+    const double episode_bytes = r->max_steps * ((double)r->frame_bytes + sizeof(float) * (double)r->W);
+    if ((double)E * episode_bytes > EVAL_RECORD_BYTES_MAX) {
+        snprintf(err, err_len, "%s: recording %d episodes of up to %d steps (%.1f MiB each) keeps %.1f GiB in memory, "
                  "more than %.0f GiB: record at most %d episodes (--episodes)", spec->id, E, r->max_steps,
-                 r->frame_bytes, frames_total / (1 << 30), EVAL_RECORD_FRAMES_MAX / (1 << 30),
-                 (int)(EVAL_RECORD_FRAMES_MAX / ((double)r->max_steps * (double)r->frame_bytes)));
+                 episode_bytes / (1 << 20), E * episode_bytes / (1 << 30), EVAL_RECORD_BYTES_MAX / (1 << 30),
+                 (int)(EVAL_RECORD_BYTES_MAX / episode_bytes));
         eval_runner_free(r);
         return NULL;
     }

@@ -29,9 +29,10 @@ typedef struct {
 
 typedef struct eval_runner eval_runner;
 
-/* Most bytes of frames a recording runner of an image env keeps: whole episodes stay in memory until
- * they are written (CarRacing-v3: 1000 frames of 27648 bytes per episode, 77 episodes). */
-#define EVAL_RECORD_FRAMES_MAX (2.0 * 1024 * 1024 * 1024)
+/* Most bytes a recording runner keeps, rows and frames: whole episodes stay in memory until they are
+ * written (CarRacing-v3: 1000 frames of 27648 bytes per episode, 77 episodes; LunarLander-v3: 1000 rows
+ * of 27 floats, 19,000 episodes). */
+#define EVAL_RECORD_BYTES_MAX (2.0 * 1024 * 1024 * 1024)
 
 /* Builds `capacity` envs of id/options and one network pass over params, which is kept and only read
  * (a trainer's parameters are evaluated as they are when eval_runner_run is called). record: keep

@@ -197,6 +197,17 @@ def test_eval_outputs(tmp):
                  "the recording's episodes are not the CSV's")
         ct.check(f["eval_episodes/return"][:].tolist() == idx["return"][:].tolist(), "/eval_episodes of the recording")
     animate(tmp, rec, "cartpole")
+    # ppo eval plays 256 episodes at a time, --record all at once: the same 600 episodes either way
+    batched, one = os.path.join(tmp, "eps600.csv"), os.path.join(tmp, "eps600_rec.csv")
+    rc1, _, err1 = ct.run(["eval", pol, "--episodes", "600", "--seed", "9", "--out", batched], cwd=tmp)
+    rc2, _, err2 = ct.run(["eval", pol, "--episodes", "600", "--seed", "9", "--out", one, "--record",
+                           os.path.join(tmp, "rec600.h5")], cwd=tmp)
+    if ct.check(rc1 == 0 and rc2 == 0, f"ppo eval of 600 episodes: exit {rc1}, {rc2}: {err1} {err2}"):
+        with open(batched) as f, open(one) as g:
+            a, b = list(csv.DictReader(f)), list(csv.DictReader(g))
+        ct.check(len(a) == 600 and [r["seed"] for r in a] == [str(9 + i) for i in range(600)] and a == b,
+                 f"600 episodes in batches of 256 are not those of one batch: {len(a)} rows, first differing "
+                 f"{next((x, y) for x, y in zip(a, b) if x != y) if a != b else None}")
     # never overwritten: both refused before anything runs, the files unchanged
     before = ct.snapshot(tmp)
     for flag, path in (("--out", csv_path), ("--record", rec)):
