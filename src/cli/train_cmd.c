@@ -144,14 +144,17 @@ static int check_env_and_memory(train_run *r)
     const double eval_bytes = env_bytes * eval_envs;
     const bool network_most = params > bytes - params; /* then it is --hidden (or --cnn) to blame */
     const bool eval_most = eval_bytes > bytes - eval_bytes; /* or the evaluation's envs */
+    const char *blamed = network_most ? (pm.has_conv ? "cnn" : "hidden")
+                         : eval_most  ? (after >= during ? "eval_episodes" : "eval_every_episodes")
+                                      : "envs_per_rank x rollout_steps";
     snprintf(what, sizeof what, "option %s: the envs and training buffers (envs %.2f GB, eval envs %.2f GB, rollout "
-             "%.2f GB, minibatch %.2f GB, network of %zu parameters %.2f GB per rank)",
-             network_most ? (pm.has_conv ? "cnn" : "hidden")
-             : eval_most  ? (after >= during ? "eval_episodes" : "eval_every_episodes")
-                          : "envs_per_rank x rollout_steps",
+             "%.2f GB, minibatch %.2f GB, network of %zu parameters %.2f GB per rank)", blamed,
              env_bytes * c->envs_per_rank / 1e9, eval_bytes / 1e9, rollout / 1e9, minibatch / 1e9, pm.n_params,
              params / 1e9);
-    return par_check_memory(&r->par, bytes, what, r->err, sizeof r->err) ? fail(r, EXIT_BAD_INPUT) : CONTINUE;
+    const char *remedy = eval_most && !network_most
+                             ? "evaluate fewer episodes, or spread them over ranks on more nodes"
+                             : "use fewer envs per rank, shorter rollouts, more minibatches or a smaller network";
+    return par_check_memory(&r->par, bytes, what, remedy, r->err, sizeof r->err) ? fail(r, EXIT_BAD_INPUT) : CONTINUE;
 }
 
 /* Default paths: runs/ENV_sSEED_TIME.h5 (rank 0's clock) and the same stem + .policy.h5 / .ckpt.h5. */

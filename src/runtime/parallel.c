@@ -170,7 +170,8 @@ double par_node_memory_available(const char **source)
     return avail;
 }
 
-int par_check_memory(const par_layout *p, double bytes_per_rank, const char *what, char *err, size_t err_len)
+int par_check_memory(const par_layout *p, double bytes_per_rank, const char *what, const char *remedy, char *err,
+                     size_t err_len)
 {
     const char *source = "";
     const double avail = par_node_memory_available(&source);
@@ -187,11 +188,10 @@ int par_check_memory(const par_layout *p, double bytes_per_rank, const char *wha
     char where[64];
     snprintf(where, sizeof where, "the node of rank %d", worst.rank);
     snprintf(err, err_len,
-             "%s need about %.1f GB on %s (%.0f rank%s x %.2f GB), but it has %.1f GB available%s%s%s; "
-             "use fewer envs per rank, shorter rollouts, more minibatches or a smaller network",
+             "%s need about %.1f GB on %s (%.0f rank%s x %.2f GB), but it has %.1f GB available%s%s%s; %s",
              what, fig[0] / 1e9, worst.rank == p->rank ? "this node" : where, fig[2], fig[2] > 1 ? "s" : "",
              fig[0] / fig[2] / 1e9, fig[1] / 1e9, worst.rank == p->rank ? " (" : "", worst.rank == p->rank ? source : "",
-             worst.rank == p->rank ? ")" : "");
+             worst.rank == p->rank ? ")" : "", remedy);
     return -1;
 }
 

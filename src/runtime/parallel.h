@@ -35,8 +35,10 @@ void par_layout_init(par_layout *p, MPI_Comm comm, int requested);
 double par_node_memory_available(const char **source);
 
 /* Collective. Refuses (-1, err on every rank) when the ranks of some node together need more than
- * that node has: bytes_per_rank x the ranks on the node against par_node_memory_available. */
-int par_check_memory(const par_layout *p, double bytes_per_rank, const char *what, char *err, size_t err_len);
+ * that node has: bytes_per_rank x the ranks on the node against par_node_memory_available. what names
+ * the demand, remedy ends the message with what to change. */
+int par_check_memory(const par_layout *p, double bytes_per_rank, const char *what, const char *remedy, char *err,
+                     size_t err_len);
 
 /* Collective: true on every rank when `ok` is true on all of them. */
 bool par_all_ok(const par_layout *p, bool ok);

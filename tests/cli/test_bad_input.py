@@ -248,7 +248,7 @@ def eval_envs_larger_than_node(d):
     rc, out, err = ct.run(["--env", "BipedalWalker-v3", "--eval-episodes", "100000", *SMALL], cwd=d)
     lines = [ln for ln in err.splitlines() if ln.startswith("ppo:")]
     ct.check(rc == 2, f"{label}: exit code {rc}, not 2 (bad input)")
-    ct.check(len(lines) == 1 and re.search(r"option eval_episodes: .*eval envs [\d.]+ GB.*need about [\d.]+ GB",
+    ct.check(len(lines) == 1 and re.search(r"option eval_episodes: .*eval envs [\d.]+ GB.*need about [\d.]+ GB.*evaluate fewer episodes",
                                            lines[0]) is not None, f"{label}: stderr {err!r}")
     ct.check(ct.snapshot(d) == before, f"{label}: the directory changed")
     print(f"{'ok  ' if rc == 2 else 'FAIL'} {label}\n       -> {lines[0] if lines else err}", flush=True)
