@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "cli/commands.h"
+#include "util/parse.h"
 
 #ifndef PPO_VERSION
 #define PPO_VERSION "0.0.0"
@@ -71,10 +72,7 @@ static int refuse_control_characters(int argc, char **argv)
         for (const unsigned char *c = (const unsigned char *)argv[k]; *c; c++)
             if (*c < 0x20 || *c == 0x7f) {
                 char shown[64];
-                size_t n = 0;
-                for (const unsigned char *t = (const unsigned char *)argv[k]; *t && n + 1 < sizeof shown; t++)
-                    shown[n++] = *t < 0x20 || *t == 0x7f ? '?' : (char)*t;
-                shown[n] = 0;
+                parse_printable(argv[k], shown, sizeof shown);
                 if (launcher_rank() == 0)
                     fprintf(stderr, "ppo: error: argument %d ('%s') contains a control character (code %d), which no "
                             "option takes\n", k, shown, *c);

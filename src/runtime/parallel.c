@@ -2,6 +2,8 @@
 #define _GNU_SOURCE
 #include "runtime/parallel.h"
 
+#include "util/parse.h"
+
 #include <ctype.h>
 #include <errno.h>
 #include <omp.h>
@@ -32,15 +34,6 @@ static long omp_threads_from_env(const char *env)
     return errno == ERANGE || (*end && *end != ',') || v < 1 ? -1 : v;
 }
 
-/* text with anything but printable ASCII shown as '?', cut to fit (for a one-line message) */
-static void printable(const char *text, char *out, size_t len)
-{
-    size_t n = 0;
-    for (; text[n] && n + 1 < len; n++)
-        out[n] = text[n] >= 0x20 && text[n] < 0x7f ? text[n] : '?';
-    out[n] = 0;
-}
-
 void par_layout_init(par_layout *p, MPI_Comm comm, int requested)
 {
     memset(p, 0, sizeof *p);
@@ -60,7 +53,7 @@ void par_layout_init(par_layout *p, MPI_Comm comm, int requested)
     const long env_threads = requested <= 0 && env ? omp_threads_from_env(env) : 0; /* --threads wins over it */
     if (env_threads < 0) {
         char shown[48];
-        printable(env, shown, sizeof shown);
+        parse_printable(env, shown, sizeof shown);
         snprintf(p->threads_error, sizeof p->threads_error,
                  "OMP_NUM_THREADS: '%s' is not a whole number of threads from 1 to %ld (unset it, or give --threads)",
                  shown, max_threads);

@@ -88,3 +88,11 @@ const char *parse_nearest(const char *name, const char *const *names, int n)
     const int len = (int)strlen(name), allowed = len < 6 ? 1 : len < 12 ? 2 : 3;
     return best >= 0 && best_d <= allowed ? names[best] : NULL;
 }
+
+void parse_printable(const char *text, char *out, size_t len)
+{
+    size_t n = 0;
+    for (; text[n] && n + 1 < len; n++)
+        out[n] = text[n] >= 0x20 && text[n] < 0x7f ? text[n] : '?';
+    out[n] = 0;
+}
