@@ -48,13 +48,13 @@ static void set_err(char *err, size_t len, const char *fmt, const char *a, const
         snprintf(err, len, fmt, a, b);
 }
 
-/* Parses "k=v,k2=v2" into opts (appending: a key overrides an earlier call's, e.g. the env's defaults,
- * but not its own text's). Whitespace around keys and values is ignored. */
+/* Parses "k=v,k2=v2" into opts (appending). Whitespace around keys and values is ignored. A key given
+ * again overrides its earlier value (the env's defaults, or an earlier item: "$BASE,g=10" in a job
+ * script is an override, tests/envs/test_env_options checks it). */
 static int options_parse(env_options *opts, const char *text, char *err, size_t err_len)
 {
     if (!text)
         return PPO_ENV_OK;
-    const int before = opts->count; /* the items of earlier calls */
     const char *p = text;
     while (*p == ' ')
         p++;
@@ -90,13 +90,9 @@ static int options_parse(env_options *opts, const char *text, char *err, size_t 
             return PPO_ENV_EINVAL;
         }
         int slot = opts->count;
-        for (int i = 0; i < opts->count; i++)
+        for (int i = 0; i < opts->count; i++) /* later values override earlier ones */
             if (strlen(opts->item[i].key) == klen && !strncmp(opts->item[i].key, p, klen))
                 slot = i;
-        if (slot < opts->count && slot >= before) {
-            set_err(err, err_len, "env option '%s' is given twice in '%s'", opts->item[slot].key, text);
-            return PPO_ENV_EINVAL;
-        }
         snprintf(opts->item[slot].key, ENV_OPTION_LEN, "%.*s", (int)klen, p);
         snprintf(opts->item[slot].value, ENV_OPTION_LEN, "%.*s", (int)vlen, v);
         opts->item[slot].used = false;

@@ -80,8 +80,6 @@ CASES = [
     ("ent_coef beyond its range", ["--ent-coef", "1e308"], r"option ent_coef: must be in \[0, 1000\]", False),
     ("vf_coef beyond its range", ["--vf-coef", "2000"], r"option vf_coef: must be in \[0, 1000\], got 2000", False),
     ("an empty --log (was silently the default)", ["--log", ""], r"option log: an empty path", False),
-    ("an env option given twice", ["--env", "Pendulum-v1", "--env-options", "g=9,g=10"],
-     r"env option 'g' is given twice in 'g=9,g=10'", False),
     ("--resize below what the CNN takes", ["--env", "CarRacing-v3", "--resize", "8"],
      r"--resize 8: --cnn small needs frames of at least 20x20", False),
     ("ppo envs with an argument", ["envs", "x"], r"'envs' takes no arguments, got 'x'", False),
