@@ -165,6 +165,8 @@ int nn_pass_init(nn_pass *p, nn_ctx *ctx, const nn_mlp *m, int batch, bool train
     p->ctx = ctx;
     p->batch = batch;
     p->training = training;
+    p->params = params;
+    p->dense = nn_dense_has_avx2() ? nn_dense_rows_avx2 : nn_dense_rows;
     p->owns_input = input == NULL;
     p->input = input ? input : alloc_floats((size_t)batch * (size_t)m->sizes[0]);
     int l = 0;
@@ -179,10 +181,13 @@ int nn_pass_init(nn_pass *p, nn_ctx *ctx, const nn_mlp *m, int batch, bool train
         if (!(p->out[l] = alloc_floats(n)) || (training && !(p->diff[l] = alloc_floats(n))))
             goto oom;
     }
-    const dnnl_prop_kind_t prop = training ? dnnl_forward_training : dnnl_forward_inference;
+    for (l = 0; l < m->n_layers; l++)
+        p->has_act[l] = l < m->n_layers - 1 || m->act_on_output;
+    if (!training)
+        return 0; /* inference runs in plain C (nn_pass_forward): no primitives */
+    const dnnl_prop_kind_t prop = dnnl_forward_training;
     for (l = 0; l < m->n_layers; l++) {
         const int in = m->sizes[l], out = m->sizes[l + 1];
-        const bool has_act = l < m->n_layers - 1 || m->act_on_output;
         dnnl_memory_desc_t src_md, w_md, b_md, dst_md;
         TRY(dnnl_memory_desc_init_by_tag(&src_md, 2, (dnnl_dims_t){batch, in}, dnnl_f32, dnnl_ab), "src md");
         TRY(dnnl_memory_desc_init_by_tag(&w_md, 2, (dnnl_dims_t){out, in}, dnnl_f32, dnnl_ab), "weights md");
@@ -198,7 +203,6 @@ int nn_pass_init(nn_pass *p, nn_ctx *ctx, const nn_mlp *m, int batch, bool train
 
         /* forward: inner product, then the activation in place (the gemm inner product applies an
          * eltwise post-op through a slow path: measured 3-10x slower here) */
-        p->has_act[l] = has_act;
         TRY(dnnl_primitive_attr_create(&attr), "attr");
         TRY(dnnl_primitive_attr_set_scratchpad_mode(attr, dnnl_scratchpad_mode_user), "scratchpad mode");
         dnnl_inner_product_desc_t ipd;
@@ -214,7 +218,7 @@ int nn_pass_init(nn_pass *p, nn_ctx *ctx, const nn_mlp *m, int batch, bool train
             goto oom;
         if (sp)
             exec_add(&p->fwd[l], DNNL_ARG_SCRATCHPAD, sp);
-        if (training) {
+        {
             /* the backward primitives take their own attr (user scratchpad) */
             TRY(dnnl_primitive_attr_create(&attr_bwd), "attr");
             TRY(dnnl_primitive_attr_set_scratchpad_mode(attr_bwd, dnnl_scratchpad_mode_user), "scratchpad mode");
@@ -302,8 +306,133 @@ static void run(nn_ctx *c, const nn_exec *e)
     dnnl_primitive_execute(e->prim, c->stream, e->nargs, e->args);
 }
 
+/* The tree that adds a dot product's eight partial sums; _mm256 lanes in the AVX2 version. */
+static inline float sum8(const float a[8])
+{
+    return ((a[0] + a[4]) + (a[2] + a[6])) + ((a[1] + a[5]) + (a[3] + a[7]));
+}
+
+void nn_dense_rows(const float *x, const float *w, const float *b, float *y, int rows, int in, int out)
+{
+    const int full = in / 8 * 8;
+    for (int r = 0; r < rows; r++) {
+        const float *xr = x + (size_t)r * (size_t)in;
+        for (int o = 0; o < out; o++) {
+            const float *wo = w + (size_t)o * (size_t)in;
+            float acc[8] = {0};
+            for (int k = 0; k < full; k += 8)
+                for (int j = 0; j < 8; j++)
+                    acc[j] += xr[k + j] * wo[k + j];
+            if (full < in) /* the AVX2 version adds a masked product, +0, in the lanes past the end */
+                for (int j = 0; j < 8; j++)
+                    acc[j] += full + j < in ? xr[full + j] * wo[full + j] : 0.0f;
+            y[(size_t)r * (size_t)out + (size_t)o] = sum8(acc) + b[o];
+        }
+    }
+}
+
+#if defined(__x86_64__) && defined(__GNUC__)
+#include <immintrin.h>
+
+__attribute__((target("avx2"))) static inline float sum8_avx(__m256 a)
+{
+    const __m128 s = _mm_add_ps(_mm256_castps256_ps128(a), _mm256_extractf128_ps(a, 1)); /* a0+a4 .. a3+a7 */
+    const __m128 t = _mm_add_ps(s, _mm_movehl_ps(s, s));                                  /* (a0+a4)+(a2+a6), (a1+a5)+(a3+a7) */
+    return _mm_cvtss_f32(_mm_add_ss(t, _mm_shuffle_ps(t, t, 1)));
+}
+
+#define DENSE4_STEP(LOAD)                                                                           \
+    do {                                                                                            \
+        const __m256 v0 = LOAD(w0 + k), v1 = LOAD(w1 + k), v2 = LOAD(w2 + k), v3 = LOAD(w3 + k);    \
+        const __m256 p = LOAD(x0 + k);                                                              \
+        a0 = _mm256_add_ps(a0, _mm256_mul_ps(p, v0));                                               \
+        a1 = _mm256_add_ps(a1, _mm256_mul_ps(p, v1));                                               \
+        a2 = _mm256_add_ps(a2, _mm256_mul_ps(p, v2));                                               \
+        a3 = _mm256_add_ps(a3, _mm256_mul_ps(p, v3));                                               \
+        if (x1) {                                                                                   \
+            const __m256 q = LOAD(x1 + k);                                                          \
+            c0 = _mm256_add_ps(c0, _mm256_mul_ps(q, v0));                                           \
+            c1 = _mm256_add_ps(c1, _mm256_mul_ps(q, v1));                                           \
+            c2 = _mm256_add_ps(c2, _mm256_mul_ps(q, v2));                                           \
+            c3 = _mm256_add_ps(c3, _mm256_mul_ps(q, v3));                                           \
+        }                                                                                           \
+    } while (0)
+#define LOAD_FULL(ptr) _mm256_loadu_ps(ptr)
+#define LOAD_TAIL(ptr) _mm256_maskload_ps(ptr, tail)
+
+/* One row's outputs o .. o + 3, or two rows' (x1: NULL for one), each weight vector loaded once. */
+__attribute__((target("avx2"))) static inline void dense4(const float *x0, const float *x1, const float *w, const float *b,
+                                                          float *y0, float *y1, int o, int in, int full, __m256i tail)
+{
+    const float *w0 = w + (size_t)o * (size_t)in, *w1 = w0 + in, *w2 = w1 + in, *w3 = w2 + in;
+    __m256 a0 = _mm256_setzero_ps(), a1 = a0, a2 = a0, a3 = a0, c0 = a0, c1 = a0, c2 = a0, c3 = a0;
+    int k = 0;
+    for (; k < full; k += 8)
+        DENSE4_STEP(LOAD_FULL);
+    if (full < in)
+        DENSE4_STEP(LOAD_TAIL);
+    y0[o] = sum8_avx(a0) + b[o];
+    y0[o + 1] = sum8_avx(a1) + b[o + 1];
+    y0[o + 2] = sum8_avx(a2) + b[o + 2];
+    y0[o + 3] = sum8_avx(a3) + b[o + 3];
+    if (x1) {
+        y1[o] = sum8_avx(c0) + b[o];
+        y1[o + 1] = sum8_avx(c1) + b[o + 1];
+        y1[o + 2] = sum8_avx(c2) + b[o + 2];
+        y1[o + 3] = sum8_avx(c3) + b[o + 3];
+    }
+}
+
+/* Two rows and four outputs at a time: each weight vector serves both rows, each row vector four outputs. */
+__attribute__((target("avx2"))) void nn_dense_rows_avx2(const float *x, const float *w, const float *b, float *y,
+                                                        int rows, int in, int out)
+{
+    const int full = in / 8 * 8;
+    const __m256i tail = _mm256_cmpgt_epi32(_mm256_set1_epi32(in - full), _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7));
+    for (int r = 0; r < rows; r += 2) {
+        const float *x0 = x + (size_t)r * (size_t)in, *x1 = r + 1 < rows ? x0 + in : NULL;
+        float *y0 = y + (size_t)r * (size_t)out, *y1 = y0 + out;
+        int o = 0;
+        for (; o + 4 <= out; o += 4)
+            dense4(x0, x1, w, b, y0, y1, o, in, full, tail);
+        for (; o < out; o++) {
+            const float *wo = w + (size_t)o * (size_t)in;
+            for (int i = 0; i < (x1 ? 2 : 1); i++) {
+                const float *xr = i ? x1 : x0;
+                __m256 a = _mm256_setzero_ps();
+                for (int k = 0; k < full; k += 8)
+                    a = _mm256_add_ps(a, _mm256_mul_ps(_mm256_loadu_ps(xr + k), _mm256_loadu_ps(wo + k)));
+                if (full < in)
+                    a = _mm256_add_ps(a, _mm256_mul_ps(_mm256_maskload_ps(xr + full, tail),
+                                                       _mm256_maskload_ps(wo + full, tail)));
+                (i ? y1 : y0)[o] = sum8_avx(a) + b[o];
+            }
+        }
+    }
+}
+
+bool nn_dense_has_avx2(void) { return __builtin_cpu_supports("avx2"); }
+#else
+void nn_dense_rows_avx2(const float *x, const float *w, const float *b, float *y, int rows, int in, int out)
+{
+    nn_dense_rows(x, w, b, y, rows, in, out);
+}
+
+bool nn_dense_has_avx2(void) { return false; }
+#endif
+
 void nn_pass_forward(nn_pass *p)
 {
+    if (!p->training) {
+        const nn_mlp *m = p->mlp;
+        for (int l = 0; l < m->n_layers; l++) {
+            p->dense(l == 0 ? p->input : p->out[l - 1], p->params + nn_mlp_weight_offset(m, l),
+                     p->params + nn_mlp_bias_offset(m, l), p->out[l], p->batch, m->sizes[l], m->sizes[l + 1]);
+            if (p->has_act[l])
+                nn_act_forward(m->act, p->out[l], (size_t)p->batch * (size_t)m->sizes[l + 1]);
+        }
+        return;
+    }
     for (int l = 0; l < p->mlp->n_layers; l++) {
         run(p->ctx, &p->fwd[l]);
         if (p->has_act[l]) {

@@ -51,11 +51,9 @@ int eval_schedule_after_update(eval_schedule *s, long long update, double wall, 
 
 /* The greedy evaluation at the end of a run (--eval-episodes): episodes of seeds seed0 .. seed0 +
  * episodes - 1, spread over the ranks as the periodic ones are, summarized on rank 0 (out: rank 0's).
- * With discrete actions an episode's result did not depend on how many episodes share its batch
- * (LunarLander-v3, 100 episodes played 1, 7 or 100 at a time, 1 or 2 threads: the same returns and
- * lengths), so the summary is what one rank playing all of them gives, in 1/P of the time; continuous
- * actions round by the batch (oneDNN's inner product), so there it agrees to about 8 digits. Returns 0,
- * or -1 with err (the same on every rank). */
+ * An episode's result does not depend on how many episodes share its batch (an inference pass rounds
+ * a row alike in any batch; image policies' convolutions excepted), so the summary is what one rank
+ * playing all of them gives, in 1/P of the time. Returns 0, or -1 with err (the same on every rank). */
 int eval_schedule_final(trainer *tr, const par_layout *par, const ppo_config *cfg, int episodes, uint64_t seed0,
                         eval_result *out, char *err, size_t err_len);
 

@@ -232,11 +232,14 @@ def test_eval_outputs(tmp):
 def test_final_eval(tmp):
     """--eval-episodes spreads the episodes over the ranks (here 2 + 2 + 3); its summary must be what one
     process playing the same seeds gives: `ppo eval` of the final policy with the run's evaluation seeds
-    (run seed + 1000000 ...)."""
+    (run seed + 1000000 ...), with discrete and continuous actions."""
     summary = r"return [-\d.]+ \+- [\d.]+ \(min [-\d.]+, max [-\d.]+\)"
     lander = ["--env", "LunarLander-v3", "--total-steps", "3072", "--envs-per-rank", "4", "--rollout-steps", "64",
               "--minibatches", "2", "--epochs", "2", "--seed", "3", "--progress", "lines"]
-    for name, args, seed in (("final_cartpole", CARTPOLE, 5), ("final_lander", lander, 3)):
+    pendulum = ["--env", "Pendulum-v1", "--total-steps", "2048", "--envs-per-rank", "4", "--rollout-steps", "64",
+                "--minibatches", "2", "--epochs", "2", "--seed", "4", "--progress", "lines"]
+    # continuous actions too: an inference pass rounds a row the same in any batch (nn/mlp.c)
+    for name, args, seed in (("final_cartpole", CARTPOLE, 5), ("final_lander", lander, 3), ("final_pendulum", pendulum, 4)):
         log, out, _ = train(tmp, name, [*args, "--eval-episodes", "7"], ranks=3)
         mine = re.search(summary, "".join(ln for ln in out.splitlines() if ln.startswith("eval: 7 episodes")))
         rc, eout, err = ct.run(["eval", log[:-3] + ".policy.h5", "--episodes", "7", "--seed", str(seed + 1000000)],
@@ -247,6 +250,16 @@ def test_final_eval(tmp):
             ct.check(mine.group(0) == theirs.group(0),
                      f"{name}: the run's evaluation on 3 ranks '{mine.group(0)}' is not ppo eval's '{theirs.group(0)}'")
             print(f"done {name}: {mine.group(0)} on 3 ranks and in ppo eval", flush=True)
+        if name == "final_pendulum":  # 600 episodes in batches of 256 and in one batch (--record): the same
+            pol, a_csv, b_csv = log[:-3] + ".policy.h5", os.path.join(tmp, "pend_a.csv"), os.path.join(tmp, "pend_b.csv")
+            rc1, _, e1 = ct.run(["eval", pol, "--episodes", "600", "--out", a_csv], cwd=tmp)
+            rc2, _, e2 = ct.run(["eval", pol, "--episodes", "600", "--out", b_csv, "--record",
+                                 os.path.join(tmp, "pend_rec.h5")], cwd=tmp)
+            if ct.check(rc1 == 0 and rc2 == 0, f"Pendulum ppo eval of 600 episodes: exit {rc1}, {rc2}: {e1} {e2}"):
+                with open(a_csv) as f, open(b_csv) as g:
+                    a, b = list(csv.DictReader(f)), list(csv.DictReader(g))
+                ct.check(len(a) == 600 and a == b, "Pendulum: 600 episodes in batches of 256 are not those of one "
+                         f"batch: first differing {next((x, y) for x, y in zip(a, b) if x != y) if a != b else None}")
 
 
 def test_bad_options(tmp):
