@@ -6,7 +6,8 @@ Per update, on p ranks (global batch B = envs x steps, M minibatches x E epochs,
 
   T(p) =  B/p * c_env                          env stepping (perfectly divisible)
         + steps * (k_inf + (envs/p) * c_inf)    inference: one call per step over the rank's envs
-        + M*E * (k_grad + (mb/p) * c_grad)      gradient: fixed cost per minibatch + per row
+        + M*E * (k_grad + (mb/p) * c_grad)      gradient: fixed cost per minibatch + per row (oneDNN);
+                                                (mb/p) * c_grad_plain at most plain_rows rows (plain C)
         + M*E * AR(4P, p) + E * AR(16M, p)      gradient allreduces; advantage statistics, once per epoch
         + M*E * c_opt * P                       Adam on every rank (not divided)
 
@@ -95,19 +96,25 @@ def calibrate(path):
     ga, gb = a["grad"] / 1024, b["grad"] / 16
     m["c_grad"] = (gb - ga) / 4032
     m["k_grad"] = ga - 64 * m["c_grad"]
+    # minibatches of 4 rows run in plain C (src/nn/mlp.c: up to 2^16 multiply-adds, 13 rows of these nets)
+    c = per_update(lander + ["--envs-per-rank", "16", "--rollout-steps", "256", "--minibatches", "1024",
+                             "--epochs", "2"], 4096, 6)
+    m["c_grad_plain"] = c["grad"] / 2048 / 4
+    m["plain_rows"] = (1 << 16) // (8 * 64 + 64 * 64 + 64 * 4)
     m["c_opt"] = a["optim"] / 1024 / 9797
     out = subprocess.run(MPIRUN + ["-n", "2", "--bind-to", "core", os.path.join(BENCH, "bench_allreduce"), "2000"],
                          capture_output=True, text=True, check=True).stdout
     lat = re.search(r"latency \(3 floats\) ([0-9.]+) us; bandwidth .* ([0-9.]+) GB/s", out)
     m["a_node"] = float(lat.group(1)) * 1e-6
     m["bw_node"] = float(lat.group(2)) * 1e9
-    m["measured_phases"] = {"16x1024 mb64": a, "64x256 mb4096": b}
+    m["measured_phases"] = {"16x1024 mb64": a, "64x256 mb4096": b, "16x256 mb4": c}
     with open(path, "w") as f:
         json.dump(m, f, indent=1)
     print(json.dumps(m, indent=1))
 
 
-COST_KEYS = ("k_inf", "c_inf", "k_grad", "c_grad", "c_opt", "a_node", "bw_node", "a_net", "bw_net")
+COST_KEYS = ("k_inf", "c_inf", "k_grad", "c_grad", "c_grad_plain", "plain_rows", "c_opt", "a_node", "bw_node", "a_net",
+             "bw_net")
 
 
 def load_costs(path):
@@ -167,7 +174,7 @@ def update_time(m, shape, p, cores_per_node, weak, at_least_one=False):
     parts = {
         "env": batch / p * m["c_env"][env],
         "infer": steps * (m["k_inf"] + envs / p * m["c_inf"]),
-        "grad": n_mb * (m["k_grad"] + mb / p * m["c_grad"]),
+        "grad": n_mb * (mb / p * m["c_grad_plain"] if mb / p <= m["plain_rows"] else m["k_grad"] + mb / p * m["c_grad"]),
         "comm": n_mb * allreduce(m, 4 * params, p, cores_per_node) + epochs * allreduce(m, 16 * mbs, p, cores_per_node),
         "optim": n_mb * m["c_opt"] * params,
     }

@@ -1,9 +1,10 @@
 /* mlp: dense layer stacks. A shape (nn_mlp) is a constant description whose parameters live in a
  * caller-owned flat buffer; a pass (nn_pass) holds the activation buffers for one batch size and, for
  * training, the oneDNN inner-product primitives (the nonlinearities are nn/activation.c's loops),
- * created once and reused for every forward/backward call. An inference pass runs in plain C instead:
- * a row's outputs then do not depend on the batch or the row's place in it, and a call of a few rows
- * costs no primitive overhead.
+ * created once and reused for every forward/backward call. Small passes run in plain C instead (every
+ * inference pass of a net of up to 2^14 multiply-adds per row, training passes of up to 2^16 in all):
+ * no primitive overhead for a few rows, and an inference row's outputs do not depend on the batch or
+ * the row's place in it.
  * Not thread-safe: one pass is executed by one caller at a time (oneDNN threads inside). */
 #ifndef PPO_NN_MLP_H
 #define PPO_NN_MLP_H
@@ -67,9 +68,12 @@ typedef struct {
     nn_exec bwd_d[NN_MAX_LAYERS];
     dnnl_memory_t mems[12 * NN_MAX_LAYERS];
     int n_mems;
+    bool plain;                     /* layers in plain C (every inference pass; training passes of few rows) */
     const float *params;            /* the flat buffer the weights are read from */
+    float *grads;                   /* plain training passes: the flat gradient buffer */
     void (*dense)(const float *x, const float *w, const float *b, float *y, int rows, int in, int out);
-                                    /* an inference pass's layer: AVX2 or portable, the same bits */
+    void (*dense_backward)(const float *x, const float *w, const float *dy, float *dw, float *db, float *dx,
+                           int rows, int in, int out); /* plain layers: AVX2 or portable, the same bits */
 } nn_pass;
 
 /* Builds the primitives for `batch` rows. params/grads are the flat buffers (grads may be NULL when
@@ -84,15 +88,21 @@ static inline float *nn_pass_output(const nn_pass *p) { return p->out[p->mlp->n_
 /* Where the caller writes d loss / d output before nn_pass_backward. */
 static inline float *nn_pass_output_diff(const nn_pass *p) { return p->diff[p->mlp->n_layers - 1]; }
 
-/* Inference passes: each output a dot product in a fixed order (nn_dense_rows). */
 void nn_pass_forward(nn_pass *p);
 
 /* y (rows, out) = x (rows, in) W^T + b, W (out, in) row-major: each output the sum of x[k] w[k] as eight
- * partial sums (k mod 8) added in a fixed tree, then b; no FMA. Portable C; the AVX2 version an
- * inference pass picks gives the same bits (tests/nn/test_mlp checks both against each other). */
+ * partial sums (k mod 8) added in a fixed tree, then b; no FMA. Portable C; the AVX2 version a plain
+ * pass picks gives the same bits (tests/nn/test_dense checks both against each other). */
 void nn_dense_rows(const float *x, const float *w, const float *b, float *y, int rows, int in, int out);
 void nn_dense_rows_avx2(const float *x, const float *w, const float *b, float *y, int rows, int in, int out);
-/* Whether the CPU runs nn_dense_rows_avx2. */
+/* The backward of a dense layer over rows x: dw (out, in) = dy^T x and db = the column sums of dy, the
+ * rows added in order, overwriting; then, when dx is not NULL, dx (rows, in) = dy W, the outputs added
+ * in order; no FMA. The AVX2 version gives the same bits. */
+void nn_dense_backward(const float *x, const float *w, const float *dy, float *dw, float *db, float *dx, int rows,
+                       int in, int out);
+void nn_dense_backward_avx2(const float *x, const float *w, const float *dy, float *dw, float *db, float *dx, int rows,
+                            int in, int out);
+/* Whether the CPU runs the _avx2 versions. */
 bool nn_dense_has_avx2(void);
 /* Writes (overwrites) this MLP's slice of the gradient buffer, and diff_input when want_input_diff. */
 void nn_pass_backward(nn_pass *p, bool want_input_diff);

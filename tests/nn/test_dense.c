@@ -1,7 +1,7 @@
-/* The plain-C dense layer of inference passes: the AVX2 and portable versions give the same bits; a
- * row's outputs are the same bits alone or at any place in any batch; both are within float rounding
- * of a double-precision reference; and an inference pass (plain C) agrees with a training pass
- * (oneDNN) on the same parameters to float rounding. */
+/* The plain-C dense layers: forward and backward, the AVX2 and portable versions give the same bits; a
+ * row's outputs are the same bits alone or at any place in any batch; the forward is within float
+ * rounding of a double-precision reference; and plain passes agree with oneDNN's on the same
+ * parameters to float rounding, forward (inference) and backward (a small training pass). */
 #include <math.h>
 #include <stdint.h>
 #include <stdlib.h>
@@ -61,40 +61,104 @@ static void check_shape(int in, int out, int rows, bool avx2)
                   "differs (%s)", in, out, r, rows, v ? "AVX2" : "portable");
         }
     }
+    /* the backward: dw, db and dx, both versions the same bits, dw and dx near a double reference */
+    float *dy = malloc(sizeof(float) * ny), *dw[2], *db[2], *dx[2];
+    fill(dy, ny);
+    for (int v = 0; v < 2; v++) {
+        dw[v] = malloc(sizeof(float) * (size_t)out * in), db[v] = malloc(sizeof(float) * out);
+        dx[v] = malloc(sizeof(float) * nx);
+    }
+    nn_dense_backward(x, w, dy, dw[0], db[0], dx[0], rows, in, out);
+    if (avx2) {
+        nn_dense_backward_avx2(x, w, dy, dw[1], db[1], dx[1], rows, in, out);
+        CHECK(!memcmp(dw[0], dw[1], sizeof(float) * (size_t)out * in) && !memcmp(db[0], db[1], sizeof(float) * out) &&
+              !memcmp(dx[0], dx[1], sizeof(float) * nx), "in %d out %d rows %d: the AVX2 backward's bits differ",
+              in, out, rows);
+    }
+    for (int o = 0; o < out; o++)
+        for (int k = 0; k < in; k++) {
+            double ref = 0, mag = 0;
+            for (int r = 0; r < rows; r++) {
+                ref += (double)dy[(size_t)r * out + o] * x[(size_t)r * in + k];
+                mag += fabs((double)dy[(size_t)r * out + o] * x[(size_t)r * in + k]);
+            }
+            CHECK(fabs(dw[0][(size_t)o * in + k] - ref) <= 2 * (rows + 1) * 6e-8 * mag + 1e-30,
+                  "in %d out %d rows %d: dw[%d][%d] %.9g, reference %.9g", in, out, rows, o, k,
+                  (double)dw[0][(size_t)o * in + k], ref);
+        }
+    for (int r = 0; r < rows; r++)
+        for (int k = 0; k < in; k++) {
+            double ref = 0, mag = 0;
+            for (int o = 0; o < out; o++) {
+                ref += (double)dy[(size_t)r * out + o] * w[(size_t)o * in + k];
+                mag += fabs((double)dy[(size_t)r * out + o] * w[(size_t)o * in + k]);
+            }
+            CHECK(fabs(dx[0][(size_t)r * in + k] - ref) <= 2 * (out + 1) * 6e-8 * mag + 1e-30,
+                  "in %d out %d rows %d: dx[%d][%d] %.9g, reference %.9g", in, out, rows, r, k,
+                  (double)dx[0][(size_t)r * in + k], ref);
+        }
+    for (int v = 0; v < 2; v++)
+        free(dw[v]), free(db[v]), free(dx[v]);
+    free(dy);
     free(x), free(w), free(b), free(y), free(y2), free(one);
 }
 
-/* An inference pass (plain C) against a training pass (oneDNN) over the same parameters. */
-static void check_passes(void)
+/* Plain passes against oneDNN's over the same parameters: an inference pass's outputs, and a small
+ * training pass's gradient (13 rows: plain) against a 64-row one (oneDNN) whose other rows get a zero
+ * output gradient and so add nothing. */
+static void check_passes(nn_activation act)
 {
-    nn_mlp m = {.n_layers = 3, .sizes = {8, 64, 64, 5}, .act = NN_TANH, .act_on_output = false};
+    nn_mlp m = {.n_layers = 3, .sizes = {8, 64, 64, 5}, .act = act, .act_on_output = false};
     const size_t n = nn_mlp_param_count(&m);
-    float *params = malloc(sizeof(float) * n), *grads = calloc(n, sizeof(float));
+    float *params = malloc(sizeof(float) * n), *g_small = calloc(n, sizeof(float)), *g_big = calloc(n, sizeof(float));
     fill(params, n);
     char err[256];
     nn_ctx *ctx = nn_ctx_create(err, sizeof err);
-    nn_pass infer, train;
-    enum { B = 13 };
+    nn_pass infer, small, big;
+    enum { B = 64, S = 13 };
     if (!ctx || nn_pass_init(&infer, ctx, &m, B, false, params, NULL, NULL, err, sizeof err) ||
-        nn_pass_init(&train, ctx, &m, B, true, params, grads, NULL, err, sizeof err)) {
+        nn_pass_init(&small, ctx, &m, S, true, params, g_small, NULL, err, sizeof err) ||
+        nn_pass_init(&big, ctx, &m, B, true, params, g_big, NULL, err, sizeof err)) {
         CHECK(0, "building the passes: %s", err);
         exit(1);
     }
+    CHECK(infer.plain && small.plain && !big.plain, "plain passes: inference %d, 13-row training %d, 64-row "
+          "training %d (expected 1, 1, 0)", infer.plain, small.plain, big.plain);
     fill(infer.input, (size_t)B * 8);
-    memcpy(train.input, infer.input, sizeof(float) * B * 8);
+    memcpy(big.input, infer.input, sizeof(float) * B * 8);
+    memcpy(small.input, infer.input, sizeof(float) * S * 8);
     nn_pass_forward(&infer);
-    nn_pass_forward(&train);
+    nn_pass_forward(&big);
+    nn_pass_forward(&small);
     double worst = 0;
     for (int i = 0; i < B * 5; i++) {
-        const double d = fabs((double)nn_pass_output(&infer)[i] - nn_pass_output(&train)[i]);
+        const double d = fabs((double)nn_pass_output(&infer)[i] - nn_pass_output(&big)[i]);
         worst = d > worst ? d : worst;
     }
-    printf("inference pass vs oneDNN training pass, 8-64-64-5 tanh, %d rows: largest difference %.3g\n", B, worst);
+    printf("%s: plain inference vs oneDNN forward, 8-64-64-5, %d rows: largest difference %.3g\n",
+           act == NN_TANH ? "tanh" : "relu", B, worst);
     CHECK(worst < 1e-5, "the inference pass is %.3g from oneDNN's forward", worst);
+    fill(nn_pass_output_diff(&small), (size_t)S * 5);
+    memset(nn_pass_output_diff(&big), 0, sizeof(float) * B * 5);
+    memcpy(nn_pass_output_diff(&big), nn_pass_output_diff(&small), sizeof(float) * S * 5);
+    nn_pass_backward(&small, true);
+    nn_pass_backward(&big, true);
+    double gmax = 0, gworst = 0, dworst = 0;
+    for (size_t i = 0; i < n; i++) {
+        gmax = fabs(g_big[i]) > gmax ? fabs(g_big[i]) : gmax;
+        gworst = fabs((double)g_small[i] - g_big[i]) > gworst ? fabs((double)g_small[i] - g_big[i]) : gworst;
+    }
+    for (int i = 0; i < S * 8; i++)
+        dworst = fabs((double)small.diff_input[i] - big.diff_input[i]) > dworst ? fabs((double)small.diff_input[i] - big.diff_input[i]) : dworst;
+    printf("plain training pass (%d rows) vs oneDNN's: gradient largest difference %.3g (largest entry %.3g), input "
+           "gradient %.3g\n", S, gworst, gmax, dworst);
+    CHECK(gmax > 0 && gworst < 1e-5 * gmax && dworst < 1e-4, "the plain gradient is %.3g from oneDNN's (input: %.3g)",
+          gworst, dworst);
     nn_pass_destroy(&infer);
-    nn_pass_destroy(&train);
+    nn_pass_destroy(&small);
+    nn_pass_destroy(&big);
     nn_ctx_free(ctx);
-    free(params), free(grads);
+    free(params), free(g_small), free(g_big);
 }
 
 int main(void)
@@ -110,7 +174,9 @@ int main(void)
         for (size_t o = 0; o < sizeof outs / sizeof *outs; o++)
             for (size_t r = 0; r < sizeof rows / sizeof *rows; r++, shapes++)
                 check_shape(ins[i], outs[o], rows[r], avx2);
-    printf("dense rows: %d shapes, portable%s\n", shapes, avx2 ? " and AVX2 bit for bit, every row as alone" : "");
-    check_passes();
+    printf("dense rows and their backward: %d shapes, portable%s\n", shapes,
+           avx2 ? " and AVX2 bit for bit, every forward row as alone" : "");
+    check_passes(NN_TANH);
+    check_passes(NN_RELU);
     return CHECK_DONE();
 }

@@ -1,6 +1,7 @@
-/* Gradient check: the analytic gradient of the full PPO loss (both heads, through the oneDNN MLP,
- * separate and shared trunk, conv trunk on pixels, discrete, Gaussian and gSDE policies) against
- * central finite differences.
+/* Gradient check: the analytic gradient of the full PPO loss (both heads, through the MLP, separate
+ * and shared trunk, conv trunk on pixels, discrete, Gaussian and gSDE policies) against central finite
+ * differences. These 16-row passes run the MLP's layers in plain C; tests/nn/test_dense checks oneDNN's
+ * larger passes against plain ones, tanh and relu.
  * gSDE's features enter the variance as constants (SB3's default, learn_features=False), so those cases
  * difference the loss with the features frozen at the base parameters. */
 #include <math.h>
