@@ -1,7 +1,6 @@
-/* mlp: oneDNN inner-product primitives for a dense stack, nn/activation.c between them; orthogonal init. */
+/* mlp: a dense stack's passes: oneDNN inner-product primitives, or plain-C layers for small passes;
+ * nn/activation.c between the layers; orthogonal init. */
 #include "nn/mlp.h"
-
-#include "util/simd.h"
 
 #include <math.h>
 #include <stdio.h>
@@ -427,53 +426,40 @@ __attribute__((target("avx2"))) void nn_dense_rows_avx2(const float *x, const fl
     }
 }
 
-/* nn_dense_backward's loops, eight columns in a register while the rows (or outputs) go by. */
+/* weighted_rows, eight columns in a register while the rows go by. */
+__attribute__((target("avx2"))) static void weighted_rows_avx2(const float *coef, size_t stride, const float *rows, int n,
+                                                               int in, float *out, int full, __m256i tail)
+{
+    for (int k = 0; k < in; k += 8) {
+        __m256 acc = _mm256_setzero_ps();
+        if (k < full) {
+            for (int s = 0; s < n; s++)
+                acc = _mm256_add_ps(acc, _mm256_mul_ps(_mm256_set1_ps(coef[(size_t)s * stride]),
+                                                       _mm256_loadu_ps(rows + (size_t)s * (size_t)in + k)));
+            _mm256_storeu_ps(out + k, acc);
+        } else {
+            for (int s = 0; s < n; s++)
+                acc = _mm256_add_ps(acc, _mm256_mul_ps(_mm256_set1_ps(coef[(size_t)s * stride]),
+                                                       _mm256_maskload_ps(rows + (size_t)s * (size_t)in + k, tail)));
+            _mm256_maskstore_ps(out + k, tail, acc);
+        }
+    }
+}
+
 __attribute__((target("avx2"))) void nn_dense_backward_avx2(const float *x, const float *w, const float *dy, float *dw,
                                                             float *db, float *dx, int rows, int in, int out)
 {
     const int full = in / 8 * 8;
     const __m256i tail = _mm256_cmpgt_epi32(_mm256_set1_epi32(in - full), _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7));
     for (int o = 0; o < out; o++) {
-        float *g = dw + (size_t)o * (size_t)in;
-        for (int k = 0; k < in; k += 8) {
-            __m256 acc = _mm256_setzero_ps();
-            if (k < full) {
-                for (int r = 0; r < rows; r++)
-                    acc = _mm256_add_ps(acc, _mm256_mul_ps(_mm256_set1_ps(dy[(size_t)r * (size_t)out + (size_t)o]),
-                                                           _mm256_loadu_ps(x + (size_t)r * (size_t)in + k)));
-                _mm256_storeu_ps(g + k, acc);
-            } else {
-                for (int r = 0; r < rows; r++)
-                    acc = _mm256_add_ps(acc, _mm256_mul_ps(_mm256_set1_ps(dy[(size_t)r * (size_t)out + (size_t)o]),
-                                                           _mm256_maskload_ps(x + (size_t)r * (size_t)in + k, tail)));
-                _mm256_maskstore_ps(g + k, tail, acc);
-            }
-        }
+        weighted_rows_avx2(dy + o, (size_t)out, x, rows, in, dw + (size_t)o * (size_t)in, full, tail);
         float bias = 0.0f;
         for (int r = 0; r < rows; r++)
             bias += dy[(size_t)r * (size_t)out + (size_t)o];
         db[o] = bias;
     }
-    if (!dx)
-        return;
-    for (int r = 0; r < rows; r++) {
-        const float *dyr = dy + (size_t)r * (size_t)out;
-        float *d = dx + (size_t)r * (size_t)in;
-        for (int k = 0; k < in; k += 8) {
-            __m256 acc = _mm256_setzero_ps();
-            if (k < full) {
-                for (int o = 0; o < out; o++)
-                    acc = _mm256_add_ps(acc, _mm256_mul_ps(_mm256_set1_ps(dyr[o]),
-                                                           _mm256_loadu_ps(w + (size_t)o * (size_t)in + k)));
-                _mm256_storeu_ps(d + k, acc);
-            } else {
-                for (int o = 0; o < out; o++)
-                    acc = _mm256_add_ps(acc, _mm256_mul_ps(_mm256_set1_ps(dyr[o]),
-                                                           _mm256_maskload_ps(w + (size_t)o * (size_t)in + k, tail)));
-                _mm256_maskstore_ps(d + k, tail, acc);
-            }
-        }
-    }
+    for (int r = 0; dx && r < rows; r++)
+        weighted_rows_avx2(dy + (size_t)r * (size_t)out, 1, w, out, in, dx + (size_t)r * (size_t)in, full, tail);
 }
 
 bool nn_dense_has_avx2(void) { return __builtin_cpu_supports("avx2"); }
@@ -514,57 +500,43 @@ void nn_pass_forward(nn_pass *p)
     dnnl_stream_wait(p->ctx->stream);
 }
 
-void nn_dense_backward(const float *restrict x, const float *restrict w, const float *restrict dy, float *restrict dw,
-                       float *restrict db, float *restrict dx, int rows, int in, int out)
+/* out[k] = sum over s < n, in order, of coef[s * stride] * rows[s][k]: a row of dw (the rows of x
+ * weighted by a column of dy) or of dx (the rows of W weighted by a row of dy). */
+static void weighted_rows(const float *restrict coef, size_t stride, const float *restrict rows, int n, int in,
+                          float *restrict out)
 {
     const int full = in / 8 * 8;
-    for (int o = 0; o < out; o++) {
-        float *restrict g = dw + (size_t)o * (size_t)in;
-        for (int k = 0; k < full; k += 8) {
-            float acc[8] = {0};
-            for (int r = 0; r < rows; r++) {
-                const float a = dy[(size_t)r * (size_t)out + (size_t)o];
-                const float *restrict xr = x + (size_t)r * (size_t)in + k;
-                for (int j = 0; j < 8; j++)
-                    acc[j] += a * xr[j];
-            }
+    for (int k = 0; k < full; k += 8) {
+        float acc[8] = {0};
+        for (int s = 0; s < n; s++) {
+            const float a = coef[(size_t)s * stride];
+            const float *restrict v = rows + (size_t)s * (size_t)in + k;
             for (int j = 0; j < 8; j++)
-                g[k + j] = acc[j];
+                acc[j] += a * v[j];
         }
-        for (int k = full; k < in; k++) {
-            float acc = 0.0f;
-            for (int r = 0; r < rows; r++)
-                acc += dy[(size_t)r * (size_t)out + (size_t)o] * x[(size_t)r * (size_t)in + k];
-            g[k] = acc;
-        }
+        for (int j = 0; j < 8; j++)
+            out[k + j] = acc[j];
+    }
+    for (int k = full; k < in; k++) {
+        float acc = 0.0f;
+        for (int s = 0; s < n; s++)
+            acc += coef[(size_t)s * stride] * rows[(size_t)s * (size_t)in + k];
+        out[k] = acc;
+    }
+}
+
+void nn_dense_backward(const float *x, const float *w, const float *dy, float *dw, float *db, float *dx, int rows,
+                       int in, int out)
+{
+    for (int o = 0; o < out; o++) {
+        weighted_rows(dy + o, (size_t)out, x, rows, in, dw + (size_t)o * (size_t)in);
         float bias = 0.0f;
         for (int r = 0; r < rows; r++)
             bias += dy[(size_t)r * (size_t)out + (size_t)o];
         db[o] = bias;
     }
-    if (!dx)
-        return;
-    for (int r = 0; r < rows; r++) {
-        const float *restrict dyr = dy + (size_t)r * (size_t)out;
-        float *restrict d = dx + (size_t)r * (size_t)in;
-        for (int k = 0; k < full; k += 8) {
-            float acc[8] = {0};
-            for (int o = 0; o < out; o++) {
-                const float a = dyr[o];
-                const float *restrict wo = w + (size_t)o * (size_t)in + k;
-                for (int j = 0; j < 8; j++)
-                    acc[j] += a * wo[j];
-            }
-            for (int j = 0; j < 8; j++)
-                d[k + j] = acc[j];
-        }
-        for (int k = full; k < in; k++) {
-            float acc = 0.0f;
-            for (int o = 0; o < out; o++)
-                acc += dyr[o] * w[(size_t)o * (size_t)in + k];
-            d[k] = acc;
-        }
-    }
+    for (int r = 0; dx && r < rows; r++)
+        weighted_rows(dy + (size_t)r * (size_t)out, 1, w, out, in, dx + (size_t)r * (size_t)in);
 }
 
 void nn_pass_backward(nn_pass *p, bool want_input_diff)
