@@ -82,6 +82,8 @@ def group_runs(runs, ignore=(), by=None):
     and the settings that distinguish it from the other groups of the same env."""
     if by:
         check_group_keys(runs, by)
+    if ignore:
+        check_group_keys(runs, ignore, "--ignore")
     if by is None and not ignore:
         by = sweep_keys(runs)
     groups = {}
@@ -117,10 +119,10 @@ def group_runs(runs, ignore=(), by=None):
 LABEL_FIRST = ("algo", "ranks", "envs_per_rank", "lr", "hidden")
 
 
-def check_group_keys(runs, keys):
-    """Refuses a --group-by key no run has in its /config (a typo grouped every run as one, key=None).
-    The keys are the logs' own: the trainer's options change, so no fixed list here. A key only some
-    runs have (logs of an older trainer) is allowed."""
+def check_group_keys(runs, keys, option="--group-by"):
+    """Refuses a --group-by (or --ignore) key no run has in its /config (a typo grouped every run as
+    one, key=None; or ignored nothing). The keys are the logs' own: the trainer's options change, so
+    no fixed list here. A key only some runs have (logs of an older trainer) is allowed."""
     have = set().union(*(r.config for r in runs)) if runs else set()
     for k in keys:
         if k in have:
@@ -133,7 +135,7 @@ def check_group_keys(runs, keys):
                     if len({repr(_hashable(r.config.get(d))) for r in runs}) > 1]
             some = some or [d for d in ("env",) + LABEL_FIRST if d in have] or sorted(have)
             hint = "e.g. %s" % ", ".join(some[:8] + ["..."] * (len(some) > 8)) if some else "/config is empty"
-        raise UsageError("--group-by: %r is not a /config key of these logs (%s)" % (k, hint))
+        raise UsageError("%s: %r is not a /config key of these logs (%s)" % (option, k, hint))
 
 
 def _fmt(v):

@@ -224,6 +224,17 @@ def test_group_by_unknown_key(run_cli, synth, tmp_path, cmd):
     assert code == 0, err
 
 
+@pytest.mark.parametrize("cmd", ["curves", "diagnostics", "returns"])
+def test_ignore_unknown_key(run_cli, synth, tmp_path, cmd):
+    """An --ignore key no log's /config has ignored nothing, silently."""
+    logs = (synth["cartpole_s1"], synth["cartpole_lr"])
+    code, _out, err = run_cli(cmd, *logs, "--ignore", "lrr", "--out", tmp_path / "o")
+    assert code == EXIT_USAGE and "--ignore: 'lrr' is not a /config key" in _one_line_error(err), err
+    assert not (tmp_path / "o").exists()
+    code, _out, err = run_cli(cmd, *logs, "--ignore", "lr", "--out", tmp_path / "o", "-q")
+    assert code == 0, err
+
+
 def test_epilog_lists_every_exit_code():
     from analysis import cli, outputs
     codes = {EXIT_USAGE, EXIT_NO_FILE, EXIT_NOT_PPO_LOG, EXIT_SCHEMA_VERSION, EXIT_MISSING_DATA,
