@@ -12,6 +12,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <limits.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -330,16 +331,14 @@ int checkpoint_save(const char *path, checkpoint_mode mode, const checkpoint *ck
 static hid_t open_checkpoint(const char *path, char *err, size_t err_len)
 {
     H5Eset_auto2(H5E_DEFAULT, NULL, NULL);
-    struct stat st;
-    if (access(path, R_OK) != 0 || stat(path, &st) != 0) {
-        snprintf(err, err_len, "checkpoint %s: no such readable file", path);
+    char name[PATH_MAX + 32], why[256];
+    const int fd = h5io_open_existing(path, name, sizeof name, why, sizeof why);
+    if (fd < 0) {
+        snprintf(err, err_len, "checkpoint %s: %s", path, why);
         return -1;
     }
-    if (!S_ISREG(st.st_mode)) { /* opening a FIFO would wait for a writer forever */
-        snprintf(err, err_len, "checkpoint %s: not a regular file (a directory, device, FIFO or socket)", path);
-        return -1;
-    }
-    hid_t f = H5Fopen(path, H5F_ACC_RDONLY, H5P_DEFAULT);
+    hid_t f = H5Fopen(name, H5F_ACC_RDONLY, H5P_DEFAULT);
+    close(fd);
     if (f < 0) {
         char cause[512];
         h5io_cause(cause, sizeof cause);

@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 /* "attribute 'name' of /group", for messages. */
@@ -430,4 +431,25 @@ bool h5io_all_finite(const void *data, size_t n, size_t elem)
         if (!(elem == 4 ? isfinite(((const float *)data)[i]) : isfinite(((const double *)data)[i])))
             return false;
     return true;
+}
+
+int h5io_open_existing(const char *path, char *name, size_t name_len, char *why, size_t why_len)
+{
+    const int fd = open(path, O_RDONLY | O_NONBLOCK | O_NOCTTY | O_CLOEXEC); /* a FIFO: no wait for a writer */
+    struct stat st;
+    if (fd < 0 || fstat(fd, &st) != 0) {
+        snprintf(why, why_len, "no such readable file (%s)", strerror(errno));
+        if (fd >= 0)
+            close(fd);
+        return -1;
+    }
+    if (!S_ISREG(st.st_mode)) {
+        snprintf(why, why_len, "not a regular file (%s)", S_ISDIR(st.st_mode) ? "a directory" : "a device, FIFO or socket");
+        close(fd);
+        return -1;
+    }
+    const int n = snprintf(name, name_len, "/proc/self/fd/%d", fd);
+    if (n < 0 || (size_t)n >= name_len || access(name, F_OK) != 0)
+        snprintf(name, name_len, "%s", path);
+    return fd;
 }

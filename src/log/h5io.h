@@ -28,6 +28,14 @@ int h5io_put_array(hid_t loc, const char *name, hid_t type, size_t n, const void
  * can never both create path. 0, or -1 with errno (EEXIST: path exists); tmp is left for the caller. */
 int h5io_publish_new(const char *tmp, const char *path);
 
+/* An existing file about to be opened by HDF5, which opens by name and would wait forever on a FIFO
+ * put there: opens path (non-blocking), checks on the open file that it is a regular file, and writes
+ * to name the name HDF5 should open, /proc/self/fd/N: that very file even if path is replaced before
+ * HDF5 opens it (HDF5 1.10 then fails to resolve the unlinked file's real path: an error, not a wait);
+ * path itself where /proc is missing. Returns the descriptor, to close once HDF5 has opened the file;
+ * -1 with why ("no such readable file ...", "not a regular file ...") otherwise. */
+int h5io_open_existing(const char *path, char *name, size_t name_len, char *why, size_t why_len);
+
 /* The first failure of a sequence of reads or writes; once set, later calls fail without touching
  * the file. */
 struct h5io_err {

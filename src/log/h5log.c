@@ -9,6 +9,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <limits.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -877,7 +878,7 @@ static int traj_cut(traj_tables *tr, h5io_err *e)
  * writing, which a plain read-only open refuses). An SWMR reader retries a metadata read that fails its
  * checksum, by default 100 times with a sleep that doubles each time (HDF5 1.10: hours on a damaged
  * object); nothing writes a log being resumed, so one read decides. */
-static hid_t open_for_checks(const char *path)
+static hid_t open_for_checks(const char *path) /* path: h5io_open_existing's name */
 {
     hid_t fapl = H5Pcreate(H5P_FILE_ACCESS);
     H5Pset_libver_bounds(fapl, H5F_LIBVER_LATEST, H5F_LIBVER_LATEST);
@@ -892,21 +893,18 @@ static hid_t open_for_checks(const char *path)
 h5log *h5log_reopen(const char *path, const h5log_resume *want, char *err, size_t err_len)
 {
     H5Eset_auto2(H5E_DEFAULT, NULL, NULL);
-    struct stat st;
-    if (stat(path, &st) != 0) {
-        snprintf(err, err_len, "cannot reopen log %s to resume into it: no such file", path);
-        return NULL;
-    }
-    if (!S_ISREG(st.st_mode)) { /* opening a FIFO would wait for a writer forever */
-        snprintf(err, err_len, "cannot reopen log %s to resume into it: not a regular file (a directory, device, "
-                 "FIFO or socket)", path);
+    char name[PATH_MAX + 32], why[256];
+    const int fd = h5io_open_existing(path, name, sizeof name, why, sizeof why);
+    if (fd < 0) {
+        snprintf(err, err_len, "cannot reopen log %s to resume into it: %s", path, why);
         return NULL;
     }
     /* every check on a read-only open: a log that fails any is left exactly as it was */
     h5log probe;
     memset(&probe, 0, sizeof probe);
-    hid_t ro = open_for_checks(path);
+    hid_t ro = open_for_checks(name);
     if (ro < 0) {
+        close(fd);
         snprintf(err, err_len, "cannot reopen log %s to resume into it (not HDF5, or corrupt)", path);
         return NULL;
     }
@@ -914,27 +912,30 @@ h5log *h5log_reopen(const char *path, const h5log_resume *want, char *err, size_
     log_measure(ro, want, &probe, &e);
     H5Fclose(ro);
     if (e.failed) {
+        close(fd);
         snprintf(err, err_len, "log %s: cannot prepare it for resuming: %s", path, e.msg);
         return NULL;
     }
 
     h5log *log = calloc(1, sizeof *log);
     if (!log || !(log->path = strdup(path))) {
+        close(fd);
         free(log);
         snprintf(err, err_len, "out of memory reopening the log");
         return NULL;
     }
     hid_t fapl = H5Pcreate(H5P_FILE_ACCESS);
     H5Pset_libver_bounds(fapl, H5F_LIBVER_LATEST, H5F_LIBVER_LATEST);
-    log->file = H5Fopen(path, H5F_ACC_RDWR, fapl);
+    log->file = H5Fopen(name, H5F_ACC_RDWR, fapl); /* the file checked above, whatever path names now */
     if (log->file < 0) {
         /* A writer that was killed (SIGKILL, OOM, MPI_Abort) leaves the superblock marked "open for SWMR
          * write", and HDF5 refuses to open it again. The run being resumed is that writer (the run id
          * says so), so clear the mark as h5clear -s does (through the same file-access property). */
         hbool_t clear = 1;
         if (H5Pset(fapl, "clear_status_flags", &clear) >= 0)
-            log->file = H5Fopen(path, H5F_ACC_RDWR, fapl);
+            log->file = H5Fopen(name, H5F_ACC_RDWR, fapl);
     }
+    close(fd);
     if (log->file < 0)
         h5io_fail_call(&e, "the file", "H5Fopen"); /* before H5Pclose clears the reason */
     H5Pclose(fapl);
