@@ -343,8 +343,9 @@ trainer *trainer_create(const ppo_config *cfg, const par_layout *par, char *err,
                 t->params[t->pm.log_std_offset + d] = (float)cfg->log_std_init;
         /* Threads step the envs (and run their inference) only for Box2D worlds, the envs whose state holds
          * pointers: 12-40 us a step, where a classic-control step takes 0.03-0.2 us and a parallel region
-         * a few us. A fixed rule, not a measurement, since how the envs are split over the inference
-         * passes changes the values' last bits, and a seed must repeat on the same ranks x threads. */
+         * a few us. A fixed rule, not a measurement: for a net oneDNN infers (wider than 2^14
+         * multiply-adds per row, nn/mlp.c) how the envs are split over the inference passes changes the
+         * values' last bits, and a seed must repeat on the same ranks x threads. */
         t->parallel_envs = omp_get_max_threads() > 1 && !env_get_class(t->envs[0])->plain_state;
         ok = workers_create(t, err, err_len) == 0;
     }
