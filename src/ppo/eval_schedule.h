@@ -52,8 +52,9 @@ int eval_schedule_after_update(eval_schedule *s, long long update, double wall, 
 /* The greedy evaluation at the end of a run (--eval-episodes): episodes of seeds seed0 .. seed0 +
  * episodes - 1, spread over the ranks as the periodic ones are, summarized on rank 0 (out: rank 0's).
  * An episode's result does not depend on how many episodes share its batch (an inference pass rounds
- * a row alike in any batch; image policies' convolutions excepted), so the summary is what one rank
- * playing all of them gives, in 1/P of the time. Returns 0, or -1 with err (the same on every rank). */
+ * a row alike in any batch; image policies' convolutions and nets wider than 2^14 multiply-adds
+ * per row excepted), so the summary is what one rank playing all of them gives, in 1/P of the time.
+ * Returns 0, or -1 with err (the same on every rank). */
 int eval_schedule_final(trainer *tr, const par_layout *par, const ppo_config *cfg, int episodes, uint64_t seed0,
                         eval_result *out, char *err, size_t err_len);
 
