@@ -14,8 +14,8 @@
  * plain. Inference runs plain for nets of up to 2^14 per row (64x64: 4,864) at any batch, so a row's
  * result never depends on its batch there; wider nets (256x256 at 64 rows: 9.0 -> 12.5 ms per update
  * plain) keep oneDNN. */
-#define NN_PLAIN_TRAIN_MACS (1L << 16)
-#define NN_PLAIN_INFER_MACS_PER_ROW (1L << 14)
+#define NN_PLAIN_TRAIN_MACS (1LL << 16)
+#define NN_PLAIN_INFER_MACS_PER_ROW (1LL << 14)
 
 struct nn_ctx {
     dnnl_engine_t engine;
@@ -176,10 +176,10 @@ int nn_pass_init(nn_pass *p, nn_ctx *ctx, const nn_mlp *m, int batch, bool train
     p->training = training;
     p->params = params;
     p->grads = grads;
-    long macs = 0; /* per row */
+    long long macs = 0; /* per row */
     for (int l = 0; l < m->n_layers; l++)
-        macs += (long)m->sizes[l] * m->sizes[l + 1];
-    p->plain = training ? (long)batch * macs <= NN_PLAIN_TRAIN_MACS : macs <= NN_PLAIN_INFER_MACS_PER_ROW;
+        macs += (long long)m->sizes[l] * m->sizes[l + 1];
+    p->plain = training ? (long long)batch * macs <= NN_PLAIN_TRAIN_MACS : macs <= NN_PLAIN_INFER_MACS_PER_ROW;
     p->dense = nn_dense_has_avx2() ? nn_dense_rows_avx2 : nn_dense_rows;
     p->dense_backward = nn_dense_has_avx2() ? nn_dense_backward_avx2 : nn_dense_backward;
     p->owns_input = input == NULL;
