@@ -268,6 +268,12 @@ int cmd_eval(const par_layout *par, int argc, char **argv)
          * once took 33 GB); --record keeps every episode's steps, so it runs one batch */
         const int E = (int)episodes, batch = record || E < EVAL_CMD_BATCH ? E : EVAL_CMD_BATCH;
         pm.frame_skip = ck.frame_skip; /* the policy acts every frame_skip env steps, as it was trained */
+        if (record && eval_record_check(&pm, spec, E, err, sizeof err)) { /* before any of the envs is made */
+            fprintf(stderr, "ppo: error: %s\n", err);
+            ppo_env_free(env);
+            checkpoint_free(&ck);
+            return EXIT_BAD_INPUT;
+        }
         eval_runner *runner = eval_runner_create(&pm, ck.params, ck.env, ck.env_options, batch, record != NULL, err,
                                                  sizeof err);
         uint64_t *seeds = malloc(sizeof *seeds * (size_t)E);

@@ -739,7 +739,9 @@ int config_validate(const ppo_config *c, int ranks, char *err, size_t err_len)
      * (lr=1e308 started, then stopped on its first non-finite gradient) */
     if (!(c->lr > 0 && c->lr <= 1)) FAIL("option lr: must be in (0, 1], got %g", c->lr);
     if (!(c->critic_lr >= 0 && c->critic_lr <= 1)) FAIL("option critic_lr: must be in [0, 1] (0: lr), got %g", c->critic_lr);
-    if (!(c->adam_eps > 0 && c->adam_eps <= 1)) FAIL("option adam_eps: must be in (0, 1], got %g", c->adam_eps);
+    /* the float the step divides by is eps x sqrt(1 - beta2^t) >= eps / 32: below ~1e-37 it is 0, and a
+     * parameter whose gradient stayed 0 gets 0/0 */
+    if (!(c->adam_eps >= 1e-30 && c->adam_eps <= 1)) FAIL("option adam_eps: must be in [1e-30, 1], got %g", c->adam_eps);
     if (strcmp(c->grad_reduce, "shm") && strcmp(c->grad_reduce, "mpi"))
         FAIL("option grad_reduce: '%s' is not shm or mpi", c->grad_reduce);
     if (strcmp(c->optimizer, "adam") && strcmp(c->optimizer, "rmsprop"))

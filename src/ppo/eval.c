@@ -56,6 +56,22 @@ void eval_runner_free(eval_runner *r)
     free(r);
 }
 
+int eval_record_check(const policy_model *pm, const ppo_env_spec *spec, int episodes, char *err, size_t err_len)
+{
+    const int skip = pm->frame_skip > 1 ? pm->frame_skip : 1; /* as eval_runner_create sizes the recording */
+    const int steps = spec->max_episode_steps > 0 ? (spec->max_episode_steps + skip - 1) / skip : 1;
+    const bool image = pm->has_conv; /* its rows hold no observation: the frames are bytes beside them */
+    const double row_floats = (image ? 0 : spec->obs_dim) + spec->action_dim + 5 + spec->render_dim;
+    const double episode_bytes = steps * ((image ? (double)spec->obs_dim : 0.0) + sizeof(float) * row_floats);
+    if ((double)episodes * episode_bytes <= EVAL_RECORD_BYTES_MAX)
+        return 0;
+    snprintf(err, err_len, "%s: recording %d episodes of up to %d steps (%.3g MiB each) keeps %.1f GiB in memory, "
+             "more than %.0f GiB: record at most %d episodes (--episodes)", spec->id, episodes, steps,
+             episode_bytes / (1 << 20), episodes * episode_bytes / (1 << 30), EVAL_RECORD_BYTES_MAX / (1 << 30),
+             (int)(EVAL_RECORD_BYTES_MAX / episode_bytes));
+    return -1;
+}
+
 eval_runner *eval_runner_create(const policy_model *pm, const float *params, const char *id, const char *options,
                                 int capacity, bool record, char *err, size_t err_len)
 {
@@ -71,11 +87,11 @@ eval_runner *eval_runner_create(const policy_model *pm, const float *params, con
     r->pm = pm;
     r->params = params;
     r->capacity = E;
-    for (int e = 0; e < E; e++)
-        if (!(r->envs[e] = ppo_env_make(id, options, err, err_len))) {
-            eval_runner_free(r);
-            return NULL;
-        }
+    /* one env first: its spec sizes the recording, which is refused before the other envs are made */
+    if (!(r->envs[0] = ppo_env_make(id, options, err, err_len))) {
+        eval_runner_free(r);
+        return NULL;
+    }
     const ppo_env_spec *spec = ppo_env_get_spec(r->envs[0]);
     if (pm->has_conv)
         pix_stack_init(&r->px, spec->obs_height, spec->obs_width, spec->obs_channels, pm->frames, pm->grayscale,
@@ -89,11 +105,6 @@ eval_runner *eval_runner_create(const policy_model *pm, const float *params, con
         return NULL;
     }
     r->image = pm->has_conv;
-    if (r->image && !(r->stacks = calloc((size_t)E, r->px.size))) {
-        snprintf(err, err_len, "out of memory for %d evaluation episodes' frames", E);
-        eval_runner_free(r);
-        return NULL;
-    }
     r->od = spec->obs_dim;
     r->ad = spec->action_dim;
     const int skip = pm->frame_skip > 1 ? pm->frame_skip : 1; /* an action takes up to skip env steps */
@@ -101,12 +112,17 @@ eval_runner *eval_runner_create(const policy_model *pm, const float *params, con
     /* an image env's rows hold no observation: its frames are kept as bytes, 1/4 of the floats */
     r->frame_bytes = record && r->image ? (size_t)spec->obs_dim : 0;
     r->W = record ? (r->image ? 0 : r->od) + r->ad + 5 + spec->render_dim : 0;
-    const double episode_bytes = r->max_steps * ((double)r->frame_bytes + sizeof(float) * (double)r->W);
-    if ((double)E * episode_bytes > EVAL_RECORD_BYTES_MAX) {
-        snprintf(err, err_len, "%s: recording %d episodes of up to %d steps (%.1f MiB each) keeps %.1f GiB in memory, "
-                 "more than %.0f GiB: record at most %d episodes (--episodes)", spec->id, E, r->max_steps,
-                 episode_bytes / (1 << 20), E * episode_bytes / (1 << 30), EVAL_RECORD_BYTES_MAX / (1 << 30),
-                 (int)(EVAL_RECORD_BYTES_MAX / episode_bytes));
+    if (record && eval_record_check(pm, spec, E, err, err_len)) {
+        eval_runner_free(r);
+        return NULL;
+    }
+    for (int e = 1; e < E; e++)
+        if (!(r->envs[e] = ppo_env_make(id, options, err, err_len))) {
+            eval_runner_free(r);
+            return NULL;
+        }
+    if (r->image && !(r->stacks = calloc((size_t)E, r->px.size))) {
+        snprintf(err, err_len, "out of memory for %d evaluation episodes' frames", E);
         eval_runner_free(r);
         return NULL;
     }

@@ -34,6 +34,10 @@ typedef struct eval_runner eval_runner;
  * of 27 floats, 19,000 episodes). */
 #define EVAL_RECORD_BYTES_MAX (2.0 * 1024 * 1024 * 1024)
 
+/* Whether a recording of `episodes` whole episodes of spec's env under pm fits EVAL_RECORD_BYTES_MAX:
+ * 0, or -1 with err naming the most that fit. Known from one env, so checked before the others exist. */
+int eval_record_check(const policy_model *pm, const ppo_env_spec *spec, int episodes, char *err, size_t err_len);
+
 /* Builds `capacity` envs of id/options and one network pass over params, which is kept and only read
  * (a trainer's parameters are evaluated as they are when eval_runner_run is called). record: keep
  * every step of every episode (h5log's packed trajectory rows) for eval_runner_steps, and for an image
