@@ -9,7 +9,9 @@ Per update, on p ranks (global batch B = envs x steps, M minibatches x E epochs,
         + M*E * (k_grad + (mb/p) * c_grad)      gradient: fixed cost per minibatch + per row (oneDNN);
                                                 (mb/p) * c_grad_plain at most plain_rows rows (plain C)
         + M*E * AR(4P, p) + E * AR(16M, p)      gradient allreduces; advantage statistics, once per epoch
-        + M*E * c_opt * P                       Adam on every rank (not divided)
+        + M*E * (c_opt * P / s + S(p))          norm, clipping and Adam: on one node each of its s = p ranks
+                                                steps 1/s of the parameters, S = one more barrier
+                                                (a_node * ceil(log2 p) / 2); across nodes s = 1, S = 0
 
 AR(bytes, p) = a * ceil(log2 p) + 2 * bytes * (p-1)/p / bw for one node (shared memory), and for n
 nodes of c cores the node part plus a_net * ceil(log2 n) + 2 * bytes * (n-1)/n / bw_net.
@@ -162,6 +164,14 @@ def allreduce(m, nbytes, p, cores_per_node):
     return t
 
 
+def optimizer_step(m, params, p, cores_per_node):
+    """The ranks of a single node step a slice each and swap slices (one barrier more than the sum's
+    two); across nodes every rank steps all the parameters."""
+    if p <= 1 or p > cores_per_node:
+        return m["c_opt"] * params
+    return m["c_opt"] * params / p + m["a_node"] * math.ceil(math.log2(p)) / 2
+
+
 def update_time(m, shape, p, cores_per_node, weak, at_least_one=False):
     env, envs, steps, mbs, epochs, params = shape
     if weak:  # the shape is per rank: the global batch grows with p
@@ -176,7 +186,7 @@ def update_time(m, shape, p, cores_per_node, weak, at_least_one=False):
         "infer": steps * (m["k_inf"] + envs / p * m["c_inf"]),
         "grad": n_mb * (mb / p * m["c_grad_plain"] if mb / p <= m["plain_rows"] else m["k_grad"] + mb / p * m["c_grad"]),
         "comm": n_mb * allreduce(m, 4 * params, p, cores_per_node) + epochs * allreduce(m, 16 * mbs, p, cores_per_node),
-        "optim": n_mb * m["c_opt"] * params,
+        "optim": n_mb * optimizer_step(m, params, p, cores_per_node),
     }
     return batch, parts
 

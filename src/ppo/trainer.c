@@ -36,7 +36,6 @@ typedef struct {
     float *grads;              /* (P,) this worker's gradient: the trainer's for worker 0 */
     bool owns_grads;
     loss_sums sums;            /* this minibatch's loss sums over the worker's rows */
-    double grad_sq;            /* sum of squares of its range of the averaged gradient */
     double infer_sec;          /* time of its last inference in the rollout */
 } trainer_worker;
 
@@ -62,10 +61,10 @@ struct trainer {
     policy_model pm;
     trainer_worker *workers;   /* (max(n_roll_workers, n_grad_workers),) */
     int n_workers, n_roll_workers, n_grad_workers;
-    int n_norm_parts;          /* the gradient norm's partial sums: the fewest grad workers of any rank */
     float *vals;               /* (N,) values gathered from the workers' inference */
     phase_clock clock;         /* this rank's time per phase since the CLI last reset it */
     float *params, *grads;     /* (P,) each: the one flat buffer of the network and of its gradient */
+    double *grad_sq;           /* (ceil(P / GRAD_REDUCE_BLOCK),) the summed gradient's squares per block */
     grad_reduce *reduce;       /* the gradient's sum over ranks, once per minibatch */
     adam_state adam;
     loss_params lp;
@@ -328,6 +327,7 @@ trainer *trainer_create(const ppo_config *cfg, const par_layout *par, char *err,
                            t->pm.grayscale, t->pm.resize);
     }
     if (ok && !(ALLOC(t->params, t->pm.n_params) && ALLOC(t->grads, t->pm.n_params) &&
+                ALLOC(t->grad_sq, (t->pm.n_params + GRAD_REDUCE_BLOCK - 1) / GRAD_REDUCE_BLOCK) &&
                 (strcmp(cfg->optimizer, "rmsprop")
                      ? adam_init(&t->adam, t->pm.n_params, 0.9, 0.999, cfg->adam_eps)
                      : adam_init_rmsprop(&t->adam, t->pm.n_params, 0.99, cfg->adam_eps)) == 0)) {
@@ -420,8 +420,6 @@ trainer *trainer_create(const ppo_config *cfg, const par_layout *par, char *err,
     }
     /* identical start on every rank, whatever the floating-point history of the init */
     MPI_Bcast(t->params, (int)t->pm.n_params, MPI_FLOAT, 0, par->comm);
-    t->n_norm_parts = t->n_grad_workers;
-    MPI_Allreduce(MPI_IN_PLACE, &t->n_norm_parts, 1, MPI_INT, MPI_MIN, par->comm);
     return t;
 }
 
@@ -443,7 +441,7 @@ void trainer_free(trainer *t)
         rs_free(&t->obs_rs);
     if (t->norm_reward)
         rs_free(&t->ret_rs);
-    void *bufs[] = {t->snap_params, t->snap_m, t->snap_v, t->ret_acc, t->vals, t->recording, t->rec_len, t->rec, t->traj_rows, t->traj_eps, t->rec_frames, t->traj_frames, t->envs, t->act_rng, t->sde_mat, t->params, t->grads, t->obs, t->obs_u8, t->stack, t->final_stack, t->actions, t->logp, t->values,
+    void *bufs[] = {t->snap_params, t->snap_m, t->snap_v, t->ret_acc, t->vals, t->recording, t->rec_len, t->rec, t->traj_rows, t->traj_eps, t->rec_frames, t->traj_frames, t->envs, t->act_rng, t->sde_mat, t->params, t->grads, t->grad_sq, t->obs, t->obs_u8, t->stack, t->final_stack, t->actions, t->logp, t->values,
                     t->rewards, t->boot, t->adv, t->ret, t->term, t->trunc, t->cur_obs, t->final_obs,
                     t->last_values, t->ep_return, t->ep_len, t->ep_done, t->ep_count, t->perm, t->mb_adv_stats,
                     t->mb_actions, t->mb_logp, t->mb_adv, t->mb_ret, t->mb_values};
@@ -926,10 +924,28 @@ PPO_SIMD_CLONES static double sum_squares(const float *restrict x, size_t n)
     return total;
 }
 
-/* The averaged gradient's norm, clipping to max_grad_norm and the Adam step, each thread on a fixed
- * range of the parameters. The norm is summed in n_norm_parts fixed parts added in order, so every
- * thread and every rank gets the same norm, and the parameters stay identical across ranks even where
- * nodes run different thread counts. Returns the norm before clipping; when it is not finite nothing is applied. */
+/* The summed gradient's squares of blocks [b0, b1) into t->grad_sq. */
+static void square_blocks(trainer *t, size_t b0, size_t b1)
+{
+    const size_t P = t->pm.n_params;
+    for (size_t b = b0; b < b1; b++) {
+        const size_t i = b * GRAD_REDUCE_BLOCK;
+        t->grad_sq[b] = sum_squares(t->grads + i, P - i < GRAD_REDUCE_BLOCK ? P - i : GRAD_REDUCE_BLOCK);
+    }
+}
+
+/* The norm from every block's squares, added in block order: the same bits on every rank and thread,
+ * however the blocks were shared out. */
+static double block_norm(const trainer *t)
+{
+    const size_t n = (t->pm.n_params + GRAD_REDUCE_BLOCK - 1) / GRAD_REDUCE_BLOCK;
+    double total = 0.0;
+    for (size_t b = 0; b < n; b++)
+        total += t->grad_sq[b];
+    return sqrt(total);
+}
+
+/* Clipping to max_grad_norm and the Adam step on parameters [lo, hi). */
 static void clip_and_step_range(trainer *t, const adam_coef *coef, double norm, size_t lo, size_t hi)
 {
     const double max_norm = t->cfg->max_grad_norm;
@@ -941,35 +957,56 @@ static void clip_and_step_range(trainer *t, const adam_coef *coef, double norm, 
     adam_apply(&t->adam, coef, t->params, t->grads, lo, hi);
 }
 
+/* Part w of W of [lo, hi). */
+static size_t part(size_t lo, size_t hi, int w, int W) { return lo + (hi - lo) * (size_t)w / (size_t)W; }
+
+/* The summed gradient's norm, clipping and the optimizer step. Each rank of a shared-memory node holds
+ * the sum of only its slice of the gradient (grad_reduce_scatter): it squares the slice's blocks, the
+ * ranks swap block squares, and each steps its slice of the parameters and of Adam's moments, then
+ * the ranks swap parameter slices; 1/ranks of the work on each (6 us of 16 ranks' 6.3 on LunarLander),
+ * for one more barrier. Elsewhere the slice is every parameter. The rank's threads split the blocks
+ * and the slice. Returns the norm before clipping; when it is not finite nothing is applied (on every
+ * rank alike: they add the same squares). */
 static double clip_and_step(trainer *t, double lr, double lr_critic)
 {
-    const int W = t->n_grad_workers, NP = t->n_norm_parts;
-    const size_t P = t->pm.n_params;
+    const int W = t->n_grad_workers;
+    size_t lo, hi;
+    grad_reduce_slice(t->reduce, &lo, &hi);
+    const size_t P = t->pm.n_params, b0 = lo / GRAD_REDUCE_BLOCK,
+                 b1 = lo < hi ? (hi + GRAD_REDUCE_BLOCK - 1) / GRAD_REDUCE_BLOCK : b0;
+    const bool whole = lo == 0 && hi == P;
     const adam_coef coef = adam_begin(&t->adam, t->pm.actor_end, lr, lr_critic);
-    if (W == 1) { /* no thread team (NP is 1 too): even an if(false) region costs a team set-up */
-        const double n = sqrt(sum_squares(t->grads, P));
-        if (isfinite(n))
-            clip_and_step_range(t, &coef, n, 0, P);
-        return n;
-    }
-    double norm = 0.0;
+    if (W == 1)
+        square_blocks(t, b0, b1);
+    else if (whole) { /* no swap between the halves: one team (a region costs ~4 us) */
+        double norm = 0.0;
 #pragma omp parallel num_threads(W)
-    {
-        const int w = omp_get_thread_num();
-        if (w < NP) { /* the same partial sums on every rank, whatever its thread count */
-            const size_t p0 = P * (size_t)w / (size_t)NP, p1 = P * (size_t)(w + 1) / (size_t)NP;
-            t->workers[w].grad_sq = sum_squares(t->grads + p0, p1 - p0);
-        }
+        {
+            const int w = omp_get_thread_num();
+            square_blocks(t, part(b0, b1, w, W), part(b0, b1, w + 1, W));
 #pragma omp barrier
-        double total = 0.0;
-        for (int k = 0; k < NP; k++)
-            total += t->workers[k].grad_sq;
-        const double n = sqrt(total);
-        if (isfinite(n))
-            clip_and_step_range(t, &coef, n, P * (size_t)w / (size_t)W, P * (size_t)(w + 1) / (size_t)W);
-        if (w == 0)
-            norm = n;
+            const double n = block_norm(t);
+            if (isfinite(n))
+                clip_and_step_range(t, &coef, n, part(lo, hi, w, W), part(lo, hi, w + 1, W));
+            if (w == 0)
+                norm = n;
+        }
+        return norm;
+    } else {
+#pragma omp parallel num_threads(W)
+        square_blocks(t, part(b0, b1, omp_get_thread_num(), W), part(b0, b1, omp_get_thread_num() + 1, W));
     }
+    grad_reduce_allgather_blocks(t->reduce, t->grad_sq);
+    const double norm = block_norm(t);
+    if (!isfinite(norm))
+        return norm;
+    if (W == 1)
+        clip_and_step_range(t, &coef, norm, lo, hi);
+    else {
+#pragma omp parallel num_threads(W)
+        clip_and_step_range(t, &coef, norm, part(lo, hi, omp_get_thread_num(), W), part(lo, hi, omp_get_thread_num() + 1, W));
+    }
+    grad_reduce_allgather(t->reduce, t->params);
     return norm;
 }
 
@@ -1008,7 +1045,7 @@ void trainer_optimize(trainer *t, update_stats *st)
             /* the one gradient collective: per-rank sums of (1/global_mb)-scaled terms add up to the mean */
             if (t->update == t->fault_nan_update)
                 t->grads[0] = NAN;
-            grad_reduce_sum(t->reduce, t->grads);
+            grad_reduce_scatter(t->reduce, t->grads);
             phase_clock_lap(clk, PHASE_COMM);
             const double norm = clip_and_step(t, lr, lr_critic);
             if (!isfinite(norm)) {
@@ -1110,6 +1147,12 @@ void trainer_load_rngs(trainer *t, const uint64_t *in)
 }
 
 adam_state *trainer_adam(trainer *t) { return &t->adam; }
+adam_state *trainer_adam_gathered(trainer *t)
+{
+    grad_reduce_allgather(t->reduce, t->adam.m);
+    grad_reduce_allgather(t->reduce, t->adam.v);
+    return &t->adam;
+}
 running_stats *trainer_obs_stats(trainer *t) { return t->norm_obs ? &t->obs_rs : NULL; }
 running_stats *trainer_return_stats(trainer *t) { return t->norm_reward ? &t->ret_rs : NULL; }
 long long trainer_update_count(const trainer *t) { return t->update; }
@@ -1191,6 +1234,7 @@ int trainer_resume(trainer *t, long long update, long long resumes, const unsign
 const policy_model *trainer_model(const trainer *t) { return &t->pm; }
 float *trainer_params(trainer *t) { return t->params; }
 float *trainer_grads(trainer *t) { return t->grads; }
+void trainer_grad_slice(const trainer *t, size_t *lo, size_t *hi) { grad_reduce_slice(t->reduce, lo, hi); }
 const ppo_env_spec *trainer_spec(const trainer *t) { return &t->spec; }
 long long trainer_updates_total(const trainer *t) { return t->updates_total; }
 long long trainer_steps_per_update(const trainer *t) { return (long long)t->B * t->par->size; }

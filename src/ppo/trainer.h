@@ -70,7 +70,10 @@ const uint8_t *trainer_trajectory_frames(const trainer *t);
 /* Accessors for tests, the log and checkpoints. */
 const policy_model *trainer_model(const trainer *t);
 float *trainer_params(trainer *t);
+/* After trainer_optimize, the last minibatch's summed gradient (clipped) in [lo, hi) of
+ * trainer_grad_slice; elsewhere this rank's own part of it. */
 float *trainer_grads(trainer *t);
+void trainer_grad_slice(const trainer *t, size_t *lo, size_t *hi);
 const ppo_env_spec *trainer_spec(const trainer *t);
 long long trainer_updates_total(const trainer *t);
 long long trainer_steps_per_update(const trainer *t); /* global */
@@ -80,7 +83,11 @@ int trainer_param_count(const trainer *t);
 size_t trainer_rng_words(const trainer *t);
 void trainer_save_rngs(const trainer *t, uint64_t *out);
 void trainer_load_rngs(trainer *t, const uint64_t *in);
+/* The optimizer's state, to load. Each rank of a shared-memory node steps only its slice of the
+ * moments (trainer_grad_slice); trainer_adam_gathered, a collective, gathers every slice to every rank
+ * first, to save. */
 adam_state *trainer_adam(trainer *t);
+adam_state *trainer_adam_gathered(trainer *t);
 /* Observation and return statistics (NULL when that normalisation is off). */
 running_stats *trainer_obs_stats(trainer *t);
 running_stats *trainer_return_stats(trainer *t);

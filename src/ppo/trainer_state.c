@@ -24,6 +24,7 @@ int trainer_state_save(trainer *tr, const par_layout *par, const ppo_config *cfg
     if (env_bytes)
         MPI_Gather(my_envs, (int)env_bytes, MPI_BYTE, all_envs, (int)env_bytes, MPI_BYTE, 0, par->comm);
     char *opts = par->rank == 0 ? malloc(OPTIONS_TEXT) : NULL;
+    adam_state *adam = trainer_adam_gathered(tr); /* collective */
     err[0] = 0;
     if (!mine || (par->rank == 0 && (!all || !opts)))
         snprintf(err, err_len, "out of memory writing checkpoint %s", path);
@@ -34,7 +35,6 @@ int trainer_state_save(trainer *tr, const par_layout *par, const ppo_config *cfg
         snprintf(err, err_len, "%s", refuse);
     if (par->rank == 0 && !err[0]) {
         run_options_text(cfg, opts, OPTIONS_TEXT);
-        adam_state *adam = trainer_adam(tr);
         checkpoint ck = {0};
         snprintf(ck.env, sizeof ck.env, "%s", cfg->env);
         snprintf(ck.env_options, sizeof ck.env_options, "%s", cfg->env_options);

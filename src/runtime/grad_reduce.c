@@ -1,10 +1,17 @@
 /* grad_reduce: MPI-3 shared-memory sum for the ranks of each node, MPI_Allreduce between nodes.
  *
- * The node's window holds one slot per rank and a result slot. A sum: copy into the own slot; barrier;
- * each rank adds its slice of the elements over the node's slots into the result; barrier; where the
- * job spans nodes, the node leaders (node rank 0) add their results with MPI_Allreduce and a third
- * barrier holds the others until it is in; copy the result out. The result slot needs no second
- * buffer: a rank can only rewrite it in the next sum after that sum's first barrier, which every rank
+ * The node's window holds one slot per rank, two result slots and two arrays of block values. On one
+ * node a sum is a scatter and an allgather: copy into the own slot; barrier; each rank adds its slice
+ * of the elements over the node's slots (into its own buffer); then it copies its slice into a result
+ * slot; barrier; it copies the other slices out. Where the job spans nodes: each rank adds its slice
+ * into result slot 0; barrier; the node leaders (node rank 0) add their results with MPI_Allreduce and
+ * a third barrier holds the others until it is in; every rank copies the whole result out.
+ *
+ * A rank rewrites a shared area only after a barrier that every rank reaches once done reading it:
+ * the slots are read before the reader's next barrier (an allgather's, by the rule in the header);
+ * the allgathers alternate between two result slots (and two block arrays), so that two in a row
+ * (a checkpoint gathers the optimizer's moments) do not write where the previous one is still read;
+ * across nodes, result slot 0 is rewritten only after the next sum's first barrier, which every rank
  * of the node reaches only once it has copied this result out.
  *
  * The slots are added as a pairwise tree (slot q += slot q + w for w = 1, 2, 4, ...): the order
@@ -22,8 +29,8 @@
 #include "util/simd.h"
 
 enum {
-    SLICE_ALIGN = 16, /* floats: slices start on 64-byte lines, so no two ranks write one line */
-    TREE_BLOCK = 256  /* floats summed per pass over the tree (the scratch is ranks x this) */
+    SLICE_ALIGN = GRAD_REDUCE_BLOCK, /* floats: slices start on 64-byte lines, so no two ranks write one line */
+    TREE_BLOCK = 256                 /* floats summed per pass over the tree (the scratch is ranks x this) */
 };
 
 struct grad_reduce {
@@ -33,8 +40,12 @@ struct grad_reduce {
     MPI_Comm leaders; /* NODES: the node ranks 0 (owned; MPI_COMM_NULL on the others) */
     int size, node_rank, node_size;
     size_t n, stride; /* floats per vector, per slot */
+    size_t n_blocks;  /* ceil(n / GRAD_REDUCE_BLOCK) */
     MPI_Win win;
-    float *slots;     /* (node_size, stride) then the result slot, in the window */
+    float *slots;     /* (node_size, stride) in the window */
+    float *result[2]; /* (stride,) each, in the window */
+    double *blocks[2]; /* (n_blocks,) each, in the window */
+    int turn, block_turn; /* which result slot and block array the next allgather uses */
     size_t lo, hi;    /* this rank's slice of the elements */
     float *tree;      /* (node_size, TREE_BLOCK) scratch */
 };
@@ -77,8 +88,10 @@ static bool open_window(grad_reduce *r)
 {
     MPI_Comm_set_errhandler(r->node, MPI_ERRORS_RETURN);
     r->stride = (r->n + SLICE_ALIGN - 1) / SLICE_ALIGN * SLICE_ALIGN;
-    const size_t floats = ((size_t)r->node_size + 1) * r->stride;
-    const size_t bytes_needed = floats * sizeof(float) + 64; /* room to start on a 64-byte line */
+    r->n_blocks = (r->n + GRAD_REDUCE_BLOCK - 1) / GRAD_REDUCE_BLOCK;
+    const size_t block_stride = (r->n_blocks + 7) / 8 * 8; /* doubles: whole 64-byte lines */
+    const size_t floats = ((size_t)r->node_size + 2) * r->stride; /* stride: a multiple of 64 bytes */
+    const size_t bytes_needed = floats * sizeof(float) + 2 * block_stride * sizeof(double) + 64; /* + room to start on a line */
     void *base = NULL;
     const int rc = MPI_Win_allocate_shared(r->node_rank == 0 ? (MPI_Aint)bytes_needed : 0, sizeof(float),
                                            MPI_INFO_NULL, r->node, &base, &r->win);
@@ -102,6 +115,10 @@ static bool open_window(grad_reduce *r)
     int offset = (int)((64 - (uintptr_t)base % 64) % 64);
     MPI_Bcast(&offset, 1, MPI_INT, 0, r->node);
     r->slots = (float *)((char *)base + offset);
+    r->result[0] = r->slots + (size_t)r->node_size * r->stride;
+    r->result[1] = r->result[0] + r->stride;
+    r->blocks[0] = (double *)(r->result[1] + r->stride);
+    r->blocks[1] = r->blocks[0] + block_stride;
     const size_t lines = r->stride / SLICE_ALIGN;
     r->lo = lines * (size_t)r->node_rank / (size_t)r->node_size * SLICE_ALIGN;
     r->hi = lines * (size_t)(r->node_rank + 1) / (size_t)r->node_size * SLICE_ALIGN;
@@ -171,7 +188,14 @@ grad_reduce *grad_reduce_create(MPI_Comm comm, size_t n, bool want_shm, char *er
     return r;
 }
 
-void grad_reduce_sum(grad_reduce *r, float *buf)
+void grad_reduce_slice(const grad_reduce *r, size_t *lo, size_t *hi)
+{
+    const bool own = r->kind == GRAD_REDUCE_SHM;
+    *lo = own ? r->lo : 0;
+    *hi = own ? r->hi : r->n;
+}
+
+void grad_reduce_scatter(grad_reduce *r, float *buf)
 {
     if (r->size == 1)
         return;
@@ -179,20 +203,51 @@ void grad_reduce_sum(grad_reduce *r, float *buf)
         MPI_Allreduce(MPI_IN_PLACE, buf, (int)r->n, MPI_FLOAT, MPI_SUM, r->comm);
         return;
     }
-    float *result = r->slots + (size_t)r->node_size * r->stride;
     memcpy(r->slots + (size_t)r->node_rank * r->stride, buf, r->n * sizeof *buf);
     sync_all(r);
+    float *out = r->kind == GRAD_REDUCE_SHM ? buf : r->result[0];
     for (size_t i = r->lo; i < r->hi; i += TREE_BLOCK) {
         const size_t len = r->hi - i < TREE_BLOCK ? r->hi - i : TREE_BLOCK;
-        tree_sum(r->slots, r->stride, r->node_size, i, len, r->tree, result);
+        tree_sum(r->slots, r->stride, r->node_size, i, len, r->tree, out);
     }
+    if (r->kind == GRAD_REDUCE_SHM)
+        return;
+    sync_all(r); /* nodes: the node's sum is in result slot 0; add the nodes' */
+    if (r->leaders != MPI_COMM_NULL)
+        MPI_Allreduce(MPI_IN_PLACE, r->result[0], (int)r->n, MPI_FLOAT, MPI_SUM, r->leaders);
     sync_all(r);
-    if (r->kind == GRAD_REDUCE_NODES) {
-        if (r->leaders != MPI_COMM_NULL)
-            MPI_Allreduce(MPI_IN_PLACE, result, (int)r->n, MPI_FLOAT, MPI_SUM, r->leaders);
-        sync_all(r);
-    }
-    memcpy(buf, result, r->n * sizeof *buf);
+    memcpy(buf, r->result[0], r->n * sizeof *buf);
+}
+
+void grad_reduce_allgather(grad_reduce *r, float *buf)
+{
+    if (r->kind != GRAD_REDUCE_SHM)
+        return;
+    float *res = r->result[r->turn];
+    r->turn ^= 1;
+    memcpy(res + r->lo, buf + r->lo, (r->hi - r->lo) * sizeof *buf);
+    sync_all(r);
+    memcpy(buf, res, r->lo * sizeof *buf);
+    memcpy(buf + r->hi, res + r->hi, (r->n - r->hi) * sizeof *buf);
+}
+
+void grad_reduce_allgather_blocks(grad_reduce *r, double *blocks)
+{
+    if (r->kind != GRAD_REDUCE_SHM)
+        return;
+    double *shared = r->blocks[r->block_turn];
+    r->block_turn ^= 1;
+    const size_t b0 = r->lo / GRAD_REDUCE_BLOCK, b1 = r->lo < r->hi ? (r->hi + GRAD_REDUCE_BLOCK - 1) / GRAD_REDUCE_BLOCK : b0;
+    memcpy(shared + b0, blocks + b0, (b1 - b0) * sizeof *blocks);
+    sync_all(r);
+    memcpy(blocks, shared, b0 * sizeof *blocks);
+    memcpy(blocks + b1, shared + b1, (r->n_blocks - b1) * sizeof *blocks);
+}
+
+void grad_reduce_sum(grad_reduce *r, float *buf)
+{
+    grad_reduce_scatter(r, buf);
+    grad_reduce_allgather(r, buf);
 }
 
 grad_reduce_kind grad_reduce_kind_of(const grad_reduce *r) { return r->kind; }

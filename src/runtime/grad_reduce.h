@@ -33,6 +33,29 @@ grad_reduce *grad_reduce_create_nodes(MPI_Comm comm, MPI_Comm node, size_t n, ch
 /* Collective: buf (n floats) becomes the sum of every rank's buf. */
 void grad_reduce_sum(grad_reduce *r, float *buf);
 
+/* The sum in halves, so that each rank of a node can update only its own slice of a vector and then
+ * share it (a sharded optimizer): grad_reduce_scatter leaves the sum in this rank's slice of buf, and
+ * grad_reduce_allgather gives every rank every rank's slice of a vector. The ranks' slices cover
+ * [0, n) in rank order and start at multiples of GRAD_REDUCE_BLOCK elements; in shared memory on one
+ * node each rank has its own (maybe empty), otherwise (MPI_Allreduce, several nodes, one rank) the
+ * slice is all of [0, n) and the gathers do nothing. Same bits as grad_reduce_sum. */
+enum { GRAD_REDUCE_BLOCK = 64 };
+
+/* This rank's slice [lo, hi). */
+void grad_reduce_slice(const grad_reduce *r, size_t *lo, size_t *hi);
+
+/* Collective: buf's slice [lo, hi) becomes the sum of every rank's buf there; the rest of buf is left
+ * as it was. Between two scatters there must be an allgather (it holds the ranks until every one has
+ * read the previous scatter's vectors). */
+void grad_reduce_scatter(grad_reduce *r, float *buf);
+
+/* Collective: buf (n floats) gets every other rank's slice of its buf; its own slice stays. */
+void grad_reduce_allgather(grad_reduce *r, float *buf);
+
+/* Collective: the same for one double per block of GRAD_REDUCE_BLOCK elements (ceil(n / BLOCK) of
+ * them): each rank contributes the blocks of its slice. */
+void grad_reduce_allgather_blocks(grad_reduce *r, double *blocks);
+
 grad_reduce_kind grad_reduce_kind_of(const grad_reduce *r);
 
 /* How the sum is made, for the start-up line: "in shared memory", "by MPI_Allreduce", ... */

@@ -8,6 +8,11 @@
  * - the 4 ranks grouped as two "nodes" (grad_reduce_create_nodes: {0,1}{2,3}, {0,1,2}{3}, {0,2}{1,3})
  *   sum on each node, then between the nodes' first ranks: each node's pairwise tree, the two node sums
  *   added; {0,1}{2,3} equals the 4-rank tree bit for bit; four 1-rank nodes fall back to MPI.
+ * - the halves of a sum for a sharded optimizer: the ranks' slices cover [0, n) in rank order on
+ *   GRAD_REDUCE_BLOCK boundaries (one rank, MPI and several nodes: the whole vector); a scatter leaves
+ *   the tree's sum in the own slice and the rest untouched; allgathers of vectors and of block values
+ *   give every rank every slice, 100 rounds of scatter, block swap and two allgathers in a row with
+ *   new data each time (the double-buffered result slots) staying exact.
  * Values span 1e-3..1e3 so that a different order of additions changes the bits. */
 #include <mpi.h>
 #include <stdint.h>
@@ -100,6 +105,78 @@ static void check_sums(MPI_Comm comm, size_t n, bool shm, int calls, const char 
     grad_reduce_free(r);
 }
 
+/* Element i of the vector the slices' owners hold in round `call`: a value that names both. */
+static float owned_value(size_t i, int call) { return (float)(i % 100003) + 0.25f * (float)(call % 4); }
+
+/* Runs `calls` rounds of scatter, block swap, allgather and a second allgather on comm and checks them. */
+static void check_halves(MPI_Comm comm, size_t n, bool shm, int calls, const char *what)
+{
+    int rank, size;
+    MPI_Comm_rank(comm, &rank);
+    MPI_Comm_size(comm, &size);
+    char err[256];
+    grad_reduce *r = grad_reduce_create(comm, n, shm, err, sizeof err);
+    CHECK(r != NULL, "%s: create: %s", what, err);
+    if (!r)
+        return;
+    size_t lo, hi;
+    grad_reduce_slice(r, &lo, &hi);
+    unsigned long long mine[2] = {lo, hi}, *all = malloc(sizeof mine * (size_t)size);
+    MPI_Allgather(mine, 2, MPI_UNSIGNED_LONG_LONG, all, 2, MPI_UNSIGNED_LONG_LONG, comm);
+    const bool own = grad_reduce_kind_of(r) == GRAD_REDUCE_SHM;
+    for (int q = 0; q < size; q++) {
+        const unsigned long long qlo = all[2 * q], qhi = all[2 * q + 1];
+        const bool ok = own ? qlo <= qhi && qhi <= n && qlo % GRAD_REDUCE_BLOCK == 0 &&
+                                  qlo == (q ? all[2 * q - 2 + 1] : 0) && (q < size - 1 || qhi == n)
+                            : qlo == 0 && qhi == n;
+        CHECK(ok, "%s: rank %d's slice [%llu, %llu) (kind %d)", what, q, qlo, qhi, (int)grad_reduce_kind_of(r));
+    }
+    free(all);
+    const size_t n_blocks = (n + GRAD_REDUCE_BLOCK - 1) / GRAD_REDUCE_BLOCK;
+    float *buf = malloc(sizeof(float) * n), *sent = malloc(sizeof(float) * n), *want = malloc(sizeof(float) * n);
+    float *vec = malloc(sizeof(float) * n), *vec2 = malloc(sizeof(float) * n);
+    double *blocks = malloc(sizeof(double) * n_blocks);
+    int bad = 0;
+    for (int call = 0; call < calls; call++) {
+        fill(buf, n, rank, call);
+        memcpy(sent, buf, sizeof(float) * n);
+        grad_reduce_scatter(r, buf);
+        if (own || size == 1)
+            tree_reference(want, n, size, call);
+        else {
+            memcpy(want, sent, sizeof(float) * n);
+            MPI_Allreduce(MPI_IN_PLACE, want, (int)n, MPI_FLOAT, MPI_SUM, comm);
+        }
+        bool ok = !memcmp(buf + lo, want + lo, sizeof(float) * (hi - lo)) && !memcmp(buf, sent, sizeof(float) * lo) &&
+                  !memcmp(buf + hi, sent + hi, sizeof(float) * (n - hi));
+        /* block b holds -(b + call) on its owner, garbage elsewhere; then two vectors in a row */
+        for (size_t b = 0; b < n_blocks; b++) {
+            const bool owned = lo < hi && b >= lo / GRAD_REDUCE_BLOCK && b * GRAD_REDUCE_BLOCK < hi;
+            blocks[b] = owned ? -(double)(b + (size_t)call) : 1e300;
+        }
+        grad_reduce_allgather_blocks(r, blocks);
+        for (size_t i = 0; i < n; i++) {
+            vec[i] = i >= lo && i < hi ? owned_value(i, call) : -1.0f;
+            vec2[i] = i >= lo && i < hi ? -owned_value(i, call) : 1.0f;
+        }
+        grad_reduce_allgather(r, vec);
+        grad_reduce_allgather(r, vec2);
+        for (size_t b = 0; b < n_blocks; b++)
+            ok = ok && blocks[b] == -(double)(b + (size_t)call);
+        for (size_t i = 0; i < n; i++)
+            ok = ok && vec[i] == owned_value(i, call) && vec2[i] == -owned_value(i, call);
+        bad += !ok;
+    }
+    CHECK(bad == 0, "%s: rank %d: %d of %d rounds wrong", what, rank, bad, calls);
+    free(buf);
+    free(sent);
+    free(want);
+    free(vec);
+    free(vec2);
+    free(blocks);
+    grad_reduce_free(r);
+}
+
 /* 4 ranks as nodes: node_of[rank] names each rank's node (0 or 1; -1 everywhere: one node per rank). */
 static void check_nodes(const int node_of[4], const char *what)
 {
@@ -118,6 +195,9 @@ static void check_nodes(const int node_of[4], const char *what)
     }
     const grad_reduce_kind want_kind = singles ? GRAD_REDUCE_MPI : GRAD_REDUCE_NODES;
     CHECK(grad_reduce_kind_of(r) == want_kind, "%s: kind %d, expected %d", what, (int)grad_reduce_kind_of(r), (int)want_kind);
+    size_t lo, hi;
+    grad_reduce_slice(r, &lo, &hi);
+    CHECK(lo == 0 && hi == n, "%s: rank %d's slice is [%zu, %zu), not the whole vector", what, rank, lo, hi);
     float *buf = malloc(sizeof(float) * n), *want = malloc(sizeof(float) * n), *b = malloc(sizeof(float) * n);
     int bad = 0;
     for (int call = 0; call < 50; call++) {
@@ -171,6 +251,13 @@ int main(int argc, char **argv)
                 }
             snprintf(what, sizeof what, "%d ranks, 200 back-to-back sums", sub);
             check_sums(comm, 9797, true, 200, what);
+            for (size_t k = 0; k < sizeof lengths / sizeof lengths[0]; k++)
+                for (int shm = 1; shm >= 0; shm--) {
+                    snprintf(what, sizeof what, "%d ranks, n %zu, %s, halves", sub, lengths[k], shm ? "shm" : "mpi");
+                    check_halves(comm, lengths[k], shm, lengths[k] > 10000 ? 5 : 20, what);
+                }
+            snprintf(what, sizeof what, "%d ranks, 100 rounds of halves", sub);
+            check_halves(comm, 9797, true, 100, what);
             MPI_Comm_free(&comm);
         }
         MPI_Barrier(MPI_COMM_WORLD);
