@@ -59,20 +59,29 @@ static void tree_reference(float *out, size_t n, int p, int call)
     free(ranks);
 }
 
+/* A reduction over comm (one node), checked for its kind; NULL when it could not be made. */
+static grad_reduce *create_checked(MPI_Comm comm, size_t n, bool shm, const char *what)
+{
+    int size;
+    MPI_Comm_size(comm, &size);
+    char err[256];
+    grad_reduce *r = grad_reduce_create(comm, n, shm, err, sizeof err);
+    CHECK(r != NULL, "%s: create: %s", what, err);
+    if (r && size > 1)
+        CHECK(grad_reduce_kind_of(r) == (shm ? GRAD_REDUCE_SHM : GRAD_REDUCE_MPI), "%s: %d ranks on one node, shm %d, got kind %d",
+              what, size, shm, (int)grad_reduce_kind_of(r));
+    return r;
+}
+
 /* Runs `calls` sums of length n on comm and checks them. */
 static void check_sums(MPI_Comm comm, size_t n, bool shm, int calls, const char *what)
 {
     int rank, size;
     MPI_Comm_rank(comm, &rank);
     MPI_Comm_size(comm, &size);
-    char err[256];
-    grad_reduce *r = grad_reduce_create(comm, n, shm, err, sizeof err);
-    CHECK(r != NULL, "%s: create: %s", what, err);
+    grad_reduce *r = create_checked(comm, n, shm, what);
     if (!r)
         return;
-    if (size > 1)
-        CHECK(grad_reduce_kind_of(r) == (shm ? GRAD_REDUCE_SHM : GRAD_REDUCE_MPI), "%s: %d ranks on one node, shm %d, got kind %d",
-              what, size, shm, (int)grad_reduce_kind_of(r));
     float *buf = malloc(sizeof(float) * n), *want = malloc(sizeof(float) * n), *mine = malloc(sizeof(float) * n);
     int bad_calls = 0, unequal_calls = 0;
     for (int call = 0; call < calls; call++) {
@@ -114,9 +123,7 @@ static void check_halves(MPI_Comm comm, size_t n, bool shm, int calls, const cha
     int rank, size;
     MPI_Comm_rank(comm, &rank);
     MPI_Comm_size(comm, &size);
-    char err[256];
-    grad_reduce *r = grad_reduce_create(comm, n, shm, err, sizeof err);
-    CHECK(r != NULL, "%s: create: %s", what, err);
+    grad_reduce *r = create_checked(comm, n, shm, what);
     if (!r)
         return;
     size_t lo, hi;
