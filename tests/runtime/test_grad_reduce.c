@@ -59,6 +59,20 @@ static void tree_reference(float *out, size_t n, int p, int call)
     free(ranks);
 }
 
+/* The sum every rank should get in call `call`: the pairwise tree in shared memory (and on one rank),
+ * else MPI_Allreduce's of the vectors sent (collective). */
+static void expected_sum(float *want, const float *sent, size_t n, bool shm, MPI_Comm comm, int call)
+{
+    int size;
+    MPI_Comm_size(comm, &size);
+    if (shm || size == 1)
+        tree_reference(want, n, size, call);
+    else {
+        memcpy(want, sent, sizeof(float) * n);
+        MPI_Allreduce(MPI_IN_PLACE, want, (int)n, MPI_FLOAT, MPI_SUM, comm);
+    }
+}
+
 /* A reduction over comm (one node), checked for its kind; NULL when it could not be made. */
 static grad_reduce *create_checked(MPI_Comm comm, size_t n, bool shm, const char *what)
 {
@@ -88,12 +102,7 @@ static void check_sums(MPI_Comm comm, size_t n, bool shm, int calls, const char 
         fill(buf, n, rank, call);
         memcpy(mine, buf, sizeof(float) * n);
         grad_reduce_sum(r, buf);
-        if (shm || size == 1)
-            tree_reference(want, n, size, call);
-        else {
-            memcpy(want, mine, sizeof(float) * n);
-            MPI_Allreduce(MPI_IN_PLACE, want, (int)n, MPI_FLOAT, MPI_SUM, comm);
-        }
+        expected_sum(want, mine, n, shm, comm, call);
         size_t diff = 0;
         for (size_t i = 0; i < n; i++)
             diff += memcmp(&buf[i], &want[i], sizeof(float)) != 0;
@@ -148,12 +157,7 @@ static void check_halves(MPI_Comm comm, size_t n, bool shm, int calls, const cha
         fill(buf, n, rank, call);
         memcpy(sent, buf, sizeof(float) * n);
         grad_reduce_scatter(r, buf);
-        if (own || size == 1)
-            tree_reference(want, n, size, call);
-        else {
-            memcpy(want, sent, sizeof(float) * n);
-            MPI_Allreduce(MPI_IN_PLACE, want, (int)n, MPI_FLOAT, MPI_SUM, comm);
-        }
+        expected_sum(want, sent, n, shm, comm, call);
         bool ok = !memcmp(buf + lo, want + lo, sizeof(float) * (hi - lo)) && !memcmp(buf, sent, sizeof(float) * lo) &&
                   !memcmp(buf + hi, sent + hi, sizeof(float) * (n - hi));
         /* block b holds -(b + call) on its owner, garbage elsewhere; then two vectors in a row */
