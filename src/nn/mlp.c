@@ -11,11 +11,12 @@
 /* When a pass runs in plain C (nn_dense_rows, nn_dense_backward) rather than oneDNN, by its multiply-adds.
  * oneDNN costs ~15 us per minibatch in calls and ~1.1 us per row of LunarLander's 64x64 nets, plain C
  * nothing and ~1.4 us (2-core EPYC VM; 1.8 before the backward summed eight registers side by side):
- * training passes of up to 2^16 multiply-adds (~13 such rows) run plain; at 16 rows the two were
- * alike (26.5-35.2 us per minibatch with oneDNN, 28.1 plain), at 64 oneDNN was ahead (74-78 to 88). Inference runs plain for nets of up to 2^14 per row (64x64: 4,864) at any batch, so a row's
+ * training passes of up to 5 x 2^14 multiply-adds (16 such rows) run plain. Gradient per minibatch,
+ * oneDNN against plain: 16 rows 26.5-26.6 us against 21.7-22.4, 24 rows alike (34.0-35.7, 33.7-36.3),
+ * 64 rows 74-78 against 88. Inference runs plain for nets of up to 2^14 per row (64x64: 4,864) at any batch, so a row's
  * result never depends on its batch there; wider nets (256x256 at 64 rows: 9.0 -> 12.5 ms per update
  * plain) keep oneDNN. */
-#define NN_PLAIN_TRAIN_MACS (1LL << 16)
+#define NN_PLAIN_TRAIN_MACS (5LL << 14)
 #define NN_PLAIN_INFER_MACS_PER_ROW (1LL << 14)
 
 struct nn_ctx {

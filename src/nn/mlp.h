@@ -2,7 +2,7 @@
  * caller-owned flat buffer; a pass (nn_pass) holds the activation buffers for one batch size and, for
  * training, the oneDNN inner-product primitives (the nonlinearities are nn/activation.c's loops),
  * created once and reused for every forward/backward call. Small passes run in plain C instead (every
- * inference pass of a net of up to 2^14 multiply-adds per row, training passes of up to 2^16 in all):
+ * inference pass of a net of up to 2^14 multiply-adds per row, training passes of up to 5 x 2^14 in all):
  * no primitive overhead for a few rows, and an inference row's outputs do not depend on the batch or
  * the row's place in it.
  * Not thread-safe: one pass is executed by one caller at a time (oneDNN threads inside). */

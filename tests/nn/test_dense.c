@@ -104,8 +104,8 @@ static void check_shape(int in, int out, int rows, bool avx2)
 }
 
 /* Plain passes against oneDNN's over the same parameters: an inference pass's outputs, and a small
- * training pass's gradient (13 rows: plain) against a 64-row one (oneDNN) whose other rows get a zero
- * output gradient and so add nothing. */
+ * training pass's gradient (16 rows, the most that run plain for this net) against a 64-row one
+ * (oneDNN) whose other rows get a zero output gradient and so add nothing. */
 static void check_passes(nn_activation act)
 {
     nn_mlp m = {.n_layers = 3, .sizes = {8, 64, 64, 5}, .act = act, .act_on_output = false};
@@ -114,16 +114,18 @@ static void check_passes(nn_activation act)
     fill(params, n);
     char err[256];
     nn_ctx *ctx = nn_ctx_create(err, sizeof err);
-    nn_pass infer, small, big;
-    enum { B = 64, S = 13 };
+    nn_pass infer, small, over, big;
+    enum { B = 64, S = 16 };
     if (!ctx || nn_pass_init(&infer, ctx, &m, B, false, params, NULL, NULL, err, sizeof err) ||
         nn_pass_init(&small, ctx, &m, S, true, params, g_small, NULL, err, sizeof err) ||
+        nn_pass_init(&over, ctx, &m, S + 1, true, params, g_big, NULL, err, sizeof err) ||
         nn_pass_init(&big, ctx, &m, B, true, params, g_big, NULL, err, sizeof err)) {
         CHECK(0, "building the passes: %s", err);
         exit(1);
     }
-    CHECK(infer.plain && small.plain && !big.plain, "plain passes: inference %d, 13-row training %d, 64-row "
-          "training %d (expected 1, 1, 0)", infer.plain, small.plain, big.plain);
+    CHECK(infer.plain && small.plain && !over.plain && !big.plain, "plain passes: inference %d, 16-row training %d, "
+          "17-row %d, 64-row %d (expected 1, 1, 0, 0)", infer.plain, small.plain, over.plain, big.plain);
+    nn_pass_destroy(&over);
     fill(infer.input, (size_t)B * 8);
     memcpy(big.input, infer.input, sizeof(float) * B * 8);
     memcpy(small.input, infer.input, sizeof(float) * S * 8);
