@@ -122,12 +122,13 @@ if want allreduce && [ -x "$BENCH_ALLREDUCE" ]; then
     echo
     echo "### the gradient sum over ranks, LunarLander's 9,797 floats (bench_allreduce, median us, slowest rank)"
     echo
-    echo "| ranks | MPI_Allreduce | shared memory (--grad-reduce shm) |"
-    echo "|---|---|---|"
+    echo "| ranks | MPI_Allreduce | shared memory (--grad-reduce shm) | shm sum + Adam on every parameter | shm halves + Adam on the rank's slice (ppo's) |"
+    echo "|---|---|---|---|---|"
     for n in $RANKS; do
         [ "$n" -gt 1 ] || continue
+        # bench_allreduce prints a 9,797-float row in each of its two tables: the sums, then sum and step
         row=$(mpirun "${MPI_FLAGS[@]}" --bind-to core --map-by core -n "$n" "$BENCH_ALLREDUCE" $([ -n "$QUICK" ] && echo 200 || echo 2000) 2>&1 |
-            awk '$1 == 9797 { print $2 " | " $3 }')
+            awk '$1 == 9797 { r = r (r ? " | " : "") $2 " | " $3 } END { if (r) print r }')
         echo "| $n | ${row:-failed} |"
     done
 fi
