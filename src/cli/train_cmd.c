@@ -22,6 +22,7 @@
 #include "nn/mlp.h"
 #include "ppo/eval.h"
 #include "ppo/eval_schedule.h"
+#include "ppo/presets.h"
 #include "ppo/run_options.h"
 #include "ppo/trainer.h"
 #include "ppo/trainer_state.h"
@@ -435,9 +436,9 @@ static void print_start(const train_run *r)
     const ppo_config *c = &r->cfg;
     const par_layout *par = &r->par;
     const long long total = trainer_updates_total(r->tr), batch = trainer_steps_per_update(r->tr);
-    printf("ppo %s: %s (%s) with %s and %s, %lld steps = %lld updates of %lld steps\n", PPO_VERSION, c->env,
+    printf("ppo %s: %s (%s) with %s and %s, %lld steps = %lld update%s of %lld steps\n", PPO_VERSION, c->env,
            c->env_options[0] ? c->env_options : "default options", c->algo,
-           strcmp(c->optimizer, "rmsprop") ? "Adam" : "RMSprop", total * batch, total, batch);
+           strcmp(c->optimizer, "rmsprop") ? "Adam" : "RMSprop", total * batch, total, total == 1 ? "" : "s", batch);
     if (total * batch != c->total_steps)
         printf("note: --total-steps %lld is not a multiple of the global batch (%lld steps): training %lld steps\n",
                c->total_steps, batch, total * batch);
@@ -447,6 +448,15 @@ static void print_start(const train_run *r)
            par->hostnames, c->envs_per_rank, c->rollout_steps, c->minibatches, c->epochs,
            trainer_param_count(r->tr), nn_cpu_isa(),
            par->size == 1 ? "" : "; gradients summed ", par->size == 1 ? "" : trainer_grad_reduce_description(r->tr));
+    /* below 8 rows a rank's share of a minibatch costs less than the minibatch's gradient sum (2-core VM:
+     * 6.3 us of gradient for 4 rows of LunarLander's nets, 11.9 for 8, against 4.9 us for the sum on 2
+     * ranks, more on more); docs/scaling.md */
+    const long long rows = (long long)c->envs_per_rank * c->rollout_steps / c->minibatches;
+    if (par->size > 1 && rows < 8)
+        printf("note: a minibatch leaves each rank %lld sample%s, so on %d ranks the gradient sum outweighs the "
+               "work; fewer, larger minibatches (--minibatches)%s scale better (docs/scaling.md)\n",
+               rows, rows == 1 ? "" : "s", par->size,
+               strcmp(c->preset, "scale") && presets_find("scale", c->env) ? " or --preset scale" : "");
     const policy_model *pm = trainer_model(r->tr);
     if (pm->has_conv) /* the input the conv policy sees, after the pixel wrappers */
         printf("network: conv '%s' on %dx%dx%d bytes per step (%s%d frame%s), linear heads\n", c->cnn,

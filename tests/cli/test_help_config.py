@@ -165,7 +165,8 @@ def test_aliases_and_version(tmp):
 
 def test_rounding_is_announced(tmp):
     """What a run changes from what was asked is said at start-up: total steps rounded up to whole
-    updates, and a preset's global env count that the ranks do not divide."""
+    updates, and a preset's global env count that the ranks do not divide; and minibatches that leave
+    each rank so few samples that their gradient sum outweighs the work."""
     rc, out, err = ct.run(["--env", "CartPole-v1", "--total-steps", "1000", "--log", os.path.join(tmp, "r1.h5")],
                           ranks=1, cwd=tmp)
     ct.check(rc == 0, f"1-rank run: exit {rc}: {err}")
@@ -179,6 +180,12 @@ def test_rounding_is_announced(tmp):
     rc, out, err = ct.run(["--env", "CartPole-v1", "--total-steps", "512", "--log", os.path.join(tmp, "r2.h5")],
                           ranks=2, cwd=tmp)
     ct.check(rc == 0 and "note:" not in out, f"a 2-rank run of whole updates printed a note: {out[:600]}")
+    rc, out, err = ct.run(["--env", "LunarLander-v3", "--preset", "none", "--envs-per-rank", "1", "--rollout-steps",
+                           "16", "--minibatches", "4", "--total-steps", "32", "--log", os.path.join(tmp, "small.h5")],
+                          ranks=2, cwd=tmp)
+    ct.check(rc == 0 and "note: a minibatch leaves each rank 4 samples, so on 2 ranks the gradient sum outweighs the "
+             "work; fewer, larger minibatches (--minibatches) or --preset scale scale better" in out,
+             f"no note on 4-sample minibatch shares: exit {rc}: {out[:800]} {err[-300:]}")
 
 
 def test_console_return(tmp):
