@@ -9,9 +9,9 @@ Per update, on p ranks (global batch B = envs x steps, M minibatches x E epochs,
         + M*E * (k_grad + (mb/p) * c_grad)      gradient: fixed cost per minibatch + per row (oneDNN);
                                                 (mb/p) * c_grad_plain at most plain_rows rows (plain C)
         + M*E * AR(4P, p) + E * AR(16M, p)      gradient allreduces; advantage statistics, once per epoch
-        + M*E * (c_opt * P / s + S(p))          norm, clipping and Adam: on one node each of its s = p ranks
-                                                steps 1/s of the parameters, S = one more barrier
-                                                (a_node * ceil(log2 p) / 2); across nodes s = 1, S = 0
+        + M*E * (c_opt * P / s + S(p))          norm, clipping and Adam: each of a node's s ranks steps
+                                                1/s of the parameters, S = the barriers that adds (one on
+                                                one node, two across nodes; a_node * ceil(log2 s) / 2 each)
 
 AR(bytes, p) = a * ceil(log2 p) + 2 * bytes * (p-1)/p / bw for one node (shared memory), and for n
 nodes of c cores the node part plus a_net * ceil(log2 n) + 2 * bytes * (n-1)/n / bw_net.
@@ -165,11 +165,14 @@ def allreduce(m, nbytes, p, cores_per_node):
 
 
 def optimizer_step(m, params, p, cores_per_node):
-    """The ranks of a single node step a slice each and swap slices (one barrier more than the sum's
-    two); across nodes every rank steps all the parameters."""
-    if p <= 1 or p > cores_per_node:
+    """The ranks of a node step a slice each and swap slices: one barrier more than the sum's two on a
+    single node; across nodes two more than the node's part of the sum (a barrier is half of a_node's
+    log2 term, which stands for two)."""
+    if p <= 1:
         return m["c_opt"] * params
-    return m["c_opt"] * params / p + m["a_node"] * math.ceil(math.log2(p)) / 2
+    local = min(p, cores_per_node)
+    barriers = 1 if p <= cores_per_node else 2
+    return m["c_opt"] * params / local + barriers * m["a_node"] * math.ceil(math.log2(local)) / 2
 
 
 def update_time(m, shape, p, cores_per_node, weak, at_least_one=False):

@@ -960,13 +960,14 @@ static void clip_and_step_range(trainer *t, const adam_coef *coef, double norm, 
 /* Part w of W of [lo, hi). */
 static size_t part(size_t lo, size_t hi, int w, int W) { return lo + (hi - lo) * (size_t)w / (size_t)W; }
 
-/* The summed gradient's norm, clipping and the optimizer step. Each rank of a shared-memory node holds
+/* The summed gradient's norm, clipping and the optimizer step. Each rank of a node (shared memory) holds
  * the sum of only its slice of the gradient (grad_reduce_scatter): it squares the slice's blocks, the
- * ranks swap block squares, and each steps its slice of the parameters and of Adam's moments, then
- * the ranks swap parameter slices: each rank does 1/ranks of the step (LunarLander's whole step
- * costs ~6 us on the VM), for one more barrier. Elsewhere the slice is every parameter. The rank's threads split the blocks
- * and the slice. Returns the norm before clipping; when it is not finite nothing is applied (on every
- * rank alike: they add the same squares). */
+ * node's ranks swap block squares, and each steps its slice of the parameters and of Adam's moments,
+ * then they swap parameter slices: each rank does 1/ranks-per-node of the step (LunarLander's whole
+ * step costs ~6 us on the VM), for one barrier more (two across nodes). With MPI_Allreduce or one
+ * rank the slice is every parameter. The rank's threads split the blocks and the slice. Returns the
+ * norm before clipping; when it is not finite nothing is applied (on every rank alike: they add the
+ * same squares). */
 static double clip_and_step(trainer *t, double lr, double lr_critic)
 {
     const int W = t->n_grad_workers;

@@ -3,16 +3,17 @@
  * The node's window holds one slot per rank, two result slots and two arrays of block values. On one
  * node a sum is a scatter and an allgather: copy into the own slot; barrier; each rank adds its slice
  * of the elements over the node's slots (into its own buffer); then it copies its slice into a result
- * slot; barrier; it copies the other slices out. Where the job spans nodes: each rank adds its slice
- * into result slot 0; barrier; the node leaders (node rank 0) add their results with MPI_Allreduce and
- * a third barrier holds the others until it is in; every rank copies the whole result out.
+ * slot; barrier; it copies the other slices out. Where the job spans nodes, the scatter is: each rank
+ * adds its slice into result slot 0; barrier; the node leaders (node rank 0) add their results with
+ * MPI_Allreduce and a third barrier holds the others until it is in; each rank copies its slice out.
  *
  * A rank rewrites a shared area only after a barrier that every rank reaches once done reading it:
  * the slots are read before the reader's next barrier (an allgather's, by the rule in the header);
  * the allgathers alternate between two result slots (and two block arrays), so that two in a row
  * (a checkpoint gathers the optimizer's moments) do not write where the previous one is still read;
- * across nodes, result slot 0 is rewritten only after the next sum's first barrier, which every rank
- * of the node reaches only once it has copied this result out.
+ * across nodes, each rank reads only its own slice of the scatter's result slot 0, which the ranks'
+ * allgathers then write into slice by slice, and rewrites it only after the next scatter's first
+ * barrier, which every rank of the node reaches only once done with the previous allgather.
  *
  * The slots are added as a pairwise tree (slot q += slot q + w for w = 1, 2, 4, ...): the order
  * recursive doubling uses, which Open MPI 4.1's MPI_Allreduce followed bit for bit for 2, 4 and 8
@@ -237,7 +238,7 @@ grad_reduce *grad_reduce_create(MPI_Comm comm, size_t n, bool want_shm, char *er
 
 void grad_reduce_slice(const grad_reduce *r, size_t *lo, size_t *hi)
 {
-    const bool own = r->kind == GRAD_REDUCE_SHM;
+    const bool own = r->kind != GRAD_REDUCE_MPI;
     *lo = own ? r->lo : 0;
     *hi = own ? r->hi : r->n;
 }
@@ -263,12 +264,12 @@ void grad_reduce_scatter(grad_reduce *r, float *buf)
     if (r->leaders != MPI_COMM_NULL)
         MPI_Allreduce(MPI_IN_PLACE, r->result[0], (int)r->n, MPI_FLOAT, MPI_SUM, r->leaders);
     sync_all(r);
-    memcpy(buf, r->result[0], r->n * sizeof *buf);
+    memcpy(buf + r->lo, r->result[0] + r->lo, (r->hi - r->lo) * sizeof *buf);
 }
 
 void grad_reduce_allgather(grad_reduce *r, float *buf)
 {
-    if (r->kind != GRAD_REDUCE_SHM)
+    if (r->kind == GRAD_REDUCE_MPI)
         return;
     float *res = r->result[r->turn];
     r->turn ^= 1;
@@ -280,7 +281,7 @@ void grad_reduce_allgather(grad_reduce *r, float *buf)
 
 void grad_reduce_allgather_blocks(grad_reduce *r, double *blocks)
 {
-    if (r->kind != GRAD_REDUCE_SHM)
+    if (r->kind == GRAD_REDUCE_MPI)
         return;
     double *shared = r->blocks[r->block_turn];
     r->block_turn ^= 1;

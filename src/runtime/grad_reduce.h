@@ -35,10 +35,10 @@ void grad_reduce_sum(grad_reduce *r, float *buf);
 
 /* The sum in halves, so that each rank of a node can update only its own slice of a vector and then
  * share it (a sharded optimizer): grad_reduce_scatter leaves the sum in this rank's slice of buf, and
- * grad_reduce_allgather gives every rank every rank's slice of a vector. The ranks' slices cover
- * [0, n) in rank order and start at multiples of GRAD_REDUCE_BLOCK elements; in shared memory on one
- * node each rank has its own (maybe empty), otherwise (MPI_Allreduce, several nodes, one rank) the
- * slice is all of [0, n) and the gathers do nothing. Same bits as grad_reduce_sum. */
+ * grad_reduce_allgather gives every rank of its node every such rank's slice of a vector. A node's
+ * ranks' slices cover [0, n) in rank order and start at multiples of GRAD_REDUCE_BLOCK elements: in
+ * shared memory (on one node or several) each rank has its own (maybe empty); with MPI_Allreduce or
+ * one rank the slice is all of [0, n) and the gathers do nothing. Same bits as grad_reduce_sum. */
 enum { GRAD_REDUCE_BLOCK = 64 };
 
 /* This rank's slice [lo, hi). */

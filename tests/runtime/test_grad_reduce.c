@@ -8,8 +8,8 @@
  * - the 4 ranks grouped as two "nodes" (grad_reduce_create_nodes: {0,1}{2,3}, {0,1,2}{3}, {0,2}{1,3})
  *   sum on each node, then between the nodes' first ranks: each node's pairwise tree, the two node sums
  *   added; {0,1}{2,3} equals the 4-rank tree bit for bit; four 1-rank nodes fall back to MPI.
- * - the halves of a sum for a sharded optimizer: the ranks' slices cover [0, n) in rank order on
- *   GRAD_REDUCE_BLOCK boundaries (one rank, MPI and several nodes: the whole vector); a scatter leaves
+ * - the halves of a sum for a sharded optimizer: a node's ranks' slices cover [0, n) in rank order on
+ *   GRAD_REDUCE_BLOCK boundaries (one rank and MPI: the whole vector), on one node and as "nodes"; a scatter leaves
  *   the tree's sum in the own slice and the rest untouched; allgathers of vectors and of block values
  *   give every rank every slice, 100 rounds of scatter, block swap and two allgathers in a row with
  *   new data each time (the double-buffered result slots) staying exact.
@@ -126,28 +126,38 @@ static void check_sums(MPI_Comm comm, size_t n, bool shm, int calls, const char 
 /* Element i of the vector the slices' owners hold in round `call`: a value that names both. */
 static float owned_value(size_t i, int call) { return (float)(i % 100003) + 0.25f * (float)(call % 4); }
 
-/* Runs `calls` rounds of scatter, block swap, allgather and a second allgather on comm and checks them. */
-static void check_halves(MPI_Comm comm, size_t n, bool shm, int calls, const char *what)
+/* The slices of node's ranks cover [0, n) in rank order on block boundaries (each the whole vector
+ * where r sums by MPI_Allreduce). Collective over node. */
+static void check_slices(const grad_reduce *r, MPI_Comm node, size_t n, const char *what)
 {
-    int rank, size;
-    MPI_Comm_rank(comm, &rank);
-    MPI_Comm_size(comm, &size);
-    grad_reduce *r = create_checked(comm, n, shm, what);
-    if (!r)
-        return;
+    int size;
+    MPI_Comm_size(node, &size);
     size_t lo, hi;
     grad_reduce_slice(r, &lo, &hi);
     unsigned long long mine[2] = {lo, hi}, *all = malloc(sizeof mine * (size_t)size);
-    MPI_Allgather(mine, 2, MPI_UNSIGNED_LONG_LONG, all, 2, MPI_UNSIGNED_LONG_LONG, comm);
-    const bool own = grad_reduce_kind_of(r) == GRAD_REDUCE_SHM;
+    MPI_Allgather(mine, 2, MPI_UNSIGNED_LONG_LONG, all, 2, MPI_UNSIGNED_LONG_LONG, node);
+    const bool own = grad_reduce_kind_of(r) != GRAD_REDUCE_MPI;
     for (int q = 0; q < size; q++) {
         const unsigned long long qlo = all[2 * q], qhi = all[2 * q + 1];
         const bool ok = own ? qlo <= qhi && qhi <= n && qlo % GRAD_REDUCE_BLOCK == 0 &&
                                   qlo == (q ? all[2 * q - 2 + 1] : 0) && (q < size - 1 || qhi == n)
                             : qlo == 0 && qhi == n;
-        CHECK(ok, "%s: rank %d's slice [%llu, %llu) (kind %d)", what, q, qlo, qhi, (int)grad_reduce_kind_of(r));
+        CHECK(ok, "%s: node rank %d's slice [%llu, %llu) (kind %d)", what, q, qlo, qhi, (int)grad_reduce_kind_of(r));
     }
     free(all);
+}
+
+/* The sum a rank should get in round `call` from the vectors sent (collective where it needs MPI). */
+typedef void (*expected_fn)(float *want, const float *sent, size_t n, int call, const void *ctx);
+
+/* `calls` rounds of scatter, block swap, allgather and a second allgather with new data each time
+ * (rank `rank`'s vectors), checked: the scatter's sum in the own slice and the rest untouched, every
+ * slice's blocks and vectors on every rank. */
+static void check_rounds(grad_reduce *r, int rank, size_t n, int calls, expected_fn expected, const void *ctx,
+                         const char *what)
+{
+    size_t lo, hi;
+    grad_reduce_slice(r, &lo, &hi);
     const size_t n_blocks = (n + GRAD_REDUCE_BLOCK - 1) / GRAD_REDUCE_BLOCK;
     float *buf = malloc(sizeof(float) * n), *sent = malloc(sizeof(float) * n), *want = malloc(sizeof(float) * n);
     float *vec = malloc(sizeof(float) * n), *vec2 = malloc(sizeof(float) * n);
@@ -157,7 +167,7 @@ static void check_halves(MPI_Comm comm, size_t n, bool shm, int calls, const cha
         fill(buf, n, rank, call);
         memcpy(sent, buf, sizeof(float) * n);
         grad_reduce_scatter(r, buf);
-        expected_sum(want, sent, n, shm, comm, call);
+        expected(want, sent, n, call, ctx);
         bool ok = !memcmp(buf + lo, want + lo, sizeof(float) * (hi - lo)) && !memcmp(buf, sent, sizeof(float) * lo) &&
                   !memcmp(buf + hi, sent + hi, sizeof(float) * (n - hi));
         /* block b holds -(b + call) on its owner, garbage elsewhere; then two vectors in a row */
@@ -185,7 +195,52 @@ static void check_halves(MPI_Comm comm, size_t n, bool shm, int calls, const cha
     free(vec);
     free(vec2);
     free(blocks);
+}
+
+typedef struct {
+    bool shm;
+    MPI_Comm comm;
+} one_node;
+
+static void one_node_sum(float *want, const float *sent, size_t n, int call, const void *ctx)
+{
+    const one_node *o = ctx;
+    expected_sum(want, sent, n, o->shm, o->comm, call);
+}
+
+/* The halves on comm, one node. */
+static void check_halves(MPI_Comm comm, size_t n, bool shm, int calls, const char *what)
+{
+    int rank;
+    MPI_Comm_rank(comm, &rank);
+    grad_reduce *r = create_checked(comm, n, shm, what);
+    if (!r)
+        return;
+    check_slices(r, comm, n, what);
+    const one_node o = {shm, comm};
+    check_rounds(r, rank, n, calls, one_node_sum, &o, what);
     grad_reduce_free(r);
+}
+
+/* The sum over 4 ranks grouped as nodes (ctx: node_of): node 0's tree + node 1's tree, or
+ * MPI_Allreduce's where every rank is a node of its own (collective then). */
+static void nodes_sum(float *want, const float *sent, size_t n, int call, const void *ctx)
+{
+    const int *node_of = ctx;
+    if (node_of[0] < 0) {
+        memcpy(want, sent, sizeof(float) * n);
+        MPI_Allreduce(MPI_IN_PLACE, want, (int)n, MPI_FLOAT, MPI_SUM, MPI_COMM_WORLD);
+        return;
+    }
+    int members[2][4], count[2] = {0, 0};
+    for (int q = 0; q < 4; q++)
+        members[node_of[q]][count[node_of[q]]++] = q;
+    float *b = malloc(sizeof(float) * n);
+    tree_of(want, n, members[0], count[0], call);
+    tree_of(b, n, members[1], count[1], call);
+    for (size_t i = 0; i < n; i++)
+        want[i] = want[i] + b[i];
+    free(b);
 }
 
 /* 4 ranks as nodes: node_of[rank] names each rank's node (0 or 1; -1 everywhere: one node per rank). */
@@ -206,25 +261,13 @@ static void check_nodes(const int node_of[4], const char *what)
     }
     const grad_reduce_kind want_kind = singles ? GRAD_REDUCE_MPI : GRAD_REDUCE_NODES;
     CHECK(grad_reduce_kind_of(r) == want_kind, "%s: kind %d, expected %d", what, (int)grad_reduce_kind_of(r), (int)want_kind);
-    size_t lo, hi;
-    grad_reduce_slice(r, &lo, &hi);
-    CHECK(lo == 0 && hi == n, "%s: rank %d's slice is [%zu, %zu), not the whole vector", what, rank, lo, hi);
-    float *buf = malloc(sizeof(float) * n), *want = malloc(sizeof(float) * n), *b = malloc(sizeof(float) * n);
+    check_slices(r, node, n, what);
+    float *buf = malloc(sizeof(float) * n), *sent = malloc(sizeof(float) * n), *want = malloc(sizeof(float) * n);
     int bad = 0;
     for (int call = 0; call < 50; call++) {
         fill(buf, n, rank, call);
-        if (singles) {
-            memcpy(want, buf, sizeof(float) * n);
-            MPI_Allreduce(MPI_IN_PLACE, want, (int)n, MPI_FLOAT, MPI_SUM, MPI_COMM_WORLD);
-        } else { /* node 0's tree + node 1's tree */
-            int members[2][4], count[2] = {0, 0};
-            for (int q = 0; q < 4; q++)
-                members[node_of[q]][count[node_of[q]]++] = q;
-            tree_of(want, n, members[0], count[0], call);
-            tree_of(b, n, members[1], count[1], call);
-            for (size_t i = 0; i < n; i++)
-                want[i] = want[i] + b[i];
-        }
+        memcpy(sent, buf, sizeof(float) * n);
+        nodes_sum(want, sent, n, call, node_of);
         grad_reduce_sum(r, buf);
         bad += memcmp(buf, want, sizeof(float) * n) != 0;
     }
@@ -236,9 +279,10 @@ static void check_nodes(const int node_of[4], const char *what)
         tree_of(want, n, all4, 4, 99);
         CHECK(memcmp(buf, want, sizeof(float) * n) == 0, "%s: differs from the 4-rank tree", what);
     }
+    check_rounds(r, rank, n, 20, nodes_sum, node_of, what);
     free(buf);
+    free(sent);
     free(want);
-    free(b);
     grad_reduce_free(r);
     MPI_Comm_free(&node);
 }
