@@ -300,17 +300,15 @@ int main(int argc, char **argv)
         MPI_Comm_split(MPI_COMM_WORLD, rank < sub ? 0 : MPI_UNDEFINED, rank, &comm);
         if (comm != MPI_COMM_NULL) {
             for (size_t k = 0; k < sizeof lengths / sizeof lengths[0]; k++)
-                for (int shm = 1; shm >= 0; shm--) {
+                for (int shm = 1; shm >= 0; shm--) { /* whole sums, then the halves */
+                    const int calls = lengths[k] > 10000 ? 5 : 20;
                     snprintf(what, sizeof what, "%d ranks, n %zu, %s", sub, lengths[k], shm ? "shm" : "mpi");
-                    check_sums(comm, lengths[k], shm, lengths[k] > 10000 ? 5 : 20, what);
+                    check_sums(comm, lengths[k], shm, calls, what);
+                    snprintf(what, sizeof what, "%d ranks, n %zu, %s, halves", sub, lengths[k], shm ? "shm" : "mpi");
+                    check_halves(comm, lengths[k], shm, calls, what);
                 }
             snprintf(what, sizeof what, "%d ranks, 200 back-to-back sums", sub);
             check_sums(comm, 9797, true, 200, what);
-            for (size_t k = 0; k < sizeof lengths / sizeof lengths[0]; k++)
-                for (int shm = 1; shm >= 0; shm--) {
-                    snprintf(what, sizeof what, "%d ranks, n %zu, %s, halves", sub, lengths[k], shm ? "shm" : "mpi");
-                    check_halves(comm, lengths[k], shm, lengths[k] > 10000 ? 5 : 20, what);
-                }
             snprintf(what, sizeof what, "%d ranks, 100 rounds of halves", sub);
             check_halves(comm, 9797, true, 100, what);
             MPI_Comm_free(&comm);
