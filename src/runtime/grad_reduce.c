@@ -1,8 +1,8 @@
 /* grad_reduce: MPI-3 shared-memory sum for the ranks of each node, MPI_Allreduce between nodes.
  *
  * The node's window holds one slot per rank, two result slots and two arrays of block values. On one
- * node a sum is a scatter and an allgather: copy into the own slot; barrier; each rank adds its slice
- * of the elements over the node's slots (into its own buffer); then it copies its slice into a result
+ * node a sum is a scatter and an allgather: copy into the own slot all but the own slice; barrier;
+ * each rank adds its slice of the elements over the node's slots and its own vector (into that vector); then it copies its slice into a result
  * slot; barrier; it copies the other slices out. Where the job spans nodes, the scatter is: each rank
  * adds its slice into result slot 0; barrier; the node leaders (node rank 0) add their results with
  * MPI_Allreduce and a third barrier holds the others until it is in; each rank copies its slice out.
@@ -58,15 +58,17 @@ struct grad_reduce {
     float *tree;      /* (node_size, TREE_BLOCK) scratch */
 };
 
-/* Adds block [i, i + len) of every slot as a pairwise tree into out. */
-PPO_SIMD_CLONES static void tree_sum(const float *restrict slots, size_t stride, int p, size_t i, size_t len,
-                                     float *restrict tree, float *restrict out)
+/* Adds block [i, i + len) of every rank's vector as a pairwise tree into out: slot q's for the others,
+ * the rank's own (me) from mine, whose slice is never copied into its slot (out may be mine: each
+ * block is read before it is written). */
+PPO_SIMD_CLONES static void tree_sum(const float *slots, size_t stride, int p, int me, const float *mine, size_t i,
+                                     size_t len, float *restrict tree, float *out)
 {
-    for (int q = 0; q < p; q += 2) { /* level w = 1 straight from the slots */
-        const float *a = slots + (size_t)q * stride + i;
+    for (int q = 0; q < p; q += 2) { /* level w = 1 straight from the vectors */
+        const float *a = (q == me ? mine : slots + (size_t)q * stride) + i;
         float *t = tree + (size_t)q * TREE_BLOCK;
         if (q + 1 < p) {
-            const float *b = slots + (size_t)(q + 1) * stride + i;
+            const float *b = (q + 1 == me ? mine : slots + (size_t)(q + 1) * stride) + i;
             for (size_t j = 0; j < len; j++)
                 t[j] = a[j] + b[j];
         } else
@@ -251,12 +253,14 @@ void grad_reduce_scatter(grad_reduce *r, float *buf)
         MPI_Allreduce(MPI_IN_PLACE, buf, (int)r->n, MPI_FLOAT, MPI_SUM, r->comm);
         return;
     }
-    memcpy(r->slots + (size_t)r->node_rank * r->stride, buf, r->n * sizeof *buf);
+    float *own = r->slots + (size_t)r->node_rank * r->stride; /* the others read all but the own slice */
+    memcpy(own, buf, r->lo * sizeof *buf);
+    memcpy(own + r->hi, buf + r->hi, (r->n - r->hi) * sizeof *buf);
     sync_all(r);
     float *out = r->kind == GRAD_REDUCE_SHM ? buf : r->result[0];
     for (size_t i = r->lo; i < r->hi; i += TREE_BLOCK) {
         const size_t len = r->hi - i < TREE_BLOCK ? r->hi - i : TREE_BLOCK;
-        tree_sum(r->slots, r->stride, r->node_size, i, len, r->tree, out);
+        tree_sum(r->slots, r->stride, r->node_size, r->node_rank, buf, i, len, r->tree, out);
     }
     if (r->kind == GRAD_REDUCE_SHM)
         return;
