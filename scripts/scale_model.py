@@ -120,8 +120,10 @@ COST_KEYS = ("k_inf", "c_inf", "k_grad", "c_grad", "c_grad_plain", "plain_rows",
 
 
 def load_costs(path):
-    """The costs file, checked before use: every cost a finite number >= 0 (bandwidths > 0), c_env a
-    table of the model's envs. Anything else ends with one error line and exit 2."""
+    """The costs file, checked before use: every time a number of seconds from 0 to 1 (a step, call,
+    row, parameter or message; env steps from 1e-12), bandwidths from 1 to 1e15 bytes/s, plain_rows from
+    0 to 2^20, c_env a table of the model's envs; so that no prediction overflows or divides by zero.
+    Anything else ends with one error line and exit 2."""
     def fail(msg):
         print("scale_model: error: %s: %s" % (path, msg), file=sys.stderr)
         raise SystemExit(2)
@@ -135,21 +137,27 @@ def load_costs(path):
     if not isinstance(m, dict):
         fail("not a JSON object")
 
-    def number(v, name, positive=False):
-        ok = isinstance(v, (int, float)) and not isinstance(v, bool) and math.isfinite(v) and (v > 0 if positive else v >= 0)
+    def number(v, name, lo=0.0, hi=1.0, lo_open=False):
+        ok = (isinstance(v, (int, float)) and not isinstance(v, bool) and math.isfinite(v)
+              and (v > lo if lo_open else v >= lo) and v <= hi)
         if not ok:
-            fail("%s is %r, expected a finite number %s 0" % (name, v, ">" if positive else ">="))
+            fail("%s is %r, expected a number from %g%s to %g" % (name, v, lo, " (excluded)" if lo_open else "", hi))
     for k in COST_KEYS:
         if k not in m:
             fail("%s is missing (write the file with --calibrate)" % k)
-        number(m[k], k, positive=k.startswith("bw"))
+        if k.startswith("bw"):
+            number(m[k], k, 1.0, 1e15)
+        elif k == "plain_rows":
+            number(m[k], k, 0.0, float(1 << 20))
+        else:
+            number(m[k], k)
     envs = m.get("c_env")
     if not isinstance(envs, dict):
         fail("c_env is missing or not a table of env -> seconds per step")
     for env in {s[0] for s in SHAPES.values()}:
         if env not in envs:
             fail("c_env has no %s" % env)
-        number(envs[env], "c_env[%s]" % env)
+        number(envs[env], "c_env[%s]" % env, 1e-12)  # a step takes some time (CartPole-v1: 5e-8 s)
     return m
 
 
@@ -221,8 +229,8 @@ def main():
         return
     if not args.costs:
         ap.error("give --costs FILE (from --calibrate)")
-    if min(args.cores_per_node) < 1:
-        ap.error("--cores-per-node must be at least 1")
+    if min(args.cores_per_node) < 1 or max(args.cores_per_node) > 1 << 16:
+        ap.error("--cores-per-node must be from 1 to 65536")
     m = load_costs(args.costs)
     for cpn in args.cores_per_node:
         ps = [1, 2, 4, cpn, 4 * cpn, 16 * cpn, 64 * cpn]

@@ -133,10 +133,11 @@ static int check_env_and_memory(train_run *r)
     }
     /* the network's flat buffers (parameters, gradient, Adam's moments, the update's snapshots, oneDNN's
      * copies): 52 bytes per parameter measured on 1 rank (--hidden 4096,4096,4096: 67.2M parameters,
-     * 3.46 GB); a gradient per extra thread; the shared-memory gradient sum, (ranks on the node + 1)
-     * copies on the node, at most 8 bytes per parameter and rank */
+     * 3.46 GB); a gradient per extra thread; the shared-memory gradient sum, (ranks on the node + 2)
+     * copies on the node and two doubles per 64 parameters, at most 8.125 bytes per parameter and rank
+     * (2 ranks: 4 x 4 x 2 / 2 + 16 / 64 / 2) */
     const bool shm_sum = r->par.size > 1 && !strcmp(c->grad_reduce, "shm");
-    const double params = (double)pm.n_params * (52.0 + 4.0 * (r->par.threads - 1) + (shm_sum ? 8.0 : 0.0));
+    const double params = (double)pm.n_params * (52.0 + 4.0 * (r->par.threads - 1) + (shm_sum ? 8.125 : 0.0));
     const double bytes = config_memory_estimate(c, image ? (int)pm.obs_dim : ps->obs_dim, image, ps->action_dim,
                                                 ps->render_dim, ps->max_episode_steps, &rollout, &minibatch) +
                          params + traj_frames + env_bytes * (c->envs_per_rank + eval_envs);
