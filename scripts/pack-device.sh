@@ -4,6 +4,8 @@
 # bench_envs, bench_allreduce), their libraries, and the scale script.
 # There: build-device/run-scale.sh [scale.sh options].
 # Usage: scripts/pack-device.sh   (after scripts/build.sh --no-install)
+#   BOX2D_LIB_DIR=DIR scripts/pack-device.sh also packs DIR/libbox2d.so.2 (scripts/box2d-nocounters.sh),
+#   and run-scale.sh then adds the env-only table's columns stepped with it.
 set -eu
 cd "$(dirname "$0")/.."
 D=build-device
@@ -13,12 +15,17 @@ cp build/src/ppo build/bench/bench_envs build/bench/bench_allreduce "$D/"
 cp -L build/src/libppo.so.0 "$D/lib/"
 for l in libdnnl.so.2 libbox2d.so.2 libinih.so.1 libOpenCL.so.1; do cp -L "/lib/x86_64-linux-gnu/$l" "$D/lib/"; done
 cp scripts/scale.sh "$D/scripts/"
+if [ -n "${BOX2D_LIB_DIR:-}" ]; then
+    mkdir -p "$D/lib-box2d-nocounters"
+    cp -L "$BOX2D_LIB_DIR/libbox2d.so.2" "$D/lib-box2d-nocounters/"
+fi
 cat >"$D/run-scale.sh" <<'RUN'
 #!/bin/sh
 # Runs scripts/scale.sh with the packed binaries and libraries.
 D=$(cd "$(dirname "$0")" && pwd)
 export LD_LIBRARY_PATH="$D/lib${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH}"
 export OMPI_ALLOW_RUN_AS_ROOT=1 OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1
+[ -e "$D/lib-box2d-nocounters/libbox2d.so.2" ] && export BOX2D_LIB_DIR="$D/lib-box2d-nocounters"
 PPO_BIN="$D/ppo" BENCH_ENVS="$D/bench_envs" BENCH_ALLREDUCE="$D/bench_allreduce" exec "$D/scripts/scale.sh" "$@"
 RUN
 chmod +x "$D/run-scale.sh"

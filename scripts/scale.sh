@@ -9,6 +9,8 @@
 #   NAMES: envs, allreduce, lander-preset, lander-64, walker-weak, cartpole-weak, hybrid, solve
 #   PPO_BIN, BENCH_ENVS and BENCH_ALLREDUCE name the binaries (default: build/src/ppo, build/bench/...), so the
 #   script also runs from a folder of copied binaries on another machine (scripts/pack-device.sh).
+#   BOX2D_LIB_DIR: a folder with another libbox2d.so.2 (scripts/box2d-nocounters.sh) adds the env-only
+#   table's Box2D envs stepped with it.
 # Needs mpirun; python3 for arithmetic. A benchmark, not a test: figures depend on the machine and
 # its load, which the header line prints.
 set -u
@@ -25,7 +27,7 @@ while [ $# -gt 0 ]; do
     --quick) QUICK=1 ;;
     --ranks) RANKS=$2; shift ;;
     --only) ONLY=$2; shift ;;
-    -h | --help) sed -n '2,13p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+    -h | --help) sed -n '2,15p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
     *) echo "scale.sh: unknown argument $1" >&2; exit 2 ;;
     esac
     shift
@@ -105,14 +107,25 @@ if want envs && [ -x "$BENCH_ENVS" ]; then
     echo
     echo "### env-only steps/s (bench_envs: one env per thread, random actions), over threads"
     echo
-    echo "| threads | LunarLander-v3 | BipedalWalker-v3 | CartPole-v1 |"
-    echo "|---|---|---|---|"
+    # BOX2D_LIB_DIR (scripts/box2d-nocounters.sh): the Box2D envs again with that libbox2d.so.2
+    head="| threads | LunarLander-v3 | BipedalWalker-v3 | CartPole-v1 |"
+    rule="|---|---|---|---|"
+    if [ -n "${BOX2D_LIB_DIR:-}" ]; then
+        head="$head LunarLander-v3, Box2D without counters | BipedalWalker-v3, Box2D without counters |"
+        rule="$rule---|---|"
+        echo "(the last two columns: Box2D from $BOX2D_LIB_DIR)"
+        echo
+    fi
+    echo "$head"
+    echo "$rule"
     for t in $RANKS; do
         row="| $t |"
-        for e in LunarLander-v3 BipedalWalker-v3 CartPole-v1; do
+        for e in LunarLander-v3 BipedalWalker-v3 CartPole-v1 ${BOX2D_LIB_DIR:+b2:LunarLander-v3 b2:BipedalWalker-v3}; do
+            lib=${LD_LIBRARY_PATH:-}
+            case "$e" in b2:*) e=${e#b2:}; lib="$BOX2D_LIB_DIR${lib:+:$lib}" ;; esac
             n=$(steps 100000)
             [ "$e" = CartPole-v1 ] && n=$(steps 3000000)
-            v=$(OMP_NUM_THREADS=$t OMP_PROC_BIND=spread "$BENCH_ENVS" --steps "$n" "$e" 2>&1 | awk -v e="$e" '$1 == e {print $3}')
+            v=$(LD_LIBRARY_PATH=$lib OMP_NUM_THREADS=$t OMP_PROC_BIND=spread "$BENCH_ENVS" --steps "$n" "$e" 2>&1 | awk -v e="$e" '$1 == e {print $3}')
             row="$row ${v:-?} |"
         done
         echo "$row"
