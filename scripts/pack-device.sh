@@ -1,8 +1,10 @@
 #!/bin/sh
 # Packs what scripts/scale.sh needs into build-device/ (ignored by git) for a machine without oneDNN,
 # Box2D or libinih, such as the 16-core device machine (../shared/device.md): the binaries (ppo,
-# bench_envs, bench_allreduce), their libraries, and the scale script.
-# There: build-device/run-scale.sh [scale.sh options].
+# bench_envs, bench_allreduce), their libraries, the scale script and the scaling model.
+# There: build-device/run-scale.sh [scale.sh options], or build-device/run-device.sh [scale.sh options]
+# for all of it in one go: the scale tables, then scale_model.py's calibration on that machine and its
+# predictions from those costs, each written under $OUT (else build-device/out).
 # Usage: scripts/pack-device.sh   (after scripts/build.sh --no-install)
 #   BOX2D_LIB_DIR=DIR scripts/pack-device.sh also packs DIR/libbox2d.so.2 (scripts/box2d-nocounters.sh),
 #   and run-scale.sh then adds the env-only table's columns stepped with it.
@@ -14,7 +16,7 @@ mkdir -p "$D/lib" "$D/scripts"
 cp build/src/ppo build/bench/bench_envs build/bench/bench_allreduce "$D/"
 cp -L build/src/libppo.so.0 "$D/lib/"
 for l in libdnnl.so.2 libbox2d.so.2 libinih.so.1 libOpenCL.so.1; do cp -L "/lib/x86_64-linux-gnu/$l" "$D/lib/"; done
-cp scripts/scale.sh "$D/scripts/"
+cp scripts/scale.sh scripts/scale_model.py "$D/scripts/"
 if [ -n "${BOX2D_LIB_DIR:-}" ]; then
     mkdir -p "$D/lib-box2d-nocounters"
     cp -L "$BOX2D_LIB_DIR/libbox2d.so.2" "$D/lib-box2d-nocounters/"
@@ -28,5 +30,20 @@ export OMPI_ALLOW_RUN_AS_ROOT=1 OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1
 [ -e "$D/lib-box2d-nocounters/libbox2d.so.2" ] && export BOX2D_LIB_DIR="$D/lib-box2d-nocounters"
 PPO_BIN="$D/ppo" BENCH_ENVS="$D/bench_envs" BENCH_ALLREDUCE="$D/bench_allreduce" exec "$D/scripts/scale.sh" "$@"
 RUN
-chmod +x "$D/run-scale.sh"
+cat >"$D/run-device.sh" <<'RUN'
+#!/bin/sh
+# The scale tables, the model's costs measured here, and its predictions from them, under $OUT.
+D=$(cd "$(dirname "$0")" && pwd)
+O=${OUT:-$D/out}
+mkdir -p "$O"
+"$D/run-scale.sh" "$@" >"$O/scale.md" 2>"$O/scale.err"
+echo "scale.sh rc $? ($(date -u +%T))"
+export LD_LIBRARY_PATH="$D/lib${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH}"
+export OMPI_ALLOW_RUN_AS_ROOT=1 OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1
+PPO_BIN="$D/ppo" BENCH_ENVS="$D/bench_envs" python3 "$D/scripts/scale_model.py" --calibrate "$O/costs.json" >"$O/calibrate.txt" 2>&1
+echo "calibration rc $? ($(date -u +%T))"
+python3 "$D/scripts/scale_model.py" --costs "$O/costs.json" --cores-per-node 16 64 >"$O/model.md" 2>&1
+echo "model rc $?"
+RUN
+chmod +x "$D/run-scale.sh" "$D/run-device.sh"
 du -sh "$D"
