@@ -35,6 +35,10 @@ done
 for n in $RANKS; do # rank counts are positive integers (the tables divide by them)
     [[ "$n" =~ ^[1-9][0-9]{0,5}$ ]] || { echo "scale.sh: --ranks: '$n' is not a positive whole number of ranks" >&2; exit 2; }
 done
+if [ -n "${BOX2D_LIB_DIR:-}" ] && [ ! -f "$BOX2D_LIB_DIR/libbox2d.so.2" ]; then # else the columns would be Debian's
+    echo "scale.sh: BOX2D_LIB_DIR: no libbox2d.so.2 in '$BOX2D_LIB_DIR'" >&2
+    exit 2
+fi
 if [ -z "$RANKS" ]; then # 1 2 4 ... up to the cores
     RANKS=1
     n=2

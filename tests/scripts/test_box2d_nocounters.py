@@ -1,0 +1,60 @@
+"""scripts/box2d-nocounters.sh and scale.sh's BOX2D_LIB_DIR read paths from outside: a tree that is not
+Box2D 2.4.1, a counter write the script does not know how to remove, or a folder without the library
+each end with one error line and a non-zero exit, before anything is built or measured (a silent
+fallback would print Debian's Box2D under the "without counters" heading). The build itself needs
+Box2D's source, which the suite does not have; docs/scaling.md has the run with it."""
+import os
+import subprocess
+
+ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+NOCOUNTERS = os.path.join(ROOT, "scripts", "box2d-nocounters.sh")
+SCALE = os.path.join(ROOT, "scripts", "scale.sh")
+
+
+def run(args, env=None):
+    return subprocess.run(args, capture_output=True, text=True, timeout=120,
+                          env=dict(os.environ, **(env or {})))
+
+
+def fake_box2d(tmp_path, version, toi_lines):
+    src = tmp_path / "box2d"
+    (src / "src" / "collision").mkdir(parents=True)
+    (src / "CMakeLists.txt").write_text(f"cmake_minimum_required(VERSION 3.8)\nproject(box2d VERSION {version})\n")
+    (src / "src" / "collision" / "b2_time_of_impact.cpp").write_text(
+        "B2_API int32 b2_toiCalls, b2_toiIters, b2_toiMaxIters;\nvoid f()\n{\n" + toi_lines + "}\n")
+    (src / "src" / "collision" / "b2_distance.cpp").write_text(
+        "B2_API int32 b2_gjkCalls, b2_gjkIters, b2_gjkMaxIters;\nvoid g()\n{\n\t++b2_gjkCalls;\n}\n")
+    return src
+
+
+def test_usage_without_two_arguments():
+    r = run([NOCOUNTERS])
+    assert r.returncode == 2
+    assert "Usage: scripts/box2d-nocounters.sh BOX2D_SRC OUT_DIR" in r.stdout
+
+
+def test_another_version_is_refused_before_anything_is_written(tmp_path):
+    src = fake_box2d(tmp_path, "2.4.2", "\t++b2_toiCalls;\n")
+    out = tmp_path / "out"
+    r = run([NOCOUNTERS, str(src), str(out)])
+    assert r.returncode == 2
+    assert r.stderr.strip().splitlines() == [f"box2d-nocounters.sh: {src} is not a Box2D 2.4.1 source tree (its CMakeLists.txt)"]
+    assert not out.exists()
+
+
+def test_a_counter_write_it_cannot_remove_stops_the_build(tmp_path):
+    """A write in another form than 2.4.1's (here `+= 1`) is left by the deletions: the check after
+    them names it and stops before CMake runs, rather than build a library that still contends."""
+    src = fake_box2d(tmp_path, "2.4.1", "\t++b2_toiCalls;\n\tb2_toiIters += 1;\n")
+    r = run([NOCOUNTERS, str(src), str(tmp_path / "out")])
+    assert r.returncode == 1
+    assert "b2_toiIters += 1;" in r.stdout
+    assert r.stderr.strip().splitlines() == ["box2d-nocounters.sh: a counter write above was not removed"]
+    assert not (tmp_path / "out" / "libbox2d.so.2").exists()
+
+
+def test_scale_refuses_a_box2d_folder_without_the_library(tmp_path):
+    r = run([SCALE, "--only", "envs"], env={"BOX2D_LIB_DIR": str(tmp_path)})
+    assert r.returncode == 2
+    assert r.stderr.strip().splitlines() == [f"scale.sh: BOX2D_LIB_DIR: no libbox2d.so.2 in '{tmp_path}'"]
+    assert r.stdout == ""
