@@ -6,11 +6,11 @@
 # optim, log: % of the update's time, mean over ranks).
 #
 # Usage: scripts/scale.sh [--quick] [--ranks "1 2 4 8 16"] [--only NAME,...]
-#   NAMES: envs, allreduce, lander-preset, lander-64, walker-weak, cartpole-weak, hybrid, solve
+#   NAMES: envs, allreduce, lander-preset, lander-64, walker-weak, cartpole-weak, hybrid, walker-threads, solve
 #   PPO_BIN, BENCH_ENVS and BENCH_ALLREDUCE name the binaries (default: build/src/ppo, build/bench/...), so the
 #   script also runs from a folder of copied binaries on another machine (scripts/pack-device.sh).
 #   BOX2D_LIB_DIR: a folder with another libbox2d.so.2 (scripts/box2d-nocounters.sh) adds the env-only
-#   table's Box2D envs stepped with it.
+#   table's Box2D envs, and walker-threads rows, stepped with it.
 # Needs mpirun; python3 for arithmetic. A benchmark, not a test: figures depend on the machine and
 # its load, which the header line prints.
 set -u
@@ -21,7 +21,7 @@ BENCH_ALLREDUCE=${BENCH_ALLREDUCE:-build/bench/bench_allreduce}
 CORES=$(nproc)
 QUICK=""
 RANKS=""
-ONLY="envs,allreduce,lander-preset,lander-64,walker-weak,cartpole-weak,hybrid,solve"
+ONLY="envs,allreduce,lander-preset,lander-64,walker-weak,cartpole-weak,hybrid,walker-threads,solve"
 while [ $# -gt 0 ]; do
     case "$1" in
     --quick) QUICK=1 ;;
@@ -60,8 +60,9 @@ train() {
     local ranks=$2 threads=$3 bind=(--bind-to core --map-by core)
     shift 3
     [ "$threads" -gt 1 ] && bind=(--bind-to none)
-    local out
-    out=$(OMP_NUM_THREADS=$threads mpirun "${MPI_FLAGS[@]}" "${bind[@]}" -n "$ranks" "$PPO_BIN" "$@" \
+    local out lib=${LD_LIBRARY_PATH:-}
+    [ -n "${TRAIN_LIB:-}" ] && lib="$TRAIN_LIB${lib:+:$lib}" # another libbox2d.so.2 for this run
+    out=$(LD_LIBRARY_PATH=$lib OMP_NUM_THREADS=$threads mpirun "${MPI_FLAGS[@]}" -x LD_LIBRARY_PATH "${bind[@]}" -n "$ranks" "$PPO_BIN" "$@" \
         --threads "$threads" --seed 1 --progress lines --progress-interval 100000 --log "$TMP/run$RANDOM$RANDOM.h5" 2>&1)
     local sps split
     sps=$(echo "$out" | sed -n 's/^trained .*(\([0-9]*\) steps\/s).*/\1/p' | head -1)
@@ -175,6 +176,32 @@ if want hybrid; then
             echo "| $r x $t | $sps | | |"
         fi
         r=$((r / 2))
+    done
+fi
+
+if want walker-threads; then
+    # Box2D's process-wide counters make threads step walkers slower than ranks (docs/scaling.md)
+    echo
+    echo "### the $CORES cores as ranks or threads for BipedalWalker-v3 (8 envs per core, its preset)"
+    echo
+    echo "| ranks x threads | Box2D | steps/s | vs ${CORES} x 1 | time % of the last update |"
+    echo "|---|---|---|---|---|"
+    base=""
+    for row in "$CORES 1 debian" "1 $CORES debian" ${BOX2D_LIB_DIR:+"1 $CORES nocounters" "$CORES 1 nocounters"}; do
+        set -- $row
+        TRAIN_LIB=""
+        [ "$3" = nocounters ] && TRAIN_LIB=$BOX2D_LIB_DIR
+        res=$(TRAIN_LIB=$TRAIN_LIB train x "$1" "$2" --env BipedalWalker-v3 --envs-per-rank $((8 * $2)) \
+            --total-steps "$(steps $((CORES * 100000)))")
+        sps=${res%%|*}
+        [ -z "$base" ] && base=$sps
+        name="Debian's"
+        [ "$3" = nocounters ] && name="without counters"
+        if [[ "$sps" =~ ^[0-9]+$ ]]; then
+            echo "| $1 x $2 | $name | $sps | $(calc "round(100 * $sps / $base)")% | ${res#*|} |"
+        else
+            echo "| $1 x $2 | $name | $sps | | |"
+        fi
     done
 fi
 
