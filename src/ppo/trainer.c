@@ -868,6 +868,21 @@ static void epoch_adv_stats(trainer *t)
         adv_moments((double[3]){s[2 * k], s[2 * k + 1], count}, &s[2 * k], &s[2 * k + 1]);
 }
 
+/* Part w of W of [lo, hi). */
+static size_t part(size_t lo, size_t hi, int w, int W) { return lo + (hi - lo) * (size_t)w / (size_t)W; }
+
+/* Adds the other workers' gradients [lo, hi) to worker 0's (t->grads), one worker after another: each
+ * element in worker order, as restrict-qualified loops the compiler vectorises. */
+static void add_worker_grads(trainer *t, size_t lo, size_t hi)
+{
+    float *restrict dst = t->grads;
+    for (int w = 1; w < t->n_grad_workers; w++) {
+        const float *restrict src = t->workers[w].grads;
+        for (size_t p = lo; p < hi; p++)
+            dst[p] += src[p];
+    }
+}
+
 /* The rank's gradient of minibatch k into t->grads (the sum of the workers' in worker order, so the
  * result does not depend on the schedule), its loss sums added to ep. */
 static void minibatch_gradient(trainer *t, int k, loss_sums *ep)
@@ -889,14 +904,9 @@ static void minibatch_gradient(trainer *t, int k, loss_sums *ep)
                 worker_gather(t, &t->workers[w], idx);
                 worker_gradient(t, &t->workers[w], norm, mean, inv_std);
             }
-            /* t->grads is worker 0's buffer: add the others', each element in worker order */
-#pragma omp for schedule(static)
-            for (size_t p = 0; p < P; p++) {
-                float g = t->grads[p];
-                for (int w = 1; w < G; w++)
-                    g += t->workers[w].grads[p];
-                t->grads[p] = g;
-            }
+            /* t->grads is worker 0's buffer: add the others' (after the loop's barrier), a part each */
+            const int me = omp_get_thread_num();
+            add_worker_grads(t, part(0, P, me, G), part(0, P, me + 1, G));
         }
     }
     for (int w = 0; w < G; w++)
@@ -956,9 +966,6 @@ static void clip_and_step_range(trainer *t, const adam_coef *coef, double norm, 
     }
     adam_apply(&t->adam, coef, t->params, t->grads, lo, hi);
 }
-
-/* Part w of W of [lo, hi). */
-static size_t part(size_t lo, size_t hi, int w, int W) { return lo + (hi - lo) * (size_t)w / (size_t)W; }
 
 /* The summed gradient's norm, clipping and the optimizer step. Each rank of a node (shared memory) holds
  * the sum of only its slice of the gradient (grad_reduce_scatter): it squares the slice's blocks, the
