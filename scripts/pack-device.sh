@@ -9,6 +9,10 @@
 #   BOX2D_LIB_DIR=DIR scripts/pack-device.sh also packs DIR/libbox2d.so.2 (scripts/box2d-nocounters.sh),
 #   and run-scale.sh then adds the env-only table's columns stepped with it.
 set -eu
+if [ -n "${BOX2D_LIB_DIR:-}" ]; then # from where the script was started
+    [ -f "$BOX2D_LIB_DIR/libbox2d.so.2" ] || { echo "pack-device.sh: BOX2D_LIB_DIR: no libbox2d.so.2 in '$BOX2D_LIB_DIR'" >&2; exit 2; }
+    BOX2D_LIB_DIR=$(cd "$BOX2D_LIB_DIR" && pwd)
+fi
 cd "$(dirname "$0")/.."
 D=build-device
 rm -rf "$D"

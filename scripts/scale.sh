@@ -14,6 +14,8 @@
 # Needs mpirun; python3 for arithmetic. A benchmark, not a test: figures depend on the machine and
 # its load, which the header line prints.
 set -u
+# a relative BOX2D_LIB_DIR names a folder from where the script was started
+[ -n "${BOX2D_LIB_DIR:-}" ] && [ -d "$BOX2D_LIB_DIR" ] && BOX2D_LIB_DIR=$(cd "$BOX2D_LIB_DIR" && pwd)
 cd "$(dirname "$0")/.."
 PPO_BIN=${PPO_BIN:-build/src/ppo}
 BENCH_ENVS=${BENCH_ENVS:-build/bench/bench_envs}
