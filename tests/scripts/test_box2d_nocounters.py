@@ -1,8 +1,8 @@
-"""scripts/box2d-nocounters.sh and scale.sh's BOX2D_LIB_DIR read paths from outside: a tree that is not
-Box2D 2.4.1, a counter write the script does not know how to remove, or a folder without the library
-each end with one error line and a non-zero exit, before anything is built or measured (a silent
-fallback would print Debian's Box2D under the "without counters" heading). The build itself needs
-Box2D's source, which the suite does not have; docs/scaling.md has the run with it."""
+"""scripts/box2d-nocounters.sh, and the BOX2D_LIB_DIR of scale.sh and pack-device.sh, read paths from
+outside: a tree that is not Box2D 2.4.1, a counter write the script does not know how to remove, or a
+folder without the library each end with one error line and a non-zero exit, before anything is built
+or measured (a silent fallback would print Debian's Box2D under the "without counters" heading). The
+build itself needs Box2D's source, which the suite does not have; docs/scaling.md has the run with it."""
 import os
 import subprocess
 
@@ -58,3 +58,10 @@ def test_scale_refuses_a_box2d_folder_without_the_library(tmp_path):
     assert r.returncode == 2
     assert r.stderr.strip().splitlines() == [f"scale.sh: BOX2D_LIB_DIR: no libbox2d.so.2 in '{tmp_path}'"]
     assert r.stdout == ""
+
+
+def test_pack_device_refuses_a_box2d_folder_without_the_library(tmp_path):
+    """Checked before build-device/ is emptied: a refused run leaves the last pack as it was."""
+    r = run([os.path.join(ROOT, "scripts", "pack-device.sh")], env={"BOX2D_LIB_DIR": str(tmp_path)})
+    assert r.returncode == 2
+    assert r.stderr.strip().splitlines() == [f"pack-device.sh: BOX2D_LIB_DIR: no libbox2d.so.2 in '{tmp_path}'"]
