@@ -16,7 +16,13 @@ SRC=$1
 OUT=$2
 grep -q 'project(box2d VERSION 2.4.1)' "$SRC/CMakeLists.txt" 2>/dev/null ||
     { echo "box2d-nocounters.sh: $SRC is not a Box2D 2.4.1 source tree (its CMakeLists.txt)" >&2; exit 2; }
-mkdir -p "$OUT"
+for f in b2_time_of_impact.cpp b2_distance.cpp; do
+    [ -f "$SRC/src/collision/$f" ] || { echo "box2d-nocounters.sh: $SRC has no src/collision/$f" >&2; exit 2; }
+done
+case "$OUT" in *:*) # the folder is meant for LD_LIBRARY_PATH, which splits at ':'
+    echo "box2d-nocounters.sh: OUT_DIR '$OUT' has a ':', which LD_LIBRARY_PATH cannot hold" >&2; exit 2 ;;
+esac
+mkdir -p "$OUT" 2>/dev/null && [ -w "$OUT" ] || { echo "box2d-nocounters.sh: cannot write in OUT_DIR '$OUT'" >&2; exit 2; }
 OUT=$(cd "$OUT" && pwd)
 WORK=$(mktemp -d)
 trap 'rm -rf "$WORK"' EXIT

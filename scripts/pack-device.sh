@@ -11,9 +11,20 @@
 set -eu
 if [ -n "${BOX2D_LIB_DIR:-}" ]; then # from where the script was started
     [ -f "$BOX2D_LIB_DIR/libbox2d.so.2" ] || { echo "pack-device.sh: BOX2D_LIB_DIR: no libbox2d.so.2 in '$BOX2D_LIB_DIR'" >&2; exit 2; }
-    BOX2D_LIB_DIR=$(cd "$BOX2D_LIB_DIR" && pwd)
+    d=$(cd "$BOX2D_LIB_DIR" && pwd) || { echo "pack-device.sh: BOX2D_LIB_DIR: cannot enter '$BOX2D_LIB_DIR'" >&2; exit 2; }
+    BOX2D_LIB_DIR=$d
 fi
 cd "$(dirname "$0")/.."
+[ -x build/src/ppo ] || { echo "pack-device.sh: no build/src/ppo (scripts/build.sh --no-install first)" >&2; exit 2; }
+if [ -n "${BOX2D_LIB_DIR:-}" ]; then # a library the loader takes for ppo, before the last pack is replaced
+    # (copied under a folder without ':', so its own path may hold one; ldd is given a plain copy)
+    t=$(mktemp -d)
+    cp -L "$BOX2D_LIB_DIR/libbox2d.so.2" "$t/"
+    got=$(LD_LIBRARY_PATH="$t" ldd build/src/ppo 2>/dev/null | awk '$1 == "libbox2d.so.2" {print $3}')
+    rm -rf "$t"
+    [ "$got" = "$t/libbox2d.so.2" ] ||
+        { echo "pack-device.sh: BOX2D_LIB_DIR: $BOX2D_LIB_DIR/libbox2d.so.2 is not a library ppo can load" >&2; exit 2; }
+fi
 D=build-device
 rm -rf "$D"
 mkdir -p "$D/lib" "$D/scripts"
@@ -39,7 +50,7 @@ cat >"$D/run-device.sh" <<'RUN'
 # The scale tables, the model's costs measured here, and its predictions from them, under $OUT.
 D=$(cd "$(dirname "$0")" && pwd)
 O=${OUT:-$D/out}
-mkdir -p "$O"
+mkdir -p "$O" 2>/dev/null && [ -w "$O" ] || { echo "run-device.sh: OUT: cannot write in '$O'" >&2; exit 2; }
 "$D/run-scale.sh" "$@" >"$O/scale.md" 2>"$O/scale.err"
 echo "scale.sh rc $? ($(date -u +%T))"
 export LD_LIBRARY_PATH="$D/lib${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH}"

@@ -15,7 +15,9 @@
 # its load, which the header line prints.
 set -u
 # a relative BOX2D_LIB_DIR names a folder from where the script was started
-[ -n "${BOX2D_LIB_DIR:-}" ] && [ -d "$BOX2D_LIB_DIR" ] && BOX2D_LIB_DIR=$(cd "$BOX2D_LIB_DIR" && pwd)
+if [ -n "${BOX2D_LIB_DIR:-}" ] && [ -d "$BOX2D_LIB_DIR" ]; then
+    d=$(cd "$BOX2D_LIB_DIR" && pwd) && BOX2D_LIB_DIR=$d
+fi
 cd "$(dirname "$0")/.."
 PPO_BIN=${PPO_BIN:-build/src/ppo}
 BENCH_ENVS=${BENCH_ENVS:-build/bench/bench_envs}
@@ -41,12 +43,23 @@ if [ -n "${BOX2D_LIB_DIR:-}" ] && [ ! -f "$BOX2D_LIB_DIR/libbox2d.so.2" ]; then 
     echo "scale.sh: BOX2D_LIB_DIR: no libbox2d.so.2 in '$BOX2D_LIB_DIR'" >&2
     exit 2
 fi
+case "${BOX2D_LIB_DIR:-}" in *:*) # LD_LIBRARY_PATH would split it, and Debian's library would load instead
+    echo "scale.sh: BOX2D_LIB_DIR: '$BOX2D_LIB_DIR' has a ':', which LD_LIBRARY_PATH cannot hold" >&2
+    exit 2 ;;
+esac
 if [ -z "$RANKS" ]; then # 1 2 4 ... up to the cores
     RANKS=1
     n=2
     while [ "$n" -le "$CORES" ]; do RANKS="$RANKS $n"; n=$((n * 2)); done
 fi
 [ -x "$PPO_BIN" ] || { echo "scale.sh: no ppo binary at $PPO_BIN (build first, or set PPO_BIN)" >&2; exit 2; }
+if [ -n "${BOX2D_LIB_DIR:-}" ]; then # the library the loader would really take for ppo: BOX2D_LIB_DIR's, and loadable
+    got=$(LD_LIBRARY_PATH="$BOX2D_LIB_DIR${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH}" ldd "$PPO_BIN" 2>/dev/null | awk '$1 == "libbox2d.so.2" {print $3}')
+    if [ "$got" != "$BOX2D_LIB_DIR/libbox2d.so.2" ]; then
+        echo "scale.sh: BOX2D_LIB_DIR: $BOX2D_LIB_DIR/libbox2d.so.2 does not load for $PPO_BIN (the loader gives '${got:-nothing}')" >&2
+        exit 2
+    fi
+fi
 want() { case ",$ONLY," in *",$1,"*) return 0 ;; *) return 1 ;; esac; }
 calc() { python3 -c "print($1)"; }
 steps() { if [ -n "$QUICK" ]; then calc "int($1 / 10)"; else echo "$1"; fi; }
