@@ -25,7 +25,7 @@ FAULTS_BIN = os.environ.get("PPO_FAULTS_BIN") or os.path.join(os.path.dirname(BI
 def ppo(tmp, *args, ranks=2, env=None, check=True, binary=None):
     """binary: FAULTS_BIN for the test build with fault hooks (src/cli/fault_hooks.h)."""
     cmd = MPIRUN + ["-n", str(ranks), binary or BIN, "--seed", "3"] + [str(a) for a in args]
-    e = dict(os.environ, OMP_NUM_THREADS="1", **(env or {}))
+    e = {**os.environ, "OMP_NUM_THREADS": "1", **(env or {})}
     r = subprocess.run(cmd, cwd=tmp, env=e, stdout=subprocess.PIPE, stderr=subprocess.PIPE, timeout=900)
     if check and r.returncode != 0:
         raise AssertionError(f"{cmd} exited {r.returncode}: {r.stderr.decode()[-2000:]}")
@@ -281,9 +281,11 @@ def test_eval_refuses_observation_statistics_of_the_wrong_size(tmp_path):
     assert r.returncode == 2 and b"/obs_norm/mean: 5000 values, expected 4" in r.stderr, (r.returncode, r.stderr)
 
 
-def test_nonfinite_gradient_stops_without_applying_the_update(tmp_path):
-    r = ppo(tmp_path, "--total-steps", 50 * BATCH, "--log", "run.h5", "--checkpoint-every", 5, check=False,
-            env={"PPO_FAULT_NAN_AT_UPDATE": "13"}, binary=FAULTS_BIN)
+@pytest.mark.parametrize("ranks,threads", [(2, 1), (1, 2)])  # 1 x 2: an epoch's minibatches in one team
+def test_nonfinite_gradient_stops_without_applying_the_update(tmp_path, ranks, threads):
+    r = ppo(tmp_path, "--total-steps", 50 * BATCH, "--log", "run.h5", "--checkpoint-every", 5, "--threads", threads,
+            check=False, ranks=ranks, env={"PPO_FAULT_NAN_AT_UPDATE": "13", "OMP_NUM_THREADS": str(threads)},
+            binary=FAULTS_BIN)
     assert r.returncode == 6
     assert b"update 13" in r.stderr and b"non-finite" in r.stderr
     assert list(metrics(tmp_path / "run.h5")["update"]) == list(range(1, 13))
