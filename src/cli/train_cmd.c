@@ -443,16 +443,21 @@ static void print_start(const train_run *r)
     if (total * batch != c->total_steps)
         printf("note: --total-steps %lld is not a multiple of the global batch (%lld steps): training %lld steps\n",
                c->total_steps, batch, total * batch);
-    printf("layout: %d rank%s x %d thread%s (%s) on %s; %d envs/rank x %d steps; %d minibatches x %d epochs; "
-           "%d parameters; oneDNN %s kernels%s%s\n",
-           par->size, par->size > 1 ? "s" : "", par->threads, par->threads > 1 ? "s" : "", par->threads_reason,
-           par->hostnames, c->envs_per_rank, c->rollout_steps, c->minibatches, c->epochs,
-           trainer_param_count(r->tr), nn_cpu_isa(),
-           par->size == 1 ? "" : "; gradients summed ", par->size == 1 ? "" : trainer_grad_reduce_description(r->tr));
     /* below 8 rows a rank's share of a minibatch costs less than the minibatch's gradient sum (2-core VM:
      * 6.3 us of gradient for 4 rows of LunarLander's nets, 11.9 for 8, against 4.9 us for the sum on 2
      * ranks, more on more); docs/scaling.md */
     const long long rows = (long long)c->envs_per_rank * c->rollout_steps / c->minibatches;
+    const int G = trainer_grad_workers(r->tr);
+    char split[96] = ""; /* how a rank's minibatch rows go to its threads, where not to all of them */
+    if (par->threads > 1 && G < par->threads)
+        snprintf(split, sizeof split, G == 1 ? " (each minibatch's %lld rows on one thread)"
+                                             : " (each minibatch's %lld rows on %d of the threads)", rows, G);
+    printf("layout: %d rank%s x %d thread%s (%s) on %s; %d envs/rank x %d steps; %d minibatches x %d epochs%s; "
+           "%d parameters; oneDNN %s kernels%s%s\n",
+           par->size, par->size > 1 ? "s" : "", par->threads, par->threads > 1 ? "s" : "", par->threads_reason,
+           par->hostnames, c->envs_per_rank, c->rollout_steps, c->minibatches, c->epochs, split,
+           trainer_param_count(r->tr), nn_cpu_isa(),
+           par->size == 1 ? "" : "; gradients summed ", par->size == 1 ? "" : trainer_grad_reduce_description(r->tr));
     if (par->size > 1 && rows < 8)
         printf("note: a minibatch leaves each rank %lld sample%s, so on %d ranks the gradient sum outweighs the "
                "work; fewer, larger minibatches (--minibatches)%s scale better (docs/scaling.md)\n",

@@ -140,13 +140,14 @@ static void run_unthreaded(void (*fn)(void *), void *arg)
 }
 
 /* The rank's threads as workers: envs split in contiguous slices when the envs are stepped in parallel,
- * minibatch rows split when each thread gets enough of them. Every split depends only on the layout,
- * so a run repeats bit for bit on the same ranks x threads. */
+ * minibatch rows split over as many threads as get GRAD_ROWS_PER_WORKER_MIN rows each (so 64-row
+ * minibatches on 16 threads go to 8 of them, not to one). Every split depends only on the layout, so a
+ * run repeats bit for bit on the same ranks x threads. */
 static int workers_create(trainer *t, char *err, size_t err_len)
 {
-    const int threads = omp_get_max_threads();
+    const int threads = omp_get_max_threads(), fit = t->mb / GRAD_ROWS_PER_WORKER_MIN;
     t->n_roll_workers = t->parallel_envs ? (threads < t->N ? threads : t->N) : 1;
-    t->n_grad_workers = t->mb >= GRAD_ROWS_PER_WORKER_MIN * threads ? threads : 1;
+    t->n_grad_workers = fit < 2 ? 1 : fit < threads ? fit : threads;
     t->n_workers = t->n_roll_workers > t->n_grad_workers ? t->n_roll_workers : t->n_grad_workers;
     if (!ALLOC(t->workers, t->n_workers)) {
         snprintf(err, err_len, "out of memory for %d worker threads", t->n_workers);
@@ -1317,6 +1318,7 @@ const ppo_env_spec *trainer_spec(const trainer *t) { return &t->spec; }
 long long trainer_updates_total(const trainer *t) { return t->updates_total; }
 long long trainer_steps_per_update(const trainer *t) { return (long long)t->B * t->par->size; }
 int trainer_param_count(const trainer *t) { return (int)t->pm.n_params; }
+int trainer_grad_workers(const trainer *t) { return t->n_grad_workers; }
 void trainer_set_shuffle(trainer *t, bool on) { t->shuffle = on; }
 
 rollout_view trainer_rollout_view(trainer *t)

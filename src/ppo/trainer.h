@@ -78,6 +78,8 @@ const ppo_env_spec *trainer_spec(const trainer *t);
 long long trainer_updates_total(const trainer *t);
 long long trainer_steps_per_update(const trainer *t); /* global */
 int trainer_param_count(const trainer *t);
+/* How many of the rank's threads share each minibatch's rows (1 when the rows are too few to split). */
+int trainer_grad_workers(const trainer *t);
 
 /* Resume support: RNG words per rank (action RNG of every env + the shuffle RNG), Adam, the counter. */
 size_t trainer_rng_words(const trainer *t);

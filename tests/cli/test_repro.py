@@ -1,8 +1,8 @@
 """Reproducibility through the CLI: the same --seed, rank count and thread count give identical logged
 metrics (every /metrics column except wall_time and steps_per_second, bit for bit), identical
 /episodes and an identical saved policy; a different seed gives different ones. Checked for 2 ranks
-x 1 thread under mpirun, and for 1 rank x 2 threads: CartPole (the minibatch split over the threads)
-and LunarLander (each thread runs inference on its own envs and steps them). The gradient sum through
+x 1 thread under mpirun, and for 1 rank x 2 threads: CartPole (the minibatch split over the threads;
+also on 4 threads, where 16-row minibatches go to 2 of them) and LunarLander (each thread runs inference on its own envs and steps them). The gradient sum through
 shared memory (--grad-reduce shm, the default) gives the same bits as MPI_Allreduce on 2 ranks, and
 repeats bit for bit on 3 ranks, where its pairwise order is its own."""
 import os
@@ -25,11 +25,12 @@ LANDER = ["--env", "LunarLander-v3", "--total-steps", "1536", "--envs-per-rank",
           "--minibatches", "4", "--epochs", "2"]
 
 
-def train(tmp, name, seed, ranks, threads, common=COMMON, extra=()):
+def train(tmp, name, seed, ranks, threads, common=COMMON, extra=(), says=None):
     log = os.path.join(tmp, name + ".h5")
     rc, out, err = ct.run([*common, "--seed", str(seed), "--threads", str(threads), "--log", log, *extra],
                           ranks=ranks, cwd=tmp)
     ct.check(rc == 0, f"{name}: exit {rc}: {err}")
+    ct.check(says is None or says in out, f"{name}: the output does not say '{says}': {out[:400]}")
     if ranks and ranks > 1:
         summed = "gradients summed by MPI_Allreduce" if "mpi" in extra else "gradients summed in shared memory"
         ct.check(summed in out, f"{name}: the layout line does not say '{summed}': {out[:400]}")
@@ -90,6 +91,11 @@ def main():
         d = train(tmp, "omp_s5_a", 5, None, 2)
         e = train(tmp, "omp_s5_b", 5, None, 2)
         compare("1 rank x 2 threads, seed 5 twice", d, e, True)
+        # 16-row minibatches on 4 threads: the rows split over 2 of them (8 each), the others wait
+        few = [*COMMON[:-4], "--minibatches", "16", "--epochs", "2"]
+        f1 = train(tmp, "few_s5_a", 5, None, 4, few, says="each minibatch's 16 rows on 2 of the threads")
+        f2 = train(tmp, "few_s5_b", 5, None, 4, few)
+        compare("1 rank x 4 threads, minibatches split over 2, seed 5 twice", f1, f2, True)
         g = train(tmp, "lander_a", 3, None, 2, LANDER)
         h = train(tmp, "lander_b", 3, None, 2, LANDER)
         compare("LunarLander 1 rank x 2 threads, seed 3 twice", g, h, True)
