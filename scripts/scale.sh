@@ -6,7 +6,8 @@
 # optim, log: % of the update's time, mean over ranks).
 #
 # Usage: scripts/scale.sh [--quick] [--ranks "1 2 4 8 16"] [--only NAME,...]
-#   NAMES: envs, allreduce, lander-preset, lander-64, walker-weak, cartpole-weak, hybrid, walker-threads, solve
+#   NAMES: envs, allreduce, lander-preset, lander-64, walker-weak, cartpole-weak, hybrid, hybrid-preset,
+#   walker-threads, solve
 #   PPO_BIN, BENCH_ENVS and BENCH_ALLREDUCE name the binaries (default: build/src/ppo, build/bench/...), so the
 #   script also runs from a folder of copied binaries on another machine (scripts/pack-device.sh).
 #   BOX2D_LIB_DIR: a folder with another libbox2d.so.2 (scripts/box2d-nocounters.sh) adds the env-only
@@ -25,7 +26,7 @@ BENCH_ALLREDUCE=${BENCH_ALLREDUCE:-build/bench/bench_allreduce}
 CORES=$(nproc)
 QUICK=""
 RANKS=""
-ONLY="envs,allreduce,lander-preset,lander-64,walker-weak,cartpole-weak,hybrid,walker-threads,solve"
+ONLY="envs,allreduce,lander-preset,lander-64,walker-weak,cartpole-weak,hybrid,hybrid-preset,walker-threads,solve"
 while [ $# -gt 0 ]; do
     case "$1" in
     --quick) QUICK=1 ;;
@@ -171,18 +172,18 @@ want lander-64 && scaling_table "strong: LunarLander-v3, 64 envs x 256 global, 4
 want walker-weak && scaling_table "weak: BipedalWalker-v3 preset, 8 envs per rank" walker_weak
 want cartpole-weak && scaling_table "weak: CartPole-v1, 8 envs x 128 steps per rank, 4 minibatches x 4 epochs" cartpole_weak
 
-if want hybrid; then
+# hybrid_table TITLE ARGSFN: the cores as ranks x threads, from CORES x 1 down to 1 x CORES; ARGSFN gets
+# the rank count and prints ppo's arguments for it
+hybrid_table() {
+    local title=$1 argsfn=$2 base="" r=$CORES t res sps
     echo
-    echo "### the $CORES cores as ranks x threads (LunarLander-v3, 64 envs x 256 global, 4 x 4)"
+    echo "### the $CORES cores as ranks x threads ($title)"
     echo
     echo "| ranks x threads | steps/s | vs ${CORES} x 1 | time % of the last update |"
     echo "|---|---|---|---|"
-    base=""
-    r=$CORES
     while [ "$r" -ge 1 ]; do
         t=$((CORES / r))
-        res=$(train x "$r" "$t" --env LunarLander-v3 --envs-per-rank $((64 / r)) --rollout-steps 256 --minibatches 4 \
-            --epochs 4 --total-steps "$(steps 1000000)")
+        res=$(train x "$r" "$t" $($argsfn "$r"))
         sps=${res%%|*}
         [ -z "$base" ] && base=$sps
         if [[ "$sps" =~ ^[0-9]+$ ]]; then
@@ -192,7 +193,11 @@ if want hybrid; then
         fi
         r=$((r / 2))
     done
-fi
+}
+
+want hybrid && hybrid_table "LunarLander-v3, 64 envs x 256 global, 4 x 4" lander_64
+# the preset's 64-row minibatches: many threads share a rank's rows (8 or more each) or leave them to fewer
+want hybrid-preset && hybrid_table "LunarLander-v3 preset: 16 envs x 1024 global, 256 minibatches of 64 x 4 epochs" lander_preset
 
 if want walker-threads; then
     # Box2D's process-wide counters make threads step walkers slower than ranks (docs/scaling.md)
