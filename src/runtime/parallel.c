@@ -79,6 +79,17 @@ void par_layout_init(par_layout *p, MPI_Comm comm, int requested)
                  "%d cores / %d ranks on the node%s", p->node_cpus, p->node_size,
                  share > p->affinity_cpus ? ", capped by the CPUs mpirun bound the rank to (use --bind-to none to lift)" : "");
     }
+    /* ppo splits work by the team size it asks for (a worker per thread, fixed parts of every sum), so a
+     * team must have exactly that many threads: no dynamic adjustment (OMP_DYNAMIC=true gave smaller
+     * teams on a busy node, whose missing workers' rows were never computed), and no more threads than
+     * OMP_THREAD_LIMIT allows (it shrank every team to its value the same way) */
+    omp_set_dynamic(0);
+    const int limit = omp_get_thread_limit();
+    if (!p->threads_error[0] && limit >= 1 && p->threads > limit) {
+        const size_t len = strlen(p->threads_reason);
+        snprintf(p->threads_reason + len, sizeof p->threads_reason - len, ", capped by OMP_THREAD_LIMIT=%d", limit);
+        p->threads = limit;
+    }
     omp_set_num_threads(p->threads);
 
     /* distinct host names, gathered on rank 0 */

@@ -4,7 +4,8 @@ metrics (every /metrics column except wall_time and steps_per_second, bit for bi
 x 1 thread under mpirun, and for 1 rank x 2 threads: CartPole (the minibatch split over the threads;
 also on 4 threads, where 16-row minibatches go to 2 of them) and LunarLander (each thread runs inference on its own envs and steps them). The gradient sum through
 shared memory (--grad-reduce shm, the default) gives the same bits as MPI_Allreduce on 2 ranks, and
-repeats bit for bit on 3 ranks, where its pairwise order is its own."""
+repeats bit for bit on 3 ranks, where its pairwise order is its own. OMP_DYNAMIC and OMP_THREAD_LIMIT
+cannot shrink a rank's teams behind its back."""
 import os
 import sys
 import tempfile
@@ -25,10 +26,10 @@ LANDER = ["--env", "LunarLander-v3", "--total-steps", "1536", "--envs-per-rank",
           "--minibatches", "4", "--epochs", "2"]
 
 
-def train(tmp, name, seed, ranks, threads, common=COMMON, extra=(), says=None):
+def train(tmp, name, seed, ranks, threads, common=COMMON, extra=(), says=None, env=None):
     log = os.path.join(tmp, name + ".h5")
     rc, out, err = ct.run([*common, "--seed", str(seed), "--threads", str(threads), "--log", log, *extra],
-                          ranks=ranks, cwd=tmp)
+                          ranks=ranks, cwd=tmp, env=env)
     ct.check(rc == 0, f"{name}: exit {rc}: {err}")
     ct.check(says is None or says in out, f"{name}: the output does not say '{says}': {out[:400]}")
     if ranks and ranks > 1:
@@ -91,6 +92,14 @@ def main():
         d = train(tmp, "omp_s5_a", 5, None, 2)
         e = train(tmp, "omp_s5_b", 5, None, 2)
         compare("1 rank x 2 threads, seed 5 twice", d, e, True)
+        # every team must have the threads it asks for: libgomp's dynamic adjustment and OMP_THREAD_LIMIT
+        # shrank teams, and the missing workers' rows went unsummed (a silently different run)
+        dyn = train(tmp, "omp_s5_dynamic", 5, None, 2, env={"OMP_DYNAMIC": "true"})
+        compare("1 rank x 2 threads, OMP_DYNAMIC=true against unset, seed 5", d, dyn, True)
+        one = train(tmp, "omp_s5_one", 5, None, 1)
+        lim = train(tmp, "omp_s5_limit", 5, None, 2, env={"OMP_THREAD_LIMIT": "1"},
+                    says="1 rank x 1 thread (--threads 2, capped by OMP_THREAD_LIMIT=1)")
+        compare("--threads 2 under OMP_THREAD_LIMIT=1 against 1 thread, seed 5", one, lim, True)
         # 16-row minibatches on 4 threads: the rows split over 2 of them (8 each), the others wait
         few = [*COMMON[:-4], "--minibatches", "16", "--epochs", "2"]
         f1 = train(tmp, "few_s5_a", 5, None, 4, few, says="each minibatch's 16 rows on 2 of the threads")
