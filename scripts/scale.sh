@@ -226,19 +226,26 @@ if want walker-threads; then
 fi
 
 if want solve; then
-    # the scale entry spreads its 16 envs over the ranks (docs/scaling.md)
+    # the scale entry spreads its 16 envs over the ranks (docs/scaling.md); the same run on one rank's
+    # threads, where a minibatch's 128 rows go to up to 16 of them
     echo
     echo "### time to solve LunarLander-v3 (--preset scale, greedy evaluation over 100 episodes after training)"
     echo
-    echo "| ranks | envs per rank | wall (start to end, evaluation included) | trained | eval |"
+    echo "| ranks x threads | envs per rank | wall (start to end, evaluation included) | trained | eval |"
     echo "|---|---|---|---|---|"
-    for n in $(echo "$RANKS" | tr ' ' '\n' | tail -1) ; do
+    n=$(echo "$RANKS" | tr ' ' '\n' | tail -1)
+    for layout in "$n 1" "1 $CORES"; do
+        read -r r t <<<"$layout"
+        [ "$t" -gt 1 ] && [ "$r" = 1 ] && [ "$n" = 1 ] && continue # 1 x 1 already
+        [ "$t" -gt 1 ] && [ "$CORES" -lt 2 ] && continue
+        bind=(--bind-to core --map-by core)
+        [ "$t" -gt 1 ] && bind=(--bind-to none)
         t0=$(date +%s.%N)
-        out=$(OMP_NUM_THREADS=1 mpirun "${MPI_FLAGS[@]}" --bind-to core --map-by core -n "$n" "$PPO_BIN" --env LunarLander-v3 \
-            --preset scale --seed 1 --eval-episodes 100 --progress lines --progress-interval 100000 \
-            --log "$TMP/solve$n.h5" 2>&1)
+        out=$(OMP_NUM_THREADS=$t mpirun "${MPI_FLAGS[@]}" "${bind[@]}" -n "$r" "$PPO_BIN" --env LunarLander-v3 \
+            --preset scale --threads "$t" --seed 1 --eval-episodes 100 --progress lines --progress-interval 100000 \
+            --log "$TMP/solve${r}x$t.h5" 2>&1)
         t1=$(date +%s.%N)
         per=$(echo "$out" | sed -n 's/^preset: .*envs_per_rank=\([0-9]*\).*/\1/p')
-        echo "| $n | $per | $(calc "round($t1 - $t0, 1)") s | $(echo "$out" | sed -n 's/^trained \([0-9]*\) steps in \([0-9.]*\) s.*/\1 steps in \2 s/p') | $(echo "$out" | sed -n 's/^eval: .*return \([-0-9.]* +- [0-9.]*\).*/\1/p') |"
+        echo "| $r x $t | $per | $(calc "round($t1 - $t0, 1)") s | $(echo "$out" | sed -n 's/^trained \([0-9]*\) steps in \([0-9.]*\) s.*/\1 steps in \2 s/p') | $(echo "$out" | sed -n 's/^eval: .*return \([-0-9.]* +- [0-9.]*\).*/\1/p') |"
     done
 fi
