@@ -37,7 +37,7 @@ static const opt_def opts[] = {
     OPT(seed, OPT_LLONG, "run seed: same seed, ranks and threads give the same run"),
     OPT(envs_per_rank, OPT_INT, "environments each MPI rank steps (with OpenMP)"),
     OPT(rollout_steps, OPT_INT, "steps per env per rollout"),
-    OPT(threads, OPT_INT, "OpenMP threads per rank (0: OMP_NUM_THREADS, else cores/ranks on the node; at most 4 x the node's CPUs)"),
+    OPT(threads, OPT_INT, "OpenMP threads per rank (0: OMP_NUM_THREADS, else cores/ranks on the node; at most 4 x the node's CPUs and OMP_THREAD_LIMIT)"),
     OPT(grad_reduce, OPT_STR, "shm: sum the gradients over each node's ranks through MPI-3 shared memory, then over the nodes with MPI_Allreduce, and let each rank step its slice of the parameters (the same bits as mpi for 2, 4, 8 ranks) | mpi: MPI_Allreduce over all ranks, each stepping every parameter"),
     OPT(minibatches, OPT_INT, "minibatches per epoch (global batch / minibatches = minibatch size)"),
     OPT(epochs, OPT_INT, "optimisation epochs per rollout"),
