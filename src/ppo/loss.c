@@ -81,10 +81,38 @@ void policy_sde_log_std(int n_out, int latent_dim, const float *latent, const fl
     }
 }
 
-void loss_compute(const loss_params *lp, int B, const float *out, const float *values,
-                  const float *actions, const float *old_logp, const float *adv, const float *returns,
-                  const float *old_values, const float *log_std, const float *latent, float *d_out,
-                  float *d_values, float *d_log_std, loss_sums *sums)
+/* The value term of each row: d_values, and value_loss into sums. */
+void loss_compute_value(const loss_params *lp, int B, const float *values, const float *returns,
+                        const float *old_values, float *d_values, loss_sums *sums)
+{
+    for (int i = 0; i < B; i++) {
+        const double v = values[i], R = returns[i];
+        double vl, dv;
+        if (lp->clip_vloss) {
+            const double dv_old = v - old_values[i];
+            const double c = lp->clip_coef;
+            const double vc = old_values[i] + (dv_old < -c ? -c : (dv_old > c ? c : dv_old));
+            const double l1 = 0.5 * (v - R) * (v - R), l2 = 0.5 * (vc - R) * (vc - R);
+            if (l1 >= l2) {
+                vl = l1;
+                dv = v - R;
+            } else {
+                vl = l2;
+                dv = (dv_old > -c && dv_old < c) ? vc - R : 0.0;
+            }
+        } else {
+            vl = 0.5 * (v - R) * (v - R);
+            dv = v - R;
+        }
+        d_values[i] = (float)(lp->scale * lp->vf_coef * dv);
+        sums->value_loss += vl;
+    }
+}
+
+/* The policy and entropy terms of each row: d_out, d_log_std, and the other sums. */
+void loss_compute_policy(const loss_params *lp, int B, const float *out, const float *actions,
+                         const float *old_logp, const float *adv, const float *log_std, const float *latent,
+                         float *d_out, float *d_log_std, loss_sums *sums)
 {
     const int L = lp->continuous ? lp->sde_latent : 0;
     const int K = lp->n_out;
@@ -144,27 +172,6 @@ void loss_compute(const loss_params *lp, int B, const float *out, const float *v
         }
         sums->approx_kl += (ratio - 1.0) - log_ratio;
 
-        /* value term */
-        const double v = values[i], R = returns[i];
-        double vl, dv;
-        if (lp->clip_vloss) {
-            const double dv_old = v - old_values[i];
-            const double c = lp->clip_coef;
-            const double vc = old_values[i] + (dv_old < -c ? -c : (dv_old > c ? c : dv_old));
-            const double l1 = 0.5 * (v - R) * (v - R), l2 = 0.5 * (vc - R) * (vc - R);
-            if (l1 >= l2) {
-                vl = l1;
-                dv = v - R;
-            } else {
-                vl = l2;
-                dv = (dv_old > -c && dv_old < c) ? vc - R : 0.0;
-            }
-        } else {
-            vl = 0.5 * (v - R) * (v - R);
-            dv = v - R;
-        }
-        d_values[i] = (float)(lp->scale * lp->vf_coef * dv);
-
         /* gradients w.r.t. the actor outputs */
         const double s = lp->scale;
         if (!lp->continuous) {
@@ -197,8 +204,16 @@ void loss_compute(const loss_params *lp, int B, const float *out, const float *v
             }
         }
         sums->policy_loss += pg;
-        sums->value_loss += vl;
         sums->entropy += H;
         sums->count += 1.0;
     }
+}
+
+void loss_compute(const loss_params *lp, int B, const float *out, const float *values,
+                  const float *actions, const float *old_logp, const float *adv, const float *returns,
+                  const float *old_values, const float *log_std, const float *latent, float *d_out,
+                  float *d_values, float *d_log_std, loss_sums *sums)
+{
+    loss_compute_policy(lp, B, out, actions, old_logp, adv, log_std, latent, d_out, d_log_std, sums);
+    loss_compute_value(lp, B, values, returns, old_values, d_values, sums);
 }

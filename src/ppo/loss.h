@@ -32,6 +32,14 @@ void loss_compute(const loss_params *lp, int B, const float *out, const float *v
                   const float *actions, const float *old_logp, const float *adv, const float *returns,
                   const float *old_values, const float *log_std, const float *latent, float *d_out,
                   float *d_values, float *d_log_std, loss_sums *sums);
+/* loss_compute's two halves, for the actor and the critic on different threads (each row's terms are
+ * independent): the policy and entropy terms (d_out, d_log_std; policy_loss, entropy, approx_kl,
+ * clipped and count into sums), and the value term (d_values; value_loss into sums). */
+void loss_compute_policy(const loss_params *lp, int B, const float *out, const float *actions,
+                         const float *old_logp, const float *adv, const float *log_std, const float *latent,
+                         float *d_out, float *d_log_std, loss_sums *sums);
+void loss_compute_value(const loss_params *lp, int B, const float *values, const float *returns,
+                        const float *old_values, float *d_values, loss_sums *sums);
 
 /* gSDE: the per-dimension log-std of one row, 0.5 log(sum_i latent_i^2 exp(2 log_std[i][d]) + 1e-6),
  * into eff (n_out,); policy_sample / policy_log_prob then take eff as their log_std. */
