@@ -449,7 +449,9 @@ static void print_start(const train_run *r)
     const long long rows = (long long)c->envs_per_rank * c->rollout_steps / c->minibatches;
     const int G = trainer_grad_workers(r->tr);
     char split[96] = ""; /* how a rank's minibatch rows go to its threads, where not to all of them */
-    if (par->threads > 1 && G < par->threads)
+    if (trainer_net_split(r->tr))
+        snprintf(split, sizeof split, " (the actor on one thread, the critic on %s)", par->threads > 2 ? "another" : "the other");
+    else if (par->threads > 1 && G < par->threads)
         snprintf(split, sizeof split, G == 1 ? " (each minibatch's %lld rows on one thread)"
                                              : " (each minibatch's %lld rows on %d of the threads)", rows, G);
     printf("layout: %d rank%s x %d thread%s (%s) on %s; %d envs/rank x %d steps; %d minibatches x %d epochs%s; "

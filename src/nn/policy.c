@@ -186,6 +186,16 @@ void policy_pass_forward(policy_pass *pp)
     nn_pass_forward(&pp->critic);
 }
 
+void policy_pass_forward_net(policy_pass *pp, bool critic)
+{
+    nn_pass_forward(critic ? &pp->critic : &pp->actor);
+}
+
+void policy_pass_backward_net(policy_pass *pp, bool critic)
+{
+    nn_pass_backward(critic ? &pp->critic : &pp->actor, false);
+}
+
 const float *policy_pass_latent(const policy_pass *pp)
 {
     if (pp->pm->actor.n_layers > 1) /* the actor's own last hidden layer */

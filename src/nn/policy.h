@@ -64,6 +64,12 @@ int policy_pass_init(policy_pass *pp, nn_ctx *ctx, const policy_model *pm, int b
 void policy_pass_destroy(policy_pass *pp);
 
 void policy_pass_forward(policy_pass *pp);
+/* One of the two networks alone (the actor, or the critic), forward or backward, for a model with
+ * neither a shared trunk nor a conv layer (policy_model_splits): their parameters and gradients are
+ * disjoint, so two threads can each run one. */
+void policy_pass_forward_net(policy_pass *pp, bool critic);
+void policy_pass_backward_net(policy_pass *pp, bool critic);
+static inline bool policy_model_splits(const policy_model *pm) { return !pm->shared && !pm->has_conv; }
 /* gSDE's latent features (batch, sde_latent) after a forward pass: the actor's last hidden layer. */
 const float *policy_pass_latent(const policy_pass *pp);
 static inline const float *policy_pass_actor_out(const policy_pass *pp) { return nn_pass_output(&pp->actor); } /* (batch, n_out) */

@@ -134,13 +134,15 @@ void loss_compute_policy(const loss_params *lp, int B, const float *out, const f
 
         /* log pi(a|s) and entropy */
         double logp, H;
-        double lsm[LOSS_MAX_OUT];
+        double lsm[LOSS_MAX_OUT], prob[LOSS_MAX_OUT]; /* prob: exp(lsm), made once for H and the gradient */
         if (!lp->continuous) {
             log_softmax(K, o, lsm);
             logp = lsm[(int)a[0]];
             H = 0.0;
-            for (int j = 0; j < K; j++)
-                H -= exp(lsm[j]) * lsm[j];
+            for (int j = 0; j < K; j++) {
+                prob[j] = exp(lsm[j]);
+                H -= prob[j] * lsm[j];
+            }
         } else {
             logp = policy_log_prob(true, K, o, row_log_std, a);
             H = entropy_const;
@@ -177,7 +179,7 @@ void loss_compute_policy(const loss_params *lp, int B, const float *out, const f
         if (!lp->continuous) {
             const int ai = (int)a[0];
             for (int j = 0; j < K; j++) {
-                const double p = exp(lsm[j]);
+                const double p = prob[j];
                 const double dlogp = (j == ai ? 1.0 : 0.0) - p;
                 const double dH = -p * (lsm[j] + H);
                 d_o[j] = (float)(s * (dpg_dlogp * dlogp - lp->ent_coef * dH));

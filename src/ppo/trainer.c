@@ -27,6 +27,8 @@
 /* One OpenMP thread's share of a rank's work, with its own oneDNN context (scratchpad), so threads run
  * their passes at once: the inference of envs [n0, n1) and the gradient of minibatch rows [j0, j1).
  * With one worker the passes cover the whole batch (oneDNN's own threads inside). */
+enum { NET_ACTOR = 1, NET_CRITIC = 2, NET_BOTH = 3 };
+
 typedef struct {
     nn_ctx *nn;
     policy_pass infer;         /* batch n1 - n0; only for workers below n_roll_workers */
@@ -35,6 +37,7 @@ typedef struct {
     int n0, n1, j0, j1;
     float *grads;              /* (P,) this worker's gradient: the trainer's for worker 0 */
     bool owns_grads;
+    int nets;                  /* which networks its training pass runs: NET_ACTOR, NET_CRITIC or both */
     loss_sums sums;            /* this minibatch's loss sums over the worker's rows */
     double infer_sec;          /* time of its last inference in the rollout */
 } trainer_worker;
@@ -61,10 +64,12 @@ struct trainer {
     policy_model pm;
     trainer_worker *workers;   /* (max(n_roll_workers, n_grad_workers),) */
     int n_workers, n_roll_workers, n_grad_workers;
+    bool net_split;            /* 2 grad workers on one rank: the actor on one, the critic on the other, all rows each */
     float *vals;               /* (N,) values gathered from the workers' inference */
     phase_clock clock;         /* this rank's time per phase since the CLI last reset it */
     float *params, *grads;     /* (P,) each: the one flat buffer of the network and of its gradient */
-    double *grad_sq;           /* (ceil(P / GRAD_REDUCE_BLOCK),) the summed gradient's squares per block */
+    double *grad_sq;           /* (2, ceil(P / GRAD_REDUCE_BLOCK)) the summed gradient's squares per block
+                                * (the second row: the net split's alternate minibatches) */
     grad_reduce *reduce;       /* the gradient's sum over ranks, once per minibatch */
     adam_state adam;
     loss_params lp;
@@ -148,6 +153,11 @@ static int workers_create(trainer *t, char *err, size_t err_len)
     const int threads = omp_get_max_threads(), fit = t->mb / GRAD_ROWS_PER_WORKER_MIN;
     t->n_roll_workers = t->parallel_envs ? (threads < t->N ? threads : t->N) : 1;
     t->n_grad_workers = fit < 2 ? 1 : fit < threads ? fit : threads;
+    /* two workers on one rank: each trains one of the two networks on all the rows, so no gradient
+     * or parameter is written by one core and read by the other (the row split's sum and step cost
+     * the next minibatch's gradient 6-13 us a thread on the 2-core VM), and the update is the one
+     * thread's bit for bit */
+    t->net_split = t->n_grad_workers == 2 && t->par->size == 1 && policy_model_splits(&t->pm);
     t->n_workers = t->n_roll_workers > t->n_grad_workers ? t->n_roll_workers : t->n_grad_workers;
     if (!ALLOC(t->workers, t->n_workers)) {
         snprintf(err, err_len, "out of memory for %d worker threads", t->n_workers);
@@ -158,8 +168,9 @@ static int workers_create(trainer *t, char *err, size_t err_len)
         const int R = t->n_roll_workers, G = t->n_grad_workers;
         wk->n0 = (int)((long long)t->N * w / R);
         wk->n1 = w < R ? (int)((long long)t->N * (w + 1) / R) : wk->n0;
-        wk->j0 = (int)((long long)t->mb * w / G);
-        wk->j1 = w < G ? (int)((long long)t->mb * (w + 1) / G) : wk->j0;
+        wk->j0 = t->net_split ? 0 : (int)((long long)t->mb * w / G);
+        wk->j1 = w >= G ? wk->j0 : t->net_split ? t->mb : (int)((long long)t->mb * (w + 1) / G);
+        wk->nets = !t->net_split ? NET_BOTH : w == 0 ? NET_ACTOR : NET_CRITIC;
         if (!(wk->nn = nn_ctx_create(err, err_len)))
             return -1;
         if (w < R) {
@@ -170,8 +181,8 @@ static int workers_create(trainer *t, char *err, size_t err_len)
         }
         if (w >= G)
             continue;
-        wk->owns_grads = w > 0;
-        wk->grads = w == 0 ? t->grads : calloc(t->pm.n_params, sizeof(float));
+        wk->owns_grads = w > 0 && !t->net_split; /* the two nets' gradients are disjoint parts of t->grads */
+        wk->grads = !wk->owns_grads ? t->grads : calloc(t->pm.n_params, sizeof(float));
         if (!wk->grads) {
             snprintf(err, err_len, "out of memory for the gradient of thread %d", w);
             return -1;
@@ -328,7 +339,7 @@ trainer *trainer_create(const ppo_config *cfg, const par_layout *par, char *err,
                            t->pm.grayscale, t->pm.resize);
     }
     if (ok && !(ALLOC(t->params, t->pm.n_params) && ALLOC(t->grads, t->pm.n_params) &&
-                ALLOC(t->grad_sq, (t->pm.n_params + GRAD_REDUCE_BLOCK - 1) / GRAD_REDUCE_BLOCK) &&
+                ALLOC(t->grad_sq, 2 * ((t->pm.n_params + GRAD_REDUCE_BLOCK - 1) / GRAD_REDUCE_BLOCK)) &&
                 (strcmp(cfg->optimizer, "rmsprop")
                      ? adam_init(&t->adam, t->pm.n_params, 0.9, 0.999, cfg->adam_eps)
                      : adam_init_rmsprop(&t->adam, t->pm.n_params, 0.99, cfg->adam_eps)) == 0)) {
@@ -765,11 +776,15 @@ static void worker_gather(trainer *t, trainer_worker *wk, const int *idx)
         const int i = idx[j];
         if (!t->image)
             memcpy(wk->train.obs + (size_t)(j - wk->j0) * od, t->obs + (size_t)i * od, sizeof(float) * (size_t)od);
-        memcpy(t->mb_actions + (size_t)j * ad, t->actions + (size_t)i * ad, sizeof(float) * (size_t)ad);
-        t->mb_logp[j] = t->logp[i];
-        t->mb_adv[j] = t->adv[i];
-        t->mb_ret[j] = t->ret[i];
-        t->mb_values[j] = t->values[i];
+        if (wk->nets & NET_ACTOR) {
+            memcpy(t->mb_actions + (size_t)j * ad, t->actions + (size_t)i * ad, sizeof(float) * (size_t)ad);
+            t->mb_logp[j] = t->logp[i];
+            t->mb_adv[j] = t->adv[i];
+        }
+        if (wk->nets & NET_CRITIC) {
+            t->mb_ret[j] = t->ret[i];
+            t->mb_values[j] = t->values[i];
+        }
     }
 }
 
@@ -778,14 +793,33 @@ static void worker_gather(trainer *t, trainer_worker *wk, const int *idx)
 static void worker_gradient(trainer *t, trainer_worker *wk, bool norm, double mean, double inv_std)
 {
     const int j0 = wk->j0, rows = wk->j1 - wk->j0;
+    if (wk->nets == NET_CRITIC) {
+        policy_pass_forward_net(&wk->train, true);
+        wk->sums = (loss_sums){0};
+        loss_compute_value(&t->lp, rows, policy_pass_values(&wk->train), t->mb_ret + j0, t->mb_values + j0,
+                           policy_pass_value_diff(&wk->train), &wk->sums);
+        policy_pass_backward_net(&wk->train, true);
+        return;
+    }
     if (norm)
         for (int j = j0; j < wk->j1; j++)
             t->mb_adv[j] = (float)((t->mb_adv[j] - mean) * inv_std);
-    policy_pass_forward(&wk->train);
+    if (wk->nets == NET_ACTOR)
+        policy_pass_forward_net(&wk->train, false);
+    else
+        policy_pass_forward(&wk->train);
     float *d_log_std = t->pm.continuous ? wk->grads + t->pm.log_std_offset : NULL;
     if (d_log_std)
         memset(d_log_std, 0, sizeof(float) * t->pm.log_std_count);
     wk->sums = (loss_sums){0};
+    if (wk->nets == NET_ACTOR) {
+        loss_compute_policy(&t->lp, rows, policy_pass_actor_out(&wk->train), t->mb_actions + (size_t)j0 * t->ad,
+                            t->mb_logp + j0, t->mb_adv + j0, t->pm.continuous ? t->params + t->pm.log_std_offset : NULL,
+                            t->pm.sde_latent ? policy_pass_latent(&wk->train) : NULL, policy_pass_actor_diff(&wk->train),
+                            d_log_std, &wk->sums);
+        policy_pass_backward_net(&wk->train, false);
+        return;
+    }
     loss_compute(&t->lp, rows, policy_pass_actor_out(&wk->train), policy_pass_values(&wk->train),
                  t->mb_actions + (size_t)j0 * t->ad, t->mb_logp + j0, t->mb_adv + j0, t->mb_ret + j0,
                  t->mb_values + j0, t->pm.continuous ? t->params + t->pm.log_std_offset : NULL,
@@ -843,7 +877,7 @@ static void solo_gradient(void *a)
  * minibatch's rows are split). Collective. */
 static void epoch_adv_stats(trainer *t)
 {
-    const int M = t->cfg->minibatches, G = t->n_grad_workers;
+    const int M = t->cfg->minibatches, G = t->net_split ? 1 : t->n_grad_workers; /* the row groups */
     double *s = t->mb_adv_stats;
     for (int k = 0; k < M; k++) {
         const int *idx = t->perm + (size_t)k * t->mb;
@@ -1099,6 +1133,80 @@ static bool epoch_in_team(trainer *t, double lr, double lr_critic, loss_sums *ep
     return finite;
 }
 
+/* The net split (one rank, two workers): worker 0 trains the actor and worker 1 the critic, each on all
+ * of a minibatch's rows, each squaring, clipping and stepping its own network's parameters, which the
+ * other never reads. One barrier per minibatch, for the norm: each thread squares the blocks wholly
+ * its own into this minibatch's row of t->grad_sq and its part of the block the two networks share, if
+ * any, into this minibatch's edge buffer (rows and buffers alternate, so a thread may run ahead into
+ * the next minibatch while the other still reads); after the barrier both square the shared block
+ * from the edge buffer (the gradient itself is being clipped by then) and add all in block order. The
+ * same passes, rows and additions as one thread, so the same bits as 1 rank x 1 thread. Returns false
+ * when a norm was not finite. */
+static bool epoch_in_nets(trainer *t, double lr, double lr_critic, loss_sums *ep, double *grad_norm_sum, int *steps)
+{
+    const int M = t->cfg->minibatches;
+    const size_t P = t->pm.n_params, nb = (P + GRAD_REDUCE_BLOCK - 1) / GRAD_REDUCE_BLOCK, split = t->pm.actor_end;
+    const size_t shared_block = split / GRAD_REDUCE_BLOCK; /* the block holding the critic's first parameter */
+    const bool straddles = split % GRAD_REDUCE_BLOCK != 0;
+    const bool norm = t->cfg->norm_adv && !t->cfg->norm_adv_batch;
+    const bool fault = t->update == t->fault_nan_update;
+    phase_clock *clk = &t->clock;
+    const size_t edge0 = shared_block * GRAD_REDUCE_BLOCK,
+                 edge_len = P - edge0 < GRAD_REDUCE_BLOCK ? P - edge0 : GRAD_REDUCE_BLOCK;
+    float edge[2][GRAD_REDUCE_BLOCK];
+    adam_coef coef[2];
+    loss_sums sums[2];
+    memset(sums, 0, sizeof sums);
+    bool finite = true;
+#pragma omp parallel num_threads(2)
+    {
+        const int me = omp_get_thread_num();
+        trainer_worker *wk = &t->workers[me];
+        const size_t lo = me == 0 ? 0 : split, hi = me == 0 ? split : P;
+        const size_t b0 = me == 0 ? 0 : shared_block + straddles, b1 = me == 0 ? shared_block : nb;
+        for (int k = 0; k < M; k++) {
+            double *sq = t->grad_sq + (size_t)(k & 1) * nb;
+            worker_gather(t, wk, t->perm + (size_t)k * t->mb);
+            worker_gradient(t, wk, norm, norm ? t->mb_adv_stats[2 * k] : 0.0, norm ? t->mb_adv_stats[2 * k + 1] : 1.0);
+            loss_sums_add(&sums[me], &wk->sums);
+            if (fault && me == 0)
+                t->grads[0] = NAN;
+            for (size_t b = b0; b < b1; b++) {
+                const size_t i = b * GRAD_REDUCE_BLOCK;
+                sq[b] = sum_squares(t->grads + i, P - i < GRAD_REDUCE_BLOCK ? P - i : GRAD_REDUCE_BLOCK);
+            }
+            if (straddles) { /* this thread's elements of the shared block */
+                const size_t e0 = me == 0 ? edge0 : split, e1 = me == 0 ? split : edge0 + edge_len;
+                memcpy(edge[k & 1] + (e0 - edge0), t->grads + e0, (e1 - e0) * sizeof(float));
+            }
+            if (me == 0) {
+                phase_clock_lap(clk, PHASE_GRAD);
+                coef[k & 1] = adam_begin(&t->adam, split, lr, lr_critic);
+            }
+#pragma omp barrier
+            double total = 0.0;
+            for (size_t b = 0; b < nb; b++)
+                total += straddles && b == shared_block ? sum_squares(edge[k & 1], edge_len) : sq[b];
+            const double n = sqrt(total);
+            if (!isfinite(n)) { /* both threads add the same squares, so both leave here */
+                if (me == 0)
+                    finite = false;
+                break;
+            }
+            clip_and_step_range(t, &coef[k & 1], n, lo, hi);
+            if (me == 0) {
+                *grad_norm_sum += n;
+                (*steps)++;
+                phase_clock_lap(clk, PHASE_OPTIM);
+            }
+        }
+    }
+    /* each field from the thread that computed it, summed over the minibatches as one thread does */
+    *ep = sums[0];
+    ep->value_loss = sums[1].value_loss;
+    return finite;
+}
+
 void trainer_optimize(trainer *t, update_stats *st)
 {
     const ppo_config *c = t->cfg;
@@ -1129,7 +1237,8 @@ void trainer_optimize(trainer *t, update_stats *st)
         if (c->norm_adv && !c->norm_adv_batch)
             epoch_adv_stats(t);
         loss_sums ep = {0};
-        const bool finite = t->par->size == 1 && t->n_grad_workers > 1
+        const bool finite = t->net_split ? epoch_in_nets(t, lr, lr_critic, &ep, &grad_norm_sum, &steps)
+                            : t->par->size == 1 && t->n_grad_workers > 1
                                 ? epoch_in_team(t, lr, lr_critic, &ep, &grad_norm_sum, &steps)
                                 : epoch_by_minibatch(t, lr, lr_critic, &ep, &grad_norm_sum, &steps);
         if (!finite) { /* the update is dropped whole, on every rank alike */
@@ -1319,6 +1428,7 @@ long long trainer_updates_total(const trainer *t) { return t->updates_total; }
 long long trainer_steps_per_update(const trainer *t) { return (long long)t->B * t->par->size; }
 int trainer_param_count(const trainer *t) { return (int)t->pm.n_params; }
 int trainer_grad_workers(const trainer *t) { return t->n_grad_workers; }
+bool trainer_net_split(const trainer *t) { return t->net_split; }
 void trainer_set_shuffle(trainer *t, bool on) { t->shuffle = on; }
 
 rollout_view trainer_rollout_view(trainer *t)

@@ -80,6 +80,8 @@ long long trainer_steps_per_update(const trainer *t); /* global */
 int trainer_param_count(const trainer *t);
 /* How many of the rank's threads share each minibatch's rows (1 when the rows are too few to split). */
 int trainer_grad_workers(const trainer *t);
+/* True when those are 2 threads of one rank, one training the actor and the other the critic on all the rows. */
+bool trainer_net_split(const trainer *t);
 
 /* Resume support: RNG words per rank (action RNG of every env + the shuffle RNG), Adam, the counter. */
 size_t trainer_rng_words(const trainer *t);

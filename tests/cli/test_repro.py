@@ -1,8 +1,9 @@
 """Reproducibility through the CLI: the same --seed, rank count and thread count give identical logged
 metrics (every /metrics column except wall_time and steps_per_second, bit for bit), identical
 /episodes and an identical saved policy; a different seed gives different ones. Checked for 2 ranks
-x 1 thread under mpirun, and for 1 rank x 2 threads: CartPole (the minibatch split over the threads;
-also on 4 threads, where 16-row minibatches go to 2 of them) and LunarLander (each thread runs inference on its own envs and steps them). The gradient sum through
+x 1 thread under mpirun, and for 1 rank x 2 threads: CartPole (the actor and the critic trained on a
+thread each, which gives one thread's run bit for bit; on 4 threads the rows of 24-row minibatches
+split over 3 of them) and LunarLander (each thread runs inference on its own envs and steps them). The gradient sum through
 shared memory (--grad-reduce shm, the default) gives the same bits as MPI_Allreduce on 2 ranks, and
 repeats bit for bit on 3 ranks, where its pairwise order is its own. OMP_DYNAMIC and OMP_THREAD_LIMIT
 cannot shrink a rank's teams behind its back."""
@@ -89,7 +90,7 @@ def main():
         t1 = train(tmp, "three_s5_a", 5, 3, 1)
         t2 = train(tmp, "three_s5_b", 5, 3, 1)
         compare("3 ranks x 1 thread, seed 5 twice", t1, t2, True)
-        d = train(tmp, "omp_s5_a", 5, None, 2)
+        d = train(tmp, "omp_s5_a", 5, None, 2, says="(the actor on one thread, the critic on the other)")
         e = train(tmp, "omp_s5_b", 5, None, 2)
         compare("1 rank x 2 threads, seed 5 twice", d, e, True)
         # every team must have the threads it asks for: libgomp's dynamic adjustment and OMP_THREAD_LIMIT
@@ -100,14 +101,19 @@ def main():
         lim = train(tmp, "omp_s5_limit", 5, None, 2, env={"OMP_THREAD_LIMIT": "1"},
                     says="1 rank x 1 thread (--threads 2, capped by OMP_THREAD_LIMIT=1)")
         compare("--threads 2 under OMP_THREAD_LIMIT=1 against 1 thread, seed 5", one, lim, True)
-        # 16-row minibatches on 4 threads: the rows split over 2 of them (8 each), the others wait
-        few = [*COMMON[:-4], "--minibatches", "16", "--epochs", "2"]
-        f1 = train(tmp, "few_s5_a", 5, None, 4, few, says="each minibatch's 16 rows on 2 of the threads")
+        # two threads train the actor and the critic on all the rows, each on its own: one thread's run
+        compare("1 rank x 2 threads against 1 thread, seed 5", one, d, True)
+        # 24-row minibatches on 4 threads: the rows split over 3 of them (8 each), the fourth waits
+        few = ["--env", "CartPole-v1", "--total-steps", "3072", "--envs-per-rank", "4", "--rollout-steps", "48",
+               "--minibatches", "8", "--epochs", "2"]
+        f1 = train(tmp, "few_s5_a", 5, None, 4, few, says="each minibatch's 24 rows on 3 of the threads")
         f2 = train(tmp, "few_s5_b", 5, None, 4, few)
-        compare("1 rank x 4 threads, minibatches split over 2, seed 5 twice", f1, f2, True)
+        compare("1 rank x 4 threads, minibatches split over 3, seed 5 twice", f1, f2, True)
         g = train(tmp, "lander_a", 3, None, 2, LANDER)
         h = train(tmp, "lander_b", 3, None, 2, LANDER)
         compare("LunarLander 1 rank x 2 threads, seed 3 twice", g, h, True)
+        g1 = train(tmp, "lander_one", 3, None, 1, LANDER)
+        compare("LunarLander 1 rank x 2 threads against 1 thread, seed 3", g1, g, True)
     ct.finish("reproducibility")
 
 
