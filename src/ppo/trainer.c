@@ -35,7 +35,7 @@ typedef struct {
     policy_pass train;         /* batch j1 - j0; only for workers below n_grad_workers */
     bool infer_ok, train_ok;
     int n0, n1, j0, j1;
-    float *grads;              /* (P,) this worker's gradient: the trainer's for worker 0 */
+    float *grads;              /* (P,) this worker's gradient: the trainer's for worker 0 (both in the net split) */
     bool owns_grads;
     int nets;                  /* which networks its training pass runs: NET_ACTOR, NET_CRITIC or both */
     loss_sums sums;            /* this minibatch's loss sums over the worker's rows */
@@ -146,8 +146,9 @@ static void run_unthreaded(void (*fn)(void *), void *arg)
 
 /* The rank's threads as workers: envs split in contiguous slices when the envs are stepped in parallel,
  * minibatch rows split over as many threads as get GRAD_ROWS_PER_WORKER_MIN rows each (so 64-row
- * minibatches on 16 threads go to 8 of them, not to one). Every split depends only on the layout, so a
- * run repeats bit for bit on the same ranks x threads. */
+ * minibatches on 16 threads go to 8 of them, not to one), or, where that makes two workers on one rank,
+ * the actor on one and the critic on the other (the net split). Every split depends only on the
+ * layout, so a run repeats bit for bit on the same ranks x threads. */
 static int workers_create(trainer *t, char *err, size_t err_len)
 {
     const int threads = omp_get_max_threads(), fit = t->mb / GRAD_ROWS_PER_WORKER_MIN;
