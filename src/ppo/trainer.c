@@ -64,7 +64,7 @@ struct trainer {
     policy_model pm;
     trainer_worker *workers;   /* (max(n_roll_workers, n_grad_workers),) */
     int n_workers, n_roll_workers, n_grad_workers;
-    bool net_split;            /* 2 grad workers on one rank: the actor on one, the critic on the other, all rows each */
+    bool net_split;            /* 2 grad workers: the actor on one, the critic on the other, all rows each */
     float *vals;               /* (N,) values gathered from the workers' inference */
     phase_clock clock;         /* this rank's time per phase since the CLI last reset it */
     float *params, *grads;     /* (P,) each: the one flat buffer of the network and of its gradient */
@@ -154,11 +154,11 @@ static int workers_create(trainer *t, char *err, size_t err_len)
     const int threads = omp_get_max_threads(), fit = t->mb / GRAD_ROWS_PER_WORKER_MIN;
     t->n_roll_workers = t->parallel_envs ? (threads < t->N ? threads : t->N) : 1;
     t->n_grad_workers = fit < 2 ? 1 : fit < threads ? fit : threads;
-    /* two workers on one rank: each trains one of the two networks on all the rows, so no gradient
-     * or parameter is written by one core and read by the other (the row split's sum and step cost
-     * the next minibatch's gradient 6-13 us a thread on the 2-core VM), and the update is the one
-     * thread's bit for bit */
-    t->net_split = t->n_grad_workers == 2 && t->par->size == 1 && policy_model_splits(&t->pm);
+    /* two workers: each trains one of the two networks on all the rows, so no gradient is summed over
+     * the threads (on one rank no gradient or parameter is written by one core and read by the other:
+     * the row split's sum and step cost the next minibatch's gradient 6-13 us a thread on the 2-core
+     * VM), and the update is one thread's bit for bit */
+    t->net_split = t->n_grad_workers == 2 && policy_model_splits(&t->pm);
     t->n_workers = t->n_roll_workers > t->n_grad_workers ? t->n_roll_workers : t->n_grad_workers;
     if (!ALLOC(t->workers, t->n_workers)) {
         snprintf(err, err_len, "out of memory for %d worker threads", t->n_workers);
@@ -940,9 +940,11 @@ static void minibatch_gradient(trainer *t, int k, loss_sums *ep)
                 worker_gather(t, &t->workers[w], idx);
                 worker_gradient(t, &t->workers[w], norm, mean, inv_std);
             }
-            /* t->grads is worker 0's buffer: add the others' (after the loop's barrier), a part each */
+            /* t->grads is worker 0's buffer: add the others' (after the loop's barrier), a part each; the
+             * net split's two workers wrote their own networks' parts of it */
             const int me = omp_get_thread_num();
-            add_worker_grads(t, part(0, P, me, G), part(0, P, me + 1, G));
+            if (!t->net_split)
+                add_worker_grads(t, part(0, P, me, G), part(0, P, me + 1, G));
         }
     }
     for (int w = 0; w < G; w++)
@@ -1238,7 +1240,7 @@ void trainer_optimize(trainer *t, update_stats *st)
         if (c->norm_adv && !c->norm_adv_batch)
             epoch_adv_stats(t);
         loss_sums ep = {0};
-        const bool finite = t->net_split ? epoch_in_nets(t, lr, lr_critic, &ep, &grad_norm_sum, &steps)
+        const bool finite = t->net_split && t->par->size == 1 ? epoch_in_nets(t, lr, lr_critic, &ep, &grad_norm_sum, &steps)
                             : t->par->size == 1 && t->n_grad_workers > 1
                                 ? epoch_in_team(t, lr, lr_critic, &ep, &grad_norm_sum, &steps)
                                 : epoch_by_minibatch(t, lr, lr_critic, &ep, &grad_norm_sum, &steps);

@@ -2,7 +2,7 @@
 metrics (every /metrics column except wall_time and steps_per_second, bit for bit), identical
 /episodes and an identical saved policy; a different seed gives different ones. Checked for 2 ranks
 x 1 thread under mpirun, and for 1 rank x 2 threads: CartPole (the actor and the critic trained on a
-thread each, which gives one thread's run bit for bit; on 4 threads the rows of 24-row minibatches
+thread each, which gives one thread's run bit for bit, on 2 ranks too; on 4 threads the rows of 24-row minibatches
 split over 3 of them) and LunarLander (each thread runs inference on its own envs and steps them). The gradient sum through
 shared memory (--grad-reduce shm, the default) gives the same bits as MPI_Allreduce on 2 ranks, and
 repeats bit for bit on 3 ranks, where its pairwise order is its own. OMP_DYNAMIC and OMP_THREAD_LIMIT
@@ -85,6 +85,8 @@ def main():
         c = train(tmp, "mpi_s6", 6, 2, 1)
         compare("2 ranks x 1 thread, seed 5 twice", a, b, True)
         compare("2 ranks x 1 thread, seed 5 vs seed 6", a, c, False)
+        a2 = train(tmp, "mpi_s5_two_threads", 5, 2, 2, says="(the actor on one thread, the critic on the other)")
+        compare("2 ranks x 2 threads against x 1 thread, seed 5", a, a2, True)
         m = train(tmp, "mpi_s5_allreduce", 5, 2, 1, extra=("--grad-reduce", "mpi"))
         compare("2 ranks, gradients by MPI_Allreduce vs shared memory, seed 5", a, m, True)
         t1 = train(tmp, "three_s5_a", 5, 3, 1)
