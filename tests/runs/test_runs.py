@@ -94,6 +94,21 @@ def test_resume_continues_the_same_run(tmp_path):
     assert np.all(np.diff(resumed["wall_time"]) >= 0), "wall time continues across the resume"
 
 
+def test_resume_on_two_threads_continues_the_same_run(tmp_path):
+    """A rank's two threads train the actor and the critic on a thread each, which is one thread's
+    update bit for bit, so a run checkpointed on 1 thread per rank goes on unchanged on 2."""
+    K = 6
+    common = ["--no-anneal-lr", "--checkpoint-every", K]
+    ppo(tmp_path, "--total-steps", 2 * K * BATCH, "--log", "full.h5", *common)
+    ppo(tmp_path, "--total-steps", K * BATCH, "--log", "half.h5", *common)
+    r = ppo(tmp_path, "--total-steps", 2 * K * BATCH, "--log", "half.h5", "--resume", "half.policy.h5", "--force",
+            "--threads", 2, *common)
+    assert b"2 ranks x 2 threads" in r.stdout and b"the actor on one thread" in r.stdout, r.stdout[:600]
+    assert_same_run(tmp_path / "full.h5", tmp_path / "half.h5", 2 * K)
+    with h5py.File(tmp_path / "full.policy.h5", "r") as a, h5py.File(tmp_path / "half.policy.h5", "r") as b:
+        assert np.array_equal(a["params"][:], b["params"][:])
+
+
 def test_a_log_from_before_the_added_columns_resumes(tmp_path):
     """Logs written before /metrics/time_* and return_recent existed resume: the columns are added, NaN in the
     rows logged before, filled after."""
