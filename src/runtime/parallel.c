@@ -84,6 +84,15 @@ void par_layout_init(par_layout *p, MPI_Comm comm, int requested)
      * teams on a busy node, whose missing workers' rows were never computed), and no more threads than
      * OMP_THREAD_LIMIT allows (it shrank every team to its value the same way) */
     omp_set_dynamic(0);
+    /* a value libgomp cannot read it only warns about and ignores, dropping the limit asked for: refuse
+     * it as OMP_NUM_THREADS is (a plain whole number from 1; no list, which a limit does not take) */
+    const char *limit_env = getenv("OMP_THREAD_LIMIT");
+    if (limit_env && !p->threads_error[0] && (omp_threads_from_env(limit_env) < 0 || strchr(limit_env, ','))) {
+        char shown[48];
+        parse_printable(limit_env, shown, sizeof shown);
+        snprintf(p->threads_error, sizeof p->threads_error,
+                 "OMP_THREAD_LIMIT: '%s' is not a whole number of threads from 1 (unset it)", shown);
+    }
     const int limit = omp_get_thread_limit();
     if (!p->threads_error[0] && limit >= 1 && p->threads > limit) {
         const size_t len = strlen(p->threads_reason);

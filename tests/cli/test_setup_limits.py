@@ -1,4 +1,5 @@
-"""Set-up limits the option table cannot express: OMP_NUM_THREADS over the thread cap or not a number, a FIFO as --config
+"""Set-up limits the option table cannot express: OMP_NUM_THREADS over the thread cap or not a number,
+OMP_THREAD_LIMIT not a number, a FIFO as --config
 (refused without blocking on it), the INI line-length boundary (197 characters pass, 198 are refused with
 their line number), and SIGTERM/SIGINT during set-up (the default action: killed at once, no file written, no
 checkpoint attempted; delivered at the end of set-up through PPO_FAULT_SIGNAL_IN_SETUP of the test build ppo-faults, so the
@@ -71,6 +72,14 @@ def main():
             rc, out, err = ct.run(SMALL, cwd=d, env={"OMP_NUM_THREADS": bad})
             expect(f"OMP_NUM_THREADS={bad!r}", rc, err, 2, r"OMP_NUM_THREADS: '%s' is not a whole number" % bad, d,
                    before)
+        # OMP_THREAD_LIMIT caps the threads; one libgomp cannot read it ignores, dropping the cap: refused
+        for bad in ("abc", "0", "1e3", "-1", "", "2,1", "2.5"):
+            for args in (SMALL, [*SMALL, "--threads", "2"]):
+                rc, out, err = ct.run(args, cwd=d, env={"OMP_THREAD_LIMIT": bad})
+                expect(f"OMP_THREAD_LIMIT={bad!r} {' '.join(args[len(SMALL):])}", rc, err, 2,
+                       r"OMP_THREAD_LIMIT: '%s' is not a whole number" % re.escape(bad), d, before)
+        rc, out, err = ct.run(["eval", "--checkpoint", "missing.h5"], cwd=d, env={"OMP_THREAD_LIMIT": "abc"})
+        expect("eval with OMP_THREAD_LIMIT=abc", rc, err, 2, r"OMP_THREAD_LIMIT: 'abc'", d, before)
         rc, out, err = ct.run([*SMALL, "--threads", "1", "--log", "given.h5"], cwd=d, env={"OMP_NUM_THREADS": "abc"})
         ct.check(rc == 0, f"--threads 1 with OMP_NUM_THREADS=abc (--threads wins): exit {rc}: {err}")
         os.unlink(os.path.join(d, "given.h5"))
