@@ -26,7 +26,8 @@ BENCH_ALLREDUCE=${BENCH_ALLREDUCE:-build/bench/bench_allreduce}
 CORES=$(nproc)
 QUICK=""
 RANKS=""
-ONLY="envs,allreduce,lander-preset,lander-64,walker-weak,cartpole-weak,hybrid,hybrid-preset,walker-threads,solve"
+NAMES="envs,allreduce,lander-preset,lander-64,walker-weak,cartpole-weak,hybrid,hybrid-preset,walker-threads,solve"
+ONLY=$NAMES
 while [ $# -gt 0 ]; do
     case "$1" in
     --quick) QUICK=1 ;;
@@ -36,6 +37,17 @@ while [ $# -gt 0 ]; do
     *) echo "scale.sh: unknown argument $1" >&2; exit 2 ;;
     esac
     shift
+done
+case "$ONLY" in "" | ,* | *, | *,,*) # an empty name, which read -a would drop at the end
+    echo "scale.sh: --only: no table named in '$ONLY' (choose from $NAMES)" >&2
+    exit 2 ;;
+esac
+IFS=, read -r -a wanted <<<"$ONLY" # a misspelt name would print no table and exit 0
+for name in "${wanted[@]}"; do
+    case ",$NAMES," in *",$name,"*) ;; *)
+        echo "scale.sh: --only: no table '$name' (choose from $NAMES)" >&2
+        exit 2 ;;
+    esac
 done
 for n in $RANKS; do # rank counts are positive integers (the tables divide by them)
     [[ "$n" =~ ^[1-9][0-9]{0,5}$ ]] || { echo "scale.sh: --ranks: '$n' is not a positive whole number of ranks" >&2; exit 2; }

@@ -141,3 +141,13 @@ def test_pack_device_refuses_a_libbox2d_the_loader_cannot_take(tmp_path):
     assert r.returncode == 2
     assert r.stderr.strip().splitlines() == [f"pack-device.sh: BOX2D_LIB_DIR: {d}/libbox2d.so.2 is not a library ppo can load"]
     assert (sorted(os.listdir(pack)) if os.path.isdir(pack) else None) == before
+
+
+@pytest.mark.parametrize("only", ["hybrid-prest", "solve,", "", "envs,,solve", ",envs"])
+def test_scale_refuses_an_unknown_table(only):
+    """--only takes the tables' names; a misspelt or empty one used to print no table and exit 0."""
+    r = run([SCALE, "--only", only, "--ranks", "1"])
+    assert r.returncode == 2, r
+    lines = r.stderr.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith("scale.sh: --only: no table"), lines
+    assert r.stdout == ""
