@@ -448,9 +448,13 @@ static void print_start(const train_run *r)
      * ranks, more on more); docs/scaling.md */
     const long long rows = (long long)c->envs_per_rank * c->rollout_steps / c->minibatches;
     const int G = trainer_grad_workers(r->tr);
-    char split[96] = ""; /* how a rank's minibatch rows go to its threads, where not to all of them */
-    if (trainer_net_split(r->tr))
+    char split[128] = ""; /* how a rank's minibatch rows go to its threads, where not to all of them */
+    const int K = trainer_row_groups(r->tr);
+    if (trainer_net_split(r->tr) && K == 1)
         snprintf(split, sizeof split, " (the actor on one thread, the critic on %s)", par->threads > 2 ? "another" : "the other");
+    else if (trainer_net_split(r->tr))
+        snprintf(split, sizeof split, " (each minibatch's %lld rows in %d groups, the actor on %d threads and the critic on %d others)",
+                 rows, K, K, K);
     else if (par->threads > 1 && G < par->threads)
         snprintf(split, sizeof split, G == 1 ? " (each minibatch's %lld rows on one thread)"
                                              : " (each minibatch's %lld rows on %d of the threads)", rows, G);

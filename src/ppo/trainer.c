@@ -64,7 +64,8 @@ struct trainer {
     policy_model pm;
     trainer_worker *workers;   /* (max(n_roll_workers, n_grad_workers),) */
     int n_workers, n_roll_workers, n_grad_workers;
-    bool net_split;            /* 2 grad workers: the actor on one, the critic on the other, all rows each */
+    int row_groups;            /* the groups a minibatch's rows split into: the grad workers, or half of them */
+    bool net_split;            /* grad workers [0, row_groups) train the actor, the rest the critic */
     float *vals;               /* (N,) values gathered from the workers' inference */
     phase_clock clock;         /* this rank's time per phase since the CLI last reset it */
     float *params, *grads;     /* (P,) each: the one flat buffer of the network and of its gradient */
@@ -144,21 +145,26 @@ static void run_unthreaded(void (*fn)(void *), void *arg)
         fn(arg);
 }
 
-/* The rank's threads as workers: envs split in contiguous slices when the envs are stepped in parallel,
+/* The rank's threads as workers: envs split in contiguous slices when the envs are stepped in parallel;
  * minibatch rows split over as many threads as get GRAD_ROWS_PER_WORKER_MIN rows each (so 64-row
- * minibatches on 16 threads go to 8 of them, not to one), or, where that makes two workers on one rank,
- * the actor on one and the critic on the other (the net split). Every split depends only on the
- * layout, so a run repeats bit for bit on the same ranks x threads. */
+ * minibatches on 16 threads go to 8 of them, not to one), or, where the actor and the critic are
+ * separate networks and that uses at least as many threads, the net split: half the workers train the
+ * actor and half the critic, each half splitting the rows in the same groups. Every split depends
+ * only on the layout, so a run repeats bit for bit on the same ranks x threads. */
 static int workers_create(trainer *t, char *err, size_t err_len)
 {
     const int threads = omp_get_max_threads(), fit = t->mb / GRAD_ROWS_PER_WORKER_MIN;
     t->n_roll_workers = t->parallel_envs ? (threads < t->N ? threads : t->N) : 1;
-    t->n_grad_workers = fit < 2 ? 1 : fit < threads ? fit : threads;
-    /* two workers: each trains one of the two networks on all the rows, so no gradient is summed over
-     * the threads (on one rank no gradient or parameter is written by one core and read by the other:
-     * the row split's sum and step cost the next minibatch's gradient 6-13 us a thread on the 2-core
-     * VM), and the update is one thread's bit for bit */
-    t->net_split = t->n_grad_workers == 2 && policy_model_splits(&t->pm);
+    const int rows_split = fit < 2 ? 1 : fit < threads ? fit : threads;
+    /* k row groups per network: each thread runs one network's passes on its group's rows, so the
+     * threads' gradients are summed over k groups instead of 2k (none for k = 1, where on one rank no
+     * gradient or parameter is written by one core and read by another: the row split's sum and step
+     * cost the next minibatch's gradient 6-13 us a thread on the 2-core VM), and the update is the row
+     * split's over k threads (k = 1: one thread's) bit for bit */
+    const int k = fit < threads / 2 ? fit : threads / 2;
+    t->net_split = threads >= 2 && fit >= 1 && 2 * k >= rows_split && policy_model_splits(&t->pm);
+    t->row_groups = t->net_split ? k : rows_split;
+    t->n_grad_workers = t->net_split ? 2 * k : rows_split;
     t->n_workers = t->n_roll_workers > t->n_grad_workers ? t->n_roll_workers : t->n_grad_workers;
     if (!ALLOC(t->workers, t->n_workers)) {
         snprintf(err, err_len, "out of memory for %d worker threads", t->n_workers);
@@ -169,9 +175,10 @@ static int workers_create(trainer *t, char *err, size_t err_len)
         const int R = t->n_roll_workers, G = t->n_grad_workers;
         wk->n0 = (int)((long long)t->N * w / R);
         wk->n1 = w < R ? (int)((long long)t->N * (w + 1) / R) : wk->n0;
-        wk->j0 = t->net_split ? 0 : (int)((long long)t->mb * w / G);
-        wk->j1 = w >= G ? wk->j0 : t->net_split ? t->mb : (int)((long long)t->mb * (w + 1) / G);
-        wk->nets = !t->net_split ? NET_BOTH : w == 0 ? NET_ACTOR : NET_CRITIC;
+        const int g = w % t->row_groups, K = t->row_groups; /* its row group */
+        wk->j0 = (int)((long long)t->mb * g / K);
+        wk->j1 = w >= G ? wk->j0 : (int)((long long)t->mb * (g + 1) / K);
+        wk->nets = !t->net_split ? NET_BOTH : w < K ? NET_ACTOR : NET_CRITIC;
         if (!(wk->nn = nn_ctx_create(err, err_len)))
             return -1;
         if (w < R) {
@@ -182,7 +189,7 @@ static int workers_create(trainer *t, char *err, size_t err_len)
         }
         if (w >= G)
             continue;
-        wk->owns_grads = w > 0 && !t->net_split; /* the two nets' gradients are disjoint parts of t->grads */
+        wk->owns_grads = g > 0; /* the net split's two networks' gradients are disjoint parts of t->grads */
         wk->grads = !wk->owns_grads ? t->grads : calloc(t->pm.n_params, sizeof(float));
         if (!wk->grads) {
             snprintf(err, err_len, "out of memory for the gradient of thread %d", w);
@@ -878,7 +885,7 @@ static void solo_gradient(void *a)
  * minibatch's rows are split). Collective. */
 static void epoch_adv_stats(trainer *t)
 {
-    const int M = t->cfg->minibatches, G = t->net_split ? 1 : t->n_grad_workers; /* the row groups */
+    const int M = t->cfg->minibatches, G = t->row_groups; /* workers [0, G) hold the groups' rows */
     double *s = t->mb_adv_stats;
     for (int k = 0; k < M; k++) {
         const int *idx = t->perm + (size_t)k * t->mb;
@@ -907,15 +914,41 @@ static void epoch_adv_stats(trainer *t)
 /* Part w of W of [lo, hi). */
 static size_t part(size_t lo, size_t hi, int w, int W) { return lo + (hi - lo) * (size_t)w / (size_t)W; }
 
-/* Adds the other workers' gradients [lo, hi) to worker 0's (t->grads), one worker after another: each
- * element in worker order, as restrict-qualified loops the compiler vectorises. */
+/* Adds the other row groups' gradients [lo, hi) to the first group's (t->grads), one group after
+ * another: each element in group order, as restrict-qualified loops the compiler vectorises. In the
+ * net split an element of the actor is summed over the actor's workers, one of the critic over the
+ * critic's. */
 static void add_worker_grads(trainer *t, size_t lo, size_t hi)
 {
     float *restrict dst = t->grads;
-    for (int w = 1; w < t->n_grad_workers; w++) {
-        const float *restrict src = t->workers[w].grads;
-        for (size_t p = lo; p < hi; p++)
-            dst[p] += src[p];
+    const int K = t->row_groups;
+    const size_t split = t->net_split ? t->pm.actor_end : hi; /* the actor's part: [lo, split) */
+    for (int net = 0; net < (t->net_split ? 2 : 1); net++) {
+        const size_t a = net == 0 ? lo : split > lo ? split : lo, b = net == 0 ? (split < hi ? split : hi) : hi;
+        for (int g = 1; g < K; g++) {
+            const float *restrict src = t->workers[net * K + g].grads;
+            for (size_t p = a; p < b; p++)
+                dst[p] += src[p];
+        }
+    }
+}
+
+/* Row group g's loss sums: its worker's, or in the net split the actor's worker's with the value loss
+ * of the critic's. */
+static loss_sums group_sums(const trainer *t, int g)
+{
+    loss_sums s = t->workers[g].sums;
+    if (t->net_split)
+        s.value_loss = t->workers[t->row_groups + g].sums.value_loss;
+    return s;
+}
+
+/* The loss sums of every row group added to ep, in group order. */
+static void add_group_sums(const trainer *t, loss_sums *ep)
+{
+    for (int g = 0; g < t->row_groups; g++) {
+        const loss_sums s = group_sums(t, g);
+        loss_sums_add(ep, &s);
     }
 }
 
@@ -943,12 +976,11 @@ static void minibatch_gradient(trainer *t, int k, loss_sums *ep)
             /* t->grads is worker 0's buffer: add the others' (after the loop's barrier), a part each; the
              * net split's two workers wrote their own networks' parts of it */
             const int me = omp_get_thread_num();
-            if (!t->net_split)
+            if (t->row_groups > 1)
                 add_worker_grads(t, part(0, P, me, G), part(0, P, me + 1, G));
         }
     }
-    for (int w = 0; w < G; w++)
-        loss_sums_add(ep, &t->workers[w].sums);
+    add_group_sums(t, ep);
     phase_clock_lap(clk, PHASE_GRAD);
 }
 
@@ -1111,8 +1143,7 @@ static bool epoch_in_team(trainer *t, double lr, double lr_critic, loss_sums *ep
                 t->grads[0] = NAN;
             square_blocks(t, b0, b1);
             if (me == 0) {
-                for (int w = 0; w < G; w++)
-                    loss_sums_add(ep, &t->workers[w].sums);
+                add_group_sums(t, ep);
                 phase_clock_lap(clk, PHASE_GRAD);
                 coef = adam_begin(&t->adam, t->pm.actor_end, lr, lr_critic);
             }
@@ -1240,7 +1271,7 @@ void trainer_optimize(trainer *t, update_stats *st)
         if (c->norm_adv && !c->norm_adv_batch)
             epoch_adv_stats(t);
         loss_sums ep = {0};
-        const bool finite = t->net_split && t->par->size == 1 ? epoch_in_nets(t, lr, lr_critic, &ep, &grad_norm_sum, &steps)
+        const bool finite = t->net_split && t->row_groups == 1 && t->par->size == 1 ? epoch_in_nets(t, lr, lr_critic, &ep, &grad_norm_sum, &steps)
                             : t->par->size == 1 && t->n_grad_workers > 1
                                 ? epoch_in_team(t, lr, lr_critic, &ep, &grad_norm_sum, &steps)
                                 : epoch_by_minibatch(t, lr, lr_critic, &ep, &grad_norm_sum, &steps);
@@ -1432,6 +1463,7 @@ long long trainer_steps_per_update(const trainer *t) { return (long long)t->B * 
 int trainer_param_count(const trainer *t) { return (int)t->pm.n_params; }
 int trainer_grad_workers(const trainer *t) { return t->n_grad_workers; }
 bool trainer_net_split(const trainer *t) { return t->net_split; }
+int trainer_row_groups(const trainer *t) { return t->row_groups; }
 void trainer_set_shuffle(trainer *t, bool on) { t->shuffle = on; }
 
 rollout_view trainer_rollout_view(trainer *t)

@@ -78,10 +78,12 @@ const ppo_env_spec *trainer_spec(const trainer *t);
 long long trainer_updates_total(const trainer *t);
 long long trainer_steps_per_update(const trainer *t); /* global */
 int trainer_param_count(const trainer *t);
-/* How many of the rank's threads share each minibatch's rows (1 when the rows are too few to split). */
+/* How many of the rank's threads compute each minibatch's gradient (1 when the rows are too few to split). */
 int trainer_grad_workers(const trainer *t);
-/* True when those are 2 threads of one rank, one training the actor and the other the critic on all the rows. */
+/* True when half of those train the actor and half the critic (the net split). */
 bool trainer_net_split(const trainer *t);
+/* The groups a minibatch's rows split into: the grad workers, or in the net split half of them. */
+int trainer_row_groups(const trainer *t);
 
 /* Resume support: RNG words per rank (action RNG of every env + the shuffle RNG), Adam, the counter. */
 size_t trainer_rng_words(const trainer *t);

@@ -2,8 +2,9 @@
 metrics (every /metrics column except wall_time and steps_per_second, bit for bit), identical
 /episodes and an identical saved policy; a different seed gives different ones. Checked for 2 ranks
 x 1 thread under mpirun, and for 1 rank x 2 threads: CartPole (the actor and the critic trained on a
-thread each, which gives one thread's run bit for bit, on 2 ranks too; on 4 threads the rows of 24-row minibatches
-split over 3 of them) and LunarLander (each thread runs inference on its own envs and steps them). The gradient sum through
+thread each, which gives one thread's run bit for bit, on 2 ranks too; on 6 threads each network on 3 of
+them, which gives 3 threads' run; with a shared trunk on 4 threads the rows of 24-row minibatches split
+over 3 of them) and LunarLander (each thread runs inference on its own envs and steps them). The gradient sum through
 shared memory (--grad-reduce shm, the default) gives the same bits as MPI_Allreduce on 2 ranks, and
 repeats bit for bit on 3 ranks, where its pairwise order is its own. OMP_DYNAMIC and OMP_THREAD_LIMIT
 cannot shrink a rank's teams behind its back."""
@@ -105,12 +106,24 @@ def main():
         compare("--threads 2 under OMP_THREAD_LIMIT=1 against 1 thread, seed 5", one, lim, True)
         # two threads train the actor and the critic on all the rows, each on its own: one thread's run
         compare("1 rank x 2 threads against 1 thread, seed 5", one, d, True)
-        # 24-row minibatches on 4 threads: the rows split over 3 of them (8 each), the fourth waits
+        # 24-row minibatches with a shared trunk on 4 threads: the rows split over 3 of them (8 each), the
+        # fourth waits
         few = ["--env", "CartPole-v1", "--total-steps", "3072", "--envs-per-rank", "4", "--rollout-steps", "48",
                "--minibatches", "8", "--epochs", "2"]
-        f1 = train(tmp, "few_s5_a", 5, None, 4, few, says="each minibatch's 24 rows on 3 of the threads")
-        f2 = train(tmp, "few_s5_b", 5, None, 4, few)
+        trunk = [*few, "--shared-trunk"]
+        f1 = train(tmp, "few_s5_a", 5, None, 4, trunk, says="each minibatch's 24 rows on 3 of the threads")
+        f2 = train(tmp, "few_s5_b", 5, None, 4, trunk)
         compare("1 rank x 4 threads, minibatches split over 3, seed 5 twice", f1, f2, True)
+        # separate networks on 6 threads: the rows in 3 groups, the actor on 3 threads and the critic on 3
+        # others, which sums the same gradients in the same order as 3 threads splitting the rows
+        passive = {"OMP_WAIT_POLICY": "passive"}  # 6 threads on CI's 2 cores
+        n6 = train(tmp, "nets6_s5", 5, None, 6, few, env=passive,
+                   says="(each minibatch's 24 rows in 3 groups, the actor on 3 threads and the critic on 3 others)")
+        r3 = train(tmp, "rows3_s5", 5, None, 3, few, env=passive)
+        compare("1 rank x 6 threads (3 row groups per network) against 3 threads (3 row groups), seed 5", r3, n6, True)
+        m6 = train(tmp, "nets6_2r_s5", 5, 2, 6, few, env=passive)
+        m3 = train(tmp, "rows3_2r_s5", 5, 2, 3, few, env=passive)
+        compare("2 ranks x 6 threads against 2 ranks x 3 threads, seed 5", m3, m6, True)
         g = train(tmp, "lander_a", 3, None, 2, LANDER)
         h = train(tmp, "lander_b", 3, None, 2, LANDER)
         compare("LunarLander 1 rank x 2 threads, seed 3 twice", g, h, True)
