@@ -106,7 +106,8 @@ int main(int argc, char **argv)
             return cmd_train(argc - skip, argv + skip);
     }
     prefer_local_pml();
-    MPI_Init(&argc, &argv);
+    int provided; /* a team's first thread calls MPI between its barriers (trainer.c) */
+    MPI_Init_thread(&argc, &argv, MPI_THREAD_FUNNELED, &provided);
     par_layout par; /* eval uses the default thread policy */
     int rc;
     if (!strcmp(sub, "eval")) {

@@ -66,6 +66,7 @@ struct trainer {
     int n_workers, n_roll_workers, n_grad_workers;
     int row_groups;            /* the groups a minibatch's rows split into: the grad workers, or half of them */
     bool net_split;            /* grad workers [0, row_groups) train the actor, the rest the critic */
+    bool mpi_funneled;         /* MPI lets a team's first thread call it (epoch_in_team_ranks) */
     float *vals;               /* (N,) values gathered from the workers' inference */
     phase_clock clock;         /* this rank's time per phase since the CLI last reset it */
     float *params, *grads;     /* (P,) each: the one flat buffer of the network and of its gradient */
@@ -367,6 +368,9 @@ trainer *trainer_create(const ppo_config *cfg, const par_layout *par, char *err,
          * multiply-adds per row, nn/mlp.c) how the envs are split over the inference passes changes the
          * values' last bits, and a seed must repeat on the same ranks x threads. */
         t->parallel_envs = omp_get_max_threads() > 1 && !env_get_class(t->envs[0])->plain_state;
+        int provided = MPI_THREAD_SINGLE;
+        MPI_Query_thread(&provided);
+        t->mpi_funneled = provided >= MPI_THREAD_FUNNELED;
         ok = workers_create(t, err, err_len) == 0;
     }
     const size_t TN = (size_t)t->B;
@@ -1167,6 +1171,98 @@ static bool epoch_in_team(trainer *t, double lr, double lr_critic, loss_sums *ep
     return finite;
 }
 
+/* Parameters in a rank's slice from which its threads share the squares, clipping and step; below,
+ * the team's first thread does them alone (LunarLander's 9,797 parameters take ~6 us on the 2-core VM,
+ * and sharing them costs four barriers more). */
+enum { TEAM_STEP_SHARED_MIN = 16384 };
+
+/* Several ranks with threads: an epoch's minibatches in one team too, where a region per minibatch
+ * and two more in the optimizer cost ~4 us each. The team's first thread makes the MPI calls between
+ * barriers (MPI_THREAD_FUNNELED): the sum over the ranks and the gathers of the sharded step. Two
+ * barriers per minibatch (three with row groups to sum, four more for a large slice's shared step).
+ * The same additions in the same order as epoch_by_minibatch, so the same bits. Returns false when a
+ * norm was not finite (nothing of that minibatch applied, on every rank alike). */
+static bool epoch_in_team_ranks(trainer *t, double lr, double lr_critic, loss_sums *ep, double *grad_norm_sum,
+                                int *steps)
+{
+    const int G = t->n_grad_workers, M = t->cfg->minibatches;
+    const size_t P = t->pm.n_params;
+    size_t lo, hi;
+    grad_reduce_slice(t->reduce, &lo, &hi);
+    const size_t b0 = lo / GRAD_REDUCE_BLOCK, b1 = lo < hi ? (hi + GRAD_REDUCE_BLOCK - 1) / GRAD_REDUCE_BLOCK : b0;
+    const bool whole = lo == 0 && hi == P, shared_step = hi - lo >= TEAM_STEP_SHARED_MIN;
+    const bool norm = t->cfg->norm_adv && !t->cfg->norm_adv_batch;
+    const bool fault = t->update == t->fault_nan_update;
+    phase_clock *clk = &t->clock;
+    adam_coef coef;
+    double grad_norm = 0.0;
+    bool finite = true;
+#pragma omp parallel num_threads(G)
+    {
+        const int me = omp_get_thread_num();
+        trainer_worker *wk = &t->workers[me];
+        for (int k = 0; k < M; k++) {
+            worker_gather(t, wk, t->perm + (size_t)k * t->mb);
+            worker_gradient(t, wk, norm, norm ? t->mb_adv_stats[2 * k] : 0.0, norm ? t->mb_adv_stats[2 * k + 1] : 1.0);
+#pragma omp barrier
+            if (t->row_groups > 1) {
+                add_worker_grads(t, part(0, P, me, G), part(0, P, me + 1, G));
+#pragma omp barrier
+            }
+            if (me == 0) {
+                add_group_sums(t, ep);
+                phase_clock_lap(clk, PHASE_GRAD);
+                if (fault)
+                    t->grads[0] = NAN;
+                grad_reduce_scatter(t->reduce, t->grads);
+                phase_clock_lap(clk, PHASE_COMM);
+                coef = adam_begin(&t->adam, t->pm.actor_end, lr, lr_critic);
+                if (!shared_step) { /* as clip_and_step with one thread */
+                    square_blocks(t, b0, b1);
+                    if (!whole)
+                        grad_reduce_allgather_blocks(t->reduce, t->grad_sq);
+                    grad_norm = block_norm(t);
+                    if (isfinite(grad_norm)) {
+                        clip_and_step_range(t, &coef, grad_norm, lo, hi);
+                        if (!whole)
+                            grad_reduce_allgather(t->reduce, t->params);
+                    }
+                }
+            }
+            if (shared_step) { /* as clip_and_step with the threads */
+#pragma omp barrier
+                square_blocks(t, part(b0, b1, me, G), part(b0, b1, me + 1, G));
+#pragma omp barrier
+                if (me == 0) {
+                    if (!whole)
+                        grad_reduce_allgather_blocks(t->reduce, t->grad_sq);
+                    grad_norm = block_norm(t);
+                }
+#pragma omp barrier
+                if (isfinite(grad_norm))
+                    clip_and_step_range(t, &coef, grad_norm, part(lo, hi, me, G), part(lo, hi, me + 1, G));
+#pragma omp barrier
+                if (me == 0 && isfinite(grad_norm) && !whole)
+                    grad_reduce_allgather(t->reduce, t->params);
+            }
+#pragma omp barrier
+            /* read before the first thread can write it again: after the next minibatch's first barrier */
+            const double n = grad_norm;
+            if (!isfinite(n)) { /* every thread reads the same norm, so all leave here */
+                if (me == 0)
+                    finite = false;
+                break;
+            }
+            if (me == 0) {
+                *grad_norm_sum += n;
+                (*steps)++;
+                phase_clock_lap(clk, PHASE_OPTIM);
+            }
+        }
+    }
+    return finite;
+}
+
 /* The net split (one rank, two workers): worker 0 trains the actor and worker 1 the critic, each on all
  * of a minibatch's rows, each squaring, clipping and stepping its own network's parameters, which the
  * other never reads. One barrier per minibatch, for the norm: each thread squares the blocks wholly
@@ -1274,6 +1370,8 @@ void trainer_optimize(trainer *t, update_stats *st)
         const bool finite = t->net_split && t->row_groups == 1 && t->par->size == 1 ? epoch_in_nets(t, lr, lr_critic, &ep, &grad_norm_sum, &steps)
                             : t->par->size == 1 && t->n_grad_workers > 1
                                 ? epoch_in_team(t, lr, lr_critic, &ep, &grad_norm_sum, &steps)
+                            : t->n_grad_workers > 1 && t->mpi_funneled
+                                ? epoch_in_team_ranks(t, lr, lr_critic, &ep, &grad_norm_sum, &steps)
                                 : epoch_by_minibatch(t, lr, lr_critic, &ep, &grad_norm_sum, &steps);
         if (!finite) { /* the update is dropped whole, on every rank alike */
             st->nonfinite = 1;

@@ -88,6 +88,11 @@ def main():
         compare("2 ranks x 1 thread, seed 5 vs seed 6", a, c, False)
         a2 = train(tmp, "mpi_s5_two_threads", 5, 2, 2, says="(the actor on one thread, the critic on the other)")
         compare("2 ranks x 2 threads against x 1 thread, seed 5", a, a2, True)
+        # wider nets: each rank's slice of the step (68k parameters) is shared by its 2 threads
+        wide = [*COMMON, "--hidden", "256,256"]
+        w1 = train(tmp, "wide_s5_one", 5, 2, 1, wide)
+        w2 = train(tmp, "wide_s5_two", 5, 2, 2, wide)
+        compare("2 ranks x 2 threads against x 1 thread, 256x256 nets, seed 5", w1, w2, True)
         m = train(tmp, "mpi_s5_allreduce", 5, 2, 1, extra=("--grad-reduce", "mpi"))
         compare("2 ranks, gradients by MPI_Allreduce vs shared memory, seed 5", a, m, True)
         t1 = train(tmp, "three_s5_a", 5, 3, 1)

@@ -393,7 +393,8 @@ static void test_real_rollouts_equivalent(const char *name, const char *env, boo
 
 int main(int argc, char **argv)
 {
-    MPI_Init(&argc, &argv);
+    int provided; /* as ppo: a team's first thread calls MPI */
+    MPI_Init_thread(&argc, &argv, MPI_THREAD_FUNNELED, &provided);
     int size;
     MPI_Comm_size(MPI_COMM_WORLD, &size);
     if (size != 2) {

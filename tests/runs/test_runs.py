@@ -296,7 +296,7 @@ def test_eval_refuses_observation_statistics_of_the_wrong_size(tmp_path):
     assert r.returncode == 2 and b"/obs_norm/mean: 5000 values, expected 4" in r.stderr, (r.returncode, r.stderr)
 
 
-@pytest.mark.parametrize("ranks,threads", [(2, 1), (1, 2), (1, 3)])  # 1 x 2: actor and critic on a thread each; 1 x 3: rows split
+@pytest.mark.parametrize("ranks,threads", [(2, 1), (1, 2), (1, 3), (2, 2), (2, 3)])  # 1 x 2: actor and critic on a thread each; 1 x 3: rows split; 2 x T: the team over the ranks
 def test_nonfinite_gradient_stops_without_applying_the_update(tmp_path, ranks, threads):
     r = ppo(tmp_path, "--total-steps", 50 * BATCH, "--log", "run.h5", "--checkpoint-every", 5, "--threads", threads,
             check=False, ranks=ranks, env={"PPO_FAULT_NAN_AT_UPDATE": "13", "OMP_NUM_THREADS": str(threads)},
