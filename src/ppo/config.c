@@ -834,6 +834,8 @@ double config_memory_estimate(const ppo_config *c, int obs_dim, bool image_obs, 
     /* trainer_create: per sample obs (floats; pixels: bytes) and action floats, 6 more floats (log-prob,
      * value, reward, bootstrap, advantage, return), 2 flag bytes and a permutation index */
     *rollout = samples * ((image_obs ? 1.0 : 4.0) * obs_dim + 4.0 * (action_dim + 6) + 2 + 4);
+    /* what the normalisers take from the rollout, added after it: the raw observations, the returns */
+    *rollout += samples * ((c->norm_obs ? 4.0 * obs_dim : 0.0) + (c->norm_reward ? 8.0 : 0.0));
     if (image_obs) { /* obs_dim: the policy's input (frames stacked); per env the current and final
                       * frames as floats and both stacks as bytes (10 bytes per value bounds it) */
         *rollout += c->envs_per_rank * 10.0 * obs_dim;

@@ -95,6 +95,10 @@ struct trainer {
     running_stats obs_rs, ret_rs;
     bool norm_obs, norm_reward;
     double *ret_acc;           /* (N,) discounted return per env, for reward scaling */
+    /* what the rollout adds to the statistics, kept per step and env and added after the last step in
+     * step and env order (as one thread would, step by step), so that threads step their envs freely */
+    float *raw_obs;            /* --norm-obs: (T, N, od) the observations before normalisation */
+    double *disc;              /* --norm-reward: (T, N) the discounted returns */
 
     /* --log-trajectories: per-env recording buffers and this rollout's finished recordings */
     int traj_every, traj_w, traj_max;  /* every N-th update; floats per row; rows per episode at most */
@@ -406,6 +410,7 @@ trainer *trainer_create(const ppo_config *cfg, const par_layout *par, char *err,
         }
         t->norm_obs = cfg->norm_obs;
         t->norm_reward = cfg->norm_reward;
+        ok = ok && (!t->norm_obs || ALLOC(t->raw_obs, (size_t)t->B * t->od)) && (!t->norm_reward || ALLOC(t->disc, t->B));
         if (ok && ((t->norm_obs && rs_init(&t->obs_rs, t->od)) || (t->norm_reward && rs_init(&t->ret_rs, 1))))
             ok = false;
         if (!ok)
@@ -465,7 +470,7 @@ void trainer_free(trainer *t)
         rs_free(&t->obs_rs);
     if (t->norm_reward)
         rs_free(&t->ret_rs);
-    void *bufs[] = {t->snap_params, t->snap_m, t->snap_v, t->ret_acc, t->vals, t->recording, t->rec_len, t->rec, t->traj_rows, t->traj_eps, t->rec_frames, t->traj_frames, t->envs, t->act_rng, t->sde_mat, t->params, t->grads, t->grad_sq, t->obs, t->obs_u8, t->stack, t->final_stack, t->actions, t->logp, t->values,
+    void *bufs[] = {t->snap_params, t->snap_m, t->snap_v, t->ret_acc, t->raw_obs, t->disc, t->vals, t->recording, t->rec_len, t->rec, t->traj_rows, t->traj_eps, t->rec_frames, t->traj_frames, t->envs, t->act_rng, t->sde_mat, t->params, t->grads, t->grad_sq, t->obs, t->obs_u8, t->stack, t->final_stack, t->actions, t->logp, t->values,
                     t->rewards, t->boot, t->adv, t->ret, t->term, t->trunc, t->cur_obs, t->final_obs,
                     t->last_values, t->ep_return, t->ep_len, t->ep_done, t->ep_count, t->perm, t->mb_adv_stats,
                     t->mb_actions, t->mb_logp, t->mb_adv, t->mb_ret, t->mb_values};
@@ -600,15 +605,15 @@ static void collect_recordings(trainer *t)
     }
 }
 
-/* --norm-reward: scales row `row`'s rewards by the std of the discounted return (serial: the sums are
- * shared). */
-static void scale_rewards(trainer *t, size_t row)
+/* --norm-reward: scales the rewards of envs [n0, n1) in row `row` by the std of the discounted return
+ * (frozen during the rollout), keeping each env's discounted return for the statistics in t->disc. */
+static void scale_rewards(trainer *t, size_t row, int n0, int n1)
 {
     const double inv = 1.0 / sqrt(t->ret_rs.var[0] + 1e-8), clip = t->cfg->clip_reward;
-    for (int n = 0; n < t->N; n++) {
+    for (int n = n0; n < n1; n++) {
         const size_t i = row + (size_t)n;
         t->ret_acc[n] = t->ret_acc[n] * t->cfg->gamma + t->rewards[i];
-        rs_accumulate_scalar(&t->ret_rs, t->ret_acc[n]);
+        t->disc[i] = t->ret_acc[n];
         const double r = t->rewards[i] * inv;
         t->rewards[i] = (float)(r < -clip ? -clip : (r > clip ? clip : r));
         if (t->term[i] || t->trunc[i] || t->ep_len[n] == 0)
@@ -631,10 +636,8 @@ static int rollout_step(trainer *t, int s)
     const int N = t->N, W = t->n_roll_workers;
     const size_t row = (size_t)s * N;
     phase_clock *clk = &t->clock;
-    if (t->norm_obs) {
-        rs_accumulate(&t->obs_rs, t->cur_obs, N);
-        phase_clock_lap(clk, PHASE_INFER);
-    }
+    if (t->norm_obs)
+        memcpy(t->raw_obs + row * (size_t)t->od, t->cur_obs, sizeof(float) * (size_t)N * (size_t)t->od);
     int any_trunc = 0, bad_actions = 0;
     /* each thread runs the policy on its envs, then steps them: no barrier between the two */
     if (W == 1) { /* as in infer_values */
@@ -655,7 +658,7 @@ static int rollout_step(trainer *t, int s)
     if (t->traj_every > 0)
         collect_recordings(t);
     if (t->norm_reward)
-        scale_rewards(t, row);
+        scale_rewards(t, row, 0, N);
     phase_clock_lap(clk, PHASE_ENV);
     if (any_trunc) { /* bootstrap truncated episodes from the value of their last observation */
         const float *fv = infer_values(t, t->final_obs);
@@ -675,6 +678,11 @@ static void rollout_close(trainer *t)
     phase_clock *clk = &t->clock;
     memcpy(t->last_values, infer_values(t, t->cur_obs), sizeof(float) * (size_t)N);
     phase_clock_lap(clk, PHASE_INFER);
+    if (t->norm_obs)
+        rs_accumulate(&t->obs_rs, t->raw_obs, t->B);
+    for (int i = 0; t->norm_reward && i < t->B; i++)
+        rs_accumulate_scalar(&t->ret_rs, t->disc[i]);
+    phase_clock_lap(clk, PHASE_ENV);
     /* collective: every rank folds this rollout into the same statistics */
     if (t->norm_obs)
         rs_merge(&t->obs_rs, t->par->comm);
@@ -691,11 +699,11 @@ static void rollout_close(trainer *t)
 }
 
 /* Whether the rollout's workers can each run their envs through all T steps without meeting: nothing
- * couples envs within a step (observation and reward normalisation update statistics over all envs
- * every step; trajectory recording collects in env order). */
+ * couples envs within a step (trajectory recording collects in env order; the normalisers' statistics
+ * are frozen during the rollout, and what it adds to them is added after it). */
 static bool rollout_runs_free(const trainer *t)
 {
-    return t->n_roll_workers > 1 && !t->norm_obs && !t->norm_reward && t->traj_every <= 0;
+    return t->n_roll_workers > 1 && t->traj_every <= 0;
 }
 
 /* The whole rollout, each worker stepping its own envs from the first step to the last in one parallel
@@ -714,13 +722,18 @@ static int rollout_free(trainer *t)
         double sec = 0.0;
         for (int s = 0; s < t->T; s++) {
             int any_trunc = 0;
+            const size_t row = (size_t)s * N;
+            if (t->norm_obs)
+                memcpy(t->raw_obs + (row + (size_t)wk->n0) * (size_t)t->od, t->cur_obs + (size_t)wk->n0 * t->od,
+                       sizeof(float) * (size_t)(wk->n1 - wk->n0) * t->od);
             worker_infer(t, wk, t->cur_obs, s);
             sec += wk->infer_sec;
             bad_actions += worker_act_and_step(t, wk, s, &any_trunc);
+            if (t->norm_reward)
+                scale_rewards(t, row, wk->n0, wk->n1);
             if (any_trunc) {
                 worker_values(t, wk, t->final_obs);
                 sec += wk->infer_sec;
-                const size_t row = (size_t)s * N;
                 for (int n = wk->n0; n < wk->n1; n++)
                     if (t->trunc[row + (size_t)n])
                         t->boot[row + (size_t)n] = t->vals[n];

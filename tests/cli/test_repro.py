@@ -4,7 +4,8 @@ metrics (every /metrics column except wall_time and steps_per_second, bit for bi
 x 1 thread under mpirun, and for 1 rank x 2 threads: CartPole (the actor and the critic trained on a
 thread each, which gives one thread's run bit for bit, on 2 ranks too; on 6 threads each network on 3 of
 them, which gives 3 threads' run; with a shared trunk on 4 threads the rows of 24-row minibatches split
-over 3 of them) and LunarLander (each thread runs inference on its own envs and steps them). The gradient sum through
+over 3 of them) and LunarLander (each thread runs inference on its own envs and steps them, also with the
+observation and reward normalisers). The gradient sum through
 shared memory (--grad-reduce shm, the default) gives the same bits as MPI_Allreduce on 2 ranks, and
 repeats bit for bit on 3 ranks, where its pairwise order is its own. OMP_DYNAMIC and OMP_THREAD_LIMIT
 cannot shrink a rank's teams behind its back."""
@@ -45,8 +46,10 @@ def read(log):
     with h5py.File(log, "r") as f:
         metrics = {k: f["metrics"][k][:] for k in f["metrics"]}
         episodes = {k: f["episodes"][k][:] for k in f["episodes"]}
-    with h5py.File(log[:-3] + ".policy.h5", "r") as f:
-        params = [f[k][:] for k in sorted(f) if isinstance(f[k], h5py.Dataset)]
+    with h5py.File(log[:-3] + ".policy.h5", "r") as f:  # every dataset: parameters, normalisers, optimizer
+        names = []
+        f.visititems(lambda name, obj: names.append(name) if isinstance(obj, h5py.Dataset) else None)
+        params = [f[k][()] for k in sorted(names)]
     return metrics, episodes, params
 
 
@@ -134,6 +137,12 @@ def main():
         compare("LunarLander 1 rank x 2 threads, seed 3 twice", g, h, True)
         g1 = train(tmp, "lander_one", 3, None, 1, LANDER)
         compare("LunarLander 1 rank x 2 threads against 1 thread, seed 3", g1, g, True)
+        # the normalisers' statistics: each thread steps its envs through the rollout, and what the rollout
+        # adds to them is added after it, step by step and env by env, as one thread does
+        norm = [*LANDER, "--norm-obs", "--norm-reward"]
+        n1 = train(tmp, "lander_norm_one", 3, None, 1, norm)
+        n2 = train(tmp, "lander_norm_two", 3, None, 2, norm)
+        compare("LunarLander --norm-obs --norm-reward, 1 rank x 2 threads against 1 thread, seed 3", n1, n2, True)
     ct.finish("reproducibility")
 
 
