@@ -698,12 +698,26 @@ static void rollout_close(trainer *t)
     phase_clock_lap(clk, PHASE_GAE);
 }
 
+/* --log-trajectories: whether an episode is being recorded in this rollout or may start to be. */
+static bool rollout_records(const trainer *t)
+{
+    if (t->traj_every <= 0)
+        return false;
+    if ((t->update + 1) % t->traj_every == 0) /* episodes that start in the update being collected */
+        return true;
+    for (int n = 0; n < t->N; n++)
+        if (t->recording[n])
+            return true;
+    return false;
+}
+
 /* Whether the rollout's workers can each run their envs through all T steps without meeting: nothing
- * couples envs within a step (trajectory recording collects in env order; the normalisers' statistics
- * are frozen during the rollout, and what it adds to them is added after it). */
+ * couples envs within a step (trajectory recording collects in env order, so a rollout that records
+ * keeps a region per step; the normalisers' statistics are frozen during the rollout, and what it adds
+ * to them is added after it). */
 static bool rollout_runs_free(const trainer *t)
 {
-    return t->n_roll_workers > 1 && t->traj_every <= 0;
+    return t->n_roll_workers > 1 && !rollout_records(t);
 }
 
 /* The whole rollout, each worker stepping its own envs from the first step to the last in one parallel

@@ -5,7 +5,7 @@ x 1 thread under mpirun, and for 1 rank x 2 threads: CartPole (the actor and the
 thread each, which gives one thread's run bit for bit, on 2 ranks too; on 6 threads each network on 3 of
 them, which gives 3 threads' run; with a shared trunk on 4 threads the rows of 24-row minibatches split
 over 3 of them) and LunarLander (each thread runs inference on its own envs and steps them, also with the
-observation and reward normalisers). The gradient sum through
+observation and reward normalisers, and recording trajectories). The gradient sum through
 shared memory (--grad-reduce shm, the default) gives the same bits as MPI_Allreduce on 2 ranks, and
 repeats bit for bit on 3 ranks, where its pairwise order is its own. OMP_DYNAMIC and OMP_THREAD_LIMIT
 cannot shrink a rank's teams behind its back."""
@@ -51,6 +51,15 @@ def read(log):
         f.visititems(lambda name, obj: names.append(name) if isinstance(obj, h5py.Dataset) else None)
         params = [f[k][()] for k in sorted(names)]
     return metrics, episodes, params
+
+
+def trajectories(log):
+    """{name: array} of every dataset under /trajectories."""
+    out = {}
+    with h5py.File(log, "r") as f:
+        f["trajectories"].visititems(lambda name, obj: out.__setitem__(name, obj[()])
+                                     if isinstance(obj, h5py.Dataset) else None)
+    return out
 
 
 def same_bits(a, b):
@@ -143,6 +152,16 @@ def main():
         n1 = train(tmp, "lander_norm_one", 3, None, 1, norm)
         n2 = train(tmp, "lander_norm_two", 3, None, 2, norm)
         compare("LunarLander --norm-obs --norm-reward, 1 rank x 2 threads against 1 thread, seed 3", n1, n2, True)
+        # --log-trajectories 2: rollouts that record keep a region per step, the others run free
+        traj = ["--env", "LunarLander-v3", "--total-steps", "16384", "--envs-per-rank", "16", "--rollout-steps", "64",
+                "--minibatches", "4", "--epochs", "1", "--log-trajectories", "2"]
+        j1 = train(tmp, "lander_traj_one", 3, None, 1, traj)
+        j2 = train(tmp, "lander_traj_two", 3, None, 2, traj)
+        compare("LunarLander --log-trajectories 2, 1 rank x 2 threads against 1 thread, seed 3", j1, j2, True)
+        ta, tb = trajectories(j1), trajectories(j2)
+        ct.check(len(ta) > 5 and len(ta["actions"]) > 0, f"no trajectories recorded: {sorted(ta)}")
+        ct.check(sorted(ta) == sorted(tb) and all(same_bits(ta[k], tb[k]) for k in ta),
+                 "--log-trajectories 2: the recorded trajectories differ between 1 and 2 threads")
     ct.finish("reproducibility")
 
 
