@@ -3,8 +3,9 @@
 # Box2D or libinih, such as the 16-core device machine (../shared/device.md): the binaries (ppo,
 # bench_envs, bench_allreduce), their libraries, the scale script and the scaling model.
 # There: build-device/run-scale.sh [scale.sh options], or build-device/run-device.sh [scale.sh options]
-# for all of it in one go: the scale tables, then scale_model.py's calibration on that machine and its
-# predictions from those costs, each written under $OUT (else build-device/out).
+# for all of it in one go: the machine's description (host.txt), the scale tables, then scale_model.py's
+# calibration on that machine and its predictions from those costs, each written under $OUT (else
+# build-device/out).
 # Usage: scripts/pack-device.sh   (after scripts/build.sh --no-install)
 #   BOX2D_LIB_DIR=DIR scripts/pack-device.sh also packs DIR/libbox2d.so.2 (scripts/box2d-nocounters.sh),
 #   and run-scale.sh then adds the env-only table's columns stepped with it.
@@ -51,6 +52,13 @@ cat >"$D/run-device.sh" <<'RUN'
 D=$(cd "$(dirname "$0")" && pwd)
 O=${OUT:-$D/out}
 mkdir -p "$O" 2>/dev/null && [ -w "$O" ] || { echo "run-device.sh: OUT: cannot write in '$O'" >&2; exit 2; }
+{ # the machine: cores, SMT siblings, caches, NUMA, limits, clocks (to read the tables by)
+    echo "== nproc: $(nproc)"; lscpu 2>&1
+    echo "== NUMA"; cat /sys/devices/system/node/node*/cpulist 2>&1
+    echo "== SMT siblings of cpu 0 and 1"; cat /sys/devices/system/cpu/cpu[01]/topology/thread_siblings_list 2>&1
+    echo "== cgroup cpu.max: $(cat /sys/fs/cgroup/cpu.max 2>&1)"
+    echo "== MHz at start"; grep MHz /proc/cpuinfo 2>&1 | sort | uniq -c
+} >"$O/host.txt" 2>&1
 "$D/run-scale.sh" "$@" >"$O/scale.md" 2>"$O/scale.err"
 echo "scale.sh rc $? ($(date -u +%T))"
 export LD_LIBRARY_PATH="$D/lib${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH}"
