@@ -238,15 +238,18 @@ if want walker-threads; then
 fi
 
 if want solve; then
-    # the scale entry spreads its 16 envs over the ranks (docs/scaling.md); the same run on one rank's
-    # threads, where a minibatch's 128 rows go to up to 16 of them
+    # the scale entry spreads its 16 envs over the ranks (docs/scaling.md); the same run on half the ranks
+    # with 2 threads each (the actor on one, the critic on the other), and on one rank's threads
     echo
     echo "### time to solve LunarLander-v3 (--preset scale, greedy evaluation over 100 episodes after training)"
     echo
     echo "| ranks x threads | envs per rank | wall (start to end, evaluation included) | trained | eval |"
     echo "|---|---|---|---|---|"
     n=$(echo "$RANKS" | tr ' ' '\n' | tail -1)
-    for layout in "$n 1" "1 $CORES"; do
+    layouts=("$n 1")
+    [ "$n" -ge 4 ] && layouts+=("$((n / 2)) 2")
+    layouts+=("1 $CORES")
+    for layout in "${layouts[@]}"; do
         read -r r t <<<"$layout"
         [ "$t" -gt 1 ] && [ "$r" = 1 ] && [ "$n" = 1 ] && continue # 1 x 1 already
         [ "$t" -gt 1 ] && [ "$CORES" -lt 2 ] && continue

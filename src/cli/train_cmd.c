@@ -464,6 +464,10 @@ static void print_start(const train_run *r)
            par->hostnames, c->envs_per_rank, c->rollout_steps, c->minibatches, c->epochs, split,
            trainer_param_count(r->tr), nn_cpu_isa(),
            par->size == 1 ? "" : "; gradients summed ", par->size == 1 ? "" : trainer_grad_reduce_description(r->tr));
+    char busy[320];
+    par_oversubscription_note(par, busy, sizeof busy);
+    if (busy[0])
+        printf("%s\n", busy);
     if (par->size > 1 && rows < 8)
         printf("note: a minibatch leaves each rank %lld sample%s, so on %d ranks the gradient sum outweighs the "
                "work; fewer, larger minibatches (--minibatches)%s scale better (docs/scaling.md)\n",

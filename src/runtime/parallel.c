@@ -11,6 +11,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <unistd.h>
 
 static int affinity_cpu_count(void)
@@ -32,6 +33,22 @@ static long omp_threads_from_env(const char *env)
     char *end;
     const long v = strtol(env, &end, 10);
     return errno == ERANGE || (*end && *end != ',') || v < 1 ? -1 : v;
+}
+
+void par_oversubscription_note(const par_layout *p, char *out, size_t len)
+{
+    out[0] = '\0';
+    const char *policy = getenv("OMP_WAIT_POLICY");
+    if (p->threads < 2 || (long)p->node_size * p->threads <= p->node_cpus || p->threads > p->affinity_cpus ||
+        (policy && !strcasecmp(policy, "passive")))
+        return;
+    /* 2 ranks x 2 threads on the 2-core VM, --preset scale: 33x slower than x 1 thread, and as fast
+     * with OMP_WAIT_POLICY=passive or each rank bound to one core (libgomp then spins little) */
+    snprintf(out, len,
+             "note: %d rank%s x %d threads on this node's %d CPUs: OpenMP's waiting threads spin on cores the others "
+             "need, which made runs 30x slower; give --threads %d, or set OMP_WAIT_POLICY=passive",
+             p->node_size, p->node_size > 1 ? "s" : "", p->threads, p->node_cpus,
+             p->node_cpus / p->node_size > 1 ? p->node_cpus / p->node_size : 1);
 }
 
 void par_layout_init(par_layout *p, MPI_Comm comm, int requested)

@@ -5,6 +5,7 @@
 
 #include <mpi.h>
 #include <stdbool.h>
+#include <stddef.h>
 
 typedef struct {
     MPI_Comm comm;
@@ -28,6 +29,12 @@ typedef struct {
  * requested or OMP_NUM_THREADS count over PAR_MAX_THREADS_PER_CPU x node_cpus is not applied: it is
  * described in threads_error and the default count is used instead. */
 void par_layout_init(par_layout *p, MPI_Comm comm, int requested);
+
+/* Into out (empty when not): a note that the node's ranks' threads outnumber its CPUs while each rank
+ * may run on as many CPUs as it has threads, so that OpenMP's waiting threads spin on cores other
+ * threads need (libgomp spins less only where a team outnumbers its own process's CPUs); unless
+ * OMP_WAIT_POLICY is passive. */
+void par_oversubscription_note(const par_layout *p, char *out, size_t len);
 
 /* Bytes of memory this node can still give a process: MemAvailable from /proc/meminfo, lowered to the
  * room left under a cgroup v2 memory.max; sysconf's available pages where /proc is missing; < 0 if

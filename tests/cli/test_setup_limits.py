@@ -50,6 +50,25 @@ def check_local_pml(d):
     print("done pml: ob1 alone, a chosen OMPI_MCA_pml kept", flush=True)
 
 
+def check_oversubscription_note(d):
+    """2 ranks, each free to run on every CPU (not bound), with as many threads as it may use: where that
+    outnumbers the node's CPUs the run says OpenMP's spinning will slow it (2 x 2 on the 2-core VM: 33x)
+    and what to give instead; not with OMP_WAIT_POLICY=passive, nor with one thread a rank."""
+    usable, online = len(os.sched_getaffinity(0)), os.cpu_count()
+    unbound = {"OMPI_MCA_hwloc_base_binding_policy": "none"}
+    note = re.compile(r"^note: 2 ranks x %d threads on this node's %d CPUs: OpenMP's waiting threads spin .*"
+                      r"give --threads \d+, or set OMP_WAIT_POLICY=passive$" % (usable, online), re.M)
+    for label, threads, env, expected in (("unbound", usable, unbound, usable >= 2 and 2 * usable > online),
+                                          ("passive", usable, {**unbound, "OMP_WAIT_POLICY": "passive"}, False),
+                                          ("one thread", 1, unbound, False)):
+        rc, out, err = ct.run(["--log", "busy.h5", "--force", *SMALL, "--threads", str(threads)], cwd=d, ranks=2,
+                              env=env)
+        ct.check(rc == 0, f"oversubscription note, {label}: exit {rc}: {err[-300:]}")
+        ct.check(bool(note.search(out)) == expected,
+                 f"oversubscription note, {label}: expected {'a' if expected else 'no'} note: {out[:600]!r}")
+        print(f"done oversubscription note, {label}: {'a note' if expected else 'no note'}", flush=True)
+
+
 def main():
     with tempfile.TemporaryDirectory(prefix="ppo-setup-limits-") as tmp:
         d = os.path.join(tmp, "work")
@@ -107,6 +126,7 @@ def main():
         rc, out, err = ct.run(["--config", "edge_ok.ini", "--log", "ok.h5", *SMALL], cwd=d)
         ct.check(rc == 0 and os.path.exists(os.path.join(d, "ok.h5")), f"197-character line refused ({rc}): {err}")
         check_local_pml(d)
+        check_oversubscription_note(d)
     ct.finish("set-up limits")
 
 
