@@ -261,6 +261,11 @@ if want solve; then
             --log "$TMP/solve${r}x$t.h5" 2>&1)
         t1=$(date +%s.%N)
         per=$(echo "$out" | sed -n 's/^preset: .*envs_per_rank=\([0-9]*\).*/\1/p')
+        if ! echo "$out" | grep -q '^trained '; then # as train(): say so, with the first error line
+            why=$(echo "$out" | grep -m1 -i 'error' || echo "$out" | grep -m1 '[a-z]')
+            echo "| $r x $t | failed: $(echo "$why" | cut -c1-100) | | | |"
+            continue
+        fi
         echo "| $r x $t | $per | $(calc "round($t1 - $t0, 1)") s | $(echo "$out" | sed -n 's/^trained \([0-9]*\) steps in \([0-9.]*\) s.*/\1 steps in \2 s/p') | $(echo "$out" | sed -n 's/^eval: .*return \([-0-9.]* +- [0-9.]*\).*/\1/p') |"
     done
 fi
