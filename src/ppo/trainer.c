@@ -1004,8 +1004,8 @@ static void minibatch_gradient(trainer *t, int k, loss_sums *ep)
                 worker_gather(t, &t->workers[w], idx);
                 worker_gradient(t, &t->workers[w], norm, mean, inv_std);
             }
-            /* t->grads is worker 0's buffer: add the others' (after the loop's barrier), a part each; the
-             * net split's two workers wrote their own networks' parts of it */
+            /* t->grads is the first row group's buffer (in the net split both networks' first workers
+             * wrote their parts of it): add the other groups' (after the loop's barrier), a part each */
             const int me = omp_get_thread_num();
             if (t->row_groups > 1)
                 add_worker_grads(t, part(0, P, me, G), part(0, P, me + 1, G));
@@ -1142,9 +1142,9 @@ static bool epoch_by_minibatch(trainer *t, double lr, double lr_critic, loss_sum
     return true;
 }
 
-/* One rank with threads: an epoch's minibatches in one team instead of two regions each (a region
- * costs ~4 us on the 2-core VM, a barrier ~2). Each thread owns a range of whole blocks of the
- * gradient: it sums the workers' gradients there, squares those blocks, clips and steps those
+/* One rank with threads (the row split, or the net split in row groups): an epoch's minibatches in one
+ * team instead of two regions each (a region costs ~4 us on the 2-core VM, a barrier ~2). Each thread
+ * owns a range of whole blocks of the gradient: it sums the row groups' gradients there, squares those blocks, clips and steps those
  * parameters, so the lines it rewrites are the ones it just summed. Three barriers per minibatch: the
  * workers' gradients are in; the sum and the squares are in; the parameters are stepped. The same
  * additions in the same order as minibatch_gradient and clip_and_step, so the same bits. Returns
@@ -1290,9 +1290,9 @@ static bool epoch_in_team_ranks(trainer *t, double lr, double lr_critic, loss_su
     return finite;
 }
 
-/* The net split (one rank, two workers): worker 0 trains the actor and worker 1 the critic, each on all
- * of a minibatch's rows, each squaring, clipping and stepping its own network's parameters, which the
- * other never reads. One barrier per minibatch, for the norm: each thread squares the blocks wholly
+/* The net split with one row group (one rank, two workers): worker 0 trains the actor and worker 1 the
+ * critic, each on all of a minibatch's rows, each squaring, clipping and stepping its own network's
+ * parameters, which the other never reads. One barrier per minibatch, for the norm: each thread squares the blocks wholly
  * its own into this minibatch's row of t->grad_sq and its part of the block the two networks share, if
  * any, into this minibatch's edge buffer (rows and buffers alternate, so a thread may run ahead into
  * the next minibatch while the other still reads); after the barrier both square the shared block
