@@ -139,9 +139,19 @@ static int check_env_and_memory(train_run *r)
      * (2 ranks: 4 x 4 x 2 / 2 + 16 / 64 / 2) */
     const bool shm_sum = r->par.size > 1 && !strcmp(c->grad_reduce, "shm");
     const double params = (double)pm.n_params * (52.0 + 4.0 * (r->par.threads - 1) + (shm_sum ? 8.125 : 0.0));
-    const double bytes = config_memory_estimate(c, image ? (int)pm.obs_dim : ps->obs_dim, image, ps->action_dim,
-                                                ps->render_dim, ps->max_episode_steps, &rollout, &minibatch) +
-                         params + traj_frames + env_bytes * (c->envs_per_rank + eval_envs);
+    double bytes = config_memory_estimate(c, image ? (int)pm.obs_dim : ps->obs_dim, image, ps->action_dim,
+                                          ps->render_dim, ps->max_episode_steps, &rollout, &minibatch) +
+                   params + traj_frames + env_bytes * (c->envs_per_rank + eval_envs);
+    /* the net split: each row group's rows in two training passes, one per network's thread (each pass
+     * holds both networks' buffers), so twice the minibatch's (256k CartPole rows: 588 MB peak on 1
+     * thread, 1,118 MB on 2 and on 4) */
+    bool net_split;
+    const long long mb = (long long)c->envs_per_rank * c->rollout_steps / c->minibatches;
+    trainer_grad_split(mb < INT_MAX ? (int)mb : INT_MAX, r->par.threads, policy_model_splits(&pm), &net_split);
+    if (net_split) {
+        bytes += minibatch;
+        minibatch *= 2;
+    }
     ppo_env_free(probe);
     char what[320];
     const double eval_bytes = env_bytes * eval_envs;

@@ -156,10 +156,9 @@ static void run_unthreaded(void (*fn)(void *), void *arg)
  * separate networks and that uses at least as many threads, the net split: half the workers train the
  * actor and half the critic, each half splitting the rows in the same groups. Every split depends
  * only on the layout, so a run repeats bit for bit on the same ranks x threads. */
-static int workers_create(trainer *t, char *err, size_t err_len)
+int trainer_grad_split(int mb, int threads, bool nets_separate, bool *net_split)
 {
-    const int threads = omp_get_max_threads(), fit = t->mb / GRAD_ROWS_PER_WORKER_MIN;
-    t->n_roll_workers = t->parallel_envs ? (threads < t->N ? threads : t->N) : 1;
+    const int fit = mb / GRAD_ROWS_PER_WORKER_MIN;
     const int rows_split = fit < 2 ? 1 : fit < threads ? fit : threads;
     /* k row groups per network: each thread runs one network's passes on its group's rows, so the
      * threads' gradients are summed over k groups instead of 2k (none for k = 1, where on one rank no
@@ -167,9 +166,16 @@ static int workers_create(trainer *t, char *err, size_t err_len)
      * cost the next minibatch's gradient 6-13 us a thread on the 2-core VM), and the update is the row
      * split's over k threads (k = 1: one thread's) bit for bit */
     const int k = fit < threads / 2 ? fit : threads / 2;
-    t->net_split = threads >= 2 && fit >= 1 && 2 * k >= rows_split && policy_model_splits(&t->pm);
-    t->row_groups = t->net_split ? k : rows_split;
-    t->n_grad_workers = t->net_split ? 2 * k : rows_split;
+    *net_split = threads >= 2 && fit >= 1 && 2 * k >= rows_split && nets_separate;
+    return *net_split ? k : rows_split;
+}
+
+static int workers_create(trainer *t, char *err, size_t err_len)
+{
+    const int threads = omp_get_max_threads();
+    t->n_roll_workers = t->parallel_envs ? (threads < t->N ? threads : t->N) : 1;
+    t->row_groups = trainer_grad_split(t->mb, threads, policy_model_splits(&t->pm), &t->net_split);
+    t->n_grad_workers = t->net_split ? 2 * t->row_groups : t->row_groups;
     t->n_workers = t->n_roll_workers > t->n_grad_workers ? t->n_roll_workers : t->n_grad_workers;
     if (!ALLOC(t->workers, t->n_workers)) {
         snprintf(err, err_len, "out of memory for %d worker threads", t->n_workers);

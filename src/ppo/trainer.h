@@ -84,6 +84,10 @@ int trainer_grad_workers(const trainer *t);
 bool trainer_net_split(const trainer *t);
 /* The groups a minibatch's rows split into: the grad workers, or in the net split half of them. */
 int trainer_row_groups(const trainer *t);
+/* How a rank's threads share a minibatch of mb rows, before a trainer is made (the memory estimate):
+ * returns the row groups and sets *net_split (nets_separate: policy_model_splits). In the net split every
+ * group's rows are in two training passes, one per network's worker. */
+int trainer_grad_split(int mb, int threads, bool nets_separate, bool *net_split);
 
 /* Resume support: RNG words per rank (action RNG of every env + the shuffle RNG), Adam, the counter. */
 size_t trainer_rng_words(const trainer *t);

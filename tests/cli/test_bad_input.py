@@ -237,6 +237,29 @@ def network_larger_than_node(d):
     print(f"{'ok  ' if rc == 2 else 'FAIL'} {label}\n       -> {lines[0] if lines else err}", flush=True)
 
 
+def net_split_larger_than_node(d):
+    """8,192 CartPole envs x 1,000 steps in one minibatch: ~17 GB of training pass on one thread, which
+    fits CI's 24 GiB, and twice that on 2 threads, where the actor's thread and the critic's each hold a
+    pass over all the rows. The estimate counted one pass, so the run started and ran out of memory at
+    its first minibatch; now it is refused before anything is allocated. Only where 34 GB exceed the
+    node's memory; elsewhere the run would really start."""
+    with open("/proc/meminfo") as f:
+        avail = next((int(ln.split()[1]) * 1024 for ln in f if ln.startswith("MemAvailable:")), None)
+    label = "the net split's two passes larger than the node: 8192 envs x 1000 steps, 1 minibatch, --threads 2"
+    if avail is None or avail > 30e9:
+        print(f"skip {label}: MemAvailable {avail} bytes would hold them", flush=True)
+        return
+    before = ct.snapshot(d)
+    rc, out, err = ct.run(["--envs-per-rank", "8192", "--rollout-steps", "1000", "--minibatches", "1", "--epochs", "1",
+                           "--total-steps", "8192000", "--threads", "2"], cwd=d)
+    lines = [ln for ln in err.splitlines() if ln.startswith("ppo:")]
+    ct.check(rc == 2, f"{label}: exit code {rc}, not 2 (bad input)")
+    ct.check(len(lines) == 1 and re.search(r"option envs_per_rank x rollout_steps: .*minibatch 3[34]\.\d\d GB.*need about",
+                                           lines[0]) is not None, f"{label}: stderr {err!r}")
+    ct.check(ct.snapshot(d) == before, f"{label}: the directory changed")
+    print(f"{'ok  ' if rc == 2 else 'FAIL'} {label}\n       -> {lines[0] if lines else err}", flush=True)
+
+
 def eval_envs_larger_than_node(d):
     """--eval-episodes 100000 of BipedalWalker-v3: ~33 GB of envs for the evaluation after training, which
     used to be made only then (out of memory after the whole run). Refused before training, naming the
@@ -297,6 +320,7 @@ def main():
             network_larger_than_node(d)
         if group in ("options", "all"):
             eval_envs_larger_than_node(d)
+            net_split_larger_than_node(d)
         if group in ("files", "all"):  # the counterpart: --force does overwrite
             rc, out, err = ct.run(["--log", "existing.h5", "--force", *SMALL], cwd=d)
             with open(os.path.join(d, "existing.h5"), "rb") as f:
