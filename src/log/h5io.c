@@ -1,4 +1,5 @@
 /* h5io: attribute and 1-D dataset helpers over the HDF5 C API; the validated reads check before they read. */
+#define _GNU_SOURCE /* F_OFD_SETLK, F_OFD_GETLK (Linux 3.15) */
 #include "log/h5io.h"
 
 #include <errno.h>
@@ -452,4 +453,40 @@ int h5io_open_existing(const char *path, char *name, size_t name_len, char *why,
     if (n < 0 || (size_t)n >= name_len || access(name, F_OK) != 0)
         snprintf(name, name_len, "%s", path);
     return fd;
+}
+
+/* The locked byte: far past any data, so that no byte-range lock of a reader or of HDF5 meets it. */
+static void writer_lock_range(struct flock *l, short type)
+{
+    memset(l, 0, sizeof *l);
+    l->l_type = type;
+    l->l_whence = SEEK_SET;
+    l->l_start = (off_t)1 << 62;
+    l->l_len = 1;
+}
+
+int h5io_lock_writer(const char *name)
+{
+    const int fd = open(name, O_RDWR | O_NONBLOCK | O_NOCTTY | O_CLOEXEC);
+    if (fd < 0)
+        return H5IO_LOCK_NONE;
+    struct flock l;
+    writer_lock_range(&l, F_WRLCK);
+    if (fcntl(fd, F_OFD_SETLK, &l) == 0)
+        return fd;
+    const int held = errno == EAGAIN || errno == EACCES;
+    close(fd);
+    return held ? H5IO_LOCK_HELD : H5IO_LOCK_NONE;
+}
+
+bool h5io_writer_running(const char *path)
+{
+    const int fd = open(path, O_RDWR | O_NONBLOCK | O_NOCTTY | O_CLOEXEC);
+    if (fd < 0)
+        return false;
+    struct flock l;
+    writer_lock_range(&l, F_WRLCK);
+    const bool running = fcntl(fd, F_OFD_GETLK, &l) == 0 && l.l_type != F_UNLCK;
+    close(fd);
+    return running;
 }

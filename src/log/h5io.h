@@ -36,6 +36,18 @@ int h5io_publish_new(const char *tmp, const char *path);
  * -1 with why ("no such readable file ...", "not a regular file ...") otherwise. */
 int h5io_open_existing(const char *path, char *name, size_t name_len, char *why, size_t why_len);
 
+/* A log's writer marks the file as its own for as long as it runs: an open-file-description lock
+ * (F_OFD_SETLK) on one byte far past any data. HDF5's own flock() does not see it (so readers of a
+ * running log are unaffected); it belongs to the descriptor, not to the process (HDF5 closing its own
+ * descriptors does not drop it), and it ends with the process however the process ends (SIGKILL
+ * included). h5io_lock_writer takes it on the file name names: returns the descriptor holding it,
+ * H5IO_LOCK_HELD where another process holds it, H5IO_LOCK_NONE where it cannot be taken (the file
+ * is not writable, or its file system has no such locks: the run goes on unguarded).
+ * h5io_writer_running says whether another process holds it on path. */
+enum { H5IO_LOCK_HELD = -1, H5IO_LOCK_NONE = -2 };
+int h5io_lock_writer(const char *name);
+bool h5io_writer_running(const char *path);
+
 /* The first failure of a sequence of reads or writes; once set, later calls fail without touching
  * the file. */
 struct h5io_err {

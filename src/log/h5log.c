@@ -117,7 +117,21 @@ struct h5log {
     bool have_id;  /* the file's device and inode, to tell whether the path still names it */
     dev_t dev;
     ino_t ino;
+    bool locked;   /* lock_fd holds the writer's lock on the file (h5io_lock_writer) */
+    int lock_fd;
 };
+
+/* Takes the writer's lock on the log's file (name: a name of that file). Returns -1 when another
+ * process holds it; where the lock cannot be taken at all the log goes on without it. */
+static int take_writer_lock(h5log *log, const char *name)
+{
+    const int fd = h5io_lock_writer(name);
+    if (fd == H5IO_LOCK_HELD)
+        return -1;
+    log->locked = fd >= 0;
+    log->lock_fd = fd;
+    return 0;
+}
 
 /* Records which file the log is (through HDF5's own descriptor, not the path, which may change). */
 static void remember_file(h5log *log)
@@ -416,6 +430,7 @@ h5log *h5log_create(const char *path, bool force, const ppo_config *cfg, const l
         free(log);
         return NULL;
     }
+    take_writer_lock(log, tmp); /* a new file: no other process can hold it; the lock follows it to path */
     h5io_put_str(log->file, "format", "ppo-log", &e);
     h5io_put_i64(log->file, "schema_version", H5LOG_SCHEMA_VERSION, &e);
     write_config(log->file, cfg, ctx, &e);
@@ -943,12 +958,23 @@ h5log *h5log_reopen(const char *path, const h5log_resume *want, char *err, size_
         snprintf(err, err_len, "cannot reopen log %s to resume into it: %s", path, why);
         return NULL;
     }
+    /* one writer at a time: the run being resumed may still be writing it (its ranks outlive a killed
+     * mpirun by a moment), or another resume of it may have started first */
+    const int lock_fd = h5io_lock_writer(name);
+    if (lock_fd == H5IO_LOCK_HELD) {
+        close(fd);
+        snprintf(err, err_len, "log %s is being written by another process (the run still running or still "
+                 "ending, or another resume of it); resume once that has ended", path);
+        return NULL;
+    }
     /* every check on a read-only open: a log that fails any is left exactly as it was */
     h5log probe;
     memset(&probe, 0, sizeof probe);
     hid_t ro = open_for_checks(name);
     if (ro < 0) {
         close(fd);
+        if (lock_fd >= 0)
+            close(lock_fd);
         snprintf(err, err_len, "cannot reopen log %s to resume into it (not HDF5, or corrupt)", path);
         return NULL;
     }
@@ -957,6 +983,8 @@ h5log *h5log_reopen(const char *path, const h5log_resume *want, char *err, size_
     H5Fclose(ro);
     if (e.failed) {
         close(fd);
+        if (lock_fd >= 0)
+            close(lock_fd);
         snprintf(err, err_len, "log %s: cannot prepare it for resuming: %s", path, e.msg);
         return NULL;
     }
@@ -964,10 +992,14 @@ h5log *h5log_reopen(const char *path, const h5log_resume *want, char *err, size_
     h5log *log = calloc(1, sizeof *log);
     if (!log || !(log->path = strdup(path))) {
         close(fd);
+        if (lock_fd >= 0)
+            close(lock_fd);
         free(log);
         snprintf(err, err_len, "out of memory reopening the log");
         return NULL;
     }
+    log->locked = lock_fd >= 0;
+    log->lock_fd = lock_fd;
     hid_t fapl = H5Pcreate(H5P_FILE_ACCESS);
     H5Pset_libver_bounds(fapl, H5F_LIBVER_LATEST, H5F_LIBVER_LATEST);
     log->file = H5Fopen(name, H5F_ACC_RDWR, fapl); /* the file checked above, whatever path names now */
@@ -985,6 +1017,8 @@ h5log *h5log_reopen(const char *path, const h5log_resume *want, char *err, size_
     H5Pclose(fapl);
     if (log->file < 0) {
         snprintf(err, err_len, "cannot reopen log %s to resume into it (unwritable?): %s", path, e.msg);
+        if (log->locked)
+            close(log->lock_fd);
         free(log->path);
         free(log);
         return NULL;
@@ -1293,6 +1327,8 @@ void h5log_close(h5log *log)
     }
     if (log->file > 0)
         H5Fclose(log->file);
+    if (log->locked)
+        close(log->lock_fd);
     free(log->scratch);
     free(log->path);
     free(log);

@@ -13,6 +13,7 @@
 #include <unistd.h>
 
 #include "log/checkpoint.h"
+#include "log/h5io.h"
 
 int run_files_stem_len(const char *log)
 {
@@ -208,6 +209,11 @@ int run_files_move_log_aside(const char *log, char *err, size_t err_len)
     time_t now = time(NULL);
     strftime(stamp, sizeof stamp, "%Y%m%d-%H%M%S", localtime(&now));
     snprintf(aside, sizeof aside, "%.*s.interrupted-%s.h5", run_files_stem_len(log), log, stamp);
+    if (h5io_writer_running(log)) { /* a run without checkpoints, still running: its log is not left over */
+        snprintf(err, err_len, "log %s is being written by another process (a run still running or still ending); "
+                 "start this run once that has ended, or give another --log", log);
+        return -1;
+    }
     if (access(aside, F_OK) == 0 || rename(log, aside) != 0) {
         snprintf(err, err_len, "log %s has no checkpoint to resume from, and it cannot be moved to %s", log, aside);
         return -1;

@@ -531,6 +531,62 @@ def test_a_run_whose_log_another_run_replaced_with_force_stops(tmp_path):
         assert log["config"].attrs["seed"] == 11 and log["config"].attrs["run_id"] == pol.attrs["run_id"]
 
 
+def test_a_resume_while_the_log_is_still_written_is_refused(base, tmp_path):
+    """Resume A is stopped while it trains (a killed mpirun's ranks live on for a moment the same way, and
+    two resumes can be started at once): resume B, started meanwhile, must leave every file to A (it
+    wrote into A's open log: A failed with HDF5's "addr overflow", or B did). And a run that has no
+    checkpoint yet, still running, is not a left-over log to move aside: --resume auto is refused too."""
+    d = tmp_path / "run"
+    shutil.copytree(base, d)
+    long = [*OPTS, "--total-steps", str(400 * 128), "--log", "run.h5", "--resume", "run.ckpt.h5"]
+    for rest, args in (("a resume", long), ("a new run", [*OPTS[:-2], "--total-steps", str(400 * 128), "--log",
+                                                          "new.h5"])):
+        a = subprocess.Popen([BIN, *args], cwd=d, env=dict(os.environ, OMP_NUM_THREADS="1"),
+                             stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+        log = d / args[args.index("--log") + 1]
+        polls = 0
+        # A is training once it has checkpointed update 12 (a resume), or logged 12 updates (a new run,
+        # which holds its log from creation: no reader can stand in the way of its opening it)
+        while a.poll() is None and polls < 200000 and (ckpt_update(d / "run.ckpt.h5") < 12 if "--resume" in args
+                                                       else rows(log) < 12):
+            polls += 1
+        for _ in range(1000):  # stopped, but not while it writes a checkpoint (its temporary file would go)
+            stop(a)
+            if not [n for n in os.listdir(d) if ".tmp" in n]:
+                break
+            a.send_signal(signal.SIGCONT)
+        assert a.poll() is None, (f"{rest} ended before it could be stopped", a.stderr.read().decode()[-600:])
+        before = snapshot(d)
+        b_args = args[:args.index("--resume")] if "--resume" in args else args
+        b = ppo(d, [*b_args, "--resume", "auto"])
+        lines = b.stderr.decode().strip().splitlines()
+        assert b.returncode == 2 and len(lines) == 1 and "being written by another process" in lines[0], (rest, lines)
+        assert snapshot(d) == before, f"the resume touched the files of {rest} still running"
+        a.send_signal(signal.SIGCONT)
+        out, err = a.communicate(timeout=600)
+        assert a.returncode == 0, (rest, err.decode()[-1000:])
+        with h5py.File(log, "r") as f:
+            assert list(f["metrics/update"][:]) == list(range(1, 401)), rest
+
+
+def ckpt_update(path):
+    """The update a checkpoint holds; 0 where it cannot be read."""
+    try:
+        with h5py.File(path, "r") as f:
+            return int(f["train"].attrs["update"])
+    except Exception:
+        return 0
+
+
+def rows(log):
+    """The rows every /metrics column of a log being written holds; 0 before it can be read."""
+    try:
+        with h5py.File(log, "r", swmr=True) as f:
+            return min(len(f["metrics"][k]) for k in f["metrics"])
+    except Exception:
+        return 0
+
+
 MPI_CASES = [c for c in CASES if c[0] in ("version array", "params 2^62", "metrics extent 2^61", "env_state bool",
                                          "update -5", "trajectory widths")]
 MPIRUN = os.environ.get("PPO_MPIRUN", "").split()
