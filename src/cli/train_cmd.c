@@ -65,7 +65,7 @@ static int fail(const train_run *r, int status)
 static run_paths paths_of(const train_run *r)
 {
     const ppo_config *c = &r->cfg;
-    return (run_paths){c->log, c->save, c->checkpoint, r->best, c->eval_every > 0};
+    return (run_paths){c->log, c->save, c->checkpoint, r->best, c->eval_every > 0, false};
 }
 
 /* Same options on every rank? The options' hash, compared with min/max. */
@@ -422,8 +422,10 @@ static void open_log(train_run *r, const char *start_time)
         }
         return;
     }
-    if (run_files_check_new(&paths, c->force, c->resume[0] != 0, r->default_log, r->err, sizeof r->err) ||
-        (r->move_aside && run_files_move_log_aside(c->log, r->err, sizeof r->err)))
+    run_paths fresh = paths;
+    fresh.moving_aside = r->move_aside;
+    if (run_files_check_new(&fresh, c->force, c->resume[0] != 0, r->default_log, r->err, sizeof r->err) ||
+        (r->move_aside && run_files_move_aside(&fresh, r->err, sizeof r->err)))
         return;
     const log_context ctx = {
         .ranks = r->par.size, .threads_per_rank = r->par.threads, .hostnames = r->par.hostnames,

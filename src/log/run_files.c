@@ -147,7 +147,7 @@ int run_files_check_new(const run_paths *p, bool force, bool resume_asked, bool 
         return -1;
     if (!force && access(p->save, F_OK) == 0)
         snprintf(err, err_len, "checkpoint %s already exists (use --force to overwrite, or --save)", p->save);
-    else if (!force && p->writes_best && access(p->best, F_OK) == 0)
+    else if (!force && p->writes_best && !p->moving_aside && access(p->best, F_OK) == 0)
         snprintf(err, err_len, "checkpoint %s already exists (use --force to overwrite, or another --log)", p->best);
     else if (!force && access(p->checkpoint, F_OK) == 0)
         snprintf(err, err_len, resume_asked ? "checkpoint %s exists but cannot be resumed from (corrupt?); "
@@ -203,22 +203,33 @@ int run_files_check_resume(const run_paths *p, bool force, const char *run_id, c
     return 0;
 }
 
-int run_files_move_log_aside(const char *log, char *err, size_t err_len)
+int run_files_move_aside(const run_paths *p, char *err, size_t err_len)
 {
-    char aside[PATH_MAX + 64], stamp[32];
+    char aside[PATH_MAX + 64], best_aside[PATH_MAX + 64], stamp[32];
     time_t now = time(NULL);
     strftime(stamp, sizeof stamp, "%Y%m%d-%H%M%S", localtime(&now));
-    snprintf(aside, sizeof aside, "%.*s.interrupted-%s.h5", run_files_stem_len(log), log, stamp);
-    if (h5io_writer_running(log)) { /* a run without checkpoints, still running: its log is not left over */
+    const int stem = run_files_stem_len(p->log);
+    snprintf(aside, sizeof aside, "%.*s.interrupted-%s.h5", stem, p->log, stamp);
+    snprintf(best_aside, sizeof best_aside, "%.*s.interrupted-%s.best.policy.h5", stem, p->log, stamp);
+    if (h5io_writer_running(p->log)) { /* a run without checkpoints, still running: its log is not left over */
         snprintf(err, err_len, "log %s is being written by another process (a run still running or still ending); "
-                 "start this run once that has ended, or give another --log", log);
+                 "start this run once that has ended, or give another --log", p->log);
         return -1;
     }
-    if (access(aside, F_OK) == 0 || rename(log, aside) != 0) {
-        snprintf(err, err_len, "log %s has no checkpoint to resume from, and it cannot be moved to %s", log, aside);
+    /* the best policy goes with its log, so the new run neither overwrites it nor is refused for it */
+    const bool best = access(p->best, F_OK) == 0;
+    if (access(aside, F_OK) == 0 || (best && access(best_aside, F_OK) == 0) || rename(p->log, aside) != 0) {
+        snprintf(err, err_len, "log %s has no checkpoint to resume from, and it cannot be moved to %s", p->log, aside);
         return -1;
     }
-    printf("ppo: %s has no checkpoint to resume from; it was moved to %s and a new run starts\n", log, aside);
+    printf("ppo: %s has no checkpoint to resume from; it was moved to %s and a new run starts\n", p->log, aside);
+    if (best && rename(p->best, best_aside) != 0) {
+        snprintf(err, err_len, "cannot move %s (the interrupted run's best policy) to %s: %s", p->best, best_aside,
+                 strerror(errno));
+        return -1;
+    }
+    if (best)
+        printf("ppo: its best policy %s was moved to %s\n", p->best, best_aside);
     return 0;
 }
 

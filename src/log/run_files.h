@@ -13,6 +13,7 @@ typedef struct {
     const char *log, *save, *checkpoint;
     const char *best; /* STEM.best.policy.h5: removed with the previous run's files */
     bool writes_best; /* the run evaluates (--eval-every): best is checked as the other files are */
+    bool moving_aside; /* --resume auto moves the previous run's log and best policy aside first */
 } run_paths;
 
 /* Length of a log path without its ".h5": the stem the run's other files are named after. */
@@ -37,9 +38,10 @@ int run_files_check_new(const run_paths *p, bool force, bool resume_asked, bool 
  * checkpoint and policy paths holds another run's file (or an unreadable one) that the run would replace. */
 int run_files_check_resume(const run_paths *p, bool force, const char *run_id, char *err, size_t err_len);
 
-/* --resume auto found a log but no checkpoint of it: the log moves to LOG.interrupted-TIME.h5 (never
- * overwritten; the move is printed). -1 with err when it cannot be moved. */
-int run_files_move_log_aside(const char *log, char *err, size_t err_len);
+/* --resume auto found a log but no checkpoint of it: the log moves to STEM.interrupted-TIME.h5 and its
+ * best policy, if any, to STEM.interrupted-TIME.best.policy.h5 (never overwritten; each move is
+ * printed). -1 with err when one cannot be moved, or when another process still writes the log. */
+int run_files_move_aside(const run_paths *p, char *err, size_t err_len);
 
 /* A new run with --force: deletes the checkpoint, final and best policy of the run it replaces
  * (printing each). -1 with err when one exists and cannot be removed. */

@@ -456,3 +456,26 @@ def test_force_replaces_the_previous_run_whole(tmp_path):
     assert b"already complete" not in r.stdout and b"resumed from" not in r.stdout
     assert b"moved to" in r.stdout  # the killed run's log, which has no checkpoint, is kept aside
     assert list(metrics(tmp_path / "run.h5")["update"]) == [1, 2, 3, 4]
+
+
+def test_a_killed_run_without_checkpoint_restarts_and_keeps_its_best_policy_aside(tmp_path):
+    """--resume auto after a run killed before its first checkpoint starts a new run and moves the old
+    log aside; the old run's best policy (--eval-every) goes aside with it. It used to stay, and the new
+    run refused to start for it ("checkpoint run.best.policy.h5 already exists"): a requeued Slurm job
+    failed."""
+    total = 2000 * BATCH
+    evals = ["--eval-every", 2, "--eval-every-episodes", 2]
+    p = start(tmp_path, "--total-steps", total, "--log", "run.h5", *evals)
+    assert wait_for(lambda: (tmp_path / "run.best.policy.h5").exists() and updates_in(tmp_path / "run.h5") >= 3)
+    subprocess.run(["pkill", "-KILL", "-f", f"{BIN} --seed 3 --total-steps {total}"])
+    p.kill()
+    p.communicate(timeout=120)
+    assert not (tmp_path / "run.ckpt.h5").exists()
+    old_best = sha(tmp_path / "run.best.policy.h5")
+    r = ppo(tmp_path, "--total-steps", 4 * BATCH, "--log", "run.h5", "--resume", "auto", *evals)
+    assert b"moved to" in r.stdout and b"its best policy run.best.policy.h5 was moved to" in r.stdout, r.stdout
+    aside = sorted(n for n in os.listdir(tmp_path) if ".interrupted-" in n)
+    assert len(aside) == 2 and aside[0].endswith(".best.policy.h5") and aside[1].endswith(".h5"), aside
+    assert sha(tmp_path / aside[0]) == old_best
+    assert list(metrics(tmp_path / "run.h5")["update"]) == [1, 2, 3, 4]
+    assert (tmp_path / "run.best.policy.h5").exists() and sha(tmp_path / "run.best.policy.h5") != old_best
