@@ -1016,7 +1016,11 @@ h5log *h5log_reopen(const char *path, const h5log_resume *want, char *err, size_
         h5io_fail_call(&e, "the file", "H5Fopen"); /* before H5Pclose clears the reason */
     H5Pclose(fapl);
     if (log->file < 0) {
-        snprintf(err, err_len, "cannot reopen log %s to resume into it (unwritable?): %s", path, e.msg);
+        if (strstr(e.msg, "unable to lock file")) /* HDF5's flock(): a reader has the file open */
+            snprintf(err, err_len, "log %s is open in another process (h5py, ppo-analyze, a notebook?), and HDF5 "
+                     "writes no file another process has open: close it there, then resume", path);
+        else
+            snprintf(err, err_len, "cannot reopen log %s to resume into it (unwritable?): %s", path, e.msg);
         if (log->locked)
             close(log->lock_fd);
         free(log->path);

@@ -569,6 +569,21 @@ def test_a_resume_while_the_log_is_still_written_is_refused(base, tmp_path):
             assert list(f["metrics/update"][:]) == list(range(1, 401)), rest
 
 
+def test_a_resume_into_a_log_a_reader_has_open_says_so(base, tmp_path):
+    """HDF5 will not open for writing a file another process has open (its flock()): a resume while h5py
+    holds the log is refused in one line that says so (it said "unwritable?"), nothing touched."""
+    d = tmp_path / "run"
+    shutil.copytree(base, d)
+    before = snapshot(d)
+    for swmr in (False, True):
+        with h5py.File(d / "run.h5", "r", swmr=swmr):
+            r = ppo(d, RESUME_AUTO)
+        lines = r.stderr.decode().strip().splitlines()
+        assert r.returncode == 2 and len(lines) == 1 and "is open in another process" in lines[0], lines
+        assert snapshot(d) == before
+    ppo(d, RESUME_AUTO, check=True)  # closed: the resume goes ahead
+
+
 def ckpt_update(path):
     """The update a checkpoint holds; 0 where it cannot be read."""
     try:
