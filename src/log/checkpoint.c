@@ -338,11 +338,19 @@ static hid_t open_checkpoint(const char *path, char *err, size_t err_len)
         return -1;
     }
     hid_t f = H5Fopen(name, H5F_ACC_RDONLY, H5P_DEFAULT);
+    struct stat opened, now;
+    /* a run still writing this path renames its next checkpoint over it: the file opened is gone */
+    const bool replaced = f < 0 && fstat(fd, &opened) == 0 &&
+                          (stat(path, &now) != 0 || now.st_ino != opened.st_ino || now.st_dev != opened.st_dev);
     close(fd);
     if (f < 0) {
         char cause[512];
         h5io_cause(cause, sizeof cause);
-        snprintf(err, err_len, "checkpoint %s: not an HDF5 file, or corrupt (H5Fopen failed: %s)", path, cause);
+        if (replaced)
+            snprintf(err, err_len, "checkpoint %s was replaced while it was being opened (is the run that writes it "
+                     "still running, or still ending?); try again once it has ended", path);
+        else
+            snprintf(err, err_len, "checkpoint %s: not an HDF5 file, or corrupt (H5Fopen failed: %s)", path, cause);
     }
     return f;
 }
