@@ -423,7 +423,7 @@ static void open_log(train_run *r, const char *start_time)
         return;
     }
     run_paths fresh = paths;
-    fresh.moving_aside = r->move_aside;
+    fresh.moving_aside = r->move_aside && run_files_best_is_the_logs(&paths);
     if (run_files_check_new(&fresh, c->force, c->resume[0] != 0, r->default_log, r->err, sizeof r->err) ||
         (r->move_aside && run_files_move_aside(&fresh, r->err, sizeof r->err)))
         return;
@@ -439,7 +439,7 @@ static void open_log(train_run *r, const char *start_time)
     r->log = h5log_create(c->log, c->force, c, &ctx, c->log_trajectories > 0 ? &tl : NULL, r->err, sizeof r->err);
     /* --force replaces the previous run whole: its checkpoint and final policy left beside the new log
      * would let --resume auto continue (or call complete) a run this log is not from */
-    if (r->log && run_files_remove_previous(&paths, r->err, sizeof r->err)) {
+    if (r->log && c->force && run_files_remove_previous(&paths, r->err, sizeof r->err)) {
         h5log_close(r->log);
         r->log = NULL;
     }

@@ -465,9 +465,23 @@ static void writer_lock_range(struct flock *l, short type)
     l->l_len = 1;
 }
 
+/* A descriptor open for writing on the regular file at name (never waiting on a FIFO), or -1. */
+static int writable_regular(const char *name)
+{
+    struct stat st;
+    if (stat(name, &st) != 0 || !S_ISREG(st.st_mode)) /* no device is ever opened, even for a moment */
+        return -1;
+    const int fd = open(name, O_RDWR | O_NONBLOCK | O_NOCTTY | O_CLOEXEC);
+    if (fd >= 0 && (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode))) {
+        close(fd);
+        return -1;
+    }
+    return fd;
+}
+
 int h5io_lock_writer(const char *name)
 {
-    const int fd = open(name, O_RDWR | O_NONBLOCK | O_NOCTTY | O_CLOEXEC);
+    const int fd = writable_regular(name);
     if (fd < 0)
         return H5IO_LOCK_NONE;
     struct flock l;
@@ -481,7 +495,7 @@ int h5io_lock_writer(const char *name)
 
 bool h5io_writer_running(const char *path)
 {
-    const int fd = open(path, O_RDWR | O_NONBLOCK | O_NOCTTY | O_CLOEXEC);
+    const int fd = writable_regular(path);
     if (fd < 0)
         return false;
     struct flock l;

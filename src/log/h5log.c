@@ -949,6 +949,31 @@ static hid_t open_for_checks(const char *path) /* path: h5io_open_existing's nam
     return f;
 }
 
+int h5log_peek_run_id(const char *path, char *run_id, size_t len)
+{
+    H5Eset_auto2(H5E_DEFAULT, NULL, NULL);
+    char name[PATH_MAX + 32], why[256], format[32] = "";
+    const int fd = h5io_open_existing(path, name, sizeof name, why, sizeof why);
+    if (fd < 0)
+        return -1;
+    hid_t f = open_for_checks(name);
+    close(fd);
+    if (f < 0)
+        return -1;
+    h5io_err e = {0};
+    run_id[0] = 0;
+    if (h5io_get_str(f, "format", format, sizeof format, &e) == 0 && strcmp(format, "ppo-log"))
+        h5io_fail(&e, "attribute 'format' of /", "'%s', not a ppo log", format);
+    hid_t cfg = h5io_open_group(f, "config", &e);
+    if (cfg >= 0) {
+        if (h5io_has_attr(cfg, "run_id"))
+            h5io_get_str(cfg, "run_id", run_id, len, &e);
+        H5Gclose(cfg);
+    }
+    H5Fclose(f);
+    return e.failed ? -1 : 0;
+}
+
 h5log *h5log_reopen(const char *path, const h5log_resume *want, char *err, size_t err_len)
 {
     H5Eset_auto2(H5E_DEFAULT, NULL, NULL);

@@ -110,6 +110,10 @@ typedef struct {
  * so the curves have no duplicated updates. Every check is made on a read-only open first, so nothing
  * is changed when it fails (another run's log, a missing or malformed column, too few rows). */
 h5log *h5log_reopen(const char *path, const h5log_resume *want, char *err, size_t err_len);
+
+/* The run id in a log's /config ("" for logs from before run ids), read-only and validated as a ppo
+ * log's (a regular file, format 'ppo-log', a bounded string). 0, or -1 when it is not a readable log. */
+int h5log_peek_run_id(const char *path, char *run_id, size_t len);
 /* Whether path still names this log's file (false once another run replaced it, e.g. with --force). */
 bool h5log_is_at(const h5log *log, const char *path);
 /* A reopened log's kept /episodes rows, update and return columns (malloc'd; the caller frees them),

@@ -14,6 +14,7 @@
 
 #include "log/checkpoint.h"
 #include "log/h5io.h"
+#include "log/h5log.h"
 
 int run_files_stem_len(const char *log)
 {
@@ -203,6 +204,17 @@ int run_files_check_resume(const run_paths *p, bool force, const char *run_id, c
     return 0;
 }
 
+bool run_files_best_is_the_logs(const run_paths *p)
+{
+    struct stat st;
+    char best_id[CHECKPOINT_RUN_ID], log_id[CHECKPOINT_RUN_ID];
+    long long update;
+    char why[256];
+    return lstat(p->best, &st) == 0 && S_ISREG(st.st_mode) &&
+           checkpoint_peek(p->best, &update, best_id, sizeof best_id, why, sizeof why) == 0 &&
+           h5log_peek_run_id(p->log, log_id, sizeof log_id) == 0 && strcmp(best_id, log_id) == 0;
+}
+
 int run_files_move_aside(const run_paths *p, char *err, size_t err_len)
 {
     char aside[PATH_MAX + 64], best_aside[PATH_MAX + 64], stamp[32];
@@ -216,14 +228,15 @@ int run_files_move_aside(const run_paths *p, char *err, size_t err_len)
                  "start this run once that has ended, or give another --log", p->log);
         return -1;
     }
-    /* the best policy goes with its log, so the new run neither overwrites it nor is refused for it */
-    const bool best = access(p->best, F_OK) == 0;
-    if (access(aside, F_OK) == 0 || (best && access(best_aside, F_OK) == 0) || rename(p->log, aside) != 0) {
+    /* the best policy goes with its log, so the new run neither overwrites it nor is refused for it;
+     * h5io_publish_new never replaces a file at the new name (link(), or an O_EXCL claim) */
+    const bool best = p->moving_aside && access(p->best, F_OK) == 0;
+    if ((best && access(best_aside, F_OK) == 0) || h5io_publish_new(p->log, aside) != 0) {
         snprintf(err, err_len, "log %s has no checkpoint to resume from, and it cannot be moved to %s", p->log, aside);
         return -1;
     }
     printf("ppo: %s has no checkpoint to resume from; it was moved to %s and a new run starts\n", p->log, aside);
-    if (best && rename(p->best, best_aside) != 0) {
+    if (best && h5io_publish_new(p->best, best_aside) != 0) {
         snprintf(err, err_len, "cannot move %s (the interrupted run's best policy) to %s: %s", p->best, best_aside,
                  strerror(errno));
         return -1;

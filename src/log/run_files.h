@@ -13,7 +13,7 @@ typedef struct {
     const char *log, *save, *checkpoint;
     const char *best; /* STEM.best.policy.h5: removed with the previous run's files */
     bool writes_best; /* the run evaluates (--eval-every): best is checked as the other files are */
-    bool moving_aside; /* --resume auto moves the previous run's log and best policy aside first */
+    bool moving_aside; /* --resume auto moves the previous run's log aside, and its best policy (see below) */
 } run_paths;
 
 /* Length of a log path without its ".h5": the stem the run's other files are named after. */
@@ -38,9 +38,14 @@ int run_files_check_new(const run_paths *p, bool force, bool resume_asked, bool 
  * checkpoint and policy paths holds another run's file (or an unreadable one) that the run would replace. */
 int run_files_check_resume(const run_paths *p, bool force, const char *run_id, char *err, size_t err_len);
 
-/* --resume auto found a log but no checkpoint of it: the log moves to STEM.interrupted-TIME.h5 and its
- * best policy, if any, to STEM.interrupted-TIME.best.policy.h5 (never overwritten; each move is
- * printed). -1 with err when one cannot be moved, or when another process still writes the log. */
+/* Whether the file at p->best is the best policy of the log's own run: a regular file, a readable ppo
+ * checkpoint, with the log's run id. Only such a file moves aside with its log (moving_aside); any
+ * other is left where it is, for run_files_check_new to refuse as before. */
+bool run_files_best_is_the_logs(const run_paths *p);
+
+/* --resume auto found a log but no checkpoint of it: the log moves to STEM.interrupted-TIME.h5 and, when
+ * p->moving_aside, its best policy to STEM.interrupted-TIME.best.policy.h5 (never replacing a file; each
+ * move is printed). -1 with err when one cannot be moved, or when another process still writes the log. */
 int run_files_move_aside(const run_paths *p, char *err, size_t err_len);
 
 /* A new run with --force: deletes the checkpoint, final and best policy of the run it replaces

@@ -4,6 +4,7 @@ import hashlib
 import os
 import re
 import shlex
+import shutil
 import signal
 import subprocess
 import time
@@ -479,3 +480,33 @@ def test_a_killed_run_without_checkpoint_restarts_and_keeps_its_best_policy_asid
     assert sha(tmp_path / aside[0]) == old_best
     assert list(metrics(tmp_path / "run.h5")["update"]) == [1, 2, 3, 4]
     assert (tmp_path / "run.best.policy.h5").exists() and sha(tmp_path / "run.best.policy.h5") != old_best
+
+
+def test_only_the_killed_runs_own_best_policy_moves_aside(tmp_path):
+    """Before the move, the file at STEM.best.policy.h5 is checked: a regular file, a readable checkpoint,
+    the log's run id. Another run's best policy is left where it is and the restart refused as before (it
+    was renamed as this run's); a directory there, with a run that does not evaluate, is left alone."""
+    evals = ["--eval-every", 2, "--eval-every-episodes", 2]
+    for d in ("other", "killed"):
+        (tmp_path / d).mkdir()
+        ppo(tmp_path / d, "--total-steps", 4 * BATCH, "--log", "run.h5", *evals)
+    killed = tmp_path / "killed"
+    for name in ("run.policy.h5", "run.best.policy.h5"):  # killed before its first checkpoint ...
+        (killed / name).unlink()
+    shutil.copy(tmp_path / "other" / "run.best.policy.h5", killed / "run.best.policy.h5")  # ... beside another's
+    before = {n: sha(killed / n) for n in os.listdir(killed)}
+    r = ppo(killed, "--total-steps", 4 * BATCH, "--log", "run.h5", "--resume", "auto", *evals, check=False)
+    assert r.returncode == 2 and b"run.best.policy.h5 already exists" in r.stderr, r.stderr[-500:]
+    assert {n: sha(killed / n) for n in os.listdir(killed)} == before, "a file was moved or changed"
+    (killed / "run.best.policy.h5").unlink()
+    (killed / "run.best.policy.h5").mkdir()
+    r = ppo(killed, "--total-steps", 4 * BATCH, "--log", "run.h5", "--resume", "auto")
+    assert b"moved to" in r.stdout and b"its best policy" not in r.stdout, r.stdout
+    assert (killed / "run.best.policy.h5").is_dir()
+    # a new run that does not evaluate never deletes a best policy beside its log (it did, saying --force)
+    fresh = tmp_path / "fresh"
+    fresh.mkdir()
+    shutil.copy(tmp_path / "other" / "run.best.policy.h5", fresh / "run.best.policy.h5")
+    kept = sha(fresh / "run.best.policy.h5")
+    r = ppo(fresh, "--total-steps", 4 * BATCH, "--log", "run.h5")
+    assert b"removed" not in r.stdout and sha(fresh / "run.best.policy.h5") == kept
