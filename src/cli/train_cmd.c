@@ -325,12 +325,18 @@ static int choose_resume(train_run *r)
 {
     const ppo_config *c = &r->cfg;
     r->resume_path = NULL;
-    if (c->resume[0] && strcmp(c->resume, "auto")) {
+    if (!c->resume[0])
+        return CONTINUE;
+    /* the run still writing the log (its ranks outlive a killed mpirun by a moment) may be replacing its
+     * checkpoint: reading it now would blame the file, and "use --force" would be the wrong advice */
+    int busy = r->par.rank == 0 && h5log_check_no_writer(c->log, r->err, sizeof r->err);
+    MPI_Bcast(&busy, 1, MPI_INT, 0, r->par.comm);
+    if (busy)
+        return fail(r, EXIT_BAD_INPUT);
+    if (strcmp(c->resume, "auto")) {
         r->resume_path = c->resume;
         return CONTINUE;
     }
-    if (!c->resume[0])
-        return CONTINUE;
     enum { NEW_RUN, FROM_CHECKPOINT, FROM_POLICY, COMPLETE, UNREADABLE };
     int choice = NEW_RUN;
     const long long total = trainer_updates_total(r->tr);

@@ -974,6 +974,20 @@ int h5log_peek_run_id(const char *path, char *run_id, size_t len)
     return e.failed ? -1 : 0;
 }
 
+static void writer_running_error(const char *path, char *err, size_t err_len)
+{
+    snprintf(err, err_len, "log %s is being written by another process (the run still running or still ending, or "
+             "another resume of it); resume once that has ended", path);
+}
+
+int h5log_check_no_writer(const char *path, char *err, size_t err_len)
+{
+    if (!h5io_writer_running(path))
+        return 0;
+    writer_running_error(path, err, err_len);
+    return -1;
+}
+
 h5log *h5log_reopen(const char *path, const h5log_resume *want, char *err, size_t err_len)
 {
     H5Eset_auto2(H5E_DEFAULT, NULL, NULL);
@@ -988,8 +1002,7 @@ h5log *h5log_reopen(const char *path, const h5log_resume *want, char *err, size_
     const int lock_fd = h5io_lock_writer(name);
     if (lock_fd == H5IO_LOCK_HELD) {
         close(fd);
-        snprintf(err, err_len, "log %s is being written by another process (the run still running or still "
-                 "ending, or another resume of it); resume once that has ended", path);
+        writer_running_error(path, err, err_len);
         return NULL;
     }
     /* every check on a read-only open: a log that fails any is left exactly as it was */

@@ -111,6 +111,11 @@ typedef struct {
  * is changed when it fails (another run's log, a missing or malformed column, too few rows). */
 h5log *h5log_reopen(const char *path, const h5log_resume *want, char *err, size_t err_len);
 
+/* -1 with the reason in err when another process holds the log at path as its writer (the run being
+ * resumed still running, or its ranks still ending); 0 otherwise. A resume asks before it reads the
+ * checkpoint, which that writer may still be replacing. */
+int h5log_check_no_writer(const char *path, char *err, size_t err_len);
+
 /* The run id in a log's /config ("" for logs from before run ids), read-only and validated as a ppo
  * log's (a regular file, format 'ppo-log', a bounded string). 0, or -1 when it is not a readable log. */
 int h5log_peek_run_id(const char *path, char *run_id, size_t len);
