@@ -106,7 +106,7 @@ int main(int argc, char **argv)
             return cmd_train(argc - skip, argv + skip);
     }
     prefer_local_pml();
-    int provided; /* a team's first thread calls MPI between its barriers (trainer.c) */
+    int provided; /* a team's first thread calls MPI between its barriers (trainer_optimize.c) */
     MPI_Init_thread(&argc, &argv, MPI_THREAD_FUNNELED, &provided);
     par_layout par; /* eval uses the default thread policy */
     int rc;
