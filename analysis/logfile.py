@@ -75,7 +75,7 @@ METRIC_COLUMNS = ("update", "global_step", "wall_time", "steps_per_second", "epi
 # time_<phase>_max (the slowest rank), seconds; logs from before 2026-12-01 have none.
 PHASES = ("env", "infer", "gae", "grad", "comm", "optim", "log")
 METRIC_COLUMNS += tuple("time_" + p for p in PHASES) + tuple("time_%s_max" % p for p in PHASES)
-# Largest episode return a log may hold (the trainer's resume check, src/log/h5log.c): far beyond any
+# Largest episode return a log may hold (the trainer's resume check, src/log/h5log_resume.c): far beyond any
 # Gymnasium env's, small enough that means over many episodes stay finite.
 MAX_EPISODE_RETURN = 1e12
 EPISODE_COLUMNS = ("global_step", "update", "rank", "env_index", "return", "length", "terminated")
